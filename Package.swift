@@ -1,0 +1,84 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layering (a lower layer never imports a higher one):
+//   Checkpoint (GRDB, system SQLite: schema, migrations, ledgers)
+//   CArchive (system libarchive) + Checkpoint → Ingest (archive walking, content-addressed store)
+//   Ingest + Checkpoint → Pipeline → crashsift (executable: argument parsing and wiring only)
+let package = Package(
+  name: "crashsift",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "crashsift", targets: ["crashsift"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CArchive",
+      pkgConfig: "libarchive",
+      providers: [.apt(["libarchive-dev"])]
+    ),
+    // Declarations of glibc functions that Swift's Glibc module hides behind _GNU_SOURCE.
+    .systemLibrary(name: "CPosix"),
+    .target(
+      name: "Checkpoint",
+      dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+    ),
+    .target(
+      name: "Ingest",
+      dependencies: [
+        "CArchive",
+        "CPosix",
+        "Checkpoint",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .target(
+      name: "Pipeline",
+      dependencies: [
+        "Checkpoint",
+        "Ingest",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "crashsift",
+      dependencies: [
+        "Pipeline",
+        "Checkpoint",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .target(
+      name: "CrashsiftTestSupport",
+      dependencies: ["CArchive"],
+      path: "Tests/CrashsiftTestSupport"
+    ),
+    .testTarget(
+      name: "IngestTests",
+      dependencies: ["Ingest", "CrashsiftTestSupport"]
+    ),
+    .testTarget(
+      name: "PipelineTests",
+      dependencies: [
+        "Pipeline", "Checkpoint", "Ingest", "CrashsiftTestSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]
+    ),
+    .testTarget(
+      name: "CLITests",
+      dependencies: [
+        "crashsift", "CrashsiftTestSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

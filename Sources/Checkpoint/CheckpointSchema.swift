@@ -1,0 +1,94 @@
+import GRDB
+
+/// The versioned schema of the workspace database.
+///
+/// Migrations are append-only: a released migration is never edited, a change is a new migration.
+/// `ARCHITECTURE.md` documents every table; keep the two in step.
+public enum CheckpointSchema {
+  /// Registers every migration, oldest first.
+  public static func migrator() -> DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1-foundation") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            command TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'killed')),
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            summary TEXT
+          );
+
+          -- One row per distinct archive content. Skipping by sha256 makes re-runs cheap and
+          -- keeps a copied archive from being ingested twice.
+          CREATE TABLE archives (
+            sha256 TEXT PRIMARY KEY NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime INTEGER NOT NULL,
+            batch TEXT NOT NULL,
+            build TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+            error TEXT,
+            entries INTEGER NOT NULL DEFAULT 0,
+            dumps INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            formats TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+          ) WITHOUT ROWID;
+
+          -- Every path the manifest named, with the stat that lets a re-run skip hashing it.
+          CREATE TABLE archive_sources (
+            path TEXT PRIMARY KEY NOT NULL,
+            sha256 TEXT NOT NULL REFERENCES archives(sha256),
+            size INTEGER NOT NULL,
+            mtime INTEGER NOT NULL,
+            batch TEXT NOT NULL
+          ) WITHOUT ROWID;
+
+          CREATE TABLE dumps (
+            sha256 TEXT PRIMARY KEY NOT NULL,
+            size INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('MDMP', 'PAGEDU64', 'PAGEDUMP', 'unknown'))
+          ) WITHOUT ROWID;
+
+          CREATE TABLE occurrences (
+            archive_sha256 TEXT NOT NULL REFERENCES archives(sha256),
+            entry_path TEXT NOT NULL,
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            batch TEXT NOT NULL,
+            entry_mtime INTEGER,
+            PRIMARY KEY (archive_sha256, entry_path)
+          ) WITHOUT ROWID;
+          CREATE INDEX occurrences_by_dump ON occurrences(dump_sha256);
+          CREATE INDEX occurrences_by_batch ON occurrences(batch);
+
+          -- Entries that were read but not stored, and why (links, devices, caps, bad data).
+          CREATE TABLE archive_issues (
+            archive_sha256 TEXT NOT NULL REFERENCES archives(sha256),
+            entry_path TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (archive_sha256, entry_path)
+          ) WITHOUT ROWID;
+
+          CREATE TABLE stage_state (
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            stage TEXT NOT NULL,
+            stage_version INTEGER NOT NULL,
+            status TEXT NOT NULL
+              CHECK (status IN ('pending', 'running', 'done', 'failed', 'deferred')),
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (dump_sha256, stage)
+          ) WITHOUT ROWID;
+          CREATE INDEX stage_state_by_status ON stage_state(stage, status);
+          """)
+    }
+    return migrator
+  }
+}

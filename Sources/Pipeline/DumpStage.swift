@@ -1,0 +1,50 @@
+import Checkpoint
+import GRDB
+
+/// A per-dump stage (parse, symbolize, bucket): pure work on one dump, then rows to write.
+///
+/// `process` runs on a worker thread and must not touch the database; `StageResult.write` runs
+/// on the single writer inside the transaction that first deletes the dump's previous rows from
+/// `outputTables` and then records the stage state, so a dump's output is replaced atomically.
+/// Bumping `version` makes every row of older versions stale: the next run redoes them and
+/// everything downstream.
+public protocol DumpStage: Sendable {
+  /// Stable name stored in `stage_state.stage`.
+  var name: String { get }
+  /// Bump when the stage's output for the same input changes.
+  var version: Int { get }
+  /// Tables with a `dump_sha256` column holding this stage's output.
+  var outputTables: [String] { get }
+  /// Creates the stage's tables if they do not exist (called once per run, before any work).
+  func prepare(_ db: Database) throws
+  /// Computes the result for one dump. Errors become a `failed` state with their description.
+  func process(_ input: DumpStageInput) throws -> StageResult
+}
+
+extension DumpStage {
+  public func prepare(_ db: Database) throws {}
+}
+
+/// What a stage gets for one dump.
+public struct DumpStageInput: Sendable {
+  public var item: WorkItem
+  /// Path of the stored dump.
+  public var path: String
+}
+
+/// What a stage produced for one dump.
+public struct StageResult: Sendable {
+  public var outcome: StageOutcome
+  /// Writes the output rows; runs inside the writer's transaction.
+  public var write: @Sendable (Database) throws -> Void
+
+  public init(outcome: StageOutcome = .done, write: @escaping @Sendable (Database) throws -> Void) {
+    self.outcome = outcome
+    self.write = write
+  }
+
+  /// The input is not ready for this stage yet (e.g. symbols missing); retried on request.
+  public static func deferred(_ reason: String) -> StageResult {
+    StageResult(outcome: StageOutcome(status: .deferred, error: reason)) { _ in }
+  }
+}

@@ -1,0 +1,139 @@
+import Checkpoint
+import Foundation
+import GRDB
+import Ingest
+import Logging
+
+/// Runs per-dump stages in order over the dumps that need them.
+///
+/// Work is claimed in chunks (`claim` marks rows `running` and counts the attempt, committed
+/// before the work starts), processed on the worker pool, and committed by the calling thread in
+/// small transactions. A run killed mid-chunk leaves `running` rows that the next run redoes; a
+/// dump abandoned `maxAttempts` times (it probably kills the process) is marked failed instead.
+public struct DumpStageRunner {
+  let database: CheckpointDatabase
+  let store: DumpStore
+  /// All stages, in pipeline order (upstream first).
+  let stages: [any DumpStage]
+  let jobs: Int
+  let progress: ProgressMode
+  let logger: Logger
+  var maxAttempts = 3
+  var retryFailed = false
+  var retryDeferred = false
+  /// Dumps claimed and processed per round; a kill loses at most this much work.
+  var chunkSize = 256
+
+  public init(
+    database: CheckpointDatabase, store: DumpStore, stages: [any DumpStage], jobs: Int,
+    progress: ProgressMode, logger: Logger, maxAttempts: Int = 3, retryFailed: Bool = false,
+    retryDeferred: Bool = false
+  ) {
+    self.database = database
+    self.store = store
+    self.stages = stages
+    self.jobs = jobs
+    self.progress = progress
+    self.logger = logger
+    self.maxAttempts = maxAttempts
+    self.retryFailed = retryFailed
+    self.retryDeferred = retryDeferred
+  }
+
+  /// Marks stale rows of every stage (and their downstream rows) pending.
+  public func invalidateStale() throws -> [String: Int] {
+    var stale: [String: Int] = [:]
+    try database.write { db in
+      for (index, stage) in stages.enumerated() {
+        try stage.prepare(db)
+        let downstream = stages[(index + 1)...].map(\.name)
+        stale[stage.name] = try StageLedger.invalidateStale(
+          db, stage: stage.name, version: stage.version, downstream: downstream, now: Timestamp.now())
+        try StageLedger.failExhausted(db, stage: stage.name, maxAttempts: maxAttempts, now: Timestamp.now())
+      }
+    }
+    return stale
+  }
+
+  /// Runs the stage at `index` to completion.
+  public func run(stageAt index: Int, stale: Int = 0) throws -> StageSummary {
+    let stage = stages[index]
+    let downstream = stages[(index + 1)...].map(\.name)
+    let upstream = index > 0 ? stages[index - 1].name : nil
+    var summary = StageSummary(name: stage.name, version: stage.version)
+    summary.stale = stale
+    let started = Date()
+    let total = try database.read { db in
+      try StageLedger.work(
+        db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
+        retryDeferred: retryDeferred
+      ).count
+    }
+    let reporter = ProgressReporter(mode: progress, stage: stage.name, total: Int64(total), unit: "dumps")
+    // Keyset paging by sha256: rows this run claimed or retried are never picked up again.
+    var cursor: String?
+    while true {
+      let chunk = try database.write { db -> [WorkItem] in
+        let items = try StageLedger.work(
+          db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
+          retryDeferred: retryDeferred, after: cursor, limit: chunkSize)
+        try StageLedger.claim(
+          db, dumps: items.map(\.dumpSHA256), stage: stage.name, version: stage.version,
+          now: Timestamp.now())
+        return items
+      }
+      guard let last = chunk.last else { break }
+      cursor = last.dumpSHA256
+      FaultInjection.hit("\(stage.name)-claim")
+      var pending: [(WorkItem, StageResult)] = []
+      let store = self.store
+      func commit() throws {
+        let results = pending
+        pending.removeAll(keepingCapacity: true)
+        try database.write { db in
+          for (item, result) in results {
+            for table in stage.outputTables {
+              try db.execute(sql: "DELETE FROM \(table) WHERE dump_sha256 = ?", arguments: [item.dumpSHA256])
+            }
+            var outcome = result.outcome
+            do {
+              try result.write(db)
+            } catch {
+              outcome = StageOutcome(status: .failed, error: "could not store the result: \(error)")
+            }
+            try StageLedger.record(
+              db, dump: item.dumpSHA256, stage: stage.name, version: stage.version, outcome: outcome,
+              downstream: downstream, now: Timestamp.now())
+          }
+        }
+        FaultInjection.hit("\(stage.name)-commit")
+      }
+      try WorkerPool.run(items: chunk, jobs: jobs) { (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
+        let input = DumpStageInput(item: item, path: store.path(sha256: item.dumpSHA256))
+        let result: StageResult
+        do {
+          result = try stage.process(input)
+        } catch {
+          result = StageResult(outcome: StageOutcome(status: .failed, error: "\(error)")) { _ in }
+        }
+        try? context.emit((item, result))
+      } consume: { (item, result) in
+        pending.append((item, result))
+        summary.processed += 1
+        switch result.outcome.status {
+        case .done: summary.done += 1
+        case .failed: summary.failed += 1
+        case .deferred: summary.deferred += 1
+        case .pending, .running: break
+        }
+        if pending.count >= 64 { try commit() }
+        reporter.update(done: Int64(summary.processed), detail: "\(summary.processed)/\(total) dumps")
+      }
+      if !pending.isEmpty { try commit() }
+    }
+    summary.seconds = Date().timeIntervalSince(started)
+    reporter.finish(
+      detail: "\(summary.processed) dumps (\(summary.done) done, \(summary.failed) failed, \(summary.deferred) deferred)")
+    return summary
+  }
+}

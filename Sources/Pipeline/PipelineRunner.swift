@@ -1,0 +1,88 @@
+import Checkpoint
+import Foundation
+import GRDB
+import Ingest
+import Logging
+
+/// Runs stages on a workspace: takes the lock, recovers from an interrupted run, records the run.
+public struct PipelineRunner {
+  /// Options that do not come from the manifest or pipeline file.
+  public struct Options: Sendable {
+    public var workspace: String?
+    public var jobs: Int?
+    public var progress: ProgressMode = .quiet
+    public var retryFailed = false
+    public var retryDeferred = false
+
+    public init() {}
+  }
+
+  public let manifest: Manifest
+  public let settings: PipelineSettings
+  public let options: Options
+  /// Per-dump stages in order (upstream first); empty until the parse stage exists.
+  public var dumpStages: [any DumpStage] = []
+  let logger: Logger
+
+  public init(manifest: Manifest, settings: PipelineSettings, options: Options, logger: Logger) {
+    self.manifest = manifest
+    self.settings = settings
+    self.options = options
+    self.logger = logger
+  }
+
+  /// The workspace in use: `--workspace`, else the manifest's `output`.
+  public var workspace: Workspace { Workspace(directory: options.workspace ?? manifest.output) }
+
+  /// Worker threads: `--jobs`, else the pipeline file, else one per core.
+  public var jobs: Int {
+    let configured = options.jobs ?? settings.jobs
+    return configured > 0 ? configured : ProcessInfo.processInfo.activeProcessorCount
+  }
+
+  /// Runs `ingest` (when asked) then every per-dump stage in `dumpStageNames` (nil: all).
+  public func run(command: String, ingest: Bool, dumpStageNames: Set<String>? = nil) throws -> RunSummary {
+    let started = Date()
+    let workspace = self.workspace
+    let lock = try WorkspaceLock(directory: workspace.directory, command: command)
+    defer { withExtendedLifetime(lock) {} }
+    let database = try workspace.openDatabase()
+    let store = try workspace.openStore()
+    // Under the lock nothing else writes here: leftovers are from killed runs.
+    store.removeTemporaryFiles()
+    let runID = try database.write { db in
+      try RunLedger.markAbandoned(db)
+      return try RunLedger.start(
+        db, command: command, pid: Int(getpid()), host: ProcessInfo.processInfo.hostName,
+        now: Timestamp.now())
+    }
+    var summary = RunSummary(command: command, workspace: workspace.directory, status: "done")
+    if ingest {
+      let (archives, warnings) = try manifest.plannedArchives()
+      summary.warnings += warnings
+      for warning in warnings { logger.warning("\(warning)") }
+      let stage = IngestStage(
+        database: database, store: store, limits: settings.limits, jobs: jobs,
+        progress: options.progress, logger: logger, retryFailed: options.retryFailed)
+      summary.ingest = try stage.run(archives: archives)
+    }
+    if !dumpStages.isEmpty {
+      let runner = DumpStageRunner(
+        database: database, store: store, stages: dumpStages, jobs: jobs, progress: options.progress,
+        logger: logger, maxAttempts: settings.maxAttempts, retryFailed: options.retryFailed,
+        retryDeferred: options.retryDeferred)
+      let stale = try runner.invalidateStale()
+      for (index, stage) in dumpStages.enumerated()
+      where dumpStageNames == nil || dumpStageNames?.contains(stage.name) == true {
+        summary.stages.append(try runner.run(stageAt: index, stale: stale[stage.name] ?? 0))
+      }
+    }
+    summary.seconds = Date().timeIntervalSince(started)
+    summary.status = summary.hasFailures ? "failed" : "done"
+    try database.write { db in
+      try RunLedger.finish(
+        db, id: runID, status: summary.status, summary: summary.json(), now: Timestamp.now())
+    }
+    return summary
+  }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Ingest
+
+/// Stage settings from a pipeline file (`pipelines/nightly.json`); see `docs/manifest.md`.
+public struct PipelineSettings: Sendable, Equatable {
+  /// Worker threads for CPU work; 0 means one per core.
+  public var jobs: Int = 0
+  /// Caps applied to every archive.
+  public var limits = IngestLimits()
+  /// Interrupted attempts after which a dump is marked failed instead of retried.
+  public var maxAttempts: Int = 3
+  /// Rule files for later stages, absolute paths.
+  public var rules: [String] = []
+
+  public init() {}
+
+  /// Reads and validates a pipeline file.
+  public static func load(path: String) throws(ConfigurationError) -> PipelineSettings {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ConfigurationError(file: path, messages: ["cannot read the pipeline file"])
+    }
+    let base = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
+    let json = try JSONValidator.parse(data: data, file: path)
+    var v = JSONValidator(file: path)
+    var settings = PipelineSettings()
+    guard
+      let root = v.object(
+        json, "", allowed: ["version", "description", "jobs", "max_attempts", "ingest", "rules"])
+    else { throw ConfigurationError(file: path, messages: v.errors) }
+    if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1), version != 1 {
+      v.fail("version", "this crashsift reads pipeline version 1, found \(version)")
+    }
+    _ = root["description"].map { v.string($0, "description") }
+    if let jobs = v.integer(root["jobs"], "jobs", minimum: 0) { settings.jobs = Int(jobs) }
+    if let attempts = v.integer(root["max_attempts"], "max_attempts", minimum: 1) {
+      settings.maxAttempts = Int(attempts)
+    }
+    for (index, rule) in (v.array(root["rules"], "rules") ?? []).enumerated() {
+      if let file = v.string(rule, "rules[\(index)]") {
+        settings.rules.append(
+          file.hasPrefix("/") ? file : base.appendingPathComponent(file).standardizedFileURL.path)
+      }
+    }
+    let keys: Set<String> = [
+      "max_depth", "max_entry_bytes", "max_archive_bytes", "max_compression_ratio",
+      "ratio_floor_bytes", "max_entries", "max_nested_archive_bytes", "nested_in_memory_bytes",
+    ]
+    if let ingest = v.object(root["ingest"], "ingest", allowed: keys) {
+      var limits = IngestLimits()
+      if let value = v.integer(ingest["max_depth"], "ingest.max_depth") { limits.maxDepth = Int(value) }
+      if let value = v.integer(ingest["max_entry_bytes"], "ingest.max_entry_bytes", minimum: 1) {
+        limits.maxEntryBytes = value
+      }
+      if let value = v.integer(ingest["max_archive_bytes"], "ingest.max_archive_bytes", minimum: 1) {
+        limits.maxArchiveBytes = value
+      }
+      if let value = v.number(ingest["max_compression_ratio"], "ingest.max_compression_ratio", minimum: 1) {
+        limits.maxCompressionRatio = value
+      }
+      if let value = v.integer(ingest["ratio_floor_bytes"], "ingest.ratio_floor_bytes") {
+        limits.ratioFloorBytes = value
+      }
+      if let value = v.integer(ingest["max_entries"], "ingest.max_entries", minimum: 1) {
+        limits.maxEntries = Int(value)
+      }
+      if let value = v.integer(
+        ingest["max_nested_archive_bytes"], "ingest.max_nested_archive_bytes", minimum: 1)
+      {
+        limits.maxNestedArchiveBytes = value
+      }
+      if let value = v.integer(ingest["nested_in_memory_bytes"], "ingest.nested_in_memory_bytes") {
+        limits.nestedInMemoryBytes = Int(min(value, Int64(Int32.max)))
+      }
+      settings.limits = limits
+    }
+    guard v.errors.isEmpty else { throw ConfigurationError(file: path, messages: v.errors) }
+    return settings
+  }
+}

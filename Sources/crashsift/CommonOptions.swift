@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Pipeline
+
+/// Options shared by the commands that run stages.
+struct CommonOptions: ParsableArguments {
+  @Option(name: .long, help: "The corpus manifest (docs/manifest.md).")
+  var manifest = "corpus-manifest.json"
+
+  @Option(name: .long, help: "Workspace directory (default: the manifest's \"output\", usually out/).")
+  var workspace: String?
+
+  @Option(name: .long, help: "Pipeline settings file (default: the manifest's \"pipeline\").")
+  var pipeline: String?
+
+  @Option(name: [.short, .long], help: "Worker threads (default: one per core).")
+  var jobs: Int?
+
+  @Flag(name: [.short, .long], help: "No progress output.")
+  var quiet = false
+
+  @Flag(name: .long, help: "Print the run summary as JSON on standard output.")
+  var json = false
+
+  @Flag(name: .long, help: "Also retry items whose last attempt failed.")
+  var retryFailed = false
+
+  func validate() throws {
+    if let jobs, jobs < 1 || jobs > 1024 {
+      throw ValidationError("--jobs must be between 1 and 1024, got \(jobs)")
+    }
+  }
+
+  /// Loads the manifest and pipeline settings and builds a runner.
+  func makeRunner() throws -> PipelineRunner {
+    let manifest = try Manifest.load(path: self.manifest)
+    let settings = try (pipeline ?? manifest.pipeline).map { try PipelineSettings.load(path: $0) } ?? PipelineSettings()
+    var options = PipelineRunner.Options()
+    options.workspace = workspace
+    options.jobs = jobs
+    options.retryFailed = retryFailed
+    options.progress = quiet ? .quiet : (isatty(STDERR_FILENO) != 0 ? .bar : .lines)
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = quiet ? .error : .warning
+      return handler
+    }
+    return PipelineRunner(
+      manifest: manifest, settings: settings, options: options, logger: Logger(label: "crashsift"))
+  }
+
+  /// Prints the summary and turns failures into exit status 1.
+  func finish(_ summary: RunSummary) throws {
+    if json {
+      print(summary.json(pretty: true))
+    } else if !quiet {
+      FileHandle.standardError.write(Data(Self.text(summary).utf8))
+    }
+    if summary.hasFailures { throw ExitCode(1) }
+  }
+
+  static func text(_ summary: RunSummary) -> String {
+    var lines: [String] = []
+    if let ingest = summary.ingest {
+      lines.append(
+        "ingest: \(ingest.archivesPlanned) archives (\(ingest.archivesIngested) read, \(ingest.archivesUnchanged) unchanged, \(ingest.archivesDuplicate) duplicate), \(ingest.dumpsFound) dumps found, \(ingest.dumpsNew) new, \(ingest.entriesSkipped) entries skipped"
+      )
+      for failure in ingest.failures { lines.append("  failed: \(failure.path): \(failure.error)") }
+    }
+    for stage in summary.stages {
+      lines.append(
+        "\(stage.name): \(stage.processed) dumps (\(stage.done) done, \(stage.failed) failed, \(stage.deferred) deferred)")
+    }
+    lines.append("workspace: \(summary.workspace) (`crashsift status` for details)")
+    return lines.joined(separator: "\n") + "\n"
+  }
+}

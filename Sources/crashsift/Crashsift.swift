@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// The `crashsift` command: argument parsing and wiring only; the work lives in `Pipeline`.
+@main
+struct Crashsift: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Turn piles of Windows crash dumps into answers: ingest, parse, bucket, report.",
+    discussion: """
+      crashsift reads the nightly crash archives named in a corpus manifest, stores each dump once \
+      by content hash, and keeps every stage's results in a resumable SQLite workspace. Kill it at \
+      any moment; the next run continues where it stopped and an unchanged corpus costs no work.
+
+      Examples:
+        crashsift run                               # every stage, corpus-manifest.json, into out/
+        crashsift run --manifest nightly.json --jobs 8
+        crashsift ingest --workspace /data/crash-ws # only read new archives
+        crashsift status --json                     # per-stage counts for scripts
+
+      Exit status: 0 everything done, 1 finished but some items failed (summary printed),
+      2 usage or configuration error (including a workspace held by another run).
+      """,
+    subcommands: [RunCommand.self, IngestCommand.self, StatusCommand.self]
+  )
+
+  /// Maps ArgumentParser's usage errors to exit status 2 (its default is 64) and our
+  /// configuration errors to 2 with their message.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let error as ExitCode {
+      Foundation.exit(error.rawValue)
+    } catch let error as ConfigurationError {
+      fail("error: \(error)")
+    } catch let error as WorkspaceBusy {
+      fail("error: \(error)")
+    } catch {
+      let code = exitCode(for: error)
+      if code == .validationFailure {
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+      }
+      if code == .success {
+        exit(withError: error)
+      }
+      fail("error: \(error)")
+    }
+  }
+
+  private static func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    Foundation.exit(2)
+  }
+}

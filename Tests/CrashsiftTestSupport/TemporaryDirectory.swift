@@ -1,0 +1,41 @@
+import Foundation
+
+/// A fresh directory under the system temporary directory, removed when released.
+public final class TemporaryDirectory: @unchecked Sendable {
+  /// Absolute path.
+  public let path: String
+
+  public init(_ label: String = "crashsift-test") {
+    var template = Array("\(NSTemporaryDirectory())/\(label)-XXXXXX".utf8CString)
+    let created = template.withUnsafeMutableBufferPointer { buffer in
+      buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
+    }
+    path = created ?? "\(NSTemporaryDirectory())/\(label)-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+
+  /// `path/relative`, with parent directories created.
+  public func file(_ relative: String) -> String {
+    let full = "\(path)/\(relative)"
+    try? FileManager.default.createDirectory(
+      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    return full
+  }
+
+  /// Every regular file below the directory, relative paths, sorted.
+  public func allFiles() -> [String] {
+    guard let enumerator = FileManager.default.enumerator(atPath: path) else { return [] }
+    var files: [String] = []
+    while let name = enumerator.nextObject() as? String {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: "\(path)/\(name)", isDirectory: &isDirectory),
+        !isDirectory.boolValue
+      {
+        files.append(name)
+      }
+    }
+    return files.sorted()
+  }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Finding and running external programs in tests.
+public enum Tools {
+  /// The absolute path of `name` on PATH.
+  public static func find(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for directory in path.split(separator: ":") {
+      let candidate = "\(directory)/\(name)"
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+  }
+
+  /// Runs a program to completion; returns its exit status.
+  @discardableResult
+  public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
+  /// Whether this is a CI run, where missing inputs fail instead of skipping.
+  public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+}
