@@ -58,7 +58,7 @@ let package = Package(
     ),
     .target(
       name: "CrashsiftTestSupport",
-      dependencies: ["CArchive"],
+      dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],
       path: "Tests/CrashsiftTestSupport"
     ),
     .testTarget(
@@ -75,7 +75,7 @@ let package = Package(
     .testTarget(
       name: "CLITests",
       dependencies: [
-        "crashsift", "CrashsiftTestSupport",
+        "crashsift", "Pipeline", "CrashsiftTestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),

@@ -13,6 +13,12 @@ public enum RunLedger {
     public var host: String
     /// JSON summary written when the run finished.
     public var summary: String?
+
+    enum CodingKeys: String, CodingKey {
+      case id, command, status, pid, host, summary
+      case startedAt = "started_at"
+      case finishedAt = "finished_at"
+    }
   }
 
   /// Marks runs still `running` as `killed`: called under the workspace lock, so no live process

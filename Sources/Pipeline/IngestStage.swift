@@ -128,11 +128,6 @@ public struct IngestStage {
         }
       }
     }
-    if !sourcesOnly.isEmpty {
-      try database.write { db in
-        for row in sourcesOnly { try IngestLedger.recordSource(db, archive: row) }
-      }
-    }
 
     // Pass 3: walk (parallel), one writer.
     let totalBytes = toWalk.reduce(Int64(0)) { $0 + $1.size }
@@ -231,6 +226,12 @@ public struct IngestStage {
         detail: "\(summary.archivesIngested)/\(toWalk.count) archives, \(summary.dumpsFound) dumps")
     }
     if !pendingDumps.isEmpty || !pendingIssues.isEmpty { try flush(finishing: nil) }
+    // Other paths of the same content; recorded after the walk so that their archive row exists.
+    if !sourcesOnly.isEmpty {
+      try database.write { db in
+        for row in sourcesOnly { try IngestLedger.recordSource(db, archive: row) }
+      }
+    }
 
     let dumpsAfter = try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dumps") ?? 0 }
     summary.dumpsNew = dumpsAfter - dumpsBefore

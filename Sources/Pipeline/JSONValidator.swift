@@ -40,7 +40,8 @@ struct JSONValidator {
     }
     for key in object.keys.sorted() where !allowed.contains(key) {
       let keyPath = path.isEmpty ? key : "\(path).\(key)"
-      if let hint = allowed.sorted().first(where: { Self.closeEnough($0, key) }) {
+      let candidates = allowed.compactMap { name in Self.typoDistance(name, key).map { (name, $0) } }
+      if let hint = candidates.min(by: { ($0.1, $0.0) < ($1.1, $1.0) })?.0 {
         fail(keyPath, "unknown key (did you mean \"\(hint)\"?)")
       } else {
         fail(keyPath, "unknown key; expected one of: \(allowed.sorted().joined(separator: ", "))")
@@ -122,22 +123,32 @@ struct JSONValidator {
     return value
   }
 
-  /// Keys one edit apart, or differing only in case, separators or a plural s.
-  static func closeEnough(_ a: String, _ b: String) -> Bool {
-    let norm = { (s: String) in s.lowercased().replacingOccurrences(of: "-", with: "_") }
-    let x = Array(norm(a))
-    let y = Array(norm(b))
-    if x == y { return true }
-    guard abs(x.count - y.count) <= 1 else { return false }
-    var previous = Array(0...y.count)
-    for i in 1...max(x.count, 1) where !x.isEmpty {
-      var current = [i] + Array(repeating: 0, count: y.count)
-      for j in stride(from: 1, through: y.count, by: 1) {
-        current[j] = min(
-          previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-      }
-      previous = current
+  /// How far apart two keys are, when close enough to be a typo: one differs from the other by a prefix (`max_entry` for
+  /// `max_entries`), case or separators, or by at most one edit (two for longer keys), where a
+  /// swap of neighbours counts as one edit.
+  static func typoDistance(_ a: String, _ b: String) -> Int? {
+    let normalize = { (s: String) in Array(s.lowercased().replacingOccurrences(of: "-", with: "_")) }
+    let x = normalize(a)
+    let y = normalize(b)
+    if x == y { return 0 }
+    if min(x.count, y.count) >= 4 && (x.starts(with: y) || y.starts(with: x)) {
+      return abs(x.count - y.count)
     }
-    return (previous.last ?? 99) <= 1
+    let allowed = min(x.count, y.count) >= 6 ? 2 : 1
+    guard abs(x.count - y.count) <= allowed, !x.isEmpty, !y.isEmpty else { return nil }
+    // Optimal string alignment distance.
+    var table = Array(repeating: Array(repeating: 0, count: y.count + 1), count: x.count + 1)
+    for i in 0...x.count { table[i][0] = i }
+    for j in 0...y.count { table[0][j] = j }
+    for i in 1...x.count {
+      for j in 1...y.count {
+        let cost = x[i - 1] == y[j - 1] ? 0 : 1
+        table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+        if i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] {
+          table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+        }
+      }
+    }
+    return table[x.count][y.count] <= allowed ? table[x.count][y.count] : nil
   }
 }

@@ -174,7 +174,9 @@ public struct Manifest: Sendable, Equatable {
       }
       if let id, let date { batches.append(Batch(id: id, date: date, build: build, archives: specs)) }
     }
-    if batchList.isEmpty && root["batches"] != nil { v.fail("batches", "expected at least one batch") }
+    if case .array(let list)? = root["batches"], list.isEmpty {
+      v.fail("batches", "expected at least one batch")
+    }
 
     guard v.errors.isEmpty else { throw ConfigurationError(file: file, messages: v.errors) }
     return Manifest(

@@ -29,7 +29,7 @@ struct StatusCommand: ParsableCommand {
     let status = try WorkspaceStatus.read(workspace: Workspace(directory: directory), dumpStages: [])
     if json {
       let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+      encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
       print(String(decoding: try encoder.encode(status), as: UTF8.self))
     } else {
       print(status.text)

@@ -6,11 +6,13 @@ public final class TemporaryDirectory: @unchecked Sendable {
   public let path: String
 
   public init(_ label: String = "crashsift-test") {
-    var template = Array("\(NSTemporaryDirectory())/\(label)-XXXXXX".utf8CString)
+    var base = NSTemporaryDirectory()
+    while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+    var template = Array("\(base)/\(label)-XXXXXX".utf8CString)
     let created = template.withUnsafeMutableBufferPointer { buffer in
       buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
     }
-    path = created ?? "\(NSTemporaryDirectory())/\(label)-\(UUID().uuidString)"
+    path = created ?? "\(base)/\(label)-\(UUID().uuidString)"
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   }
 

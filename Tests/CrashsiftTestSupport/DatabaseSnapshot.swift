@@ -1,0 +1,35 @@
+import GRDB
+
+/// The content of a workspace database that must not depend on how a run was interrupted:
+/// every table's rows without timestamps, attempt counters and run bookkeeping.
+public enum DatabaseSnapshot {
+  static let queries: [(String, String)] = [
+    ("dumps", "SELECT sha256, size, kind FROM dumps ORDER BY sha256"),
+    (
+      "occurrences",
+      "SELECT archive_sha256, entry_path, dump_sha256, batch, entry_mtime FROM occurrences ORDER BY 1, 2"
+    ),
+    (
+      "archives",
+      "SELECT sha256, path, size, batch, build, status, error, entries, dumps, skipped, formats FROM archives ORDER BY 1"
+    ),
+    ("archive_sources", "SELECT path, sha256, size, batch FROM archive_sources ORDER BY 1"),
+    ("archive_issues", "SELECT archive_sha256, entry_path, reason FROM archive_issues ORDER BY 1, 2"),
+    ("stage_state", "SELECT dump_sha256, stage, stage_version, status, error FROM stage_state ORDER BY 1, 2"),
+  ]
+
+  /// One line per row, prefixed by its table, in a stable order.
+  public static func lines(databasePath: String) throws -> [String] {
+    let queue = try DatabaseQueue(path: databasePath)
+    return try queue.read { db in
+      var lines: [String] = []
+      for (table, sql) in queries {
+        for row in try Row.fetchAll(db, sql: sql) {
+          let values = row.databaseValues.map { $0.isNull ? "NULL" : "\($0)" }
+          lines.append("\(table)|" + values.joined(separator: "|"))
+        }
+      }
+      return lines
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import Checkpoint
+import CrashsiftTestSupport
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+@testable import Pipeline
+
+/// A per-dump stage for exercising the engine: records the dump's size and its own version.
+final class CountingStage: DumpStage, @unchecked Sendable {
+  let name: String
+  let version: Int
+  private let processed = Mutex<[String]>([])
+  var table: String { "test_\(name)" }
+  var outputTables: [String] { [table] }
+  let failOn: Set<String>
+
+  init(name: String, version: Int, failOn: Set<String> = []) {
+    self.name = name
+    self.version = version
+    self.failOn = failOn
+  }
+
+  var seen: [String] { processed.withLock { $0.sorted() } }
+
+  func prepare(_ db: Database) throws {
+    try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(table) (dump_sha256 TEXT NOT NULL, value TEXT NOT NULL)")
+  }
+
+  struct Failure: Error, CustomStringConvertible { var description: String }
+
+  func process(_ input: DumpStageInput) throws -> StageResult {
+    processed.withLock { $0.append(input.item.dumpSHA256) }
+    if failOn.contains(input.item.dumpSHA256) { throw Failure(description: "synthetic failure") }
+    let size = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? -1
+    let value = "v\(version):\(size)"
+    let table = self.table
+    return StageResult { db in
+      try db.execute(sql: "INSERT INTO \(table) (dump_sha256, value) VALUES (?, ?)", arguments: [input.item.dumpSHA256, value])
+    }
+  }
+}
+
+@Suite("Per-dump stages and versions")
+struct StageVersionTests {
+  func fixture(dumps: Range<Int>) throws -> PipelineFixture {
+    let fixture = PipelineFixture()
+    try fixture.archive("n1/a.zip", format: .zip, dumps.map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 100 + $0)) })
+    fixture.batches = [("n1", ["n1/*"])]
+    return fixture
+  }
+
+  func outputs(_ fixture: PipelineFixture, _ table: String) throws -> [String] {
+    try fixture.database().read { db in try String.fetchAll(db, sql: "SELECT value FROM \(table) ORDER BY value") }
+  }
+
+  @Test("bumping a stage version redoes exactly its rows and everything downstream, and nothing else")
+  func versionBump() throws {
+    let fixture = try fixture(dumps: 0..<10)
+    let parse1 = CountingStage(name: "parse", version: 1)
+    let bucket1 = CountingStage(name: "bucket", version: 1)
+    _ = try fixture.run(stages: [parse1, bucket1])
+    #expect(parse1.seen.count == 10)
+    #expect(bucket1.seen.count == 10)
+
+    // New dumps arrive; the downstream stage changes: parse sees only the new ones, bucket all.
+    try fixture.archive("n1/b.zip", format: .zip, (10..<15).map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 100 + $0)) })
+    let parse1b = CountingStage(name: "parse", version: 1)
+    let bucket2 = CountingStage(name: "bucket", version: 2)
+    let summary = try fixture.run(stages: [parse1b, bucket2])
+    #expect(parse1b.seen.count == 5)
+    #expect(bucket2.seen.count == 15)
+    #expect(summary.stages.map(\.stale) == [0, 10])
+    #expect(try outputs(fixture, "test_bucket").allSatisfy { $0.hasPrefix("v2:") })
+    #expect(try outputs(fixture, "test_bucket").count == 15)
+
+    // The upstream stage changes: it and its downstream redo every dump.
+    let parse2 = CountingStage(name: "parse", version: 2)
+    let bucket2b = CountingStage(name: "bucket", version: 2)
+    _ = try fixture.run(stages: [parse2, bucket2b])
+    #expect(parse2.seen.count == 15)
+    #expect(bucket2b.seen.count == 15)
+    #expect(try outputs(fixture, "test_parse").count == 15)
+
+    // Nothing changed: nothing is redone.
+    let parse2b = CountingStage(name: "parse", version: 2)
+    let bucket2c = CountingStage(name: "bucket", version: 2)
+    _ = try fixture.run(stages: [parse2b, bucket2c])
+    #expect(parse2b.seen.isEmpty)
+    #expect(bucket2c.seen.isEmpty)
+  }
+
+  @Test("a failed dump is recorded with its error, blocks downstream, and is retried only when asked")
+  func failures() throws {
+    let fixture = try fixture(dumps: 0..<4)
+    _ = try fixture.run(stages: [])
+    let shas = try fixture.database().read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256") }
+    let parse = CountingStage(name: "parse", version: 1, failOn: [shas[1]])
+    let bucket = CountingStage(name: "bucket", version: 1)
+    let summary = try fixture.run(stages: [parse, bucket])
+    #expect(summary.hasFailures)
+    #expect(summary.stages.first?.failed == 1)
+    #expect(bucket.seen == [shas[0], shas[2], shas[3]])
+    let error = try fixture.database().read { db in
+      try String.fetchOne(db, sql: "SELECT error FROM stage_state WHERE stage = 'parse' AND status = 'failed'")
+    }
+    #expect(error == "synthetic failure")
+
+    let again = CountingStage(name: "parse", version: 1)
+    _ = try fixture.run(stages: [again, CountingStage(name: "bucket", version: 1)])
+    #expect(again.seen.isEmpty)
+    let retry = CountingStage(name: "parse", version: 1)
+    let bucketRetry = CountingStage(name: "bucket", version: 1)
+    _ = try fixture.run(retryFailed: true, stages: [retry, bucketRetry])
+    #expect(retry.seen == [shas[1]])
+    #expect(bucketRetry.seen == [shas[1]])
+  }
+
+  @Test("claims abandoned by killed runs are retried, then given up after max_attempts")
+  func abandonedClaims() throws {
+    let fixture = try fixture(dumps: 0..<3)
+    _ = try fixture.run(stages: [])
+    let db = try fixture.database()
+    let shas = try db.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256") }
+    // As a killed run leaves them: claimed, never recorded.
+    try db.write { db in
+      try StageLedger.claim(db, dumps: [shas[0]], stage: "parse", version: 1, now: "t")
+      try StageLedger.claim(db, dumps: [shas[0]], stage: "parse", version: 1, now: "t")
+      try StageLedger.claim(db, dumps: [shas[0]], stage: "parse", version: 1, now: "t")
+      try StageLedger.claim(db, dumps: [shas[1]], stage: "parse", version: 1, now: "t")
+    }
+    let parse = CountingStage(name: "parse", version: 1)
+    _ = try fixture.run(stages: [parse])
+    #expect(parse.seen == [shas[1], shas[2]])
+    let status = try db.read { db in
+      try Row.fetchOne(db, sql: "SELECT status, error FROM stage_state WHERE dump_sha256 = ? AND stage = 'parse'", arguments: [shas[0]])
+    }
+    #expect(status?[0] == "failed")
+    #expect((status?[1] as String?)?.contains("abandoned by 3 interrupted runs") == true)
+  }
+}
