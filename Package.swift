@@ -77,7 +77,8 @@ let package = Package(
       dependencies: [
         "crashsift", "Pipeline", "CrashsiftTestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
-      ]
+      ],
+      exclude: ["golden"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -34,7 +34,8 @@ public final class CheckpointDatabase: Sendable {
     if !readOnly {
       try CheckpointSchema.migrator().migrate(pool)
     } else {
-      let applied = try pool.read { db in try CheckpointSchema.migrator().hasCompletedMigrations(db) }
+      let applied = try pool.read { db in try CheckpointSchema.migrator().hasCompletedMigrations(db)
+      }
       guard applied else { throw CheckpointError.schemaOutOfDate(path) }
     }
   }

@@ -28,7 +28,8 @@ public enum IngestLedger {
 
   /// The status of an archive content (`running`, `done`, `failed`), if it was ever seen.
   public static func archiveStatus(_ db: Database, sha256: String) throws -> String? {
-    try String.fetchOne(db, sql: "SELECT status FROM archives WHERE sha256 = ?", arguments: [sha256])
+    try String.fetchOne(
+      db, sql: "SELECT status FROM archives WHERE sha256 = ?", arguments: [sha256])
   }
 
   /// Records that `archive` is being ingested (again) and remembers `archive.path` as its source.
@@ -41,7 +42,8 @@ public enum IngestLedger {
           status = 'running', error = NULL, attempts = attempts + 1, updated_at = excluded.updated_at
         """,
       arguments: [
-        archive.sha256, archive.path, archive.size, archive.mtime, archive.batch, archive.build, now,
+        archive.sha256, archive.path, archive.size, archive.mtime, archive.batch, archive.build,
+        now,
       ])
     try recordSource(db, archive: archive)
   }

@@ -131,7 +131,8 @@ final class ArchiveReader {
       type = .other(mode)
     }
     let size: Int64? = archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil
-    let mtime: Int64? = archive_entry_mtime_is_set(entry) != 0 ? Int64(archive_entry_mtime(entry)) : nil
+    let mtime: Int64? =
+      archive_entry_mtime_is_set(entry) != 0 ? Int64(archive_entry_mtime(entry)) : nil
     return Entry(
       path: path, type: type, declaredSize: size, mtime: mtime, linkTarget: hardlink ?? symlink)
   }

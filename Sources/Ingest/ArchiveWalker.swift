@@ -63,7 +63,8 @@ public final class ArchiveWalker {
     do {
       let reader = try ArchiveReader(path: path)
       topReader = reader
-      try walk(reader: reader, prefix: "", depth: 0, containerName: (path as NSString).lastPathComponent)
+      try walk(
+        reader: reader, prefix: "", depth: 0, containerName: (path as NSString).lastPathComponent)
     } catch {
       switch error {
       case .store: throw error
@@ -135,7 +136,8 @@ public final class ArchiveWalker {
         break
       }
       if let size = entry.declaredSize, size > limits.maxEntryBytes {
-        try issue(entryPath, "entry of \(size) bytes exceeds max_entry_bytes (\(limits.maxEntryBytes))")
+        try issue(
+          entryPath, "entry of \(size) bytes exceeds max_entry_bytes (\(limits.maxEntryBytes))")
         continue
       }
       do {
@@ -172,10 +174,12 @@ public final class ArchiveWalker {
     try account(Int64(headCount))
     let head = UnsafeRawBufferPointer(rebasing: chunk[0..<headCount])
     if let kind = DumpKind.sniff(head) {
-      try storeDump(reader: reader, headCount: headCount, kind: kind, entry: entry, entryPath: entryPath)
+      try storeDump(
+        reader: reader, headCount: headCount, kind: kind, entry: entry, entryPath: entryPath)
     } else if ArchiveMagic.isArchive(head) && !(reader.isRaw && depth > 0) {
       guard depth < limits.maxDepth else {
-        try issue(entryPath, "nested archive deeper than max_depth (\(limits.maxDepth)): not opened")
+        try issue(
+          entryPath, "nested archive deeper than max_depth (\(limits.maxDepth)): not opened")
         return
       }
       try openNested(reader: reader, headCount: headCount, entryPath: entryPath, depth: depth)
@@ -218,7 +222,8 @@ public final class ArchiveWalker {
       try account(Int64(count))
       guard writer.byteCount + Int64(count) <= limits.maxEntryBytes else {
         writer.discard()
-        try issue(entryPath, "entry grew past max_entry_bytes (\(limits.maxEntryBytes)); not stored")
+        try issue(
+          entryPath, "entry grew past max_entry_bytes (\(limits.maxEntryBytes)); not stored")
         return
       }
       try writer.write(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
@@ -228,7 +233,8 @@ public final class ArchiveWalker {
     dumps += 1
     try emit(
       .dump(
-        StoredDump(entryPath: entryPath, sha256: sha256, size: size, kind: kind, entryMtime: entry.mtime)))
+        StoredDump(
+          entryPath: entryPath, sha256: sha256, size: size, kind: kind, entryMtime: entry.mtime)))
     if let top = topReader { onProgress(top.rawBytesConsumed) }
   }
 
@@ -236,7 +242,8 @@ public final class ArchiveWalker {
     reader: ArchiveReader, headCount: Int, entryPath: String, depth: Int
   ) throws(IngestError) {
     let buffer = try NestedArchiveBuffer(
-      store: store, inMemoryLimit: limits.nestedInMemoryBytes, maxBytes: limits.maxNestedArchiveBytes)
+      store: store, inMemoryLimit: limits.nestedInMemoryBytes,
+      maxBytes: limits.maxNestedArchiveBytes)
     try buffer.append(UnsafeRawBufferPointer(rebasing: chunk[0..<headCount]))
     while true {
       let count = try reader.read(into: chunk)
@@ -245,7 +252,8 @@ public final class ArchiveWalker {
       guard try buffer.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count])) else {
         try issue(
           entryPath,
-          "nested archive larger than max_nested_archive_bytes (\(limits.maxNestedArchiveBytes)): not opened")
+          "nested archive larger than max_nested_archive_bytes (\(limits.maxNestedArchiveBytes)): not opened"
+        )
         return
       }
     }

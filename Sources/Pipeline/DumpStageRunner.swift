@@ -48,8 +48,10 @@ public struct DumpStageRunner {
         try stage.prepare(db)
         let downstream = stages[(index + 1)...].map(\.name)
         stale[stage.name] = try StageLedger.invalidateStale(
-          db, stage: stage.name, version: stage.version, downstream: downstream, now: Timestamp.now())
-        try StageLedger.failExhausted(db, stage: stage.name, maxAttempts: maxAttempts, now: Timestamp.now())
+          db, stage: stage.name, version: stage.version, downstream: downstream,
+          now: Timestamp.now())
+        try StageLedger.failExhausted(
+          db, stage: stage.name, maxAttempts: maxAttempts, now: Timestamp.now())
       }
     }
     return stale
@@ -69,13 +71,15 @@ public struct DumpStageRunner {
         retryDeferred: retryDeferred
       ).count
     }
-    let reporter = ProgressReporter(mode: progress, stage: stage.name, total: Int64(total), unit: "dumps")
+    let reporter = ProgressReporter(
+      mode: progress, stage: stage.name, total: Int64(total), unit: "dumps")
     // Keyset paging by sha256: rows this run claimed or retried are never picked up again.
     var cursor: String?
     while true {
       let chunk = try database.write { db -> [WorkItem] in
         let items = try StageLedger.work(
-          db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
+          db, stage: stage.name, version: stage.version, upstream: upstream,
+          retryFailed: retryFailed,
           retryDeferred: retryDeferred, after: cursor, limit: chunkSize)
         try StageLedger.claim(
           db, dumps: items.map(\.dumpSHA256), stage: stage.name, version: stage.version,
@@ -93,7 +97,8 @@ public struct DumpStageRunner {
         try database.write { db in
           for (item, result) in results {
             for table in stage.outputTables {
-              try db.execute(sql: "DELETE FROM \(table) WHERE dump_sha256 = ?", arguments: [item.dumpSHA256])
+              try db.execute(
+                sql: "DELETE FROM \(table) WHERE dump_sha256 = ?", arguments: [item.dumpSHA256])
             }
             var outcome = result.outcome
             do {
@@ -102,13 +107,15 @@ public struct DumpStageRunner {
               outcome = StageOutcome(status: .failed, error: "could not store the result: \(error)")
             }
             try StageLedger.record(
-              db, dump: item.dumpSHA256, stage: stage.name, version: stage.version, outcome: outcome,
+              db, dump: item.dumpSHA256, stage: stage.name, version: stage.version,
+              outcome: outcome,
               downstream: downstream, now: Timestamp.now())
           }
         }
         FaultInjection.hit("\(stage.name)-commit")
       }
-      try WorkerPool.run(items: chunk, jobs: jobs) { (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
+      try WorkerPool.run(items: chunk, jobs: jobs) {
+        (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
         let input = DumpStageInput(item: item, path: store.path(sha256: item.dumpSHA256))
         let result: StageResult
         do {
@@ -127,13 +134,16 @@ public struct DumpStageRunner {
         case .pending, .running: break
         }
         if pending.count >= 64 { try commit() }
-        reporter.update(done: Int64(summary.processed), detail: "\(summary.processed)/\(total) dumps")
+        reporter.update(
+          done: Int64(summary.processed), detail: "\(summary.processed)/\(total) dumps")
       }
       if !pending.isEmpty { try commit() }
     }
     summary.seconds = Date().timeIntervalSince(started)
     reporter.finish(
-      detail: "\(summary.processed) dumps (\(summary.done) done, \(summary.failed) failed, \(summary.deferred) deferred)")
+      detail:
+        "\(summary.processed) dumps (\(summary.done) done, \(summary.failed) failed, \(summary.deferred) deferred)"
+    )
     return summary
   }
 }

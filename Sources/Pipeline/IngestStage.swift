@@ -57,7 +57,9 @@ public struct IngestStage {
     let started = Date()
     var summary = IngestSummary()
     summary.archivesPlanned = archives.count
-    let dumpsBefore = try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dumps") ?? 0 }
+    let dumpsBefore = try database.read { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dumps") ?? 0
+    }
 
     // Pass 1: stat; skip unchanged sources.
     var toHash: [Manifest.PlannedArchive] = []
@@ -131,7 +133,8 @@ public struct IngestStage {
 
     // Pass 3: walk (parallel), one writer.
     let totalBytes = toWalk.reduce(Int64(0)) { $0 + $1.size }
-    let reporter = ProgressReporter(mode: progress, stage: Self.name, total: totalBytes, unit: "bytes")
+    let reporter = ProgressReporter(
+      mode: progress, stage: Self.name, total: totalBytes, unit: "bytes")
     var consumed: [String: Int64] = [:]
     var finishedBytes: Int64 = 0
     var pendingDumps: [(archive: String, batch: String, dump: StoredDump)] = []
@@ -145,13 +148,19 @@ public struct IngestStage {
       let issues = pendingIssues
       try database.write { db in
         var byArchive: [String: (batch: String, dumps: [StoredDump])] = [:]
-        for item in dumps { byArchive[item.archive, default: (item.batch, [])].dumps.append(item.dump) }
-        for (archive, group) in byArchive {
-          try IngestLedger.insert(db, dumps: group.dumps, archiveSHA256: archive, batch: group.batch)
+        for item in dumps {
+          byArchive[item.archive, default: (item.batch, [])].dumps.append(item.dump)
         }
-        for (archive, list) in issues { try IngestLedger.insertIssues(db, issues: list, archiveSHA256: archive) }
+        for (archive, group) in byArchive {
+          try IngestLedger.insert(
+            db, dumps: group.dumps, archiveSHA256: archive, batch: group.batch)
+        }
+        for (archive, list) in issues {
+          try IngestLedger.insertIssues(db, issues: list, archiveSHA256: archive)
+        }
         if let (archive, outcome) = finishing {
-          try IngestLedger.finish(db, archiveSHA256: archive, outcome: outcome, now: Timestamp.now())
+          try IngestLedger.finish(
+            db, archiveSHA256: archive, outcome: outcome, now: Timestamp.now())
         }
       }
       pendingDumps.removeAll(keepingCapacity: true)
@@ -188,7 +197,8 @@ public struct IngestStage {
         try? context.emit(
           .finish(
             archive: row.sha256, path: row.path,
-            ArchiveOutcome(error: "store: \(error)", entries: 0, dumps: 0, skipped: 0, formats: "")))
+            ArchiveOutcome(error: "store: \(error)", entries: 0, dumps: 0, skipped: 0, formats: ""))
+        )
       }
     } consume: { event in
       switch event {
@@ -233,7 +243,9 @@ public struct IngestStage {
       }
     }
 
-    let dumpsAfter = try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dumps") ?? 0 }
+    let dumpsAfter = try database.read { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dumps") ?? 0
+    }
     summary.dumpsNew = dumpsAfter - dumpsBefore
     summary.bytesRead = totalBytes
     summary.seconds = Date().timeIntervalSince(started)
@@ -251,6 +263,8 @@ public struct IngestStage {
   static func fileStat(_ path: String) -> (size: Int64, mtime: Int64)? {
     var info = stat()
     guard stat(path, &info) == 0 else { return nil }
-    return (Int64(info.st_size), Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    return (
+      Int64(info.st_size), Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    )
   }
 }

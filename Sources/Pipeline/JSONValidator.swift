@@ -40,7 +40,8 @@ struct JSONValidator {
     }
     for key in object.keys.sorted() where !allowed.contains(key) {
       let keyPath = path.isEmpty ? key : "\(path).\(key)"
-      let candidates = allowed.compactMap { name in Self.typoDistance(name, key).map { (name, $0) } }
+      let candidates = allowed.compactMap { name in Self.typoDistance(name, key).map { (name, $0) }
+      }
       if let hint = candidates.min(by: { ($0.1, $0.0) < ($1.1, $1.0) })?.0 {
         fail(keyPath, "unknown key (did you mean \"\(hint)\"?)")
       } else {
@@ -115,7 +116,8 @@ struct JSONValidator {
     return string
   }
 
-  mutating func require(_ object: [String: JSONValue], _ key: String, _ path: String) -> JSONValue? {
+  mutating func require(_ object: [String: JSONValue], _ key: String, _ path: String) -> JSONValue?
+  {
     guard let value = object[key] else {
       fail(path.isEmpty ? "" : path, "missing required key \"\(key)\"")
       return nil
@@ -127,7 +129,8 @@ struct JSONValidator {
   /// `max_entries`), case or separators, or by at most one edit (two for longer keys), where a
   /// swap of neighbours counts as one edit.
   static func typoDistance(_ a: String, _ b: String) -> Int? {
-    let normalize = { (s: String) in Array(s.lowercased().replacingOccurrences(of: "-", with: "_")) }
+    let normalize = { (s: String) in Array(s.lowercased().replacingOccurrences(of: "-", with: "_"))
+    }
     let x = normalize(a)
     let y = normalize(b)
     if x == y { return 0 }

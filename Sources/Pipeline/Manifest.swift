@@ -78,12 +78,18 @@ public struct Manifest: Sendable, Equatable {
     let json = try JSONValidator.parse(data: data, file: file)
     var v = JSONValidator(file: file)
     let resolve = { (p: String) in
-      p.hasPrefix("/") ? p : URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: base(baseDirectory))).standardizedFileURL.path
+      p.hasPrefix("/")
+        ? p
+        : URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: base(baseDirectory)))
+          .standardizedFileURL.path
     }
     guard
       let root = v.object(
         json, "",
-        allowed: ["version", "description", "output", "symbol_path", "pipeline", "builds", "exposure", "batches"])
+        allowed: [
+          "version", "description", "output", "symbol_path", "pipeline", "builds", "exposure",
+          "batches",
+        ])
     else { throw ConfigurationError(file: file, messages: v.errors) }
 
     if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1),
@@ -105,9 +111,15 @@ public struct Manifest: Sendable, Equatable {
     var labels: Set<String> = []
     for (index, entry) in (v.array(root["builds"], "builds") ?? []).enumerated() {
       let path = "builds[\(index)]"
-      guard let object = v.object(entry, path, allowed: ["label", "date", "drivers"]) else { continue }
-      guard let label = v.string(v.require(object, "label", path), "\(path).label") else { continue }
-      if !labels.insert(label).inserted { v.fail("\(path).label", "build \"\(label)\" is listed twice") }
+      guard let object = v.object(entry, path, allowed: ["label", "date", "drivers"]) else {
+        continue
+      }
+      guard let label = v.string(v.require(object, "label", path), "\(path).label") else {
+        continue
+      }
+      if !labels.insert(label).inserted {
+        v.fail("\(path).label", "build \"\(label)\" is listed twice")
+      }
       let date = v.date(object["date"], "\(path).date")
       var drivers: [String: String] = [:]
       if let map = v.object(object["drivers"], "\(path).drivers", allowed: []) {
@@ -128,7 +140,9 @@ public struct Manifest: Sendable, Equatable {
     var exposure: [Exposure] = []
     for (index, entry) in (v.array(root["exposure"], "exposure") ?? []).enumerated() {
       let path = "exposure[\(index)]"
-      guard let object = v.object(entry, path, allowed: ["build", "date", "machines"]) else { continue }
+      guard let object = v.object(entry, path, allowed: ["build", "date", "machines"]) else {
+        continue
+      }
       let build = v.string(v.require(object, "build", path), "\(path).build")
       knownBuild(build, "\(path).build", &v)
       let date = v.date(v.require(object, "date", path), "\(path).date")
@@ -148,7 +162,9 @@ public struct Manifest: Sendable, Equatable {
       }
       let date = v.date(v.require(object, "date", path), "\(path).date")
       let id = v.string(object["id"], "\(path).id") ?? date
-      if let id, !batchIDs.insert(id).inserted { v.fail("\(path).id", "batch \"\(id)\" is listed twice") }
+      if let id, !batchIDs.insert(id).inserted {
+        v.fail("\(path).id", "batch \"\(id)\" is listed twice")
+      }
       let build = v.string(object["build"], "\(path).build")
       knownBuild(build, "\(path).build", &v)
       var specs: [ArchiveSpec] = []
@@ -163,16 +179,22 @@ public struct Manifest: Sendable, Equatable {
             specs.append(ArchiveSpec(pattern: resolve(pattern), build: nil))
           }
         } else if case .object = archive {
-          guard let spec = v.object(archive, archivePath, allowed: ["path", "build"]) else { continue }
+          guard let spec = v.object(archive, archivePath, allowed: ["path", "build"]) else {
+            continue
+          }
           let pattern = v.string(v.require(spec, "path", archivePath), "\(archivePath).path")
           let specBuild = v.string(spec["build"], "\(archivePath).build")
           knownBuild(specBuild, "\(archivePath).build", &v)
           if let pattern { specs.append(ArchiveSpec(pattern: resolve(pattern), build: specBuild)) }
         } else {
-          v.fail(archivePath, "expected a path string or an object with \"path\", found \(archive.summary)")
+          v.fail(
+            archivePath,
+            "expected a path string or an object with \"path\", found \(archive.summary)")
         }
       }
-      if let id, let date { batches.append(Batch(id: id, date: date, build: build, archives: specs)) }
+      if let id, let date {
+        batches.append(Batch(id: id, date: date, build: build, archives: specs))
+      }
     }
     if case .array(let list)? = root["batches"], list.isEmpty {
       v.fail("batches", "expected at least one batch")
@@ -205,11 +227,13 @@ public struct Manifest: Sendable, Equatable {
           if Glob.hasWildcards(spec.pattern) {
             warnings.append("batch \(batch.id): \(spec.pattern) matched no file")
           } else {
-            errors.append("batches[\(batchIndex)].archives[\(index)]: \(spec.pattern) does not exist")
+            errors.append(
+              "batches[\(batchIndex)].archives[\(index)]: \(spec.pattern) does not exist")
           }
         }
         for path in matches {
-          planned.append(PlannedArchive(path: path, batch: batch.id, build: spec.build ?? batch.build))
+          planned.append(
+            PlannedArchive(path: path, batch: batch.id, build: spec.build ?? batch.build))
         }
       }
     }

@@ -41,7 +41,9 @@ public struct PipelineRunner {
   }
 
   /// Runs `ingest` (when asked) then every per-dump stage in `dumpStageNames` (nil: all).
-  public func run(command: String, ingest: Bool, dumpStageNames: Set<String>? = nil) throws -> RunSummary {
+  public func run(command: String, ingest: Bool, dumpStageNames: Set<String>? = nil) throws
+    -> RunSummary
+  {
     let started = Date()
     let workspace = self.workspace
     let lock = try WorkspaceLock(directory: workspace.directory, command: command)
@@ -68,7 +70,8 @@ public struct PipelineRunner {
     }
     if !dumpStages.isEmpty {
       let runner = DumpStageRunner(
-        database: database, store: store, stages: dumpStages, jobs: jobs, progress: options.progress,
+        database: database, store: store, stages: dumpStages, jobs: jobs,
+        progress: options.progress,
         logger: logger, maxAttempts: settings.maxAttempts, retryFailed: options.retryFailed,
         retryDeferred: options.retryDeferred)
       let stale = try runner.invalidateStale()

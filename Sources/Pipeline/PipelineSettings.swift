@@ -27,7 +27,8 @@ public struct PipelineSettings: Sendable, Equatable {
       let root = v.object(
         json, "", allowed: ["version", "description", "jobs", "max_attempts", "ingest", "rules"])
     else { throw ConfigurationError(file: path, messages: v.errors) }
-    if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1), version != 1 {
+    if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1), version != 1
+    {
       v.fail("version", "this crashsift reads pipeline version 1, found \(version)")
     }
     _ = root["description"].map { v.string($0, "description") }
@@ -47,14 +48,19 @@ public struct PipelineSettings: Sendable, Equatable {
     ]
     if let ingest = v.object(root["ingest"], "ingest", allowed: keys) {
       var limits = IngestLimits()
-      if let value = v.integer(ingest["max_depth"], "ingest.max_depth") { limits.maxDepth = Int(value) }
+      if let value = v.integer(ingest["max_depth"], "ingest.max_depth") {
+        limits.maxDepth = Int(value)
+      }
       if let value = v.integer(ingest["max_entry_bytes"], "ingest.max_entry_bytes", minimum: 1) {
         limits.maxEntryBytes = value
       }
-      if let value = v.integer(ingest["max_archive_bytes"], "ingest.max_archive_bytes", minimum: 1) {
+      if let value = v.integer(ingest["max_archive_bytes"], "ingest.max_archive_bytes", minimum: 1)
+      {
         limits.maxArchiveBytes = value
       }
-      if let value = v.number(ingest["max_compression_ratio"], "ingest.max_compression_ratio", minimum: 1) {
+      if let value = v.number(
+        ingest["max_compression_ratio"], "ingest.max_compression_ratio", minimum: 1)
+      {
         limits.maxCompressionRatio = value
       }
       if let value = v.integer(ingest["ratio_floor_bytes"], "ingest.ratio_floor_bytes") {

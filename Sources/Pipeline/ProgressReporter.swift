@@ -61,7 +61,8 @@ public final class ProgressReporter {
     let width = 24
     let filled = Int(fraction * Double(width))
     let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-    let rateText = unit == "bytes" ? "\(Self.bytes(rate))/s" : String(format: "%.0f \(unit)/s", rate)
+    let rateText =
+      unit == "bytes" ? "\(Self.bytes(rate))/s" : String(format: "%.0f \(unit)/s", rate)
     let percent = String(format: "%3.0f%%", fraction * 100)
     return "\(stage) [\(bar)] \(percent) \(detail) \(rateText) ETA \(Self.duration(eta))"
   }

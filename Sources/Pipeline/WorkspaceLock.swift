@@ -22,12 +22,14 @@ public final class WorkspaceLock {
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
       var holder = ""
       if let data = FileManager.default.contents(atPath: path) {
-        holder = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        holder = String(decoding: data, as: UTF8.self).trimmingCharacters(
+          in: .whitespacesAndNewlines)
       }
       close(fd)
       throw WorkspaceBusy(directory: directory, holder: holder.isEmpty ? "another process" : holder)
     }
-    let info = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), `crashsift \(command)` since \(Timestamp.now())\n"
+    let info =
+      "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), `crashsift \(command)` since \(Timestamp.now())\n"
     ftruncate(fd, 0)
     _ = info.withCString { pwrite(fd, $0, strlen($0), 0) }
   }

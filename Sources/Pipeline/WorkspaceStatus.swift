@@ -40,7 +40,8 @@ public struct WorkspaceStatus: Sendable, Codable, Equatable {
         kinds[row[0]] = row[1]
       }
       var archiveCounts: [String: Int] = [:]
-      for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM archives GROUP BY status") {
+      for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM archives GROUP BY status")
+      {
         archiveCounts[row[0]] = row[1]
       }
       var stages = [
@@ -74,7 +75,9 @@ public struct WorkspaceStatus: Sendable, Codable, Equatable {
     lines.append("")
     lines.append("stage      unit       pending  running     done   failed deferred")
     for stage in stages {
-      func col(_ value: Int) -> String { String(repeating: " ", count: max(0, 8 - String(value).count)) + String(value) }
+      func col(_ value: Int) -> String {
+        String(repeating: " ", count: max(0, 8 - String(value).count)) + String(value)
+      }
       let name = stage.stage.padding(toLength: 10, withPad: " ", startingAt: 0)
       let unit = stage.unit.padding(toLength: 9, withPad: " ", startingAt: 0)
       lines.append(

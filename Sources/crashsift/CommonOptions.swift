@@ -8,7 +8,8 @@ struct CommonOptions: ParsableArguments {
   @Option(name: .long, help: "The corpus manifest (docs/manifest.md).")
   var manifest = "corpus-manifest.json"
 
-  @Option(name: .long, help: "Workspace directory (default: the manifest's \"output\", usually out/).")
+  @Option(
+    name: .long, help: "Workspace directory (default: the manifest's \"output\", usually out/).")
   var workspace: String?
 
   @Option(name: .long, help: "Pipeline settings file (default: the manifest's \"pipeline\").")
@@ -35,7 +36,9 @@ struct CommonOptions: ParsableArguments {
   /// Loads the manifest and pipeline settings and builds a runner.
   func makeRunner() throws -> PipelineRunner {
     let manifest = try Manifest.load(path: self.manifest)
-    let settings = try (pipeline ?? manifest.pipeline).map { try PipelineSettings.load(path: $0) } ?? PipelineSettings()
+    let settings =
+      try (pipeline ?? manifest.pipeline).map { try PipelineSettings.load(path: $0) }
+      ?? PipelineSettings()
     var options = PipelineRunner.Options()
     options.workspace = workspace
     options.jobs = jobs
@@ -70,7 +73,8 @@ struct CommonOptions: ParsableArguments {
     }
     for stage in summary.stages {
       lines.append(
-        "\(stage.name): \(stage.processed) dumps (\(stage.done) done, \(stage.failed) failed, \(stage.deferred) deferred)")
+        "\(stage.name): \(stage.processed) dumps (\(stage.done) done, \(stage.failed) failed, \(stage.deferred) deferred)"
+      )
     }
     lines.append("workspace: \(summary.workspace) (`crashsift status` for details)")
     return lines.joined(separator: "\n") + "\n"

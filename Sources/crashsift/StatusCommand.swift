@@ -26,7 +26,8 @@ struct StatusCommand: ParsableCommand {
 
   func run() throws {
     let directory = try workspace ?? Manifest.load(path: manifest).output
-    let status = try WorkspaceStatus.read(workspace: Workspace(directory: directory), dumpStages: [])
+    let status = try WorkspaceStatus.read(
+      workspace: Workspace(directory: directory), dumpStages: [])
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

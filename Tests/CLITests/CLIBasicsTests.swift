@@ -8,7 +8,8 @@ struct CLIBasicsTests {
   func help() throws {
     let result = try CrashsiftBinary.run(["--help"])
     #expect(result.status == 0)
-    for word in ["run", "ingest", "status", "Examples:", "crashsift run --manifest", "Exit status"] {
+    for word in ["run", "ingest", "status", "Examples:", "crashsift run --manifest", "Exit status"]
+    {
       #expect(result.stdout.contains(word), "missing \(word)")
     }
     let sub = try CrashsiftBinary.run(["ingest", "--help"])
@@ -33,12 +34,16 @@ struct CLIBasicsTests {
     let path = dir.file("m.json")
     _ = FileManager.default.createFile(
       atPath: path,
-      contents: Data(#"{"version": 1, "batches": [{"date": "2026-11-31x", "archives": ["a.zip"], "bild": "x"}]}"#.utf8))
+      contents: Data(
+        #"{"version": 1, "batches": [{"date": "2026-11-31x", "archives": ["a.zip"], "bild": "x"}]}"#
+          .utf8))
     let result = try CrashsiftBinary.run(["run", "--manifest", path])
     #expect(result.status == 2)
     #expect(result.stderr.contains("2 problems"))
     #expect(result.stderr.contains("batches[0].bild: unknown key (did you mean \"build\"?)"))
-    #expect(result.stderr.contains("batches[0].date: expected a date as YYYY-MM-DD, found \"2026-11-31x\""))
+    #expect(
+      result.stderr.contains(
+        "batches[0].date: expected a date as YYYY-MM-DD, found \"2026-11-31x\""))
     let missing = try CrashsiftBinary.run(["run", "--manifest", dir.file("nope.json")])
     #expect(missing.status == 2)
     #expect(missing.stderr.contains("cannot read the manifest"))

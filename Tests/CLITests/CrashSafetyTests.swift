@@ -10,13 +10,19 @@ import Testing
 struct CrashSafetyTests {
   /// ~2,000 small dumps over 8 archives of mixed formats, some dumps shared between archives.
   static func corpus(_ dir: TemporaryDirectory) throws -> String {
-    let formats: [ArchiveFixture.Format] = [.zip, .tarGzip, .sevenZip, .tarXz, .tarZstd, .tarBzip2, .tar, .zip]
+    let formats: [ArchiveFixture.Format] = [
+      .zip, .tarGzip, .sevenZip, .tarXz, .tarZstd, .tarBzip2, .tar, .zip,
+    ]
     for (index, format) in formats.enumerated() {
       let entries: [ArchiveFixture.Entry] = (0..<250).map { item in
         let seed = index * 240 + item  // neighbours overlap by 10 dumps
-        return .file("M-\(seed % 97)/crash-\(item).dmp", FakeDump.minidump(seed: seed, size: 2048 + seed % 300))
+        return .file(
+          "M-\(seed % 97)/crash-\(item).dmp", FakeDump.minidump(seed: seed, size: 2048 + seed % 300)
+        )
       }
-      try ArchiveFixture.write(entries, format: format, to: dir.file("night\(index % 3)/upload-\(index).\(format.rawValue)"))
+      try ArchiveFixture.write(
+        entries, format: format,
+        to: dir.file("night\(index % 3)/upload-\(index).\(format.rawValue)"))
     }
     let manifest = dir.file("manifest.json")
     let json = #"""
@@ -31,16 +37,20 @@ struct CrashSafetyTests {
 
   static func state(_ workspace: String) throws -> [String] {
     let rows = try DatabaseSnapshot.lines(databasePath: "\(workspace)/crashsift.sqlite")
-    let files = TemporaryDirectoryListing.files(under: "\(workspace)/dumps").map { "file|\($0)" }
+    let files = TemporaryDirectory.files(under: "\(workspace)/dumps").map { "file|\($0)" }
     return rows + files
   }
 
-  @Test("SIGKILL at several points during ingest, then re-run: the same rows and files as one clean run")
+  @Test(
+    "SIGKILL at several points during ingest, then re-run: the same rows and files as one clean run"
+  )
   func killAndResume() throws {
     let dir = TemporaryDirectory()
     let manifest = try Self.corpus(dir)
     let reference = dir.file("reference")
-    let clean = try CrashsiftBinary.run(["ingest", "--manifest", manifest, "--workspace", reference, "--quiet"])
+    let clean = try CrashsiftBinary.run([
+      "ingest", "--manifest", manifest, "--workspace", reference, "--quiet",
+    ])
     #expect(clean.status == 0, "\(clean.stderr)")
     let expected = try Self.state(reference)
     #expect(expected.filter { $0.hasPrefix("occurrences|") }.count == 2000)
@@ -48,11 +58,14 @@ struct CrashSafetyTests {
 
     let victim = dir.file("victim")
     // Exact points: after a dump is stored but before its row is committed; right after commits.
-    let faults = ["ingest-dump:150", "ingest-commit:2", "ingest-dump:420", "ingest-commit:1", "ingest-dump:777"]
+    let faults = [
+      "ingest-dump:150", "ingest-commit:2", "ingest-dump:420", "ingest-commit:1", "ingest-dump:777",
+    ]
     var killed = 0
     for fault in faults {
       let result = try CrashsiftBinary.run(
-        ["ingest", "--manifest", manifest, "--workspace", victim, "--quiet"], environment: ["CRASHSIFT_FAULT": fault])
+        ["ingest", "--manifest", manifest, "--workspace", victim, "--quiet"],
+        environment: ["CRASHSIFT_FAULT": fault])
       if result.signaled {
         #expect(result.status == SIGKILL)
         killed += 1
@@ -63,17 +76,21 @@ struct CrashSafetyTests {
     #expect(killed >= 3, "the fault points should have stopped at least three runs")
     // Unplanned points: kill after a few milliseconds of work.
     for delay in [20_000, 60_000, 120_000] as [useconds_t] {
-      let (process, _, _) = try CrashsiftBinary.start(["ingest", "--manifest", manifest, "--workspace", victim, "--quiet"])
+      let (process, _, _) = try CrashsiftBinary.start([
+        "ingest", "--manifest", manifest, "--workspace", victim, "--quiet",
+      ])
       usleep(delay)
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
     }
-    let final = try CrashsiftBinary.run(["ingest", "--manifest", manifest, "--workspace", victim, "--quiet"])
+    let final = try CrashsiftBinary.run([
+      "ingest", "--manifest", manifest, "--workspace", victim, "--quiet",
+    ])
     #expect(final.status == 0, "\(final.stderr)")
     let actual = try Self.state(victim).map { $0.replacingOccurrences(of: victim, with: reference) }
-    #expect(actual == expected, "\(diff(actual, expected))")
+    #expect(actual == expected, "\(LineDiff.describe(actual: actual, expected: expected))")
     // Nothing half-written is left behind.
-    #expect(TemporaryDirectoryListing.files(under: "\(victim)/tmp").isEmpty)
+    #expect(TemporaryDirectory.files(under: "\(victim)/tmp").isEmpty)
     // The killed runs are recorded as such.
     let statuses = try DatabaseQueue(path: "\(victim)/crashsift.sqlite").read { db in
       try String.fetchAll(db, sql: "SELECT status FROM runs ORDER BY id")
@@ -87,7 +104,9 @@ struct CrashSafetyTests {
     let dir = TemporaryDirectory()
     let manifest = try Self.corpus(dir)
     let lock = try WorkspaceLock(directory: dir.file("ws"), command: "run")
-    let result = try CrashsiftBinary.run(["run", "--manifest", manifest, "--workspace", "\(dir.path)/ws"])
+    let result = try CrashsiftBinary.run([
+      "run", "--manifest", manifest, "--workspace", "\(dir.path)/ws",
+    ])
     #expect(result.status == 2)
     #expect(result.stderr.contains("is in use by pid \(getpid())"))
     #expect(result.stderr.contains("`crashsift run`"))
@@ -99,10 +118,16 @@ struct CrashSafetyTests {
     let dir = TemporaryDirectory()
     let manifest = try Self.corpus(dir)
     let reference = dir.file("reference")
-    #expect(try CrashsiftBinary.run(["run", "--manifest", manifest, "--workspace", reference, "--quiet"]).status == 0)
+    #expect(
+      try CrashsiftBinary.run(["run", "--manifest", manifest, "--workspace", reference, "--quiet"])
+        .status == 0)
     let shared = dir.file("shared")
-    let a = try CrashsiftBinary.start(["run", "--manifest", manifest, "--workspace", shared, "--quiet"])
-    let b = try CrashsiftBinary.start(["run", "--manifest", manifest, "--workspace", shared, "--quiet"])
+    let a = try CrashsiftBinary.start([
+      "run", "--manifest", manifest, "--workspace", shared, "--quiet",
+    ])
+    let b = try CrashsiftBinary.start([
+      "run", "--manifest", manifest, "--workspace", shared, "--quiet",
+    ])
     a.0.waitUntilExit()
     b.0.waitUntilExit()
     let statuses = [a.0.terminationStatus, b.0.terminationStatus].sorted()
@@ -110,27 +135,6 @@ struct CrashSafetyTests {
     #expect(statuses == [0, 0] || statuses == [0, 2], "\(statuses)")
     let actual = try Self.state(shared).map { $0.replacingOccurrences(of: shared, with: reference) }
     let expected = try Self.state(reference)
-    #expect(actual == expected, "\(diff(actual, expected))")
-  }
-
-  func diff(_ a: [String], _ b: [String]) -> String {
-    let left = Set(a)
-    let right = Set(b)
-    return "only actual: \(a.filter { !right.contains($0) }.prefix(5)); only expected: \(b.filter { !left.contains($0) }.prefix(5))"
-  }
-}
-
-/// Relative paths of the regular files below a directory, sorted.
-enum TemporaryDirectoryListing {
-  static func files(under path: String) -> [String] {
-    guard let enumerator = FileManager.default.enumerator(atPath: path) else { return [] }
-    var files: [String] = []
-    while let name = enumerator.nextObject() as? String {
-      var isDirectory: ObjCBool = false
-      if FileManager.default.fileExists(atPath: "\(path)/\(name)", isDirectory: &isDirectory), !isDirectory.boolValue {
-        files.append(name)
-      }
-    }
-    return files.sorted()
+    #expect(actual == expected, "\(LineDiff.describe(actual: actual, expected: expected))")
   }
 }

@@ -7,7 +7,9 @@ import Testing
 enum Golden {
   static let directory = "\(Corpus.packageRoot)/Tests/CLITests/golden"
 
-  static func check(_ actual: String, against name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+  static func check(
+    _ actual: String, against name: String, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     let path = "\(directory)/\(name)"
     if ProcessInfo.processInfo.environment["CRASHSIFT_UPDATE_GOLDEN"] == "1" {
       try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -15,18 +17,23 @@ enum Golden {
       return
     }
     guard let data = FileManager.default.contents(atPath: path) else {
-      Issue.record("missing golden file \(path); run with CRASHSIFT_UPDATE_GOLDEN=1", sourceLocation: sourceLocation)
+      Issue.record(
+        "missing golden file \(path); run with CRASHSIFT_UPDATE_GOLDEN=1",
+        sourceLocation: sourceLocation)
       return
     }
     let expected = String(decoding: data, as: UTF8.self)
     if expected != actual {
       let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
       let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
-      let first = Array(zip(expectedLines, actualLines)).firstIndex { $0.0 != $0.1 } ?? min(expectedLines.count, actualLines.count)
+      let first =
+        Array(zip(expectedLines, actualLines)).firstIndex { $0.0 != $0.1 }
+        ?? min(expectedLines.count, actualLines.count)
       let want = first < expectedLines.count ? String(expectedLines[first]) : "(end)"
       let got = first < actualLines.count ? String(actualLines[first]) : "(end)"
       Issue.record(
-        "\(name) differs at line \(first + 1):\n  expected: \(want)\n  actual:   \(got)", sourceLocation: sourceLocation)
+        "\(name) differs at line \(first + 1):\n  expected: \(want)\n  actual:   \(got)",
+        sourceLocation: sourceLocation)
     }
   }
 

@@ -9,21 +9,31 @@ struct SampleCorpusTests {
   func sampleRun() throws {
     let workspace = TemporaryDirectory()
     let manifest = "\(Corpus.packageRoot)/corpus-manifest.json"
-    let first = try CrashsiftBinary.run(["run", "--manifest", manifest, "--workspace", workspace.path, "--json"])
+    let first = try CrashsiftBinary.run([
+      "run", "--manifest", manifest, "--workspace", workspace.path, "--json",
+    ])
     #expect(first.status == 0, "\(first.stderr)")
-    Golden.check(Golden.normalize(first.stdout, workspace: workspace.path), against: "sample-run.json")
+    Golden.check(
+      Golden.normalize(first.stdout, workspace: workspace.path), against: "sample-run.json")
 
-    let second = try CrashsiftBinary.run(["run", "--manifest", manifest, "--workspace", workspace.path, "--json"])
+    let second = try CrashsiftBinary.run([
+      "run", "--manifest", manifest, "--workspace", workspace.path, "--json",
+    ])
     #expect(second.status == 0)
-    Golden.check(Golden.normalize(second.stdout, workspace: workspace.path), against: "sample-rerun.json")
+    Golden.check(
+      Golden.normalize(second.stdout, workspace: workspace.path), against: "sample-rerun.json")
 
-    let status = try CrashsiftBinary.run(["status", "--manifest", manifest, "--workspace", workspace.path, "--json"])
+    let status = try CrashsiftBinary.run([
+      "status", "--manifest", manifest, "--workspace", workspace.path, "--json",
+    ])
     #expect(status.status == 0)
-    Golden.check(Golden.normalize(status.stdout, workspace: workspace.path), against: "sample-status.json")
+    Golden.check(
+      Golden.normalize(status.stdout, workspace: workspace.path), against: "sample-status.json")
 
     let text = try CrashsiftBinary.run(["status", "--workspace", workspace.path])
     #expect(text.stdout.contains("dumps: 12 stored (12 MDMP), 13 occurrences"))
-    #expect(text.stdout.contains("ingest     archives         0        0        6        0        0"))
+    #expect(
+      text.stdout.contains("ingest     archives         0        0        6        0        0"))
 
     // Every stored dump is byte-identical to its source in the public corpus, when present.
     let stored = workspace.allFiles().filter { $0.hasPrefix("dumps/") }
@@ -34,11 +44,14 @@ struct SampleCorpusTests {
   func failureExit() throws {
     let dir = TemporaryDirectory()
     let full = try ArchiveFixture.bytes(
-      (0..<4).map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 60_000)) }, format: .tarGzip, scratch: dir)
-    _ = FileManager.default.createFile(atPath: dir.file("n/cut.tar.gz"), contents: Data(full.prefix(full.count / 2)))
+      (0..<4).map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 60_000)) },
+      format: .tarGzip, scratch: dir)
+    _ = FileManager.default.createFile(
+      atPath: dir.file("n/cut.tar.gz"), contents: Data(full.prefix(full.count / 2)))
     let manifest = dir.file("m.json")
     _ = FileManager.default.createFile(
-      atPath: manifest, contents: Data(#"{"version":1,"batches":[{"date":"2026-11-20","archives":["n/*"]}]}"#.utf8))
+      atPath: manifest,
+      contents: Data(#"{"version":1,"batches":[{"date":"2026-11-20","archives":["n/*"]}]}"#.utf8))
     let result = try CrashsiftBinary.run(["run", "--manifest", manifest])
     #expect(result.status == 1)
     #expect(result.stderr.contains("failed: \(dir.path)/n/cut.tar.gz:"))

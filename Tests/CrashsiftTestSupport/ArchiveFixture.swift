@@ -25,7 +25,9 @@ public enum ArchiveFixture {
 
   /// Writes `entries` as `format` to `path`.
   public static func write(_ entries: [Entry], format: Format, to path: String) throws {
-    guard let archive = archive_write_new() else { throw WriteError(description: "archive_write_new") }
+    guard let archive = archive_write_new() else {
+      throw WriteError(description: "archive_write_new")
+    }
     defer { archive_write_free(archive) }
     var status: Int32
     switch format {
@@ -45,7 +47,9 @@ public enum ArchiveFixture {
     try check(status, archive)
     try check(archive_write_open_filename(archive, path), archive)
     for item in entries {
-      guard let entry = archive_entry_new() else { throw WriteError(description: "archive_entry_new") }
+      guard let entry = archive_entry_new() else {
+        throw WriteError(description: "archive_entry_new")
+      }
       defer { archive_entry_free(entry) }
       archive_entry_set_mtime(entry, 1_795_147_200, 0)
       switch item {
@@ -55,9 +59,12 @@ public enum ArchiveFixture {
         archive_entry_set_perm(entry, 0o644)
         archive_entry_set_size(entry, Int64(bytes.count))
         try check(archive_write_header(archive, entry), archive)
-        let written = bytes.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeBytes {
+          archive_write_data(archive, $0.baseAddress, $0.count)
+        }
         guard written == bytes.count else {
-          throw WriteError(description: "short write: \(String(cString: archive_error_string(archive)))")
+          throw WriteError(
+            description: "short write: \(String(cString: archive_error_string(archive)))")
         }
       case .directory(let name):
         archive_entry_set_pathname(entry, name)
@@ -89,7 +96,9 @@ public enum ArchiveFixture {
   }
 
   /// The bytes of an archive holding `entries`.
-  public static func bytes(_ entries: [Entry], format: Format, scratch: TemporaryDirectory) throws -> [UInt8] {
+  public static func bytes(_ entries: [Entry], format: Format, scratch: TemporaryDirectory) throws
+    -> [UInt8]
+  {
     let path = scratch.file("scratch-\(UUID().uuidString).\(format.rawValue)")
     try write(entries, format: format, to: path)
     defer { try? FileManager.default.removeItem(atPath: path) }
@@ -108,7 +117,9 @@ public enum ArchiveFixture {
 
   /// Builds a .cab with gcab (libarchive reads cab but cannot write it). `nil` when gcab is
   /// missing, which only a non-CI machine may accept (`.ci/run` installs it).
-  public static func writeCab(files: [(String, [UInt8])], to path: String, scratch: TemporaryDirectory) throws -> Bool {
+  public static func writeCab(
+    files: [(String, [UInt8])], to path: String, scratch: TemporaryDirectory
+  ) throws -> Bool {
     guard let gcab = Tools.find("gcab") else { return false }
     let staging = scratch.file("cab-staging-\(UUID().uuidString)")
     for (name, bytes) in files {

@@ -14,8 +14,14 @@ public enum DatabaseSnapshot {
       "SELECT sha256, path, size, batch, build, status, error, entries, dumps, skipped, formats FROM archives ORDER BY 1"
     ),
     ("archive_sources", "SELECT path, sha256, size, batch FROM archive_sources ORDER BY 1"),
-    ("archive_issues", "SELECT archive_sha256, entry_path, reason FROM archive_issues ORDER BY 1, 2"),
-    ("stage_state", "SELECT dump_sha256, stage, stage_version, status, error FROM stage_state ORDER BY 1, 2"),
+    (
+      "archive_issues",
+      "SELECT archive_sha256, entry_path, reason FROM archive_issues ORDER BY 1, 2"
+    ),
+    (
+      "stage_state",
+      "SELECT dump_sha256, stage, stage_version, status, error FROM stage_state ORDER BY 1, 2"
+    ),
   ]
 
   /// One line per row, prefixed by its table, in a stable order.

@@ -25,7 +25,9 @@ public enum FakeDump {
       state ^= state << 25
       state ^= state >> 27
       let value = state &* 0x2545_F491_4F6C_DD1D
-      withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0.prefix(size - out.count)) }
+      withUnsafeBytes(of: value.littleEndian) {
+        out.append(contentsOf: $0.prefix(size - out.count))
+      }
     }
     return out
   }

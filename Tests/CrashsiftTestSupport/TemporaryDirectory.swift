@@ -27,7 +27,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
   }
 
   /// Every regular file below the directory, relative paths, sorted.
-  public func allFiles() -> [String] {
+  public func allFiles() -> [String] { Self.files(under: path) }
+
+  /// Every regular file below `path`, relative paths, sorted (none when it does not exist).
+  public static func files(under path: String) -> [String] {
     guard let enumerator = FileManager.default.enumerator(atPath: path) else { return [] }
     var files: [String] = []
     while let name = enumerator.nextObject() as? String {

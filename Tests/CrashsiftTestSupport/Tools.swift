@@ -14,7 +14,9 @@ public enum Tools {
 
   /// Runs a program to completion; returns its exit status.
   @discardableResult
-  public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> Int32 {
+  public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil)
+    throws -> Int32
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

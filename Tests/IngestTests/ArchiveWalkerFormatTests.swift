@@ -2,13 +2,17 @@ import Checkpoint
 import CrashsiftTestSupport
 import Foundation
 import Testing
+
 @testable import Ingest
 
 @Suite("Archive formats")
 struct ArchiveWalkerFormatTests {
-  static let writable: [ArchiveFixture.Format] = [.zip, .tar, .tarGzip, .tarBzip2, .tarXz, .tarZstd, .sevenZip]
+  static let writable: [ArchiveFixture.Format] = [
+    .zip, .tar, .tarGzip, .tarBzip2, .tarXz, .tarZstd, .sevenZip,
+  ]
 
-  @Test("every writable format yields its dumps, by signature, with exact content", arguments: writable)
+  @Test(
+    "every writable format yields its dumps, by signature, with exact content", arguments: writable)
   func formats(format: ArchiveFixture.Format) throws {
     let harness = WalkHarness()
     let mini = FakeDump.minidump(seed: 1)
@@ -33,7 +37,8 @@ struct ArchiveWalkerFormatTests {
     let stored = try #require(result.dump("app.dmp"))
     #expect(stored.sha256 == expected)
     #expect(stored.size == Int64(mini.count))
-    let content = FileManager.default.contents(atPath: "\(result.storeRoot)/\(DumpStore.relativePath(sha256: expected))")
+    let content = FileManager.default.contents(
+      atPath: "\(result.storeRoot)/\(DumpStore.relativePath(sha256: expected))")
     #expect(content.map { [UInt8]($0) } == mini)
   }
 
@@ -42,7 +47,9 @@ struct ArchiveWalkerFormatTests {
     let harness = WalkHarness()
     let path = harness.scratch.file("upload.cab")
     let dump = FakeDump.minidump(seed: 9)
-    guard try ArchiveFixture.writeCab(files: [("M-1/app.dmp", dump)], to: path, scratch: harness.scratch)
+    guard
+      try ArchiveFixture.writeCab(
+        files: [("M-1/app.dmp", dump)], to: path, scratch: harness.scratch)
     else {
       #expect(!Tools.isCI, "gcab is missing on CI; .ci/run must install it")
       print("gcab not installed; skipping the cab test")
@@ -58,7 +65,8 @@ struct ArchiveWalkerFormatTests {
   func lonelyGzip() throws {
     let harness = WalkHarness()
     let path = harness.scratch.file("MEMORY.DMP.gz")
-    try ArchiveFixture.write([.file("data", FakeDump.kernel64(seed: 4))], format: .gzipRaw, to: path)
+    try ArchiveFixture.write(
+      [.file("data", FakeDump.kernel64(seed: 4))], format: .gzipRaw, to: path)
     let result = try harness.walk(path)
     #expect(result.outcome.error == nil)
     #expect(result.dumps.map(\.entryPath) == ["MEMORY.DMP"])
@@ -77,7 +85,10 @@ struct ArchiveWalkerFormatTests {
   @Test("a file named .dmp without a signature is kept as unknown for the parse stage to report")
   func unknownDump() throws {
     let result = try WalkHarness().walk(
-      [.file("broken.dmp", Array(repeating: 0, count: 100)), .file("zeros.bin", Array(repeating: 0, count: 100))],
+      [
+        .file("broken.dmp", Array(repeating: 0, count: 100)),
+        .file("zeros.bin", Array(repeating: 0, count: 100)),
+      ],
       format: .zip)
     #expect(result.dumps.map(\.kind) == [.unknown])
     #expect(result.dumps.map(\.entryPath) == ["broken.dmp"])

@@ -2,6 +2,7 @@ import Checkpoint
 import CrashsiftTestSupport
 import Foundation
 import Testing
+
 @testable import Ingest
 
 @Suite("Hostile archives")
@@ -19,7 +20,8 @@ struct ArchiveWalkerHostileTests {
       ], format: .tar)
     // The two real files are stored, by hash, inside the store; names are only recorded.
     #expect(result.dumps.count == 2)
-    #expect(Set(result.dumps.map(\.entryPath)) == ["../../../../tmp/escape.dmp", "/etc/absolute.dmp"])
+    #expect(
+      Set(result.dumps.map(\.entryPath)) == ["../../../../tmp/escape.dmp", "/etc/absolute.dmp"])
     #expect(result.issue("link.dmp")?.contains("symbolic link") == true)
     #expect(result.issue("hard.dmp")?.contains("hard link") == true)
     #expect(result.issue("dev/null.dmp")?.contains("special file") == true)
@@ -29,7 +31,10 @@ struct ArchiveWalkerHostileTests {
     let files = harness.scratch.allFiles().filter { !$0.hasPrefix("fixture-") }
     #expect(files.count == 2)
     for file in files {
-      #expect(file.range(of: #"^out-[^/]+/dumps/[0-9a-f]{2}/[0-9a-f]{64}\.dmp$"#, options: .regularExpression) != nil, "\(file)")
+      #expect(
+        file.range(
+          of: #"^out-[^/]+/dumps/[0-9a-f]{2}/[0-9a-f]{64}\.dmp$"#, options: .regularExpression)
+          != nil, "\(file)")
     }
   }
 
@@ -38,7 +43,10 @@ struct ArchiveWalkerHostileTests {
     var harness = WalkHarness()
     harness.limits.maxEntryBytes = 10_000
     let result = try harness.walk(
-      [.file("big.dmp", FakeDump.minidump(seed: 80, size: 20_000)), .file("small.dmp", FakeDump.minidump(seed: 81, size: 5_000))],
+      [
+        .file("big.dmp", FakeDump.minidump(seed: 80, size: 20_000)),
+        .file("small.dmp", FakeDump.minidump(seed: 81, size: 5_000)),
+      ],
       format: .zip)
     #expect(result.outcome.error == nil)
     #expect(result.dumps.map(\.entryPath) == ["small.dmp"])
@@ -99,13 +107,17 @@ struct ArchiveWalkerHostileTests {
   func truncated() throws {
     let harness = WalkHarness()
     let full = try ArchiveFixture.bytes(
-      (0..<6).map { .file("d\($0).dmp", FakeDump.minidump(seed: 90 + $0, size: 50_000)) }, format: .tarGzip,
+      (0..<6).map { .file("d\($0).dmp", FakeDump.minidump(seed: 90 + $0, size: 50_000)) },
+      format: .tarGzip,
       scratch: harness.scratch)
     let path = harness.scratch.file("cut.tar.gz")
-    _ = FileManager.default.createFile(atPath: path, contents: Data(full.prefix(full.count * 2 / 3)))
+    _ = FileManager.default.createFile(
+      atPath: path, contents: Data(full.prefix(full.count * 2 / 3)))
     let result = try harness.walk(path)
     let error = try #require(result.outcome.error)
-    #expect(error.lowercased().contains("truncated") || error.lowercased().contains("eof") || error.contains("unexpected"), "\(error)")
+    #expect(
+      error.lowercased().contains("truncated") || error.lowercased().contains("eof")
+        || error.contains("unexpected"), "\(error)")
     #expect(result.dumps.count >= 2 && result.dumps.count < 6)
     #expect(result.dumps.map(\.entryPath) == (0..<result.dumps.count).map { "d\($0).dmp" })
     // The partial entry was discarded, not stored.
@@ -116,7 +128,9 @@ struct ArchiveWalkerHostileTests {
   func garbage() throws {
     let harness = WalkHarness()
     let path = harness.scratch.file("noise.zip")
-    _ = FileManager.default.createFile(atPath: path, contents: Data(FakeDump.bytes(signature: [0x50, 0x4B, 0x03, 0x04], seed: 1, size: 3000)))
+    _ = FileManager.default.createFile(
+      atPath: path,
+      contents: Data(FakeDump.bytes(signature: [0x50, 0x4B, 0x03, 0x04], seed: 1, size: 3000)))
     let result = try harness.walk(path)
     #expect(result.dumps.isEmpty)
     #expect(result.outcome.error != nil)

@@ -1,6 +1,7 @@
 import Checkpoint
 import CrashsiftTestSupport
 import Foundation
+
 @testable import Ingest
 
 /// Walks one archive into a fresh store and collects everything the walker reported.
@@ -31,7 +32,8 @@ struct WalkHarness {
       }
     }
     let outcome = try walker.walk(path: path)
-    return Result(outcome: outcome, dumps: dumps, issues: issues, storeRoot: store.root, workspace: workspace)
+    return Result(
+      outcome: outcome, dumps: dumps, issues: issues, storeRoot: store.root, workspace: workspace)
   }
 
   /// Writes `entries` as `format` into the scratch directory and walks it.

@@ -1,7 +1,8 @@
 import CrashsiftTestSupport
 import Foundation
-import Testing
 import Ingest
+import Testing
+
 @testable import Pipeline
 
 @Suite("Manifest validation")
@@ -54,7 +55,10 @@ struct ManifestTests {
     #expect(found.contains("builds[1].label: build \"b1\" is listed twice"))
     #expect(found.contains("exposure[0].build: build \"nope\" is not listed in \"builds\""))
     #expect(found.contains("exposure[0].machines: expected a number of at least 0, found -3"))
-    #expect(found.contains("batches[0].archives[0]: expected a path string or an object with \"path\", found the number 3"))
+    #expect(
+      found.contains(
+        "batches[0].archives[0]: expected a path string or an object with \"path\", found the number 3"
+      ))
     #expect(found.contains("batches[0].archives[1]: missing required key \"path\""))
     #expect(found.contains("batches[0].build: build \"b9\" is not listed in \"builds\""))
     #expect(found.contains("batches[1].id: batch \"2026-11-02\" is listed twice"))
@@ -65,10 +69,22 @@ struct ManifestTests {
   @Test("missing keys, wrong types, bad JSON and a wrong version are reported")
   func structural() {
     #expect(errors("{\"version\": 1}") == ["missing required key \"batches\""])
-    #expect(errors("{\"batches\": []}") == ["missing required key \"version\"", "batches: expected at least one batch"])
-    #expect(errors("{\"version\": 2, \"batches\": {}}") == ["version: this crashsift reads manifest version 1, found 2", "batches: expected an array, found an object"])
+    #expect(
+      errors("{\"batches\": []}") == [
+        "missing required key \"version\"", "batches: expected at least one batch",
+      ])
+    #expect(
+      errors("{\"version\": 2, \"batches\": {}}") == [
+        "version: this crashsift reads manifest version 1, found 2",
+        "batches: expected an array, found an object",
+      ])
     #expect(errors("[1]") == ["expected an object, found an array"])
-    #expect(errors("{\"version\": true, \"batches\": [{\"date\": \"2026-11-02\", \"archives\": [\"\"]}]}") == ["version: expected a whole number, found the boolean true", "batches[0].archives[0]: expected a non-empty string"])
+    #expect(
+      errors("{\"version\": true, \"batches\": [{\"date\": \"2026-11-02\", \"archives\": [\"\"]}]}")
+        == [
+          "version: expected a whole number, found the boolean true",
+          "batches[0].archives[0]: expected a non-empty string",
+        ])
     #expect(errors("{\"version\": 1,").first?.hasPrefix("not valid JSON") == true)
   }
 
@@ -78,7 +94,8 @@ struct ManifestTests {
     _ = FileManager.default.createFile(atPath: dir.file("n1/a.zip"), contents: Data([1]))
     _ = FileManager.default.createFile(atPath: dir.file("n1/b.zip"), contents: Data([1]))
     let ok = try Manifest.parse(
-      data: Data(#"{"version":1,"batches":[{"date":"2026-11-02","archives":["n1/*.zip","n2/*.zip"]}]}"#.utf8),
+      data: Data(
+        #"{"version":1,"batches":[{"date":"2026-11-02","archives":["n1/*.zip","n2/*.zip"]}]}"#.utf8),
       file: "m.json", baseDirectory: dir.path)
     let (archives, warnings) = try ok.plannedArchives()
     #expect(archives.map(\.path) == ["\(dir.path)/n1/a.zip", "\(dir.path)/n1/b.zip"])
@@ -87,7 +104,10 @@ struct ManifestTests {
     let missing = try Manifest.parse(
       data: Data(#"{"version":1,"batches":[{"date":"2026-11-02","archives":["n1/c.zip"]}]}"#.utf8),
       file: "m.json", baseDirectory: dir.path)
-    #expect(throws: ConfigurationError(file: "m.json", messages: ["batches[0].archives[0]: \(dir.path)/n1/c.zip does not exist"])) {
+    #expect(
+      throws: ConfigurationError(
+        file: "m.json", messages: ["batches[0].archives[0]: \(dir.path)/n1/c.zip does not exist"])
+    ) {
       try missing.plannedArchives()
     }
   }
@@ -96,11 +116,17 @@ struct ManifestTests {
   func pipelineFile() throws {
     let dir = TemporaryDirectory()
     let path = dir.file("p.json")
-    _ = FileManager.default.createFile(atPath: path, contents: Data(#"{"version":1,"jobs":2,"ingest":{"max_depth":2,"max_entry":5}}"#.utf8))
-    #expect(throws: ConfigurationError(file: path, messages: ["ingest.max_entry: unknown key (did you mean \"max_entry_bytes\"?)"])) {
+    _ = FileManager.default.createFile(
+      atPath: path,
+      contents: Data(#"{"version":1,"jobs":2,"ingest":{"max_depth":2,"max_entry":5}}"#.utf8))
+    #expect(
+      throws: ConfigurationError(
+        file: path, messages: ["ingest.max_entry: unknown key (did you mean \"max_entry_bytes\"?)"])
+    ) {
       try PipelineSettings.load(path: path)
     }
-    _ = FileManager.default.createFile(atPath: path, contents: Data(#"{"version":1,"jobs":2,"ingest":{"max_depth":2}}"#.utf8))
+    _ = FileManager.default.createFile(
+      atPath: path, contents: Data(#"{"version":1,"jobs":2,"ingest":{"max_depth":2}}"#.utf8))
     let settings = try PipelineSettings.load(path: path)
     #expect(settings.jobs == 2)
     #expect(settings.limits.maxDepth == 2)

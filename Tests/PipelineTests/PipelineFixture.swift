@@ -3,6 +3,7 @@ import CrashsiftTestSupport
 import Foundation
 import Ingest
 import Logging
+
 @testable import Pipeline
 
 /// A scratch corpus: archives written into a temporary directory and a manifest naming them.
@@ -15,7 +16,9 @@ final class PipelineFixture {
 
   /// Writes an archive at `relative` and returns its path.
   @discardableResult
-  func archive(_ relative: String, format: ArchiveFixture.Format, _ entries: [ArchiveFixture.Entry]) throws -> String {
+  func archive(_ relative: String, format: ArchiveFixture.Format, _ entries: [ArchiveFixture.Entry])
+    throws -> String
+  {
     let path = scratch.file(relative)
     try ArchiveFixture.write(entries, format: format, to: path)
     return path
@@ -26,11 +29,15 @@ final class PipelineFixture {
       let archives = batch.patterns.map { "\"\($0)\"" }.joined(separator: ",")
       return "{\"id\":\"\(batch.id)\",\"date\":\"2026-11-20\",\"archives\":[\(archives)]}"
     }
-    let json = "{\"version\":1,\"output\":\"out\",\"batches\":[\(batchJSON.joined(separator: ","))]}"
-    return try Manifest.parse(data: Data(json.utf8), file: "manifest.json", baseDirectory: scratch.path)
+    let json =
+      "{\"version\":1,\"output\":\"out\",\"batches\":[\(batchJSON.joined(separator: ","))]}"
+    return try Manifest.parse(
+      data: Data(json.utf8), file: "manifest.json", baseDirectory: scratch.path)
   }
 
-  func runner(jobs: Int = 2, retryFailed: Bool = false, stages: [any DumpStage] = []) throws -> PipelineRunner {
+  func runner(jobs: Int = 2, retryFailed: Bool = false, stages: [any DumpStage] = []) throws
+    -> PipelineRunner
+  {
     var options = PipelineRunner.Options()
     options.jobs = jobs
     options.retryFailed = retryFailed
@@ -40,8 +47,11 @@ final class PipelineFixture {
     return runner
   }
 
-  func run(jobs: Int = 2, retryFailed: Bool = false, stages: [any DumpStage] = [], ingest: Bool = true) throws -> RunSummary {
-    try runner(jobs: jobs, retryFailed: retryFailed, stages: stages).run(command: "run", ingest: ingest)
+  func run(
+    jobs: Int = 2, retryFailed: Bool = false, stages: [any DumpStage] = [], ingest: Bool = true
+  ) throws -> RunSummary {
+    try runner(jobs: jobs, retryFailed: retryFailed, stages: stages).run(
+      command: "run", ingest: ingest)
   }
 
   func snapshot() throws -> [String] {

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Synchronization
 import Testing
+
 @testable import Pipeline
 
 /// A per-dump stage for exercising the engine: records the dump's size and its own version.
@@ -24,7 +25,8 @@ final class CountingStage: DumpStage, @unchecked Sendable {
   var seen: [String] { processed.withLock { $0.sorted() } }
 
   func prepare(_ db: Database) throws {
-    try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(table) (dump_sha256 TEXT NOT NULL, value TEXT NOT NULL)")
+    try db.execute(
+      sql: "CREATE TABLE IF NOT EXISTS \(table) (dump_sha256 TEXT NOT NULL, value TEXT NOT NULL)")
   }
 
   struct Failure: Error, CustomStringConvertible { var description: String }
@@ -36,7 +38,9 @@ final class CountingStage: DumpStage, @unchecked Sendable {
     let value = "v\(version):\(size)"
     let table = self.table
     return StageResult { db in
-      try db.execute(sql: "INSERT INTO \(table) (dump_sha256, value) VALUES (?, ?)", arguments: [input.item.dumpSHA256, value])
+      try db.execute(
+        sql: "INSERT INTO \(table) (dump_sha256, value) VALUES (?, ?)",
+        arguments: [input.item.dumpSHA256, value])
     }
   }
 }
@@ -45,16 +49,21 @@ final class CountingStage: DumpStage, @unchecked Sendable {
 struct StageVersionTests {
   func fixture(dumps: Range<Int>) throws -> PipelineFixture {
     let fixture = PipelineFixture()
-    try fixture.archive("n1/a.zip", format: .zip, dumps.map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 100 + $0)) })
+    try fixture.archive(
+      "n1/a.zip", format: .zip,
+      dumps.map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 100 + $0)) })
     fixture.batches = [("n1", ["n1/*"])]
     return fixture
   }
 
   func outputs(_ fixture: PipelineFixture, _ table: String) throws -> [String] {
-    try fixture.database().read { db in try String.fetchAll(db, sql: "SELECT value FROM \(table) ORDER BY value") }
+    try fixture.database().read { db in
+      try String.fetchAll(db, sql: "SELECT value FROM \(table) ORDER BY value")
+    }
   }
 
-  @Test("bumping a stage version redoes exactly its rows and everything downstream, and nothing else")
+  @Test(
+    "bumping a stage version redoes exactly its rows and everything downstream, and nothing else")
   func versionBump() throws {
     let fixture = try fixture(dumps: 0..<10)
     let parse1 = CountingStage(name: "parse", version: 1)
@@ -64,7 +73,9 @@ struct StageVersionTests {
     #expect(bucket1.seen.count == 10)
 
     // New dumps arrive; the downstream stage changes: parse sees only the new ones, bucket all.
-    try fixture.archive("n1/b.zip", format: .zip, (10..<15).map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 100 + $0)) })
+    try fixture.archive(
+      "n1/b.zip", format: .zip,
+      (10..<15).map { .file("d\($0).dmp", FakeDump.minidump(seed: $0, size: 100 + $0)) })
     let parse1b = CountingStage(name: "parse", version: 1)
     let bucket2 = CountingStage(name: "bucket", version: 2)
     let summary = try fixture.run(stages: [parse1b, bucket2])
@@ -90,11 +101,14 @@ struct StageVersionTests {
     #expect(bucket2c.seen.isEmpty)
   }
 
-  @Test("a failed dump is recorded with its error, blocks downstream, and is retried only when asked")
+  @Test(
+    "a failed dump is recorded with its error, blocks downstream, and is retried only when asked")
   func failures() throws {
     let fixture = try fixture(dumps: 0..<4)
     _ = try fixture.run(stages: [])
-    let shas = try fixture.database().read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256") }
+    let shas = try fixture.database().read { db in
+      try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256")
+    }
     let parse = CountingStage(name: "parse", version: 1, failOn: [shas[1]])
     let bucket = CountingStage(name: "bucket", version: 1)
     let summary = try fixture.run(stages: [parse, bucket])
@@ -102,7 +116,8 @@ struct StageVersionTests {
     #expect(summary.stages.first?.failed == 1)
     #expect(bucket.seen == [shas[0], shas[2], shas[3]])
     let error = try fixture.database().read { db in
-      try String.fetchOne(db, sql: "SELECT error FROM stage_state WHERE stage = 'parse' AND status = 'failed'")
+      try String.fetchOne(
+        db, sql: "SELECT error FROM stage_state WHERE stage = 'parse' AND status = 'failed'")
     }
     #expect(error == "synthetic failure")
 
@@ -121,7 +136,9 @@ struct StageVersionTests {
     let fixture = try fixture(dumps: 0..<3)
     _ = try fixture.run(stages: [])
     let db = try fixture.database()
-    let shas = try db.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256") }
+    let shas = try db.read { db in
+      try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256")
+    }
     // As a killed run leaves them: claimed, never recorded.
     try db.write { db in
       try StageLedger.claim(db, dumps: [shas[0]], stage: "parse", version: 1, now: "t")
@@ -133,7 +150,9 @@ struct StageVersionTests {
     _ = try fixture.run(stages: [parse])
     #expect(parse.seen == [shas[1], shas[2]])
     let status = try db.read { db in
-      try Row.fetchOne(db, sql: "SELECT status, error FROM stage_state WHERE dump_sha256 = ? AND stage = 'parse'", arguments: [shas[0]])
+      try Row.fetchOne(
+        db, sql: "SELECT status, error FROM stage_state WHERE dump_sha256 = ? AND stage = 'parse'",
+        arguments: [shas[0]])
     }
     #expect(status?[0] == "failed")
     #expect((status?[1] as String?)?.contains("abandoned by 3 interrupted runs") == true)
