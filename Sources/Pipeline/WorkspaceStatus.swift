@@ -16,6 +16,17 @@ public struct WorkspaceStatus: Sendable, Codable, Equatable {
     public var deferred: Int
   }
 
+  /// Something that failed, newest first: an archive (by path) or a dump in a stage.
+  public struct Failure: Sendable, Codable, Equatable {
+    public var stage: String
+    /// The archive path, or the dump's sha256.
+    public var item: String
+    public var error: String
+  }
+
+  /// At most this many failures are listed.
+  public static let failureLimit = 50
+
   public var workspace: String
   public var dumps: Int
   public var dumpsByKind: [String: Int]
@@ -23,9 +34,10 @@ public struct WorkspaceStatus: Sendable, Codable, Equatable {
   public var storeBytes: Int64
   public var stages: [StageCounts]
   public var lastRun: RunLedger.Run?
+  public var failures: [Failure]
 
   enum CodingKeys: String, CodingKey {
-    case workspace, dumps, occurrences, stages
+    case workspace, dumps, occurrences, stages, failures
     case dumpsByKind = "dumps_by_kind"
     case storeBytes = "store_bytes"
     case lastRun = "last_run"
@@ -57,11 +69,23 @@ public struct WorkspaceStatus: Sendable, Codable, Equatable {
             running: counts[.running] ?? 0, done: counts[.done] ?? 0, failed: counts[.failed] ?? 0,
             deferred: counts[.deferred] ?? 0))
       }
+      var failures: [Failure] = []
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT 'ingest', path, COALESCE(error, '') FROM archives WHERE status = 'failed'
+          UNION ALL
+          SELECT stage, dump_sha256, COALESCE(error, '') FROM stage_state WHERE status = 'failed'
+          ORDER BY 1, 2 LIMIT ?
+          """, arguments: [failureLimit])
+      {
+        failures.append(Failure(stage: row[0], item: row[1], error: row[2]))
+      }
       return WorkspaceStatus(
         workspace: workspace.directory, dumps: kinds.values.reduce(0, +), dumpsByKind: kinds,
         occurrences: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM occurrences") ?? 0,
         storeBytes: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM dumps") ?? 0,
-        stages: stages, lastRun: try RunLedger.last(db))
+        stages: stages, lastRun: try RunLedger.last(db), failures: failures)
     }
   }
 
@@ -83,6 +107,13 @@ public struct WorkspaceStatus: Sendable, Codable, Equatable {
       lines.append(
         "\(name) \(unit) \(col(stage.pending)) \(col(stage.running)) \(col(stage.done)) \(col(stage.failed)) \(col(stage.deferred))"
       )
+    }
+    if !failures.isEmpty {
+      lines.append("")
+      lines.append("failed (at most \(Self.failureLimit); --json for scripts):")
+      for failure in failures {
+        lines.append("  \(failure.stage) \(failure.item): \(failure.error)")
+      }
     }
     lines.append("")
     if let run = lastRun {

@@ -53,30 +53,33 @@ struct CommonOptions: ParsableArguments {
       manifest: manifest, settings: settings, options: options, logger: Logger(label: "crashsift"))
   }
 
-  /// Prints the summary and turns failures into exit status 1.
+  /// Prints the summary and turns failures into exit status 1. The progress reporter has already
+  /// printed each stage's totals, so the text form adds only what failed and where to look; the
+  /// failures are printed even with `--quiet`, since they explain the exit status.
   func finish(_ summary: RunSummary) throws {
     if json {
       print(summary.json(pretty: true))
-    } else if !quiet {
-      FileHandle.standardError.write(Data(Self.text(summary).utf8))
+    } else {
+      let text = Self.text(summary, quiet: quiet)
+      if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
     }
     if summary.hasFailures { throw ExitCode(1) }
   }
 
-  static func text(_ summary: RunSummary) -> String {
+  static func text(_ summary: RunSummary, quiet: Bool) -> String {
     var lines: [String] = []
-    if let ingest = summary.ingest {
-      lines.append(
-        "ingest: \(ingest.archivesPlanned) archives (\(ingest.archivesIngested) read, \(ingest.archivesUnchanged) unchanged, \(ingest.archivesDuplicate) duplicate), \(ingest.dumpsFound) dumps found, \(ingest.dumpsNew) new, \(ingest.entriesSkipped) entries skipped"
-      )
-      for failure in ingest.failures { lines.append("  failed: \(failure.path): \(failure.error)") }
+    for failure in summary.ingest?.failures ?? [] {
+      lines.append("failed: \(failure.path): \(failure.error)")
     }
-    for stage in summary.stages {
-      lines.append(
-        "\(stage.name): \(stage.processed) dumps (\(stage.done) done, \(stage.failed) failed, \(stage.deferred) deferred)"
-      )
+    for stage in summary.stages where stage.failed > 0 {
+      lines.append("\(stage.name): \(stage.failed) dumps failed (`crashsift status` lists them)")
     }
-    lines.append("workspace: \(summary.workspace) (`crashsift status` for details)")
-    return lines.joined(separator: "\n") + "\n"
+    if !lines.isEmpty {
+      lines.insert("\(lines.count) item(s) failed:", at: 0)
+    }
+    if !quiet {
+      lines.append("workspace: \(summary.workspace) (`crashsift status` for details)")
+    }
+    return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
   }
 }

@@ -56,5 +56,9 @@ struct SampleCorpusTests {
     #expect(result.status == 1)
     #expect(result.stderr.contains("failed: \(dir.path)/n/cut.tar.gz:"))
     #expect(FileManager.default.fileExists(atPath: "\(dir.path)/out/crashsift.sqlite"))
+    let status = try CrashsiftBinary.run(["status", "--manifest", manifest])
+    #expect(status.status == 0)
+    #expect(status.stdout.contains("ingest \(dir.path)/n/cut.tar.gz: "))
+    #expect(status.stdout.contains("last run: #1 `crashsift run` failed"))
   }
 }
