@@ -133,6 +133,8 @@ public struct IngestStage {
 
     // Pass 3: walk (parallel), one writer.
     let totalBytes = toWalk.reduce(Int64(0)) { $0 + $1.size }
+    let sizes = Dictionary(
+      toWalk.map { ($0.sha256, $0.size) }, uniquingKeysWith: { first, _ in first })
     let reporter = ProgressReporter(
       mode: progress, stage: Self.name, total: totalBytes, unit: "bytes")
     var consumed: [String: Int64] = [:]
@@ -219,7 +221,7 @@ public struct IngestStage {
         }
         try flush(finishing: (archive, outcome))
         consumed[archive] = nil
-        finishedBytes += toWalk.first { $0.sha256 == archive }?.size ?? 0
+        finishedBytes += sizes[archive] ?? 0
         summary.archivesIngested += 1
         summary.entriesSkipped += outcome.skipped
         if let error = outcome.error {

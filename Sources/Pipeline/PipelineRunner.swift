@@ -59,6 +59,33 @@ public struct PipelineRunner {
         now: Timestamp.now())
     }
     var summary = RunSummary(command: command, workspace: workspace.directory, status: "done")
+    do {
+      try runStages(
+        &summary, database: database, store: store, ingest: ingest, dumpStageNames: dumpStageNames)
+    } catch {
+      // Keep what the stages committed; record why the run stopped, then report it.
+      summary.seconds = Date().timeIntervalSince(started)
+      summary.status = "failed"
+      summary.error = "\(error)"
+      try? database.write { db in
+        try RunLedger.finish(
+          db, id: runID, status: "failed", summary: summary.json(), now: Timestamp.now())
+      }
+      throw error
+    }
+    summary.seconds = Date().timeIntervalSince(started)
+    summary.status = summary.hasFailures ? "failed" : "done"
+    try database.write { db in
+      try RunLedger.finish(
+        db, id: runID, status: summary.status, summary: summary.json(), now: Timestamp.now())
+    }
+    return summary
+  }
+
+  private func runStages(
+    _ summary: inout RunSummary, database: CheckpointDatabase, store: DumpStore, ingest: Bool,
+    dumpStageNames: Set<String>?
+  ) throws {
     if ingest {
       let (archives, warnings) = try manifest.plannedArchives()
       summary.warnings += warnings
@@ -80,12 +107,5 @@ public struct PipelineRunner {
         summary.stages.append(try runner.run(stageAt: index, stale: stale[stage.name] ?? 0))
       }
     }
-    summary.seconds = Date().timeIntervalSince(started)
-    summary.status = summary.hasFailures ? "failed" : "done"
-    try database.write { db in
-      try RunLedger.finish(
-        db, id: runID, status: summary.status, summary: summary.json(), now: Timestamp.now())
-    }
-    return summary
   }
 }

@@ -9,6 +9,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
   public var ingest: IngestSummary?
   public var stages: [StageSummary] = []
   public var warnings: [String] = []
+  /// Why the run stopped before finishing (disk full, database error), if it did.
+  public var error: String?
   public var seconds = 0.0
 
   /// Whether any item failed: the process then exits 1.

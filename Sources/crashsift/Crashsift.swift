@@ -18,8 +18,9 @@ struct Crashsift: ParsableCommand {
         crashsift ingest --workspace /data/crash-ws # only read new archives
         crashsift status --json                     # per-stage counts for scripts
 
-      Exit status: 0 everything done, 1 finished but some items failed (summary printed),
-      2 usage or configuration error (including a workspace held by another run).
+      Exit status: 0 everything done; 1 some items failed (listed) or the run stopped on an \
+      error such as a full disk (committed work is kept; re-run to continue); 2 usage or \
+      configuration error, or the workspace is held by another run.
       """,
     subcommands: [RunCommand.self, IngestCommand.self, StatusCommand.self]
   )
@@ -45,7 +46,9 @@ struct Crashsift: ParsableCommand {
       if code == .success {
         exit(withError: error)
       }
-      fail("error: \(error)")
+      // A run stopped by its environment (disk full, unreadable database): not a usage error.
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      Foundation.exit(1)
     }
   }
 

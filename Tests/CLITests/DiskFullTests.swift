@@ -1,0 +1,63 @@
+import CrashsiftTestSupport
+import Foundation
+import Testing
+
+/// The workspace on a tiny tmpfs: ingest must stop with a clear message when the disk fills, and
+/// the next run with space must complete with exactly the rows of a clean run.
+@Suite("Disk full", .serialized)
+struct DiskFullTests {
+  @Test("a full disk stops the run with a clear error; with space the next run completes")
+  func diskFull() throws {
+    let dir = TemporaryDirectory()
+    let mountPoint = dir.file("small")
+    try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+    guard let mount = Tools.find("mount"), let umount = Tools.find("umount"),
+      try Tools.run(mount, ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint]) == 0
+    else {
+      print("cannot mount a tmpfs here (needs root); skipping the disk-full test")
+      return
+    }
+    defer { _ = try? Tools.run(umount, [mountPoint]) }
+    // 6 MiB of dumps in 3 archives: more than the filesystem holds.
+    for index in 0..<3 {
+      try ArchiveFixture.write(
+        (0..<20).map {
+          .file("d\($0).dmp", FakeDump.minidump(seed: index * 100 + $0, size: 100_000))
+        },
+        format: .tarZstd, to: dir.file("n/a\(index).tar.zst"))
+    }
+    let manifest = dir.file("m.json")
+    _ = FileManager.default.createFile(
+      atPath: manifest,
+      contents: Data(#"{"version":1,"batches":[{"date":"2026-11-20","archives":["n/*"]}]}"#.utf8))
+    let workspace = "\(mountPoint)/ws"
+    let full = try CrashsiftBinary.run([
+      "ingest", "--manifest", manifest, "--workspace", workspace, "--quiet",
+    ])
+    #expect(!full.signaled, "crashed instead of reporting: \(full.stderr)")
+    #expect(full.status == 1)
+    let message = full.stderr.lowercased()
+    #expect(message.contains("no space left") || message.contains("disk is full"), "\(full.stderr)")
+
+    #expect(try Tools.run(mount, ["-o", "remount,size=64m", mountPoint]) == 0)
+    let again = try CrashsiftBinary.run([
+      "ingest", "--manifest", manifest, "--workspace", workspace, "--quiet",
+    ])
+    #expect(again.status == 0, "\(again.stderr)")
+    let reference = dir.file("reference")
+    #expect(
+      try CrashsiftBinary.run([
+        "ingest", "--manifest", manifest, "--workspace", reference, "--quiet",
+      ]).status == 0)
+    let actual =
+      try DatabaseSnapshot.lines(databasePath: "\(workspace)/crashsift.sqlite")
+      + TemporaryDirectory.files(under: "\(workspace)/dumps")
+    let expected =
+      try DatabaseSnapshot.lines(databasePath: "\(reference)/crashsift.sqlite")
+      + TemporaryDirectory.files(under: "\(reference)/dumps")
+    // 60 dumps, 60 occurrences, 3 archives, 3 sources, 60 files.
+    #expect(actual.count == 186)
+    #expect(actual == expected, "\(LineDiff.describe(actual: actual, expected: expected))")
+    #expect(TemporaryDirectory.files(under: "\(workspace)/tmp").isEmpty)
+  }
+}
