@@ -104,7 +104,8 @@ public enum StageLedger {
   }
 
   /// Records `outcome` for a dump and marks its downstream rows `pending`. Call it in the same
-  /// transaction that replaced the stage's output rows for the dump.
+  /// transaction that replaced the stage's output rows for the dump. `attempts` goes back to 0:
+  /// it counts consecutive claims that no result followed (interrupted runs).
   public static func record(
     _ db: Database, dump: String, stage: String, version: Int, outcome: StageOutcome,
     downstream: [String], now: String
@@ -112,9 +113,10 @@ public enum StageLedger {
     try db.cachedStatement(
       sql: """
         INSERT INTO stage_state (dump_sha256, stage, stage_version, status, error, attempts,
-          updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)
+          updated_at) VALUES (?, ?, ?, ?, ?, 0, ?)
         ON CONFLICT(dump_sha256, stage) DO UPDATE SET stage_version = excluded.stage_version,
-          status = excluded.status, error = excluded.error, updated_at = excluded.updated_at
+          status = excluded.status, error = excluded.error, attempts = 0,
+          updated_at = excluded.updated_at
         """
     ).execute(arguments: [dump, stage, version, outcome.status.rawValue, outcome.error, now])
     if !downstream.isEmpty {

@@ -94,7 +94,9 @@ public struct DumpStageRunner {
       func commit() throws {
         let results = pending
         pending.removeAll(keepingCapacity: true)
-        try database.write { db in
+        // Counted from what was committed: a result whose rows fail to insert becomes a failure.
+        let outcomes = try database.write { db -> [StageStatus] in
+          var outcomes: [StageStatus] = []
           for (item, result) in results {
             for table in stage.outputTables {
               try db.execute(
@@ -102,7 +104,11 @@ public struct DumpStageRunner {
             }
             var outcome = result.outcome
             do {
-              try result.write(db)
+              // A savepoint, so rows written before a failing insert do not survive it.
+              try db.inSavepoint {
+                try result.write(db)
+                return .commit
+              }
             } catch {
               outcome = StageOutcome(status: .failed, error: "could not store the result: \(error)")
             }
@@ -110,6 +116,16 @@ public struct DumpStageRunner {
               db, dump: item.dumpSHA256, stage: stage.name, version: stage.version,
               outcome: outcome,
               downstream: downstream, now: Timestamp.now())
+            outcomes.append(outcome.status)
+          }
+          return outcomes
+        }
+        for status in outcomes {
+          switch status {
+          case .done: summary.done += 1
+          case .failed: summary.failed += 1
+          case .deferred: summary.deferred += 1
+          case .pending, .running: break
           }
         }
         FaultInjection.hit("\(stage.name)-commit")
@@ -127,12 +143,6 @@ public struct DumpStageRunner {
       } consume: { (item, result) in
         pending.append((item, result))
         summary.processed += 1
-        switch result.outcome.status {
-        case .done: summary.done += 1
-        case .failed: summary.failed += 1
-        case .deferred: summary.deferred += 1
-        case .pending, .running: break
-        }
         if pending.count >= 64 { try commit() }
         reporter.update(
           done: Int64(summary.processed), detail: "\(summary.processed)/\(total) dumps")

@@ -45,6 +45,28 @@ final class CountingStage: DumpStage, @unchecked Sendable {
   }
 }
 
+/// Writes one row, then fails on a constraint: the savepoint must take the first row back.
+struct HalfWritingStage: DumpStage {
+  let name = "half"
+  let version = 1
+  let outputTables = ["test_half"]
+
+  func prepare(_ db: Database) throws {
+    try db.execute(
+      sql: "CREATE TABLE IF NOT EXISTS test_half (dump_sha256 TEXT NOT NULL, n INTEGER UNIQUE)")
+  }
+
+  func process(_ input: DumpStageInput) throws -> StageResult {
+    let sha = input.item.dumpSHA256
+    return StageResult { db in
+      try db.execute(
+        sql: "INSERT INTO test_half VALUES (?, 1000 + length(?))", arguments: [sha, sha])
+      try db.execute(
+        sql: "INSERT INTO test_half VALUES (?, 1000 + length(?))", arguments: [sha, sha])
+    }
+  }
+}
+
 @Suite("Per-dump stages and versions")
 struct StageVersionTests {
   func fixture(dumps: Range<Int>) throws -> PipelineFixture {
@@ -156,5 +178,32 @@ struct StageVersionTests {
     }
     #expect(status?[0] == "failed")
     #expect((status?[1] as String?)?.contains("abandoned by 3 interrupted runs") == true)
+
+    // A dump that once succeeded starts counting again: two interrupted claims after a version
+    // bump are not three.
+    try db.write { db in
+      try StageLedger.claim(db, dumps: [shas[2]], stage: "parse", version: 2, now: "t")
+      try StageLedger.claim(db, dumps: [shas[2]], stage: "parse", version: 2, now: "t")
+    }
+    let parse2 = CountingStage(name: "parse", version: 2)
+    _ = try fixture.run(stages: [parse2])
+    #expect(parse2.seen.contains(shas[2]))
+  }
+
+  @Test("a stage whose rows fail to insert leaves no partial rows and records the failure")
+  func failingWrite() throws {
+    let fixture = try fixture(dumps: 0..<2)
+    let stage = HalfWritingStage()
+    let summary = try fixture.run(stages: [stage])
+    #expect(summary.stages.first?.failed == 2)
+    let rows = try fixture.database().read { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM test_half")
+    }
+    #expect(rows == 0)
+    let errors = try fixture.database().read { db in
+      try String.fetchAll(db, sql: "SELECT error FROM stage_state WHERE stage = 'half'")
+    }
+    #expect(errors.count == 2)
+    #expect(errors.allSatisfy { $0.hasPrefix("could not store the result:") })
   }
 }
