@@ -25,6 +25,9 @@ let package = Package(
     ),
     // Declarations of glibc functions that Swift's Glibc module hides behind _GNU_SOURCE.
     .systemLibrary(name: "CPosix"),
+    // Formats layer: bounds-checked reads over memory-mapped files; pure parsing.
+    .target(name: "ByteReader"),
+    .target(name: "Minidump", dependencies: ["ByteReader"]),
     .target(
       name: "Checkpoint",
       dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
@@ -60,6 +63,10 @@ let package = Package(
       name: "CrashsiftTestSupport",
       dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],
       path: "Tests/CrashsiftTestSupport"
+    ),
+    .testTarget(
+      name: "MinidumpTests",
+      dependencies: ["Minidump", "ByteReader", "CrashsiftTestSupport"]
     ),
     .testTarget(
       name: "IngestTests",

@@ -1,0 +1,62 @@
+import Foundation
+
+/// A read-only memory mapping of a whole file (or an owned copy of bytes, for tests and buffers).
+///
+/// Mapping touches no page until it is read: opening a 450 MB dump costs a few system calls, and
+/// only the pages a parser reads are ever loaded. The memory is never written after creation,
+/// which is why instances can be shared across threads.
+public final class MappedFile: @unchecked Sendable {
+  /// The mapped bytes.
+  public let bytes: UnsafeRawBufferPointer
+  private let unmap: Bool
+  /// The file path, or a label for in-memory data.
+  public let path: String
+
+  /// Maps `path` read-only.
+  public init(path: String) throws(ParseError) {
+    self.path = path
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw ParseError(path, "cannot open: \(String(cString: strerror(errno)))")
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      throw ParseError(path, "cannot stat: \(String(cString: strerror(errno)))")
+    }
+    guard (info.st_mode & S_IFMT) == S_IFREG else { throw ParseError(path, "not a regular file") }
+    let size = Int(info.st_size)
+    if size == 0 {
+      bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      unmap = false
+      return
+    }
+    guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED
+    else {
+      throw ParseError(path, "cannot map \(size) bytes: \(String(cString: strerror(errno)))")
+    }
+    bytes = UnsafeRawBufferPointer(start: address, count: size)
+    unmap = true
+  }
+
+  /// Holds a copy of `data` (tests, small buffers).
+  public init(copying data: some Collection<UInt8>, label: String = "(memory)") {
+    path = label
+    let buffer = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: max(data.count, 1), alignment: 16)
+    _ = buffer.initializeMemory(as: UInt8.self, from: data)
+    bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<data.count])
+    unmap = false
+  }
+
+  deinit {
+    if unmap, let base = bytes.baseAddress {
+      munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+    } else if !unmap, let base = bytes.baseAddress {
+      UnsafeMutableRawPointer(mutating: base).deallocate()
+    }
+  }
+
+  /// A reader over the whole file.
+  public var reader: ByteReader { ByteReader(file: self) }
+}

@@ -1,0 +1,48 @@
+import CrashsiftTestSupport
+import Foundation
+import Testing
+
+@testable import Minidump
+
+@Suite("Minidump conformance with breakpad")
+struct BreakpadConformanceTests {
+  @Test("minidump2.dmp: every line of minidump2.dump.out equals ours")
+  func minidump2() throws {
+    if MinidumpCorpus.unavailable() {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let dump = try #require(try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp"))
+    let expectedText = try String(
+      contentsOfFile: try #require(
+        MinidumpCorpus.path("\(MinidumpCorpus.breakpad)/minidump2.dump.out")),
+      encoding: .utf8)
+    var expected = expectedText.split(separator: "\n", omittingEmptySubsequences: false).map(
+      BreakpadDumpText.normalize)
+    while expected.last == "" { expected.removeLast() }
+    var actual = try BreakpadDumpText.lines(dump)
+    while actual.last == "" { actual.removeLast() }
+    #expect(expected.count > 600)
+    for (index, (want, got)) in zip(expected, actual).enumerated() where want != got {
+      Issue.record("line \(index + 1): expected \(want.prefix(120)), got \(got.prefix(120))")
+      break
+    }
+    #expect(actual.count == expected.count)
+  }
+
+  @Test("minidump2.dmp: crash reason EXCEPTION_ACCESS_VIOLATION_WRITE at 0x45")
+  func crashReason() throws {
+    guard let dump = try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp") else {
+      #expect(!Tools.isCI)
+      return
+    }
+    let reason = try #require(try dump.crashReason())
+    #expect(reason.reason == "EXCEPTION_ACCESS_VIOLATION_WRITE")
+    #expect(reason.address == 0x45)
+    let modules = try #require(try dump.modules())
+    #expect(modules.count == 13)
+    #expect(modules[0].codeIdentifier == "45D35F6C2d000")
+    #expect(modules[0].codeView?.debugIdentifier == "5A9832E5287241C1838ED98914E9B7FF1")
+    #expect(try dump.breakpadInfo()?.dumpThread == 0x11C0)
+  }
+}
