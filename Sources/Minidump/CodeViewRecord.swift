@@ -44,15 +44,15 @@ public enum CodeViewRecord: Sendable, Equatable {
     }
   }
 
-  /// The debug id symbol stores use: GUID + age in hex (`5A98…B7FF1`), or signature + age for
-  /// NB10 (breakpad `guid_and_age_to_debug_id`, `MinidumpModule::debug_identifier`).
+  /// The debug id as breakpad prints it: GUID upper-case + age in lower-case hex
+  /// (`5A98…B7FF1`), or signature + age for NB10 (breakpad `guid_and_age_to_debug_id`,
+  /// `MinidumpModule::debug_identifier`). Microsoft symbol-store paths upper-case the whole id.
   public var debugIdentifier: String? {
     switch self {
-    case .pdb70(let guid, let age, _): return guid.compact + String(age, radix: 16, uppercase: true)
+    case .pdb70(let guid, let age, _): return guid.compact + String(age, radix: 16)
     case .pdb20(_, let signature, let age, _):
       let sig = String(signature, radix: 16, uppercase: true)
-      return String(repeating: "0", count: max(0, 8 - sig.count)) + sig
-        + String(age, radix: 16, uppercase: true)
+      return String(repeating: "0", count: max(0, 8 - sig.count)) + sig + String(age, radix: 16)
     default: return nil
     }
   }

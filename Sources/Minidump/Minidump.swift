@@ -60,6 +60,20 @@ public final class Minidump: Sendable {
     return directory.filter { !known.contains($0.type) }
   }
 
+  /// Directory entries whose data does not lie inside the file, each as an error naming the
+  /// stream (unused entries are ignored). The other streams stay readable.
+  public var directoryProblems: [ParseError] {
+    directory.compactMap { (entry) -> ParseError? in
+      guard entry.type != .unused else { return nil }
+      do throws(ParseError) {
+        _ = try data(entry)
+        return nil
+      } catch {
+        return error
+      }
+    }
+  }
+
   /// The bytes of a stream.
   public func data(_ entry: MinidumpDirectoryEntry) throws(ParseError) -> ByteReader {
     try reader.window(at: Int(entry.rva), count: Int(entry.dataSize), "\(entry.type.name) stream")
