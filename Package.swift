@@ -46,6 +46,8 @@ let package = Package(
       dependencies: [
         "Checkpoint",
         "Ingest",
+        "Minidump",
+        "ByteReader",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -55,6 +57,8 @@ let package = Package(
       dependencies: [
         "Pipeline",
         "Checkpoint",
+        "Minidump",
+        "ByteReader",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]

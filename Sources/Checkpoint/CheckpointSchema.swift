@@ -89,6 +89,44 @@ public enum CheckpointSchema {
           CREATE INDEX stage_state_by_status ON stage_state(stage, status);
           """)
     }
+    migrator.registerMigration("v2-parse") { db in
+      try db.execute(
+        sql: """
+          -- Output of the parse stage: one row per parsed dump. Addresses are stored as the
+          -- INTEGER with the same 64 bits (two's complement), so 0xffff… addresses survive.
+          CREATE TABLE parsed_dumps (
+            dump_sha256 TEXT PRIMARY KEY NOT NULL REFERENCES dumps(sha256),
+            format TEXT NOT NULL,
+            cpu TEXT,
+            os TEXT,
+            os_version TEXT,
+            dump_time TEXT,
+            process_id INTEGER,
+            exception_code INTEGER,
+            crash_reason TEXT,
+            crash_address INTEGER,
+            crashing_thread INTEGER,
+            faulting_ip INTEGER,
+            thread_count INTEGER NOT NULL,
+            module_count INTEGER NOT NULL,
+            problems TEXT
+          ) WITHOUT ROWID;
+
+          CREATE TABLE dump_modules (
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            idx INTEGER NOT NULL,
+            base INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            version TEXT,
+            code_id TEXT NOT NULL,
+            debug_file TEXT,
+            debug_id TEXT,
+            PRIMARY KEY (dump_sha256, idx)
+          ) WITHOUT ROWID;
+          CREATE INDEX dump_modules_by_debug_id ON dump_modules(debug_id);
+          """)
+    }
     return migrator
   }
 }

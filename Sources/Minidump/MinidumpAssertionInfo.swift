@@ -16,3 +16,18 @@ public struct MinidumpAssertionInfo: Sendable, Equatable {
     }
   }
 }
+
+extension MinidumpAssertionInfo {
+  /// A Codable summary for reports.
+  public struct Summary: Codable, Sendable, Equatable {
+    public var expression: String
+    public var function: String
+    public var file: String
+    public var line: UInt32
+    public var type: String
+  }
+
+  public var summary: Summary {
+    Summary(expression: expression, function: function, file: file, line: line, type: typeName)
+  }
+}

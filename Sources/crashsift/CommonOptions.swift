@@ -27,6 +27,9 @@ struct CommonOptions: ParsableArguments {
   @Flag(name: .long, help: "Also retry items whose last attempt failed.")
   var retryFailed = false
 
+  @Flag(name: .long, help: "Also retry dumps that a stage deferred (e.g. waiting for a parser).")
+  var retryDeferred = false
+
   func validate() throws {
     if let jobs, jobs < 1 || jobs > 1024 {
       throw ValidationError("--jobs must be between 1 and 1024, got \(jobs)")
@@ -43,14 +46,17 @@ struct CommonOptions: ParsableArguments {
     options.workspace = workspace
     options.jobs = jobs
     options.retryFailed = retryFailed
+    options.retryDeferred = retryDeferred
     options.progress = quiet ? .quiet : (isatty(STDERR_FILENO) != 0 ? .bar : .lines)
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = quiet ? .error : .warning
       return handler
     }
-    return PipelineRunner(
+    var runner = PipelineRunner(
       manifest: manifest, settings: settings, options: options, logger: Logger(label: "crashsift"))
+    runner.dumpStages = StageName.dumpStages()
+    return runner
   }
 
   /// Prints the summary and turns failures into exit status 1. The progress reporter has already

@@ -16,13 +16,17 @@ struct Crashsift: ParsableCommand {
         crashsift run                               # every stage, corpus-manifest.json, into out/
         crashsift run --manifest nightly.json --jobs 8
         crashsift ingest --workspace /data/crash-ws # only read new archives
+        crashsift analyze crash.dmp                 # one dump, like WinDbg's first look
         crashsift status --json                     # per-stage counts for scripts
 
       Exit status: 0 everything done; 1 some items failed (listed) or the run stopped on an \
       error such as a full disk (committed work is kept; re-run to continue); 2 usage or \
       configuration error, or the workspace is held by another run.
       """,
-    subcommands: [RunCommand.self, IngestCommand.self, StatusCommand.self]
+    subcommands: [
+      RunCommand.self, IngestCommand.self, ParseCommand.self, StatusCommand.self,
+      AnalyzeCommand.self,
+    ]
   )
 
   /// Maps ArgumentParser's usage errors to exit status 2 (its default is 64) and our

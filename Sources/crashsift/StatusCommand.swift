@@ -27,7 +27,7 @@ struct StatusCommand: ParsableCommand {
   func run() throws {
     let directory = try workspace ?? Manifest.load(path: manifest).output
     let status = try WorkspaceStatus.read(
-      workspace: Workspace(directory: directory), dumpStages: [])
+      workspace: Workspace(directory: directory), dumpStages: StageName.dumpStageNames)
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -3,8 +3,14 @@ import Foundation
 /// Dump-like byte strings: the right signature followed by deterministic filler, so every seed
 /// gives a distinct SHA-256. Enough for ingest, which only sniffs the signature.
 public enum FakeDump {
+  /// A valid minidump with no streams (header: MDMP, version 0xa793, 0 streams, directory at
+  /// 32, time stamp = seed), padded with filler: the parse stage accepts it.
   public static func minidump(seed: Int, size: Int = 4096) -> [UInt8] {
-    bytes(signature: Array("MDMP".utf8) + [0x93, 0xA7, 0, 0], seed: seed, size: size)
+    var header =
+      Array("MDMP".utf8) + [0x93, 0xA7, 0, 0] + [0, 0, 0, 0] + [32, 0, 0, 0] + [0, 0, 0, 0]
+    withUnsafeBytes(of: UInt32(truncatingIfNeeded: seed).littleEndian) { header += $0 }
+    header += [UInt8](repeating: 0, count: 8)
+    return bytes(signature: header, seed: seed, size: max(size, header.count))
   }
 
   public static func kernel64(seed: Int, size: Int = 8192) -> [UInt8] {

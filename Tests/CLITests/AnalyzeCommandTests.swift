@@ -1,0 +1,41 @@
+import CrashsiftTestSupport
+import Foundation
+import Testing
+
+@Suite("crashsift analyze")
+struct AnalyzeCommandTests {
+  @Test("a minidump's text and JSON reports match their golden files")
+  func minidump() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let path = "\(root)/minidump/breakpad/src/processor/testdata/minidump2.dmp"
+    let text = try CrashsiftBinary.run(["analyze", path])
+    #expect(text.status == 0, "\(text.stderr)")
+    Golden.check(
+      Golden.normalize(text.stdout, workspace: "/nonexistent"), against: "analyze-minidump2.txt")
+    let json = try CrashsiftBinary.run([
+      "analyze", "--json", path, "\(root)/minidump/rust-minidump/testdata/invalid-parameter.dmp",
+    ])
+    #expect(json.status == 0)
+    Golden.check(
+      Golden.normalize(json.stdout, workspace: "/nonexistent"), against: "analyze-two.json")
+    let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+    #expect(decoded?.count == 2)
+  }
+
+  @Test("kernel dumps, garbage and missing files fail with a reason and exit 1")
+  func failures() throws {
+    let dir = TemporaryDirectory()
+    let kernel = dir.file("MEMORY.DMP")
+    _ = FileManager.default.createFile(atPath: kernel, contents: Data(FakeDump.kernel64(seed: 1)))
+    let garbage = dir.file("garbage.dmp")
+    _ = FileManager.default.createFile(atPath: garbage, contents: Data("hello".utf8))
+    let result = try CrashsiftBinary.run(["analyze", kernel, garbage, dir.file("missing.dmp")])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("kernel-dump analysis has not landed yet"))
+    #expect(result.stderr.contains("not MDMP"))
+    #expect(result.stderr.contains("cannot open"))
+  }
+}
