@@ -63,6 +63,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // Benchmark driver used by scripts/bench-*.sh; not installed for users.
+    .executableTarget(name: "crashsift-bench", dependencies: ["Minidump", "ByteReader"]),
     .target(
       name: "CrashsiftTestSupport",
       dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],

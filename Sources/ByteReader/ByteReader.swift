@@ -96,26 +96,46 @@ public struct ByteReader: Sendable {
     return UnsafeRawBufferPointer(rebasing: file.bytes[(base + offset)..<(base + offset + length)])
   }
 
-  /// A copy of `length` bytes at `offset`.
+  /// A copy of `length` bytes at `offset` (one memcpy).
   public func array(at offset: Int, count length: Int, _ what: @autoclosure () -> String)
     throws(ParseError) -> [UInt8]
   {
-    Array(try bytes(at: offset, count: length, what()))
+    let source = try bytes(at: offset, count: length, what())
+    return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+      if let base = source.baseAddress, let target = buffer.baseAddress, length > 0 {
+        target.initialize(from: base.assumingMemoryBound(to: UInt8.self), count: length)
+      }
+      initialized = length
+    }
   }
 
   /// UTF-16LE text of `byteCount` bytes (odd counts drop the last byte); invalid units become
-  /// U+FFFD.
-  public func utf16(at offset: Int, byteCount: Int, _ what: @autoclosure () -> String)
-    throws(ParseError) -> String
-  {
+  /// U+FFFD. With `stopAtNUL`, the text ends at the first U+0000 (fixed-size name fields).
+  public func utf16(
+    at offset: Int, byteCount: Int, stopAtNUL: Bool = false, _ what: @autoclosure () -> String
+  ) throws(ParseError) -> String {
     let raw = try bytes(at: offset, count: byteCount & ~1, what())
-    var units: [UInt16] = []
-    units.reserveCapacity(raw.count / 2)
-    var index = 0
-    while index + 1 < raw.count {
-      units.append(UInt16(raw[index]) | UInt16(raw[index + 1]) << 8)
-      index += 2
+    let unitCount = raw.count / 2
+    var end = unitCount
+    var ascii = true
+    for index in 0..<unitCount {
+      let unit = UInt16(raw[2 * index]) | UInt16(raw[2 * index + 1]) << 8
+      if unit == 0 && stopAtNUL {
+        end = index
+        break
+      }
+      if unit >= 0x80 { ascii = false }
     }
+    if ascii {
+      // Names and paths are nearly always ASCII: build the UTF-8 bytes directly.
+      return String(unsafeUninitializedCapacity: end) { buffer in
+        for index in 0..<end { buffer[index] = raw[2 * index] }
+        return end
+      }
+    }
+    var units: [UInt16] = []
+    units.reserveCapacity(end)
+    for index in 0..<end { units.append(UInt16(raw[2 * index]) | UInt16(raw[2 * index + 1]) << 8) }
     return String(decoding: units, as: UTF16.self)
   }
 

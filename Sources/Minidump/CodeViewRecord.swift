@@ -49,10 +49,16 @@ public enum CodeViewRecord: Sendable, Equatable {
   /// `MinidumpModule::debug_identifier`). Microsoft symbol-store paths upper-case the whole id.
   public var debugIdentifier: String? {
     switch self {
-    case .pdb70(let guid, let age, _): return guid.compact + String(age, radix: 16)
+    case .pdb70(let guid, let age, _):
+      return HexFormat.string { out in
+        guid.append(to: &out, uppercase: true, dashes: false)
+        HexFormat.append(UInt64(age), to: &out)
+      }
     case .pdb20(_, let signature, let age, _):
-      let sig = String(signature, radix: 16, uppercase: true)
-      return String(repeating: "0", count: max(0, 8 - sig.count)) + sig + String(age, radix: 16)
+      return HexFormat.string { out in
+        HexFormat.append(UInt64(signature), width: 8, uppercase: true, to: &out)
+        HexFormat.append(UInt64(age), to: &out)
+      }
     default: return nil
     }
   }

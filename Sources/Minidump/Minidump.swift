@@ -12,6 +12,9 @@ public final class Minidump: Sendable {
   public let header: MinidumpHeader
   /// Every directory entry, in file order (unused and unknown ones included).
   public let directory: [MinidumpDirectoryEntry]
+  /// The CPU from SystemInfo, read once at open (contexts and crash addresses depend on it);
+  /// `nil` when the stream is missing or unreadable.
+  public let architecture: ProcessorArchitecture?
 
   private var reader: ByteReader { file.reader }
 
@@ -43,6 +46,13 @@ public final class Minidump: Sendable {
           rva: try reader.u32(at: offset + 8, "directory")))
     }
     directory = entries
+    if let system = entries.first(where: { $0.type == .systemInfo }), system.dataSize >= 2,
+      let value = try? reader.u16(at: Int(system.rva), "SystemInfo stream")
+    {
+      architecture = ProcessorArchitecture(rawValue: value)
+    } else {
+      architecture = nil
+    }
   }
 
   /// The first directory entry of `type`.
@@ -104,11 +114,6 @@ public final class Minidump: Sendable {
   public func systemInfo() throws(ParseError) -> MinidumpSystemInfo? {
     guard let stream = try stream(.systemInfo) else { return nil }
     return try MinidumpSystemInfo(stream, file: reader)
-  }
-
-  /// The CPU from SystemInfo, when that stream is readable.
-  public var architecture: ProcessorArchitecture? {
-    (try? systemInfo())?.processorArchitecture
   }
 
   /// Threads from ThreadList (or ThreadExList), with names from ThreadNames when present.
@@ -228,10 +233,20 @@ public final class Minidump: Sendable {
   /// Breakpad's crash reason and address for the exception, if there is one.
   public func crashReason() throws(ParseError) -> CrashReason? {
     guard let exception = try exception() else { return nil }
-    let info = try? systemInfo()
-    let windows = info.map { $0.platformID == 2 || $0.platformID == 1 } ?? true
-    return CrashReason(
-      exception: exception, architecture: info?.processorArchitecture, windows: windows)
+    return crashReason(for: exception)
+  }
+
+  /// Breakpad's crash reason and address for an exception already read from this dump.
+  public func crashReason(for exception: MinidumpException) -> CrashReason {
+    CrashReason(exception: exception, architecture: architecture, windows: isWindows)
+  }
+
+  /// Whether SystemInfo names a Windows platform (or is missing: most dumps are Windows').
+  public var isWindows: Bool {
+    guard let system = entry(.systemInfo), system.dataSize >= 24,
+      let platform = try? file.reader.u32(at: Int(system.rva) + 20, "SystemInfo stream")
+    else { return true }
+    return platform == 1 || platform == 2
   }
 
   /// MemoryList and Memory64List ranges together.

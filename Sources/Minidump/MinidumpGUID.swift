@@ -7,18 +7,22 @@ public struct MinidumpGUID: Sendable, Equatable, Hashable {
 
   /// Symbol-server form, upper-case without dashes: `5A9832E5287241C1838ED98914E9B7FF`.
   public var compact: String {
-    hex(data1, 8) + hex(data2, 4) + hex(data3, 4) + data4.map { hex($0, 2) }.joined()
+    HexFormat.string { append(to: &$0, uppercase: true, dashes: false) }
   }
 
   /// Registry form, lower-case with dashes: `5a9832e5-2872-41c1-838e-d98914e9b7ff`.
-  public var dashed: String {
-    let d4 = data4.map { hex($0, 2) }.joined().lowercased()
-    return
-      "\(hex(data1, 8).lowercased())-\(hex(data2, 4).lowercased())-\(hex(data3, 4).lowercased())-\(d4.prefix(4))-\(d4.dropFirst(4))"
-  }
+  public var dashed: String { HexFormat.string { append(to: &$0, uppercase: false, dashes: true) } }
 
-  private func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
-    let text = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, width - text.count)) + text
+  func append(to out: inout [UInt8], uppercase: Bool, dashes: Bool) {
+    HexFormat.append(UInt64(data1), width: 8, uppercase: uppercase, to: &out)
+    if dashes { out.append(UInt8(ascii: "-")) }
+    HexFormat.append(UInt64(data2), width: 4, uppercase: uppercase, to: &out)
+    if dashes { out.append(UInt8(ascii: "-")) }
+    HexFormat.append(UInt64(data3), width: 4, uppercase: uppercase, to: &out)
+    if dashes { out.append(UInt8(ascii: "-")) }
+    for (index, byte) in data4.enumerated() {
+      if dashes && index == 2 { out.append(UInt8(ascii: "-")) }
+      HexFormat.append(UInt64(byte), width: 2, uppercase: uppercase, to: &out)
+    }
   }
 }

@@ -51,9 +51,10 @@ public struct MinidumpModule: Sendable, Equatable {
 
   /// `%08X%x` of (TimeDateStamp, SizeOfImage): the symbol-store key of the image file.
   public var codeIdentifier: String {
-    let stamp = String(timeDateStamp, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, 8 - stamp.count)) + stamp
-      + String(sizeOfImage, radix: 16)
+    HexFormat.string { out in
+      HexFormat.append(UInt64(timeDateStamp), width: 8, uppercase: true, to: &out)
+      HexFormat.append(UInt64(sizeOfImage), to: &out)
+    }
   }
 
   /// The PDB name, falling back to the file name as breakpad does when there is no record.

@@ -95,7 +95,8 @@ public struct MinidumpReport: Codable, Sendable, Equatable {
     processID = misc?.processID
     buildString = misc?.buildString
     let exception = attempt { try dump.exception() }
-    if let exception, let reason = attempt({ try dump.crashReason() }) {
+    if let exception {
+      let reason = dump.crashReason(for: exception)
       crash = Crash(
         reason: reason.reason, address: Self.hex(reason.address, is32Bit),
         code: Self.hex(UInt64(exception.code), true),
@@ -135,14 +136,22 @@ public struct MinidumpReport: Codable, Sendable, Equatable {
     self.errors = errors
   }
 
+  /// `0x` and 8 (when it fits a 32-bit CPU's address) or 16 zero-padded hex digits.
   static func hex(_ value: UInt64, _ narrow: Bool) -> String {
-    let text = String(value, radix: 16)
-    let width = narrow ? 8 : 16
-    return "0x" + String(repeating: "0", count: max(0, width - text.count)) + text
+    HexFormat.string { out in
+      out += [UInt8(ascii: "0"), UInt8(ascii: "x")]
+      HexFormat.append(value, width: narrow && value <= 0xFFFF_FFFF ? 8 : 16, to: &out)
+    }
   }
 
+  /// `YYYY-MM-DDTHH:MM:SSZ` (UTC) through gmtime_r: formatters are slow to build.
   static func iso(_ stamp: UInt32) -> String {
-    Date(timeIntervalSince1970: TimeInterval(stamp)).formatted(.iso8601)
+    var time = time_t(stamp)
+    var parts = tm()
+    gmtime_r(&time, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return
+      "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
   }
 
   /// The human-readable form, in the order an engineer reads a crash.

@@ -17,8 +17,6 @@ enum MinidumpString {
   static func fixed(_ reader: ByteReader, at offset: Int, units: Int, _ what: String)
     throws(ParseError) -> String
   {
-    let text = try reader.utf16(at: offset, byteCount: units * 2, what)
-    if let end = text.firstIndex(of: "\u{0}") { return String(text[..<end]) }
-    return text
+    try reader.utf16(at: offset, byteCount: units * 2, stopAtNUL: true, what)
   }
 }

@@ -1,3 +1,4 @@
+import ByteReader
 import CrashsiftTestSupport
 import Foundation
 import Testing
@@ -44,5 +45,27 @@ struct BreakpadConformanceTests {
     #expect(modules[0].codeIdentifier == "45D35F6C2d000")
     #expect(modules[0].codeView?.debugIdentifier == "5A9832E5287241C1838ED98914E9B7FF1")
     #expect(try dump.breakpadInfo()?.dumpThread == 0x11C0)
+  }
+}
+
+extension BreakpadConformanceTests {
+  @Test("minidump2.dmp: memory reads by address return the captured stack and code bytes")
+  func memoryReads() throws {
+    guard let dump = try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp") else {
+      #expect(!Tools.isCI)
+      return
+    }
+    let memory = try dump.memory()
+    #expect(memory.ranges.count == 3)
+    let raw = [UInt8](dump.file.bytes)
+    for thread in try #require(try dump.threads()) {
+      let bytes = try memory.read(address: thread.stack.start, count: Int(thread.stack.size))
+      #expect(
+        bytes == Array(raw[Int(thread.stack.rva)..<Int(thread.stack.rva + thread.stack.size)]))
+    }
+    // The code around ntdll's KiFastSystemCallRet at 0x7c90eb94 is captured (region 0).
+    let code = try memory.read(address: 0x7C90_EB14, count: 4)
+    #expect(code == [0xFF, 0x83, 0xC4, 0xEC])
+    #expect(throws: ParseError.self) { try memory.read(address: 0x7C90_EC10, count: 8) }
   }
 }

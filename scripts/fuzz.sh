@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
+# Targets: minidump. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
+# A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET=${1:-minidump}
+SECONDS_BUDGET=${2:-60}
+corpus=${CRASHSIFT_CORPUS:-../shared/corpus}
+out=out/fuzz/$TARGET
+build=.build-fuzz
+mkdir -p "$out/corpus" "$out/findings" "$build"
+flags=(-O -g -sanitize=fuzzer,address -parse-as-library)
+swiftc "${flags[@]}" 2>/dev/null -emit-library -static -emit-module -module-name ByteReader \
+  -emit-module-path "$build/ByteReader.swiftmodule" Sources/ByteReader/*.swift \
+  -o "$build/libByteReader.a"
+case $TARGET in
+  minidump)
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Minidump \
+      Sources/Minidump/*.swift Fuzz/MinidumpFuzzer.swift -o "$build/fuzz-minidump" 2>/dev/null
+    find "$corpus/minidump" -name '*.dmp' -exec cp {} "$out/corpus/" \;
+    ;;
+  *) echo "unknown target $TARGET" >&2; exit 2 ;;
+esac
+"$build/fuzz-$TARGET" "$out/corpus" -max_total_time="$SECONDS_BUDGET" -max_len=1100000 \
+  -rss_limit_mb=4096 -artifact_prefix="$out/findings/" -print_final_stats=1 >"$out/fuzz.log" 2>&1 \
+  || { tail -40 "$out/fuzz.log"; exit 1; }
+grep -E "^#[0-9]+" "$out/fuzz.log" | tail -1
+grep -E "^stat::" "$out/fuzz.log"
+echo "findings: $(find "$out/findings" -type f | wc -l) (in $out/findings)"
