@@ -27,7 +27,12 @@ let package = Package(
     .systemLibrary(name: "CPosix"),
     // Formats layer: bounds-checked reads over memory-mapped files; pure parsing.
     .target(name: "ByteReader"),
-    .target(name: "Minidump", dependencies: ["ByteReader"]),
+    // Windows CONTEXT layouts (x86, AMD64, ARM64), shared by minidumps and kernel dumps.
+    .target(name: "CPUContexts", dependencies: ["ByteReader"]),
+    .target(name: "Minidump", dependencies: ["ByteReader", "CPUContexts"]),
+    .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
+    // Crash model: bug-check tables, fault location, reports of one dump.
+    .target(name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts"]),
     .target(
       name: "Checkpoint",
       dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
@@ -47,6 +52,8 @@ let package = Package(
         "Checkpoint",
         "Ingest",
         "Minidump",
+        "KernelDump",
+        "Analysis",
         "ByteReader",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
@@ -58,6 +65,8 @@ let package = Package(
         "Pipeline",
         "Checkpoint",
         "Minidump",
+        "KernelDump",
+        "Analysis",
         "ByteReader",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -72,7 +81,11 @@ let package = Package(
     ),
     .testTarget(
       name: "MinidumpTests",
-      dependencies: ["Minidump", "ByteReader", "CrashsiftTestSupport"]
+      dependencies: ["Minidump", "ByteReader", "CPUContexts", "CrashsiftTestSupport"]
+    ),
+    .testTarget(
+      name: "KernelDumpTests",
+      dependencies: ["KernelDump", "Analysis", "ByteReader", "CrashsiftTestSupport"]
     ),
     .testTarget(
       name: "IngestTests",

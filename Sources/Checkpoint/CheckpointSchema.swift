@@ -127,6 +127,29 @@ public enum CheckpointSchema {
           CREATE INDEX dump_modules_by_debug_id ON dump_modules(debug_id);
           """)
     }
+    migrator.registerMigration("v3-kernel") { db in
+      try db.execute(
+        sql: """
+          -- Kernel-dump facts beyond parsed_dumps: the bug check and where it points.
+          CREATE TABLE kernel_dumps (
+            dump_sha256 TEXT PRIMARY KEY NOT NULL REFERENCES dumps(sha256),
+            dump_type INTEGER NOT NULL,
+            machine TEXT NOT NULL,
+            build INTEGER NOT NULL,
+            bugcheck_code INTEGER NOT NULL,
+            bugcheck_name TEXT,
+            parameter1 INTEGER NOT NULL,
+            parameter2 INTEGER NOT NULL,
+            parameter3 INTEGER NOT NULL,
+            parameter4 INTEGER NOT NULL,
+            fault_ip INTEGER,
+            fault_module TEXT,
+            fault_offset INTEGER,
+            process_name TEXT,
+            kernel_base INTEGER
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 }

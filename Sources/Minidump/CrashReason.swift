@@ -1,3 +1,5 @@
+import CPUContexts
+
 /// A crash reason string and crash address, worded as breakpad's `GetCrashReason` words them for
 /// Windows exceptions (google/breakpad `src/processor/minidump_processor.cc`;
 /// reference/minidump.md §2.5). FAST_FAIL names are winnt.h's `FAST_FAIL_*` codes.

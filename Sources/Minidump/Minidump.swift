@@ -1,4 +1,5 @@
 import ByteReader
+@_exported import CPUContexts
 
 /// A user-mode minidump (MDMP), memory-mapped; streams are parsed when asked for.
 ///

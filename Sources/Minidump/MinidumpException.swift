@@ -1,4 +1,5 @@
 import ByteReader
+import CPUContexts
 
 /// The Exception stream: `MINIDUMP_EXCEPTION_STREAM` (168 bytes).
 public struct MinidumpException: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import ByteReader
+import CPUContexts
 
 /// The SystemInfo stream (56 bytes; reference/minidump.md §2.2).
 public struct MinidumpSystemInfo: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import ByteReader
+import CPUContexts
 
 /// One `MINIDUMP_THREAD` (48 bytes; 64 in ThreadExList) with its context.
 public struct MinidumpThread: Sendable, Equatable {

@@ -1,26 +1,31 @@
+import Analysis
 import ByteReader
 import Checkpoint
 import Foundation
 import GRDB
+import KernelDump
 import Minidump
 
 /// The parse stage: reads each stored dump and records what it is and how it crashed.
 ///
 /// Minidumps are parsed fully (`Minidump`); a stream that cannot be read is listed in
-/// `problems` without failing the dump. Kernel dumps are `deferred` until the kernel-dump reader
-/// lands (a version bump will then parse them). Anything else is `failed` with its first bytes.
+/// `problems` without failing the dump. 64-bit kernel dumps give their header, bug check and (for
+/// triage dumps) driver list and fault location (`KernelDump`); 32-bit kernel dumps are `deferred`
+/// until their reader lands. Anything else is `failed` with its first bytes.
 public struct ParseStage: DumpStage {
   public let name = "parse"
-  /// 1: minidumps only.
-  public let version = 1
-  public let outputTables = ["parsed_dumps", "dump_modules"]
+  /// 1: minidumps only. 2: 64-bit kernel dumps too.
+  public let version = 2
+  public let outputTables = ["parsed_dumps", "dump_modules", "kernel_dumps"]
 
   public init() {}
 
   public func process(_ input: DumpStageInput) throws -> StageResult {
     switch input.item.kind {
-    case .kernel64, .kernel32:
-      return .deferred("kernel dumps are not parsed yet: the kernel-dump reader has not landed")
+    case .kernel32:
+      return .deferred("32-bit kernel dumps (PAGEDUMP) are not parsed yet")
+    case .kernel64:
+      return try kernel(input)
     case .unknown:
       let head = (try? MappedFile(path: input.path))
         .map { file in
@@ -74,6 +79,70 @@ public struct ParseStage: DumpStage {
             """)
         for arguments in moduleArguments { try statement.execute(arguments: arguments) }
       }
+    }
+  }
+
+  private func kernel(_ input: DumpStageInput) throws -> StageResult {
+    let dump = try KernelDump(path: input.path)
+    let report = KernelDumpReport(dump, name: input.item.dumpSHA256)
+    let h = dump.header
+    let sha = input.item.dumpSHA256
+    let faultIP = BugCheckTable.faultingIPParameter(for: h.bugCheckCode).map {
+      h.bugCheckParameters[$0]
+    }
+    let faultModule = faultIP.flatMap { dump.module(containing: $0) }
+    let problems: String? =
+      dump.problems.isEmpty
+      ? nil
+      : String(
+        decoding: (try? JSONEncoder().encode(dump.problems)) ?? Data("[]".utf8), as: UTF8.self)
+    let parsed = StatementArguments(
+      [
+        sha, "PAGEDU64", h.machineName, "Windows NT",
+        "\(h.majorVersion == 0xF ? "10.0." : "")\(h.minorVersion)",
+        report.debugSessionTime, nil, Int64(h.bugCheckCode),
+        BugCheckTable.name(for: h.bugCheckCode),
+        faultIP.map { Int64(bitPattern: $0) }, nil,
+        dump.context?.instructionPointer.map { Int64(bitPattern: $0) },
+        0, dump.modules.count, problems,
+      ] as [(any DatabaseValueConvertible)?])
+    let kernel = StatementArguments(
+      [
+        sha, Int64(h.dumpType.rawValue), h.machineName, Int64(h.minorVersion),
+        Int64(h.bugCheckCode),
+        BugCheckTable.name(for: h.bugCheckCode),
+        Int64(bitPattern: h.bugCheckParameters[0]), Int64(bitPattern: h.bugCheckParameters[1]),
+        Int64(bitPattern: h.bugCheckParameters[2]), Int64(bitPattern: h.bugCheckParameters[3]),
+        faultIP.map { Int64(bitPattern: $0) }, faultModule?.name,
+        faultIP.flatMap { ip in faultModule.map { Int64(ip - $0.base) } }, dump.processName,
+        dump.kernelBase.map { Int64(bitPattern: $0) },
+      ] as [(any DatabaseValueConvertible)?])
+    let modules = dump.modules.enumerated().map { index, module in
+      StatementArguments(
+        [
+          sha, index, Int64(bitPattern: module.base), Int64(module.size), module.name, nil,
+          module.codeIdentifier, nil, nil,
+        ] as [(any DatabaseValueConvertible)?])
+    }
+    return StageResult { db in
+      try db.execute(
+        sql: """
+          INSERT INTO parsed_dumps (dump_sha256, format, cpu, os, os_version, dump_time,
+            process_id, exception_code, crash_reason, crash_address, crashing_thread, faulting_ip,
+            thread_count, module_count, problems) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+          """, arguments: parsed)
+      try db.execute(
+        sql: """
+          INSERT INTO kernel_dumps (dump_sha256, dump_type, machine, build, bugcheck_code,
+            bugcheck_name, parameter1, parameter2, parameter3, parameter4, fault_ip, fault_module,
+            fault_offset, process_name, kernel_base) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+          """, arguments: kernel)
+      let statement = try db.cachedStatement(
+        sql: """
+          INSERT INTO dump_modules (dump_sha256, idx, base, size, name, version, code_id,
+            debug_file, debug_id) VALUES (?,?,?,?,?,?,?,?,?)
+          """)
+      for arguments in modules { try statement.execute(arguments: arguments) }
     }
   }
 }

@@ -1,6 +1,8 @@
+import Analysis
 import ArgumentParser
 import ByteReader
 import Foundation
+import KernelDump
 import Minidump
 
 /// `crashsift analyze FILE…`: one dump at a time, no workspace.
@@ -9,8 +11,10 @@ struct AnalyzeCommand: ParsableCommand {
     commandName: "analyze",
     abstract: "Show what a dump holds: system, crash reason and address, threads, modules.",
     discussion: """
-      Reads the file directly (no workspace, no manifest). Works for user-mode minidumps (MDMP); \
-      kernel dumps will follow with the kernel-dump reader.
+      Reads the file directly (no workspace, no manifest). User-mode minidumps (MDMP): system, \
+      crash reason and address, threads, modules. 64-bit kernel dumps (PAGEDU64): WinDbg's \
+      banner, the bug check with its name and parameters, the faulting module, the driver list \
+      (triage dumps; full and bitmap dumps show their header until their memory reader lands).
 
       Examples:
         crashsift analyze crash.dmp
@@ -24,21 +28,27 @@ struct AnalyzeCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    var reports: [MinidumpReport] = []
+    var reports: [String] = []
     var failed = false
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
     for path in files {
       do {
         let file = try MappedFile(path: path)
-        let head = Array(file.bytes.prefix(8))
-        if head.starts(with: Array("PAGE".utf8)) {
-          throw ParseError(path, "a kernel dump: kernel-dump analysis has not landed yet")
-        }
-        let dump = try Minidump(file: file)
-        let report = MinidumpReport(dump, name: path)
-        if json {
-          reports.append(report)
+        let text: String
+        let json: Data
+        if file.bytes.starts(with: Array("PAGE".utf8)) {
+          let report = KernelDumpReport(try KernelDump(file: file), name: path)
+          (text, json) = (report.text, try encoder.encode(report))
         } else {
-          print(report.text)
+          let report = MinidumpReport(try Minidump(file: file), name: path)
+          (text, json) = (report.text, try encoder.encode(report))
+        }
+        if self.json {
+          reports.append(String(decoding: json, as: UTF8.self))
+        } else {
+          print(text)
           if path != files.last { print("") }
         }
       } catch {
@@ -47,10 +57,7 @@ struct AnalyzeCommand: ParsableCommand {
       }
     }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-      encoder.keyEncodingStrategy = .convertToSnakeCase
-      print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+      print("[\n" + reports.joined(separator: ",\n") + "\n]")
     }
     if failed { throw ExitCode(1) }
   }

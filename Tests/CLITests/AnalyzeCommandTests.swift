@@ -25,16 +25,36 @@ struct AnalyzeCommandTests {
     #expect(decoded?.count == 2)
   }
 
-  @Test("kernel dumps, garbage and missing files fail with a reason and exit 1")
+  @Test("kernel triage dumps: banner, bug check, faulting module and lm, text and JSON")
+  func kernel() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let x64 = "\(root)/kernel/triage_x64.dmp"
+    let text = try CrashsiftBinary.run(["analyze", x64, "\(root)/kernel/triage_arm64.dmp"])
+    #expect(text.status == 0, "\(text.stderr)")
+    #expect(text.stdout.contains("FAULTING_IP: amdppm.sys+0x334c"))
+    Golden.check(
+      Golden.normalize(text.stdout, workspace: "/nonexistent"), against: "analyze-triage.txt")
+    let json = try CrashsiftBinary.run(["analyze", "--json", x64])
+    #expect(json.status == 0)
+    let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+    let fault = decoded?.first?["fault"] as? [String: Any]
+    #expect(fault?["location"] as? String == "amdppm.sys+0x334c")
+    #expect((decoded?.first?["modules"] as? [Any])?.count == 151)
+  }
+
+  @Test("32-bit kernel dumps, garbage and missing files fail with a reason and exit 1")
   func failures() throws {
     let dir = TemporaryDirectory()
     let kernel = dir.file("MEMORY.DMP")
-    _ = FileManager.default.createFile(atPath: kernel, contents: Data(FakeDump.kernel64(seed: 1)))
+    _ = FileManager.default.createFile(atPath: kernel, contents: Data(FakeDump.kernel32(seed: 1)))
     let garbage = dir.file("garbage.dmp")
     _ = FileManager.default.createFile(atPath: garbage, contents: Data("hello".utf8))
     let result = try CrashsiftBinary.run(["analyze", kernel, garbage, dir.file("missing.dmp")])
     #expect(result.status == 1)
-    #expect(result.stderr.contains("kernel-dump analysis has not landed yet"))
+    #expect(result.stderr.contains("32-bit kernel dump (PAGEDUMP): not supported yet"))
     #expect(result.stderr.contains("not MDMP"))
     #expect(result.stderr.contains("cannot open"))
   }

@@ -8,19 +8,22 @@ import Testing
 
 @Suite("Parse stage")
 struct ParseStageTests {
-  @Test("minidumps are parsed into rows, kernel dumps deferred, unknown files failed with a reason")
+  @Test("minidumps and kernel dumps become rows; 32-bit kernel dumps wait; unknown files fail")
   func parse() throws {
     let fixture = PipelineFixture()
     var entries: [ArchiveFixture.Entry] = [
-      .file("k/MEMORY.DMP", FakeDump.kernel64(seed: 1)),
+      .file("k/MEMORY32.DMP", FakeDump.kernel32(seed: 1)),
+      .file("k/header-only.dmp", FakeDump.kernel64(seed: 3)),
       .file("u/broken.dmp", Array(repeating: 0x20, count: 64)),
       .file("f/fake.dmp", FakeDump.minidump(seed: 2)),
     ]
     if let root = Corpus.root,
-      let data = FileManager.default.contents(
-        atPath: "\(root)/minidump/breakpad/src/processor/testdata/minidump2.dmp")
+      let minidump = FileManager.default.contents(
+        atPath: "\(root)/minidump/breakpad/src/processor/testdata/minidump2.dmp"),
+      let triage = FileManager.default.contents(atPath: "\(root)/kernel/triage_x64.dmp")
     {
-      entries.append(.file("m/minidump2.dmp", [UInt8](data)))
+      entries.append(.file("m/minidump2.dmp", [UInt8](minidump)))
+      entries.append(.file("Minidump/022121-7484-01.dmp", [UInt8](triage)))
     } else {
       #expect(!Tools.isCI, "the fixture corpus is required on CI")
     }
@@ -39,8 +42,8 @@ struct ParseStageTests {
     let deferred = try db.read { db in
       try String.fetchOne(db, sql: "SELECT error FROM stage_state WHERE status = 'deferred'")
     }
-    #expect(deferred?.contains("kernel dumps are not parsed yet") == true)
-    guard entries.count == 4 else { return }
+    #expect(deferred?.contains("32-bit kernel dumps (PAGEDUMP) are not parsed yet") == true)
+    guard entries.count == 6 else { return }
     let row = try #require(
       try db.read { db in
         try Row.fetchOne(
@@ -61,8 +64,27 @@ struct ParseStageTests {
         db, sql: "SELECT debug_id FROM dump_modules WHERE name LIKE '%test_app.exe'")
     }
     #expect(debugIDs == ["5A9832E5287241C1838ED98914E9B7FF1"])
+    let kernel = try #require(
+      try db.read { db in
+        try Row.fetchOne(
+          db,
+          sql: """
+            SELECT k.bugcheck_code, k.bugcheck_name, k.fault_module, k.fault_offset, k.process_name,
+              p.module_count, k.build
+            FROM kernel_dumps k JOIN occurrences o ON o.dump_sha256 = k.dump_sha256
+            JOIN parsed_dumps p ON p.dump_sha256 = k.dump_sha256
+            WHERE o.entry_path LIKE 'Minidump/%'
+            """)
+      })
+    #expect(kernel[0] == 0x1000_007E)
+    #expect(kernel[1] == "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M")
+    #expect(kernel[2] == "amdppm.sys")
+    #expect(kernel[3] == 0x334C)
+    #expect(kernel[4] == "System")
+    #expect(kernel[5] == 151)
+    #expect(kernel[6] == 19041)
 
-    // Nothing changed: a re-run parses nothing; --retry-deferred tries the kernel dump again.
+    // Nothing changed: a re-run parses nothing; --retry-deferred tries the 32-bit dump again.
     let again = try fixture.run(stages: [ParseStage()])
     #expect(again.stages.first?.processed == 0)
     var options = PipelineRunner.Options()

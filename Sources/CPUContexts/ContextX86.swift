@@ -23,7 +23,8 @@ public struct ContextX86: Sendable, Equatable {
   public var ebp, eip, cs, eflags, esp, ss: UInt32
   public var extendedRegisters: [UInt8]
 
-  init(_ r: ByteReader) throws(ParseError) {
+  /// Reads the context from `r` (at least `size` bytes; the rest, e.g. XSTATE, is ignored).
+  public init(_ r: ByteReader) throws(ParseError) {
     let w = "x86 CONTEXT"
     guard r.count >= Self.size else {
       throw ParseError(w, offset: r.base, "is \(r.count) bytes, at least \(Self.size) expected")

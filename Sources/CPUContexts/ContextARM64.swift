@@ -18,7 +18,8 @@ public struct ContextARM64: Sendable, Equatable {
   public var fpcr: UInt32
   public var fpsr: UInt32
 
-  init(_ r: ByteReader) throws(ParseError) {
+  /// Reads the context from `r` (at least `size` bytes; the rest, e.g. XSTATE, is ignored).
+  public init(_ r: ByteReader) throws(ParseError) {
     let w = "ARM64 CONTEXT"
     guard r.count >= Self.size else {
       throw ParseError(w, offset: r.base, "is \(r.count) bytes, at least \(Self.size) expected")

@@ -21,7 +21,8 @@ public struct ContextAMD64: Sendable, Equatable {
   public var r8, r9, r10, r11, r12, r13, r14, r15: UInt64
   public var rip: UInt64
 
-  init(_ r: ByteReader) throws(ParseError) {
+  /// Reads the context from `r` (at least `size` bytes; the rest, e.g. XSTATE, is ignored).
+  public init(_ r: ByteReader) throws(ParseError) {
     let w = "AMD64 CONTEXT"
     guard r.count >= Self.size else {
       throw ParseError(w, offset: r.base, "is \(r.count) bytes, at least \(Self.size) expected")

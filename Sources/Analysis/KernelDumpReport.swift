@@ -1,0 +1,161 @@
+import CPUContexts
+import Foundation
+import KernelDump
+
+/// What `crashsift analyze` shows for a kernel dump: WinDbg's opening banner, the bug check with
+/// its name and parameters, the faulting IP and module, and an `lm`-style module list.
+public struct KernelDumpReport: Codable, Sendable, Equatable {
+  public struct BugCheck: Codable, Sendable, Equatable {
+    public var code: String
+    public var name: String?
+    public var parameters: [String]
+  }
+
+  public struct Fault: Codable, Sendable, Equatable {
+    public var ip: String
+    /// `module+0xrva`, or the address alone when no module holds it.
+    public var location: String
+    public var module: String?
+    public var source: String
+  }
+
+  public struct Module: Codable, Sendable, Equatable {
+    public var base: String
+    public var end: String
+    public var name: String
+    public var timestamp: String
+    public var path: String
+  }
+
+  public var file: String
+  public var size: Int
+  public var banner: String
+  public var dumpType: String
+  public var machine: String
+  public var build: UInt32
+  public var processors: UInt32
+  public var kernelBase: String?
+  public var psLoadedModuleList: String?
+  public var debugSessionTime: String?
+  public var systemUptime: String?
+  public var bugCheck: BugCheck
+  public var fault: Fault?
+  public var instructionPointer: String?
+  public var stackPointer: String?
+  public var processName: String?
+  public var currentThread: String?
+  public var currentProcess: String?
+  public var modules: [Module]
+  public var unloadedDrivers: [String]
+  public var virtualBytes: UInt64
+  public var problems: [String]
+
+  public init(_ dump: KernelDump, name: String) {
+    let h = dump.header
+    file = name
+    size = dump.file.bytes.count
+    banner = h.dumpType.banner
+    dumpType = h.dumpType.name
+    machine = h.machineName
+    build = h.minorVersion
+    processors = h.numberProcessors
+    kernelBase = dump.kernelBase.map(Self.hex)
+    psLoadedModuleList = h.psLoadedModuleList.map(Self.hex)
+    debugSessionTime = h.systemTime.map(Self.fileTime)
+    systemUptime = h.systemUpTime.map(Self.duration)
+    bugCheck = BugCheck(
+      code: String(format: "0x%08X", h.bugCheckCode), name: BugCheckTable.name(for: h.bugCheckCode),
+      parameters: h.bugCheckParameters.map(Self.hex))
+    if let index = BugCheckTable.faultingIPParameter(for: h.bugCheckCode) {
+      let ip = h.bugCheckParameters[index]
+      let module = dump.module(containing: ip)
+      fault = Fault(
+        ip: Self.hex(ip),
+        location: module.map { "\($0.name)+0x\(String(ip - $0.base, radix: 16))" } ?? Self.hex(ip),
+        module: module?.name, source: "bug check parameter \(index + 1)")
+    }
+    instructionPointer = dump.context?.instructionPointer.map(Self.hex)
+    stackPointer = dump.context?.stackPointer.map(Self.hex)
+    processName = dump.processName
+    currentThread = dump.currentThread.map(Self.hex)
+    currentProcess = dump.currentProcess.map(Self.hex)
+    modules = dump.modules.map {
+      Module(
+        base: Self.hex($0.base), end: Self.hex($0.end), name: $0.name,
+        timestamp: String(format: "0x%08x", $0.timeDateStamp), path: $0.path)
+    }
+    unloadedDrivers = dump.unloadedDrivers.map(\.name)
+    virtualBytes = dump.virtualRanges.reduce(0) { $0 + $1.size }
+    problems = dump.problems
+  }
+
+  static func hex(_ value: UInt64) -> String {
+    let text = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 16 - text.count)) + text
+  }
+
+  /// FILETIME (100 ns since 1601) as ISO-8601 UTC.
+  static func fileTime(_ value: UInt64) -> String {
+    let seconds = Double(value) / 10_000_000 - 11_644_473_600
+    return Date(timeIntervalSince1970: seconds).formatted(.iso8601)
+  }
+
+  /// 100 ns units as `Nd HH:MM:SS.mmm`, as WinDbg prints uptime.
+  static func duration(_ value: UInt64) -> String {
+    let milliseconds = value / 10_000
+    let seconds = milliseconds / 1000
+    let days = seconds / 86_400
+    return String(
+      format: "%llu days %02llu:%02llu:%02llu.%03llu", days, seconds % 86_400 / 3600,
+      seconds % 3600 / 60,
+      seconds % 60, milliseconds % 1000)
+  }
+
+  /// The human-readable form: banner, bug check, fault, then `lm`.
+  public var text: String {
+    var lines = ["\(file): \(banner)"]
+    lines.append(
+      "\(dumpType) dump, \(machine), build \(build), \(processors) processors, \(size) bytes")
+    if let kernelBase {
+      lines.append("Kernel base = \(kernelBase) PsLoadedModuleList = \(psLoadedModuleList ?? "?")")
+    }
+    if let debugSessionTime { lines.append("Debug session time: \(debugSessionTime)") }
+    if let systemUptime { lines.append("System Uptime: \(systemUptime)") }
+    lines.append("")
+    lines.append(
+      "BugCheck \(bugCheck.code.dropFirst(2)), {\(bugCheck.parameters.map { String($0.dropFirst(2)) }.joined(separator: ", "))}"
+    )
+    lines.append("  \(bugCheck.name ?? "(undocumented bug check)")")
+    for (index, parameter) in bugCheck.parameters.enumerated() {
+      lines.append("  Arg\(index + 1): \(parameter)")
+    }
+    if let fault {
+      lines.append("FAULTING_IP: \(fault.location)  (\(fault.ip), from \(fault.source))")
+    } else {
+      lines.append("FAULTING_IP: not in the bug check parameters; the stack has to be walked")
+    }
+    if let instructionPointer {
+      lines.append("Header context: ip \(instructionPointer)  sp \(stackPointer ?? "?")")
+    }
+    if let processName { lines.append("PROCESS_NAME: \(processName)") }
+    if let currentThread {
+      lines.append("Current thread: \(currentThread)  process: \(currentProcess ?? "?")")
+    }
+    lines.append("")
+    lines.append("Loaded modules (\(modules.count)):")
+    lines.append("  start              end                module name")
+    for module in modules {
+      lines.append("  \(module.base) \(module.end) \(module.name)  \(module.timestamp)")
+    }
+    if !unloadedDrivers.isEmpty {
+      lines.append("Unloaded modules: \(unloadedDrivers.joined(separator: ", "))")
+    }
+    lines.append("")
+    lines.append("Virtual memory in the dump: \(virtualBytes) bytes")
+    if !problems.isEmpty {
+      lines.append("Problems:")
+      for problem in problems { lines.append("  \(problem)") }
+    }
+    return lines.joined(separator: "\n")
+  }
+}

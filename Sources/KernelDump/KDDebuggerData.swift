@@ -1,0 +1,45 @@
+import ByteReader
+
+/// The fields crashsift uses from `KDDEBUGGER_DATA64` (offsets: reference/kernel-dumps.md §2.1,
+/// Microsoft's `DEBUG_DATA_*` constants).
+public struct KDDebuggerData: Sendable, Equatable {
+  public var ownerTag: String
+  public var size: UInt32
+  public var kernBase: UInt64
+  public var psLoadedModuleList: UInt64
+  public var psActiveProcessHead: UInt64
+  public var kiProcessorBlock: UInt64
+  public var offsetKThreadTeb: UInt16
+  public var offsetKThreadApcProcess: UInt16
+  public var sizeEProcess: UInt16
+  public var sizePrcb: UInt16
+  public var offsetPrcbCurrentThread: UInt16
+  public var offsetPrcbProcStateContext: UInt16
+  public var sizeEThread: UInt16
+  public var offsetPcrContainedPrcb: UInt16
+  public var offsetPrcbContext: UInt16
+
+  init(_ r: ByteReader) throws(ParseError) {
+    let w = "KDDEBUGGER_DATA64"
+    let tag = try r.array(at: 0x10, count: 4, w)
+    ownerTag = String(decoding: tag, as: UTF8.self)
+    guard ownerTag == "KDBG" else {
+      throw ParseError(
+        w, offset: r.base + 0x10, "owner tag is \(tag), not KDBG (encoded or not a KDBG)")
+    }
+    size = try r.u32(at: 0x14, w)
+    kernBase = try r.u64(at: 0x18, w)
+    psLoadedModuleList = try r.u64(at: 0x48, w)
+    psActiveProcessHead = try r.u64(at: 0x50, w)
+    kiProcessorBlock = try r.u64(at: 0x218, w)
+    offsetKThreadTeb = try r.u16(at: 0x29A, w)
+    offsetKThreadApcProcess = try r.u16(at: 0x2A0, w)
+    sizeEProcess = try r.u16(at: 0x2A8, w)
+    sizePrcb = try r.u16(at: 0x2B0, w)
+    offsetPrcbCurrentThread = try r.u16(at: 0x2B4, w)
+    offsetPrcbProcStateContext = try r.u16(at: 0x2BC, w)
+    sizeEThread = try r.u16(at: 0x2C0, w)
+    offsetPcrContainedPrcb = try r.u16(at: 0x2E6, w)
+    offsetPrcbContext = try r.u16(at: 0x338, w)
+  }
+}

@@ -1,0 +1,331 @@
+import ByteReader
+import CPUContexts
+
+/// A 64-bit Windows kernel dump (`PAGEDU64`), memory-mapped.
+///
+/// Opening reads the 0x2000-byte header, the header context and exception record, and for triage
+/// dumps (type 4) the triage header, driver list, unloaded drivers, KDDEBUGGER_DATA64 copy and
+/// the map of the virtual memory the dump holds. Nothing scans the file. What could not be read is
+/// listed in `problems` instead of failing the open, so a damaged dump still yields its bugcheck.
+/// Physical memory and page-table translation for full, bitmap and RDMP dumps are not read yet:
+/// their module list and virtual reads report "unsupported".
+public final class KernelDump: Sendable {
+  public let file: MappedFile
+  public let header: KernelDumpHeader
+  /// The header context (0x348): the CPU state saved at the crash (it depends on how the dump was
+  /// made, reference/kernel-dumps.md §2.3).
+  public let context: CPUContext?
+  public let exception: KernelExceptionRecord?
+  public let triage: TriageDumpHeader?
+  public let debuggerData: KDDebuggerData?
+  /// Loaded drivers, in list order.
+  public let modules: [KernelModule]
+  public let unloadedDrivers: [UnloadedDriver]
+  /// Virtual memory present in the file, sorted by address.
+  public let virtualRanges: [VirtualRange]
+  /// The crashing processor's current thread and its process (from the PRCB and ETHREAD copies).
+  public let currentThread: UInt64?
+  public let currentProcess: UInt64?
+  /// `EPROCESS.ImageFileName` where its offset is known for the build, else `nil`.
+  public let processName: String?
+  /// Everything that could not be read, each with its reason.
+  public let problems: [String]
+
+  /// Limits that keep a hostile dump from allocating without bound (real dumps hold a few hundred
+  /// drivers and a few thousand data blocks).
+  static let maxDrivers = 65_536
+  static let maxDataBlocks = 1_000_000
+
+  public convenience init(path: String) throws(ParseError) {
+    try self.init(file: MappedFile(path: path))
+  }
+
+  public init(file: MappedFile) throws(ParseError) {
+    self.file = file
+    let r = file.reader
+    if r.count >= 8, (try? r.u32(at: 4, "header")) == 0x504D_5544 {
+      throw ParseError(
+        "kernel dump", offset: 0,
+        "a 32-bit kernel dump (PAGEDUMP): not supported yet; only PAGEDU64 dumps are read")
+    }
+    header = try KernelDumpHeader(r)
+    var problems: [String] = []
+
+    var context: CPUContext?
+    do {
+      switch header.machineImageType {
+      case 0x8664:
+        context = .amd64(
+          try ContextAMD64(try r.window(at: 0x348, count: ContextAMD64.size, "header context")))
+      case 0xAA64:
+        context = .arm64(
+          try ContextARM64(try r.window(at: 0x348, count: ContextARM64.size, "header context")))
+      default:
+        problems.append(
+          "header context: machine type 0x\(String(header.machineImageType, radix: 16)) is not supported"
+        )
+      }
+    } catch {
+      problems.append(error.description)
+    }
+    self.context = context
+    exception = try? KernelExceptionRecord(r, at: 0xF00)
+
+    guard header.dumpType == .triage else {
+      triage = nil
+      debuggerData = nil
+      modules = []
+      unloadedDrivers = []
+      virtualRanges = []
+      currentThread = nil
+      currentProcess = nil
+      processName = nil
+      problems.append(
+        "\(header.dumpType.name) dump: physical memory and the module list are not read yet (only the header, context and bugcheck)"
+      )
+      self.problems = problems
+      return
+    }
+
+    let triage = try TriageDumpHeader(r)
+    self.triage = triage
+    if !triage.isValid {
+      problems.append(
+        "triage dump: no 'TRGD' marker at 0x\(String(triage.validOffset, radix: 16)); the dump may be incomplete"
+      )
+    }
+    var debuggerData: KDDebuggerData?
+    if triage.debuggerDataOffset != 0 {
+      do {
+        debuggerData = try KDDebuggerData(
+          try r.window(
+            at: Int(triage.debuggerDataOffset), count: Int(max(triage.debuggerDataSize, 0x340)),
+            "KDDEBUGGER_DATA64 copy"))
+      } catch {
+        problems.append(error.description)
+      }
+    }
+    self.debuggerData = debuggerData
+    var modules: [KernelModule] = []
+    do {
+      modules = try Self.readDrivers(r, triage)
+    } catch {
+      problems.append(error.description)
+    }
+    self.modules = modules
+    var unloaded: [UnloadedDriver] = []
+    do {
+      unloaded = try Self.readUnloaded(r, triage)
+    } catch {
+      problems.append(error.description)
+    }
+    unloadedDrivers = unloaded
+
+    // The crashing CPU's thread and process, from the copies the triage dump keeps.
+    var thread: UInt64?
+    var process: UInt64?
+    if let kd = debuggerData, triage.prcbOffset != 0 {
+      thread = try? r.u64(at: Int(triage.prcbOffset) + Int(kd.offsetPrcbCurrentThread), "PRCB copy")
+      if triage.threadOffset != 0 {
+        process = try? r.u64(
+          at: Int(triage.threadOffset) + Int(kd.offsetKThreadApcProcess), "ETHREAD copy")
+      }
+    }
+    currentThread = thread
+    currentProcess = process
+    var name: String?
+    if triage.processOffset != 0,
+      let offset = Self.imageFileNameOffset(
+        machine: header.machineImageType, build: header.minorVersion)
+    {
+      name = try? r.cString(
+        at: Int(triage.processOffset) + offset, maxLength: 15, "EPROCESS.ImageFileName")
+    }
+    processName = name
+
+    var ranges: [VirtualRange] = []
+    do {
+      ranges = try Self.readDataBlocks(r, triage)
+    } catch {
+      problems.append(error.description)
+    }
+    func add(_ address: UInt64?, _ offset: UInt32, _ size: UInt64, _ source: String) {
+      guard let address, offset != 0, size > 0 else { return }
+      guard r.contains(offset: Int(offset), count: Int(size)) else {
+        problems.append(
+          "\(source) at 0x\(String(offset, radix: 16)) (\(size) bytes) runs past the end of the file"
+        )
+        return
+      }
+      ranges.append(
+        VirtualRange(address: address, size: size, fileOffset: UInt64(offset), source: source))
+    }
+    add(
+      header.kdDebuggerDataBlock, triage.debuggerDataOffset, UInt64(triage.debuggerDataSize),
+      "KDDEBUGGER_DATA64 copy")
+    add(triage.topOfStack, triage.callStackOffset, UInt64(triage.sizeOfCallStack), "call stack")
+    if let kd = debuggerData {
+      add(thread, triage.threadOffset, UInt64(kd.sizeEThread), "ETHREAD copy")
+      add(process, triage.processOffset, UInt64(kd.sizeEProcess), "EPROCESS copy")
+    }
+    virtualRanges = ranges.sorted { $0.address < $1.address }
+    self.problems = problems
+  }
+
+  /// `EPROCESS.ImageFileName` offsets observed per build (not in KDDEBUGGER_DATA64; they come from
+  /// the kernel's type information). x64 19041–19045 share one kernel (enablement packages);
+  /// values from scanning the EPROCESS copies of the corpus triage dumps
+  /// (reference/kernel-dumps.md §2.4).
+  static func imageFileNameOffset(machine: UInt32, build: UInt32) -> Int? {
+    switch (machine, build) {
+    case (0x8664, 19041...19045): return 0x5A8
+    case (0xAA64, 22000): return 0x560
+    default: return nil
+    }
+  }
+
+  static func readDrivers(_ r: ByteReader, _ t: TriageDumpHeader) throws(ParseError)
+    -> [KernelModule]
+  {
+    let w = "triage driver list"
+    let count = Int(t.driverCount)
+    guard count <= maxDrivers, r.contains(offset: Int(t.driverListOffset), count: count * 0x90)
+    else {
+      throw ParseError(
+        w, offset: Int(t.driverListOffset), "\(count) entries of 0x90 bytes do not fit in the file")
+    }
+    var modules: [KernelModule] = []
+    modules.reserveCapacity(count)
+    for index in 0..<count {
+      let o = Int(t.driverListOffset) + index * 0x90
+      let nameOffset = Int(try r.u32(at: o, w))
+      // String pool record: u32 length in characters, then UTF-16LE text.
+      let length = Int(try r.u32(at: nameOffset, "driver name"))
+      guard length <= 4096 else {
+        throw ParseError(
+          "driver name", offset: nameOffset, "length \(length) characters is implausible")
+      }
+      let path = try r.utf16(at: nameOffset + 4, byteCount: length * 2, "driver name")
+      let name =
+        path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
+      modules.append(
+        KernelModule(
+          name: name, path: path, base: try r.u64(at: o + 0x38, w),
+          size: try r.u32(at: o + 0x48, w),
+          checksum: try r.u32(at: o + 0x80, w), timeDateStamp: try r.u32(at: o + 0x88, w)))
+    }
+    return modules
+  }
+
+  static func readUnloaded(_ r: ByteReader, _ t: TriageDumpHeader) throws(ParseError)
+    -> [UnloadedDriver]
+  {
+    guard t.unloadedDriversOffset != 0 else { return [] }
+    let w = "triage unloaded drivers"
+    let count = try r.u64(at: Int(t.unloadedDriversOffset), w)
+    guard count <= 1024 else {
+      throw ParseError(
+        w, offset: Int(t.unloadedDriversOffset),
+        "count \(count) is implausible (the kernel keeps at most 50)")
+    }
+    var drivers: [UnloadedDriver] = []
+    for index in 0..<Int(count) {
+      let o = Int(t.unloadedDriversOffset) + 8 + index * 0x38
+      let length = Int(try r.u16(at: o, w))
+      let name = try r.utf16(at: o + 0x10, byteCount: min(length, 24), stopAtNUL: true, w)
+      drivers.append(
+        UnloadedDriver(
+          name: name, start: try r.u64(at: o + 0x28, w), end: try r.u64(at: o + 0x30, w)))
+    }
+    return drivers
+  }
+
+  static func readDataBlocks(_ r: ByteReader, _ t: TriageDumpHeader) throws(ParseError)
+    -> [VirtualRange]
+  {
+    guard t.dataBlocksOffset != 0, t.dataBlocksCount > 0 else { return [] }
+    let w = "triage data blocks"
+    let count = Int(t.dataBlocksCount)
+    guard count <= maxDataBlocks, r.contains(offset: Int(t.dataBlocksOffset), count: count * 16)
+    else {
+      throw ParseError(
+        w, offset: Int(t.dataBlocksOffset), "\(count) entries of 16 bytes do not fit in the file")
+    }
+    var ranges: [VirtualRange] = []
+    ranges.reserveCapacity(count)
+    for index in 0..<count {
+      let o = Int(t.dataBlocksOffset) + index * 16
+      let address = try r.u64(at: o, w)
+      let offset = try r.u32(at: o + 8, w)
+      let size = try r.u32(at: o + 12, w)
+      guard r.contains(offset: Int(offset), count: Int(size)) else {
+        throw ParseError(
+          w, offset: o,
+          "block \(index) at file offset 0x\(String(offset, radix: 16)) (\(size) bytes) runs past the end of the file"
+        )
+      }
+      ranges.append(
+        VirtualRange(
+          address: address, size: UInt64(size), fileOffset: UInt64(offset), source: "data block"))
+    }
+    return ranges
+  }
+
+  /// The range holding `address`, by binary search.
+  public func range(containing address: UInt64) -> VirtualRange? {
+    var low = 0
+    var high = virtualRanges.count
+    while low < high {
+      let mid = (low + high) / 2
+      if virtualRanges[mid].address <= address { low = mid + 1 } else { high = mid }
+    }
+    // Ranges may overlap (a data block can cover a copy); look back a few for one that contains it.
+    var index = low - 1
+    var steps = 0
+    while index >= 0 && steps < 8 {
+      if address < virtualRanges[index].end { return virtualRanges[index] }
+      index -= 1
+      steps += 1
+    }
+    return nil
+  }
+
+  /// `count` bytes of virtual memory at `address`, when the dump holds all of them.
+  public func read(virtual address: UInt64, count: Int) throws(ParseError) -> [UInt8] {
+    guard header.dumpType == .triage else {
+      throw ParseError(
+        "virtual read",
+        "not supported yet for \(header.dumpType.name) dumps (needs the page-table walker)")
+    }
+    guard count >= 0, let range = range(containing: address) else {
+      throw ParseError(
+        "virtual read", "0x\(String(address, radix: 16)) is not present in this triage dump")
+    }
+    let inRange = address - range.address
+    guard UInt64(count) <= range.size - inRange else {
+      throw ParseError(
+        "virtual read",
+        "0x\(String(address, radix: 16))+\(count) runs past the \(range.source) ending at 0x\(String(range.end, radix: 16))"
+      )
+    }
+    return try file.reader.array(at: Int(range.fileOffset + inRange), count: count, "virtual read")
+  }
+
+  /// A little-endian u64 of virtual memory.
+  public func u64(virtual address: UInt64) throws(ParseError) -> UInt64 {
+    let bytes = try read(virtual: address, count: 8)
+    var value: UInt64 = 0
+    for index in 0..<8 { value |= UInt64(bytes[index]) << (8 * UInt64(index)) }
+    return value
+  }
+
+  /// The loaded module containing `address`.
+  public func module(containing address: UInt64) -> KernelModule? {
+    modules.first { $0.contains(address) }
+  }
+
+  /// The kernel base (KDBG `KernBase`, else the module named like the kernel).
+  public var kernelBase: UInt64? {
+    debuggerData?.kernBase ?? modules.first?.base
+  }
+}
