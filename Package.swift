@@ -31,6 +31,8 @@ let package = Package(
     .target(name: "CPUContexts", dependencies: ["ByteReader"]),
     .target(name: "Minidump", dependencies: ["ByteReader", "CPUContexts"]),
     .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
+    // Writes synthetic kernel dumps (tests now; the crash forge later).
+    .target(name: "DumpSynth"),
     // Crash model: bug-check tables, fault location, reports of one dump.
     .target(name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts"]),
     .target(
@@ -73,7 +75,8 @@ let package = Package(
       ]
     ),
     // Benchmark driver used by scripts/bench-*.sh; not installed for users.
-    .executableTarget(name: "crashsift-bench", dependencies: ["Minidump", "ByteReader"]),
+    .executableTarget(
+      name: "crashsift-bench", dependencies: ["Minidump", "KernelDump", "DumpSynth", "ByteReader"]),
     .target(
       name: "CrashsiftTestSupport",
       dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],
@@ -85,7 +88,10 @@ let package = Package(
     ),
     .testTarget(
       name: "KernelDumpTests",
-      dependencies: ["KernelDump", "Analysis", "ByteReader", "CrashsiftTestSupport"]
+      dependencies: [
+        "KernelDump", "Analysis", "ByteReader", "DumpSynth", "CrashsiftTestSupport",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
     ),
     .testTarget(
       name: "IngestTests",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
+# Targets: minidump, kernel. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
 # A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +14,22 @@ flags=(-O -g -sanitize=fuzzer,address -parse-as-library)
 swiftc "${flags[@]}" 2>/dev/null -emit-library -static -emit-module -module-name ByteReader \
   -emit-module-path "$build/ByteReader.swiftmodule" Sources/ByteReader/*.swift \
   -o "$build/libByteReader.a"
+swiftc "${flags[@]}" 2>/dev/null -I "$build" -L "$build" -lByteReader -emit-library -static \
+  -emit-module -module-name CPUContexts -emit-module-path "$build/CPUContexts.swiftmodule" \
+  Sources/CPUContexts/*.swift -o "$build/libCPUContexts.a"
 case $TARGET in
   minidump)
-    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Minidump \
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCPUContexts -module-name Minidump \
       Sources/Minidump/*.swift Fuzz/MinidumpFuzzer.swift -o "$build/fuzz-minidump" 2>/dev/null
     find "$corpus/minidump" -name '*.dmp' -exec cp {} "$out/corpus/" \;
+    ;;
+  kernel)
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCPUContexts -module-name KernelDump \
+      Sources/KernelDump/*.swift Fuzz/KernelDumpFuzzer.swift -o "$build/fuzz-kernel" 2>/dev/null
+    cp "$corpus"/kernel/*.dmp "$out/corpus/"
+    # Small synthetic full, bitmap and RDMP dumps from the dump writer.
+    swift build --product crashsift-bench >/dev/null
+    "$(swift build --show-bin-path)/crashsift-bench" kernel-generate "$out/corpus/synthetic-bitmap.dmp" 1 >/dev/null
     ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac

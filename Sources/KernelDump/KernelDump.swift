@@ -7,8 +7,9 @@ import CPUContexts
 /// dumps (type 4) the triage header, driver list, unloaded drivers, KDDEBUGGER_DATA64 copy and
 /// the map of the virtual memory the dump holds. Nothing scans the file. What could not be read is
 /// listed in `problems` instead of failing the open, so a damaged dump still yields its bugcheck.
-/// Physical memory and page-table translation for full, bitmap and RDMP dumps are not read yet:
-/// their module list and virtual reads report "unsupported".
+/// Full, bitmap and RDMP dumps get a physical-memory map (built from the header; a bitmap's rank
+/// index only on first use), x64 page-table translation, and the module list walked from
+/// PsLoadedModuleList. ARM64 translation is not implemented yet and is reported as such.
 public final class KernelDump: Sendable {
   public let file: MappedFile
   public let header: KernelDumpHeader
@@ -28,6 +29,8 @@ public final class KernelDump: Sendable {
   public let currentProcess: UInt64?
   /// `EPROCESS.ImageFileName` where its offset is known for the build, else `nil`.
   public let processName: String?
+  /// Physical pages and page tables of full, bitmap and RDMP dumps; `nil` for triage dumps.
+  let paged: PagedMemory?
   /// Everything that could not be read, each with its reason.
   public let problems: [String]
 
@@ -73,19 +76,60 @@ public final class KernelDump: Sendable {
 
     guard header.dumpType == .triage else {
       triage = nil
-      debuggerData = nil
-      modules = []
       unloadedDrivers = []
       virtualRanges = []
-      currentThread = nil
-      currentProcess = nil
-      processName = nil
-      problems.append(
-        "\(header.dumpType.name) dump: physical memory and the module list are not read yet (only the header, context and bugcheck)"
-      )
+      var paged: PagedMemory?
+      do {
+        let map = try PhysicalMemoryReader.map(file, header: header)
+        paged = PagedMemory(
+          file: file, map: map, directoryTableBase: header.directoryTableBase,
+          isX64: header.machineImageType == 0x8664)
+        if header.machineImageType != 0x8664 {
+          problems.append(
+            "virtual memory: translation for machine \(header.machineName) is not supported yet")
+        }
+      } catch {
+        problems.append(error.description)
+      }
+      self.paged = paged
+      var debuggerData: KDDebuggerData?
+      var modules: [KernelModule] = []
+      var thread: UInt64?
+      var process: UInt64?
+      if let paged, let kdbg = header.kdDebuggerDataBlock {
+        do {
+          let bytes = try paged.read(kdbg, count: 0x340)
+          debuggerData = try KDDebuggerData(
+            MappedFile(copying: bytes, label: "KDDEBUGGER_DATA64").reader)
+        } catch {
+          problems.append("KDDEBUGGER_DATA64 at 0x\(String(kdbg, radix: 16)): \(error)")
+        }
+        if let head = header.psLoadedModuleList ?? debuggerData?.psLoadedModuleList {
+          let (list, stop) = paged.modules(head: head)
+          modules = list
+          if let stop { problems.append(stop) }
+        }
+        if let kd = debuggerData {
+          (thread, process) = Self.currentThread(paged, kd, header: header, context: context)
+        }
+      }
+      self.debuggerData = debuggerData
+      self.modules = modules
+      currentThread = thread
+      currentProcess = process
+      var name: String?
+      if let paged, let process,
+        let offset = Self.imageFileNameOffset(
+          machine: header.machineImageType, build: header.minorVersion),
+        let bytes = try? paged.read(process + UInt64(offset), count: 15)
+      {
+        name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      processName = name
       self.problems = problems
       return
     }
+    paged = nil
 
     let triage = try TriageDumpHeader(r)
     self.triage = triage
@@ -170,6 +214,43 @@ public final class KernelDump: Sendable {
     }
     virtualRanges = ranges.sorted { $0.address < $1.address }
     self.problems = problems
+  }
+
+  /// Where physical pages are (full, bitmap and RDMP dumps); `nil` for triage dumps.
+  public var physicalMemory: PhysicalMemoryMap? { paged?.map }
+
+  /// The 4 KiB physical page `pfn`, if the dump holds it.
+  public func physicalPage(_ pfn: UInt64) -> UnsafeRawBufferPointer? { paged?.page(pfn) }
+
+  /// x64 virtual-to-physical translation through the header's page tables (or `directoryTableBase`).
+  public func translate(virtual address: UInt64, directoryTableBase: UInt64? = nil) -> UInt64? {
+    paged?.translate(address, directoryTableBase: directoryTableBase)
+  }
+
+  /// The crashing processor's current thread and its process: the KPRCB (from KiProcessorBlock)
+  /// whose saved context has the header context's stack pointer, else processor 0
+  /// (reference/kernel-dumps.md §2.3–2.4).
+  static func currentThread(
+    _ paged: PagedMemory, _ kd: KDDebuggerData, header: KernelDumpHeader, context: CPUContext?
+  ) -> (UInt64?, UInt64?) {
+    let count = min(Int(header.numberProcessors), 4096)
+    var chosen: UInt64?
+    for index in 0..<count {
+      guard let prcb = try? paged.u64(kd.kiProcessorBlock + UInt64(index) * 8) else { continue }
+      if chosen == nil { chosen = prcb }
+      if let sp = context?.stackPointer,
+        let saved = try? paged.u64(prcb + UInt64(kd.offsetPrcbContext)),
+        (try? paged.u64(saved + 0x98)) == sp
+      {
+        chosen = prcb
+        break
+      }
+    }
+    guard let prcb = chosen, let thread = try? paged.u64(prcb + UInt64(kd.offsetPrcbCurrentThread))
+    else {
+      return (nil, nil)
+    }
+    return (thread, try? paged.u64(thread + UInt64(kd.offsetKThreadApcProcess)))
   }
 
   /// `EPROCESS.ImageFileName` offsets observed per build (not in KDDEBUGGER_DATA64; they come from
@@ -292,10 +373,9 @@ public final class KernelDump: Sendable {
 
   /// `count` bytes of virtual memory at `address`, when the dump holds all of them.
   public func read(virtual address: UInt64, count: Int) throws(ParseError) -> [UInt8] {
+    if let paged { return try paged.read(address, count: count) }
     guard header.dumpType == .triage else {
-      throw ParseError(
-        "virtual read",
-        "not supported yet for \(header.dumpType.name) dumps (needs the page-table walker)")
+      throw ParseError("virtual read", "\(header.dumpType.name) dump: no physical memory map")
     }
     guard count >= 0, let range = range(containing: address) else {
       throw ParseError(

@@ -1,5 +1,7 @@
 import ByteReader
+import DumpSynth
 import Foundation
+import KernelDump
 import Minidump
 
 // Benchmark driver for scripts/bench-minidump.sh (not a user command). For every file,
@@ -7,6 +9,68 @@ import Minidump
 // (`parse`), or additionally build the analyze report with its formatted strings (`report`).
 // Prints one JSON line with the rate.
 let arguments = Array(CommandLine.arguments.dropFirst())
+
+// kernel-generate PATH MEGABYTES: a sparse bitmap dump whose data pages are mapped at
+// 0xfffff80100000000 onwards (one in every 4 PFNs present, so the bitmap and the rank index are
+// exercised). kernel-read PATH READS SEED: open, header, module list, READS random 8-byte virtual
+// reads inside the mapped region.
+let dataBase: UInt64 = 0xFFFF_F801_0000_0000
+if arguments.first == "kernel-generate", arguments.count == 3, let megabytes = Int(arguments[2]) {
+  let kernel = SyntheticKernel()
+  let pages = megabytes * 256
+  for index in 0..<pages {
+    let pfn = UInt64(0x1000 + index * 4)
+    var page = [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: 4096)
+    withUnsafeBytes(of: UInt64(index).littleEndian) { page.replaceSubrange(0..<8, with: $0) }
+    kernel.setPage(pfn, page)
+    kernel.map(virtual: dataBase + UInt64(index) * 0x1000, toPFN: pfn)
+  }
+  kernel.writeDebuggerData(
+    virtual: 0xFFFF_F804_7C60_0B20, kernBase: 0xFFFF_F804_7BA0_0000,
+    psLoadedModuleList: 0xFFFF_F804_7C62_A390, kiProcessorBlock: 0xFFFF_F804_7C6F_DC80)
+  kernel.writeModuleList(
+    head: 0xFFFF_F804_7C62_A390, entries: 0xFFFF_F804_7D00_0000,
+    modules: (0..<150).map {
+      SyntheticKernel.Module(
+        name: "drv\($0).sys", path: #"\SystemRoot\System32\drivers\drv\#($0).sys"#,
+        base: 0xFFFF_F804_8000_0000 + UInt64($0) * 0x100_0000, size: 0x10_0000, checksum: 0,
+        timeDateStamp: UInt32($0))
+    })
+  var writer = KernelDumpWriter(layout: .bitmap(type: 5, signature: "SDMP"))
+  writer.psLoadedModuleList = 0xFFFF_F804_7C62_A390
+  writer.kdDebuggerDataBlock = 0xFFFF_F804_7C60_0B20
+  do { try writer.write(kernel, to: arguments[1]) } catch {
+    FileHandle.standardError.write(Data("cannot write: \(error)\n".utf8))
+    exit(1)
+  }
+  print("{\"pages\": \(pages), \"data_base\": \"0x\(String(dataBase, radix: 16))\"}")
+  exit(0)
+}
+if arguments.first == "kernel-read", arguments.count == 4, let reads = Int(arguments[2]),
+  let seed = UInt64(arguments[3])
+{
+  let start = Date()
+  guard let dump = try? KernelDump(path: arguments[1]) else { exit(1) }
+  let opened = Date()
+  let pages = UInt64(dump.physicalMemory?.pageCount ?? 1) - 1 - 1  // less the KDBG/module pages
+  var state = seed
+  var sum: UInt64 = 0
+  var missing = 0
+  for _ in 0..<reads {
+    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    let index = (state >> 33) % max(pages / 2, 1)
+    if let bytes = try? dump.read(virtual: dataBase + index * 0x1000 + 8, count: 8) {
+      sum &+= UInt64(bytes[0])
+    } else {
+      missing += 1
+    }
+  }
+  let end = Date()
+  print(
+    "{\"tool\": \"crashsift\", \"open_ms\": \(opened.timeIntervalSince(start) * 1000), \"modules\": \(dump.modules.count), \"reads\": \(reads), \"missing\": \(missing), \"total_ms\": \(end.timeIntervalSince(start) * 1000), \"checksum\": \(sum)}"
+  )
+  exit(0)
+}
 guard arguments.count >= 3, ["minidump-parse", "minidump-report"].contains(arguments[0]),
   let iterations = Int(arguments[1])
 else {

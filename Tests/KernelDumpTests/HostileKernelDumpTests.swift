@@ -1,5 +1,6 @@
 import ByteReader
 import CrashsiftTestSupport
+import DumpSynth
 import Foundation
 import Testing
 
@@ -102,5 +103,97 @@ struct HostileKernelDumpTests {
         _ = try? dump.read(virtual: dump.header.bugCheckParameters[1], count: 8)
       }
     }
+  }
+}
+
+extension HostileKernelDumpTests {
+  static func synthetic(
+    _ layout: KernelDumpWriter.Layout, edit: (SyntheticKernel) -> Void = { _ in }
+  ) -> [UInt8] {
+    let kernel = SyntheticScenario.kernel()
+    edit(kernel)
+    return SyntheticScenario.writer(layout).bytes(kernel)
+  }
+
+  @Test("a bitmap claiming more present pages than the file holds is refused with a reason")
+  func bitmapTooManyPages() throws {
+    var bytes = Self.synthetic(.bitmap(type: 5, signature: "SDMP"))
+    withUnsafeBytes(of: UInt64(1 << 30).littleEndian) {
+      bytes.replaceSubrange(0x2028..<0x2030, with: $0)
+    }
+    let dump = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(dump.physicalMemory == nil)
+    #expect(
+      dump.problems.contains { $0.contains("present pages") && $0.contains("do not fit") },
+      "\(dump.problems)")
+    #expect(dump.header.bugCheckCode == 0xD1)
+    #expect(throws: ParseError.self) { try dump.read(virtual: SyntheticScenario.dataVA, count: 4) }
+  }
+
+  @Test("a bitmap longer than the file is refused")
+  func bitmapTooLong() throws {
+    var bytes = Self.synthetic(.bitmap(type: 6, signature: "FDMP"))
+    withUnsafeBytes(of: UInt64(1 << 36).littleEndian) {
+      bytes.replaceSubrange(0x2030..<0x2038, with: $0)
+    }
+    let dump = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(dump.problems.contains { $0.contains("bitmap of") }, "\(dump.problems)")
+  }
+
+  @Test("overlapping runs and runs past the end of a full dump are refused")
+  func overlappingRuns() throws {
+    var bytes = Self.synthetic(.full)
+    // Make run 1 start inside run 0.
+    let run0Base = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0x98, as: UInt64.self) }
+    withUnsafeBytes(of: (run0Base + 1).littleEndian) {
+      bytes.replaceSubrange(0xA8..<0xB0, with: $0)
+    }
+    let overlapping = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(
+      overlapping.problems.contains { $0.contains("runs overlap") }, "\(overlapping.problems)")
+    var long = Self.synthetic(.full)
+    withUnsafeBytes(of: UInt64(1 << 30).littleEndian) {
+      long.replaceSubrange(0xA0..<0xA8, with: $0)
+    }
+    let tooLong = try KernelDump(file: MappedFile(copying: long))
+    #expect(
+      tooLong.problems.contains { $0.contains("runs past the end of the file") },
+      "\(tooLong.problems)")
+    var many = Self.synthetic(.full)
+    withUnsafeBytes(of: UInt32(0x4547_4150).littleEndian) {
+      many.replaceSubrange(0x88..<0x8C, with: $0)
+    }
+    let fill = try KernelDump(file: MappedFile(copying: many))
+    #expect(
+      fill.problems.contains { $0.contains("do not fit the 700-byte descriptor") },
+      "\(fill.problems)")
+  }
+
+  @Test("a module list that loops stops with the modules read and says so")
+  func loopingModuleList() throws {
+    let bytes = Self.synthetic(.rdmp(type: 8)) { kernel in
+      // The third entry's Flink points back at the first entry instead of the head.
+      kernel.write64(virtual: 0xFFFF_F804_7D00_0000 + 2 * 0x200, 0xFFFF_F804_7D00_0000)
+    }
+    let dump = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(dump.modules.count == 3)
+    #expect(dump.problems.contains { $0.contains("loops back") }, "\(dump.problems)")
+  }
+
+  @Test("page tables pointing outside the dump's memory read as not present")
+  func tablesOutsideMemory() throws {
+    let bytes = Self.synthetic(.full) { kernel in
+      // A PTE whose PFN is far beyond any page the dump holds, and a PML4E pointing nowhere.
+      kernel.map(virtual: 0xFFFF_F800_5555_0000, toPFN: 0xF_FFFF_FFFF)
+      kernel.write64(virtual: 0xFFFF_F800_1234_0000 + 0x800, 0)
+    }
+    let dump = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(dump.translate(virtual: 0xFFFF_F800_5555_0000) == 0xF_FFFF_FFFF << 12)
+    #expect(throws: ParseError.self) { try dump.read(virtual: 0xFFFF_F800_5555_0000, count: 8) }
+    #expect(dump.translate(virtual: 0x0000_7FF0_0000_0000) == nil)
+    #expect(throws: ParseError.self) {
+      try dump.read(virtual: 0xFFFF_F800_1234_0FF0, count: 0x2000)
+    }
+    #expect(throws: ParseError.self) { try dump.read(virtual: 0xFFFF_F800_1234_0000, count: -1) }
   }
 }

@@ -1,0 +1,20 @@
+import ByteReader
+
+// libFuzzer entry point for the kernel-dump reader, built by scripts/fuzz.sh with the KernelDump
+// sources. Every input is opened; modules, translation and virtual reads are exercised.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func kernelDumpFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  let file = MappedFile(copying: UnsafeBufferPointer(start: data, count: size))
+  guard let dump = try? KernelDump(file: file) else { return 0 }
+  _ = dump.modules.count
+  _ = dump.problems.count
+  for parameter in dump.header.bugCheckParameters {
+    _ = dump.module(containing: parameter)
+    _ = try? dump.read(virtual: parameter, count: 16)
+  }
+  if let kdbg = dump.header.kdDebuggerDataBlock { _ = try? dump.read(virtual: kdbg, count: 64) }
+  if let map = dump.physicalMemory {
+    for pfn in map.allPFNs(limit: 8) { _ = dump.physicalPage(pfn) }
+  }
+  return 0
+}

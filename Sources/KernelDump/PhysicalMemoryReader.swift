@@ -1,0 +1,141 @@
+import ByteReader
+
+/// Builds the physical-memory map of a dump from its header (reference/kernel-dumps.md §1.4–1.6),
+/// validating every count and offset against the file before trusting it.
+enum PhysicalMemoryReader {
+  static func map(_ file: MappedFile, header: KernelDumpHeader) throws(ParseError)
+    -> PhysicalMemoryMap
+  {
+    let r = file.reader
+    switch header.dumpType {
+    case .full:
+      return try full(r, file)
+    case .bitmapFull, .bitmapKernel:
+      return try bitmap(r, file)
+    case .kernelMemory, .kernelAndUserMemory, .completeMemory:
+      return try rdmp(r, file, type: header.dumpType)
+    default:
+      throw ParseError(
+        "physical memory", "\(header.dumpType.name) dumps hold no physical memory map")
+    }
+  }
+
+  /// Type 1: the run list at 0x88, pages from 0x2000 in run order.
+  static func full(_ r: ByteReader, _ file: MappedFile) throws(ParseError) -> PhysicalMemoryMap {
+    let w = "PHYSICAL_MEMORY_DESCRIPTOR64"
+    let count = Int(try r.u32(at: 0x88, w))
+    guard count <= 42 else {
+      throw ParseError(
+        w, offset: 0x88, "\(count) runs do not fit the 700-byte descriptor (at most 42)")
+    }
+    var runs: [PhysicalMemoryMap.Run] = []
+    var offset: UInt64 = 0x2000
+    for index in 0..<count {
+      let base = try r.u64(at: 0x98 + index * 16, w)
+      let pages = try r.u64(at: 0xA0 + index * 16, w)
+      runs.append(PhysicalMemoryMap.Run(firstPFN: base, pageCount: pages, fileOffset: offset))
+      let (next, overflow) = offset.addingReportingOverflow(
+        pages.multipliedReportingOverflow(by: 0x1000).partialValue)
+      guard !overflow, pages < (1 << 40), next <= UInt64(r.count) else {
+        throw ParseError(
+          w, offset: 0xA0 + index * 16,
+          "run \(index) (\(pages) pages) runs past the end of the file")
+      }
+      offset = next
+    }
+    return try validated(runs, end: offset, r, file, what: w)
+  }
+
+  /// Types 5 and 6: 'SDMP'/'FDMP' header and bitmap at 0x2000.
+  static func bitmap(_ r: ByteReader, _ file: MappedFile) throws(ParseError) -> PhysicalMemoryMap {
+    let w = "bitmap dump header"
+    let signature = try r.u32(at: 0x2000, w)
+    guard signature == 0x504D_4453 || signature == 0x504D_4446,
+      try r.u32(at: 0x2004, w) == 0x504D_5544
+    else {
+      throw ParseError(w, offset: 0x2000, "signature is not SDMP/FDMP DUMP")
+    }
+    let firstPage = try r.u64(at: 0x2020, w)
+    let present = try r.u64(at: 0x2028, w)
+    let bits = try r.u64(at: 0x2030, w)
+    let bitmapBytes = (bits + 7) / 8
+    guard bits <= (1 << 40), r.contains(offset: 0x2038, count: Int(bitmapBytes)) else {
+      throw ParseError(
+        w, offset: 0x2030, "a bitmap of \(bits) bits does not fit in the \(r.count)-byte file")
+    }
+    let (data, overflow) = present.multipliedReportingOverflow(by: 0x1000)
+    guard !overflow, firstPage >= 0x2038 + bitmapBytes, firstPage <= UInt64(r.count),
+      data <= UInt64(r.count) - firstPage
+    else {
+      throw ParseError(
+        w, offset: 0x2028,
+        "\(present) present pages from file offset 0x\(String(firstPage, radix: 16)) do not fit in the \(r.count)-byte file"
+      )
+    }
+    return PhysicalMemoryMap(
+      layout: .bitmap(
+        bitmapOffset: 0x2038, bits: bits, firstPage: firstPage, presentPages: present), file: file)
+  }
+
+  /// Types 8, 9, 10: 'RDMP' header at 0x2000 with a PFN range array.
+  static func rdmp(_ r: ByteReader, _ file: MappedFile, type: KernelDumpType) throws(ParseError)
+    -> PhysicalMemoryMap
+  {
+    let w = "RDMP header"
+    guard try r.u32(at: 0x2004, w) == 0x504D_4452, try r.u32(at: 0x2008, w) == 0x504D_5544 else {
+      throw ParseError(w, offset: 0x2004, "signature is not RDMP DUMP")
+    }
+    let metadataSize = try r.u64(at: 0x2010, w)
+    let firstPageOffset = try r.u64(at: 0x2018, w)
+    guard metadataSize >= 0x20, metadataSize % 16 == 0,
+      metadataSize - 0x20 == firstPageOffset &- 0x2040,
+      firstPageOffset <= UInt64(r.count)
+    else {
+      throw ParseError(
+        w, offset: 0x2010,
+        "metadata size 0x\(String(metadataSize, radix: 16)) and first page 0x\(String(firstPageOffset, radix: 16)) disagree"
+      )
+    }
+    let total: UInt64? = type == .completeMemory ? try r.u64(at: 0x2028, w) : nil
+    let maxRanges = Int((metadataSize - 0x20) / 16)
+    var runs: [PhysicalMemoryMap.Run] = []
+    var offset = firstPageOffset
+    var pages: UInt64 = 0
+    for index in 0..<maxRanges {
+      let pfn = try r.u64(at: 0x2030 + index * 16, w)
+      let count = try r.u64(at: 0x2038 + index * 16, w)
+      if pfn == 0 { break }
+      if let total, pages >= total { break }
+      guard count < (1 << 40) else {
+        throw ParseError(
+          w, offset: 0x2038 + index * 16, "range \(index) has an absurd page count \(count)")
+      }
+      runs.append(PhysicalMemoryMap.Run(firstPFN: pfn, pageCount: count, fileOffset: offset))
+      offset += count * 0x1000
+      pages += count
+      // Checked every step so the sum can never overflow (count < 2^40, offset <= file size).
+      guard offset <= UInt64(r.count) else {
+        throw ParseError(
+          w, offset: 0x2038 + index * 16, "the ranges need more pages than the file holds")
+      }
+    }
+    return try validated(runs, end: offset, r, file, what: w)
+  }
+
+  /// Sorted runs that neither overlap nor end past the file.
+  static func validated(
+    _ runs: [PhysicalMemoryMap.Run], end: UInt64, _ r: ByteReader, _ file: MappedFile, what: String
+  ) throws(ParseError) -> PhysicalMemoryMap {
+    guard end <= UInt64(r.count) else {
+      throw ParseError(what, "the runs need \(end) bytes but the file has \(r.count)")
+    }
+    let sorted = runs.filter { $0.pageCount > 0 }.sorted { $0.firstPFN < $1.firstPFN }
+    for (a, b) in zip(sorted, sorted.dropFirst()) where a.firstPFN + a.pageCount > b.firstPFN {
+      throw ParseError(
+        what,
+        "runs overlap: PFN 0x\(String(a.firstPFN, radix: 16))+\(a.pageCount) and 0x\(String(b.firstPFN, radix: 16))"
+      )
+    }
+    return PhysicalMemoryMap(layout: .runs(sorted), file: file)
+  }
+}
