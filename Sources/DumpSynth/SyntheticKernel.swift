@@ -177,20 +177,37 @@ public final class SyntheticKernel {
   public func writeDebuggerData(
     virtual va: UInt64, kernBase: UInt64, psLoadedModuleList: UInt64, kiProcessorBlock: UInt64
   ) {
-    write(virtual: va, [UInt8](repeating: 0, count: 0x380))
-    write(virtual: va + 0x10, Array("KDBG".utf8))
-    write32(virtual: va + 0x14, 0x380)
-    write64(virtual: va + 0x18, kernBase)
-    write64(virtual: va + 0x48, psLoadedModuleList)
-    write64(virtual: va + 0x218, kiProcessorBlock)
-    write16(virtual: va + 0x29A, 0xF0)  // OffsetKThreadTeb
-    write16(virtual: va + 0x2A0, 0xB8)  // OffsetKThreadApcProcess
-    write16(virtual: va + 0x2A8, 0xA40)  // SizeEProcess
-    write16(virtual: va + 0x2B0, 0xAF00)  // SizePrcb
-    write16(virtual: va + 0x2B4, 0x8)  // OffsetPrcbCurrentThread
-    write16(virtual: va + 0x2BC, 0x1F0)  // OffsetPrcbProcStateContext
-    write16(virtual: va + 0x2C0, 0x898)  // SizeEThread
-    write16(virtual: va + 0x2E6, 0x180)  // OffsetPcrContainedPrcb
-    write16(virtual: va + 0x338, 0x85C0)  // OffsetPrcbContext
+    write(
+      virtual: va,
+      Self.debuggerData(
+        kernBase: kernBase, psLoadedModuleList: psLoadedModuleList,
+        kiProcessorBlock: kiProcessorBlock))
+  }
+
+  /// The 0x380 bytes of a KDDEBUGGER_DATA64 (tag 'KDBG', Windows 10 19041 x64 offsets).
+  public static func debuggerData(
+    kernBase: UInt64, psLoadedModuleList: UInt64, kiProcessorBlock: UInt64
+  ) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: 0x380)
+    func put(_ value: UInt64, _ offset: Int, _ width: Int) {
+      for index in 0..<width {
+        bytes[offset + index] = UInt8((value >> (8 * UInt64(index))) & 0xFF)
+      }
+    }
+    bytes.replaceSubrange(0x10..<0x14, with: Array("KDBG".utf8))
+    put(0x380, 0x14, 4)
+    put(kernBase, 0x18, 8)
+    put(psLoadedModuleList, 0x48, 8)
+    put(kiProcessorBlock, 0x218, 8)
+    put(0xF0, 0x29A, 2)  // OffsetKThreadTeb
+    put(0xB8, 0x2A0, 2)  // OffsetKThreadApcProcess
+    put(0xA40, 0x2A8, 2)  // SizeEProcess
+    put(0xAF00, 0x2B0, 2)  // SizePrcb
+    put(0x8, 0x2B4, 2)  // OffsetPrcbCurrentThread
+    put(0x1F0, 0x2BC, 2)  // OffsetPrcbProcStateContext
+    put(0x898, 0x2C0, 2)  // SizeEThread
+    put(0x180, 0x2E6, 2)  // OffsetPcrContainedPrcb
+    put(0x85C0, 0x338, 2)  // OffsetPrcbContext
+    return bytes
   }
 }

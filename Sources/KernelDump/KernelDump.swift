@@ -46,13 +46,28 @@ public final class KernelDump: Sendable {
   public init(file: MappedFile) throws(ParseError) {
     self.file = file
     let r = file.reader
-    if r.count >= 8, (try? r.u32(at: 4, "header")) == 0x504D_5544 {
-      throw ParseError(
-        "kernel dump", offset: 0,
-        "a 32-bit kernel dump (PAGEDUMP): not supported yet; only PAGEDU64 dumps are read")
-    }
-    header = try KernelDumpHeader(r)
+    header = try KernelDumpHeader.read(r)
     var problems: [String] = []
+    if !header.is64Bit {
+      // 32-bit (PAGEDUMP): the header, x86 context and bug check; nothing behind them yet.
+      context = (try? ContextX86(try r.window(at: 0x320, count: ContextX86.size, "header context")))
+        .map { .x86($0) }
+      exception = nil
+      triage = nil
+      debuggerData = nil
+      modules = []
+      unloadedDrivers = []
+      virtualRanges = []
+      currentThread = nil
+      currentProcess = nil
+      processName = nil
+      paged = nil
+      problems.append(
+        "32-bit kernel dump (PAGEDUMP): only the header, context and bug check are read; physical memory, the module list and the triage data are not supported yet"
+      )
+      self.problems = problems
+      return
+    }
 
     var context: CPUContext?
     do {

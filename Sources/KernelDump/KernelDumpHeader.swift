@@ -39,8 +39,22 @@ public struct KernelDumpHeader: Sendable, Equatable {
   public var bootID: UInt32?
   /// The ASCII comment (LiveKD, elf2dmp write one), when not fill.
   public var comment: String?
+  /// `PAGEDU64` (true) or the 32-bit `PAGEDUMP` layout (false).
+  public var is64Bit = true
+  /// 32-bit dumps only: whether the machine used PAE page tables.
+  public var paeEnabled: Bool?
 
-  init(_ r: ByteReader) throws(ParseError) {
+  /// Reads a `PAGEDU64` or `PAGEDUMP` header.
+  static func read(_ r: ByteReader) throws(ParseError) -> KernelDumpHeader {
+    if r.count >= 8, try r.u32(at: 0, "dump header") == fill32,
+      try r.u32(at: 4, "dump header") == 0x504D_5544
+    {
+      return try KernelDumpHeader(header32: r)
+    }
+    return try KernelDumpHeader(header64: r)
+  }
+
+  init(header64 r: ByteReader) throws(ParseError) {
     let w = "DUMP_HEADER64"
     guard r.count >= Self.size else {
       throw ParseError(
@@ -85,6 +99,54 @@ public struct KernelDumpHeader: Sendable, Equatable {
     kdSecondaryVersion = try r.u8(at: 0x104D, w)
     attributes = try opt32(0x1050)
     bootID = try opt32(0x1054)
+  }
+
+  /// `DUMP_HEADER32` (0x1000 bytes; reference/kernel-dumps.md §1.9), widened to the same fields.
+  init(header32 r: ByteReader) throws(ParseError) {
+    let w = "DUMP_HEADER32"
+    guard r.count >= 0x1000 else {
+      throw ParseError(
+        w, offset: 0, "the file is \(r.count) bytes; a 32-bit kernel dump header is 0x1000")
+    }
+    func opt32(_ offset: Int) throws(ParseError) -> UInt32? {
+      let value = try r.u32(at: offset, w)
+      return value == Self.fill32 ? nil : value
+    }
+    func opt64(_ offset: Int) throws(ParseError) -> UInt64? {
+      let value = try r.u64(at: offset, w)
+      return value == Self.fill64 ? nil : value
+    }
+    is64Bit = false
+    majorVersion = try r.u32(at: 0x08, w)
+    minorVersion = try r.u32(at: 0x0C, w)
+    directoryTableBase = try opt32(0x10).map { UInt64($0) & ~0x1F }
+    pfnDataBase = try opt32(0x14).map(UInt64.init)
+    psLoadedModuleList = try opt32(0x18).map(UInt64.init)
+    psActiveProcessHead = try opt32(0x1C).map(UInt64.init)
+    machineImageType = try r.u32(at: 0x20, w)
+    numberProcessors = try r.u32(at: 0x24, w)
+    bugCheckCode = try r.u32(at: 0x28, w)
+    bugCheckParameters = [
+      UInt64(try r.u32(at: 0x2C, w)), UInt64(try r.u32(at: 0x30, w)),
+      UInt64(try r.u32(at: 0x34, w)),
+      UInt64(try r.u32(at: 0x38, w)),
+    ]
+    paeEnabled = try r.u8(at: 0x5C, w) != 0
+    kdSecondaryVersion = try r.u8(at: 0x5D, w)
+    kdDebuggerDataBlock = try opt32(0x60).map(UInt64.init)
+    let commentText = try r.cString(at: 0x820, maxLength: 128, w)
+    comment = commentText.isEmpty || commentText.hasPrefix("PAGEPAGE") ? nil : commentText
+    attributes = try opt32(0x8A0)
+    bootID = try opt32(0x8A4)
+    dumpType = KernelDumpType(rawValue: try r.u32(at: 0xF88, w))
+    miniDumpFields = try opt32(0xF8C)
+    secondaryDataState = try opt32(0xF90)
+    productType = try opt32(0xF94)
+    suiteMask = try opt32(0xF98)
+    writerStatus = try opt32(0xF9C)
+    requiredDumpSpace = try opt64(0xFA0)
+    systemUpTime = try opt64(0xFB8)
+    systemTime = try opt64(0xFC0)
   }
 
   /// "x64", "ARM64", or the machine type in hex.

@@ -9,12 +9,12 @@ import Minidump
 /// The parse stage: reads each stored dump and records what it is and how it crashed.
 ///
 /// Minidumps are parsed fully (`Minidump`); a stream that cannot be read is listed in
-/// `problems` without failing the dump. 64-bit kernel dumps give their header, bug check and (for
-/// triage dumps) driver list and fault location (`KernelDump`); 32-bit kernel dumps are `deferred`
-/// until their reader lands. Anything else is `failed` with its first bytes.
+/// `problems` without failing the dump. Kernel dumps give their header, bug check, driver list
+/// and fault location (`KernelDump`; 32-bit dumps only their header and bug check so far, noted in
+/// `problems`). Anything else is `failed` with its first bytes.
 public struct ParseStage: DumpStage {
   public let name = "parse"
-  /// 1: minidumps only. 2: 64-bit kernel dumps too.
+  /// 1: minidumps only. 2: kernel dumps too (64-bit in full, 32-bit header and bug check).
   public let version = 2
   public let outputTables = ["parsed_dumps", "dump_modules", "kernel_dumps"]
 
@@ -22,9 +22,7 @@ public struct ParseStage: DumpStage {
 
   public func process(_ input: DumpStageInput) throws -> StageResult {
     switch input.item.kind {
-    case .kernel32:
-      return .deferred("32-bit kernel dumps (PAGEDUMP) are not parsed yet")
-    case .kernel64:
+    case .kernel32, .kernel64:
       return try kernel(input)
     case .unknown:
       let head = (try? MappedFile(path: input.path))
@@ -98,7 +96,7 @@ public struct ParseStage: DumpStage {
         decoding: (try? JSONEncoder().encode(dump.problems)) ?? Data("[]".utf8), as: UTF8.self)
     let parsed = StatementArguments(
       [
-        sha, "PAGEDU64", h.machineName, "Windows NT",
+        sha, h.is64Bit ? "PAGEDU64" : "PAGEDUMP", h.machineName, "Windows NT",
         "\(h.majorVersion == 0xF ? "10.0." : "")\(h.minorVersion)",
         report.debugSessionTime, nil, Int64(h.bugCheckCode),
         BugCheckTable.name(for: h.bugCheckCode),

@@ -73,11 +73,13 @@ struct HostileKernelDumpTests {
     #expect(dump.problems.contains { $0.contains("driver name") })
   }
 
-  @Test("a 32-bit dump, a foreign signature and seeded corruption: typed errors only")
+  @Test("a short 32-bit dump, a foreign signature and seeded corruption: typed errors only")
   func corruption() throws {
     var header = [UInt8](repeating: 0, count: 0x2000)
     header.replaceSubrange(0..<8, with: Array("PAGEDUMP".utf8))
-    #expect(throws: ParseError.self) { try KernelDump(file: MappedFile(copying: header)) }
+    #expect(throws: ParseError.self) {
+      try KernelDump(file: MappedFile(copying: header[0..<0xFFF]))
+    }
     header.replaceSubrange(0..<8, with: Array("PAGEDX64".utf8))
     #expect(throws: ParseError.self) { try KernelDump(file: MappedFile(copying: header)) }
     guard let original = Self.triageBytes() else {
@@ -195,5 +197,42 @@ extension HostileKernelDumpTests {
       try dump.read(virtual: 0xFFFF_F800_1234_0FF0, count: 0x2000)
     }
     #expect(throws: ParseError.self) { try dump.read(virtual: 0xFFFF_F800_1234_0000, count: -1) }
+  }
+}
+
+extension HostileKernelDumpTests {
+  @Test("a 32-bit PAGEDUMP header: build, bug check, PAE flag, x86 context; the rest reported")
+  func header32() throws {
+    var bytes = [UInt8](repeating: 0, count: 0x1000)
+    for offset in stride(from: 0, to: 0x1000, by: 4) {
+      Self.put(0x4547_4150, at: offset, in: &bytes)
+    }
+    bytes.replaceSubrange(0..<8, with: Array("PAGEDUMP".utf8))
+    Self.put(0xF, at: 0x08, in: &bytes)
+    Self.put(2600, at: 0x0C, in: &bytes)
+    Self.put(0x39_0000, at: 0x10, in: &bytes)
+    Self.put(0x14C, at: 0x20, in: &bytes)
+    Self.put(1, at: 0x24, in: &bytes)
+    Self.put(0x8E, at: 0x28, in: &bytes)
+    let parameters: [UInt32] = [0xC000_0005, 0x8053_8B4C, 0xF7A3_3C44, 0]
+    for (index, value) in parameters.enumerated() {
+      Self.put(value, at: 0x2C + index * 4, in: &bytes)
+    }
+    bytes[0x5C] = 1
+    bytes.replaceSubrange(0x320..<(0x320 + 716), with: [UInt8](repeating: 0, count: 716))
+    Self.put(0x1_003F, at: 0x320, in: &bytes)
+    Self.put(0x8053_8B4C, at: 0x320 + 0xB8, in: &bytes)
+    Self.put(3, at: 0xF88, in: &bytes)
+    let dump = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(!dump.header.is64Bit)
+    #expect(dump.header.minorVersion == 2600)
+    #expect(dump.header.machineName == "x86")
+    #expect(dump.header.paeEnabled == true)
+    #expect(dump.header.bugCheckCode == 0x8E)
+    #expect(dump.header.bugCheckParameters == parameters.map(UInt64.init))
+    #expect(dump.header.psLoadedModuleList == nil)
+    #expect(dump.context?.instructionPointer == 0x8053_8B4C)
+    #expect(dump.problems.contains { $0.contains("32-bit kernel dump (PAGEDUMP)") })
+    #expect(throws: ParseError.self) { try dump.read(virtual: 0x8053_8B4C, count: 4) }
   }
 }

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Parse stage")
 struct ParseStageTests {
-  @Test("minidumps and kernel dumps become rows; 32-bit kernel dumps wait; unknown files fail")
+  @Test("minidumps and kernel dumps become rows; unknown files fail with their first bytes")
   func parse() throws {
     let fixture = PipelineFixture()
     var entries: [ArchiveFixture.Entry] = [
@@ -31,18 +31,18 @@ struct ParseStageTests {
     fixture.batches = [("n1", ["n1/*"])]
     let summary = try fixture.run(stages: [ParseStage()])
     let parse = try #require(summary.stages.first)
-    #expect(parse.deferred == 1)
+    #expect(parse.deferred == 0)
     #expect(parse.failed == 1)
-    #expect(parse.done == entries.count - 2)
+    #expect(parse.done == entries.count - 1)
     let db = try fixture.database()
     let failure = try db.read { db in
       try String.fetchOne(db, sql: "SELECT error FROM stage_state WHERE status = 'failed'")
     }
     #expect(failure?.contains("not a minidump or kernel dump (first bytes: 20 20 20") == true)
-    let deferred = try db.read { db in
-      try String.fetchOne(db, sql: "SELECT error FROM stage_state WHERE status = 'deferred'")
+    let formats = try db.read { db in
+      try String.fetchAll(db, sql: "SELECT format FROM parsed_dumps ORDER BY format")
     }
-    #expect(deferred?.contains("32-bit kernel dumps (PAGEDUMP) are not parsed yet") == true)
+    #expect(formats.contains("PAGEDUMP"))
     guard entries.count == 6 else { return }
     let row = try #require(
       try db.read { db in
@@ -84,17 +84,11 @@ struct ParseStageTests {
     #expect(kernel[5] == 151)
     #expect(kernel[6] == 19041)
 
-    // Nothing changed: a re-run parses nothing; --retry-deferred tries the 32-bit dump again.
+    // Nothing changed: a re-run parses nothing; --retry-failed tries the unknown file again.
     let again = try fixture.run(stages: [ParseStage()])
     #expect(again.stages.first?.processed == 0)
-    var options = PipelineRunner.Options()
-    options.retryDeferred = true
-    var runner = PipelineRunner(
-      manifest: try fixture.manifest(), settings: fixture.settings, options: options,
-      logger: .init(label: "test"))
-    runner.dumpStages = [ParseStage()]
-    let retried = try runner.run(command: "parse", ingest: false)
+    let retried = try fixture.run(retryFailed: true, stages: [ParseStage()])
     #expect(retried.stages.first?.processed == 1)
-    #expect(retried.stages.first?.deferred == 1)
+    #expect(retried.stages.first?.failed == 1)
   }
 }
