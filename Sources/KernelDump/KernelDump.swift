@@ -406,6 +406,28 @@ public final class KernelDump: Sendable {
     return try file.reader.array(at: Int(range.fileOffset + inRange), count: count, "virtual read")
   }
 
+  /// Reads `count` bytes at `address` page by page, zero-filling what the dump does not hold and
+  /// listing those pages: for callers that can use part of a buffer (a stack with a hole).
+  public func readPresent(virtual address: UInt64, count: Int) -> VirtualRead {
+    let length = max(0, min(count, 1 << 30))
+    var result = VirtualRead(bytes: [], missing: [])
+    result.bytes.reserveCapacity(length)
+    var current = address
+    while result.bytes.count < length {
+      let pageEnd = (current | 0xFFF) &+ 1
+      // Wrapping arithmetic keeps the last page of the address space at 0x1000 bytes.
+      let take = Int(min(UInt64(length - result.bytes.count), pageEnd &- current))
+      if let chunk = try? read(virtual: current, count: take) {
+        result.bytes += chunk
+      } else {
+        result.missing.append(current & ~0xFFF)
+        result.bytes += [UInt8](repeating: 0, count: take)
+      }
+      current &+= UInt64(take)
+    }
+    return result
+  }
+
   /// A little-endian u64 of virtual memory.
   public func u64(virtual address: UInt64) throws(ParseError) -> UInt64 {
     let bytes = try read(virtual: address, count: 8)

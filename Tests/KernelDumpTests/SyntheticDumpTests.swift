@@ -164,3 +164,23 @@ extension SyntheticDumpTests {
     #expect(dump.physicalMemory?.allPFNs() == kernel.pages.keys.sorted())
   }
 }
+
+extension SyntheticDumpTests {
+  @Test("readPresent returns what is present and lists what is not")
+  func partialRead() throws {
+    let kernel = SyntheticScenario.kernel()
+    let dir = TemporaryDirectory()
+    let path = dir.file("partial.dmp")
+    try SyntheticScenario.writer(.full).write(kernel, to: path)
+    let dump = try KernelDump(path: path)
+    // The data page, then the transition page after it (not present).
+    let read = dump.readPresent(virtual: SyntheticScenario.dataVA + 0xFF0, count: 0x20)
+    #expect(read.bytes.count == 0x20)
+    #expect(read.missing == [SyntheticScenario.transitionVA])
+    #expect(!read.isComplete)
+    #expect(read.bytes[0x10...].allSatisfy { $0 == 0 })
+    let whole = dump.readPresent(virtual: SyntheticScenario.dataVA, count: 16)
+    #expect(whole.isComplete)
+    #expect(String(decoding: whole.bytes, as: UTF8.self) == "SYNTHETIC-PAGE!\0")
+  }
+}
