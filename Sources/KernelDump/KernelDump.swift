@@ -369,12 +369,11 @@ public final class KernelDump: Sendable {
 
   /// The range holding `address`, by binary search.
   public func range(containing address: UInt64) -> VirtualRange? {
-    var low = 0
-    var high = virtualRanges.count
-    while low < high {
-      let mid = (low + high) / 2
-      if virtualRanges[mid].address <= address { low = mid + 1 } else { high = mid }
+    guard let last = SortedSearch.lastIndex(in: virtualRanges, atMost: address, key: \.address)
+    else {
+      return nil
     }
+    let low = last + 1
     // Ranges may overlap (a data block can cover a copy); look back a few for one that contains it.
     var index = low - 1
     var steps = 0

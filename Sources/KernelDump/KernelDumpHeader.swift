@@ -44,6 +44,22 @@ public struct KernelDumpHeader: Sendable, Equatable {
   /// 32-bit dumps only: whether the machine used PAE page tables.
   public var paeEnabled: Bool?
 
+  /// A u32 field, `nil` when it holds the 'PAGE' fill.
+  static func unfilled32(_ r: ByteReader, _ offset: Int, _ what: String) throws(ParseError)
+    -> UInt32?
+  {
+    let value = try r.u32(at: offset, what)
+    return value == fill32 ? nil : value
+  }
+
+  /// A u64 field, `nil` when it holds the 'PAGE' fill.
+  static func unfilled64(_ r: ByteReader, _ offset: Int, _ what: String) throws(ParseError)
+    -> UInt64?
+  {
+    let value = try r.u64(at: offset, what)
+    return value == fill64 ? nil : value
+  }
+
   /// Reads a `PAGEDU64` or `PAGEDUMP` header.
   static func read(_ r: ByteReader) throws(ParseError) -> KernelDumpHeader {
     if r.count >= 8, try r.u32(at: 0, "dump header") == fill32,
@@ -63,14 +79,8 @@ public struct KernelDumpHeader: Sendable, Equatable {
     guard try r.u32(at: 0, w) == Self.fill32, try r.u32(at: 4, w) == 0x3436_5544 else {
       throw ParseError(w, offset: 0, "signature is not PAGEDU64")
     }
-    func opt32(_ offset: Int) throws(ParseError) -> UInt32? {
-      let value = try r.u32(at: offset, w)
-      return value == Self.fill32 ? nil : value
-    }
-    func opt64(_ offset: Int) throws(ParseError) -> UInt64? {
-      let value = try r.u64(at: offset, w)
-      return value == Self.fill64 ? nil : value
-    }
+    func opt32(_ offset: Int) throws(ParseError) -> UInt32? { try Self.unfilled32(r, offset, w) }
+    func opt64(_ offset: Int) throws(ParseError) -> UInt64? { try Self.unfilled64(r, offset, w) }
     majorVersion = try r.u32(at: 0x08, w)
     minorVersion = try r.u32(at: 0x0C, w)
     directoryTableBase = try opt64(0x10).map { $0 & ~0xFFF }
@@ -108,14 +118,8 @@ public struct KernelDumpHeader: Sendable, Equatable {
       throw ParseError(
         w, offset: 0, "the file is \(r.count) bytes; a 32-bit kernel dump header is 0x1000")
     }
-    func opt32(_ offset: Int) throws(ParseError) -> UInt32? {
-      let value = try r.u32(at: offset, w)
-      return value == Self.fill32 ? nil : value
-    }
-    func opt64(_ offset: Int) throws(ParseError) -> UInt64? {
-      let value = try r.u64(at: offset, w)
-      return value == Self.fill64 ? nil : value
-    }
+    func opt32(_ offset: Int) throws(ParseError) -> UInt32? { try Self.unfilled32(r, offset, w) }
+    func opt64(_ offset: Int) throws(ParseError) -> UInt64? { try Self.unfilled64(r, offset, w) }
     is64Bit = false
     majorVersion = try r.u32(at: 0x08, w)
     minorVersion = try r.u32(at: 0x0C, w)

@@ -37,14 +37,10 @@ public final class PhysicalMemoryMap: Sendable {
   public func fileOffset(ofPFN pfn: UInt64) -> UInt64? {
     switch layout {
     case .runs(let runs):
-      var low = 0
-      var high = runs.count
-      while low < high {
-        let mid = (low + high) / 2
-        if runs[mid].firstPFN <= pfn { low = mid + 1 } else { high = mid }
+      guard let index = SortedSearch.lastIndex(in: runs, atMost: pfn, key: \.firstPFN) else {
+        return nil
       }
-      guard low > 0 else { return nil }
-      let run = runs[low - 1]
+      let run = runs[index]
       guard pfn - run.firstPFN < run.pageCount else { return nil }
       return run.fileOffset + (pfn - run.firstPFN) * 0x1000
     case .bitmap(let bitmapOffset, let bits, let firstPage, _):

@@ -201,20 +201,8 @@ public final class Minidump: Sendable {
   public func unloadedModules() throws(ParseError) -> [MinidumpUnloadedModule]? {
     guard let stream = try stream(.unloadedModuleList) else { return nil }
     let what = "UnloadedModuleList stream"
-    let headerSize = Int(try stream.u32(at: 0, what))
-    let entrySize = Int(try stream.u32(at: 4, what))
-    let count = Int(try stream.u32(at: 8, what))
-    guard entrySize >= 24, headerSize >= 12 else {
-      throw ParseError(
-        what, offset: stream.base, "header \(headerSize) / entry \(entrySize) bytes are too small")
-    }
-    let (bytes, overflow) = count.multipliedReportingOverflow(by: entrySize)
-    guard !overflow, stream.contains(offset: headerSize, count: bytes) else {
-      throw ParseError(what, offset: stream.base, "\(count) entries do not fit in the stream")
-    }
     var modules: [MinidumpUnloadedModule] = []
-    for index in 0..<count {
-      let o = headerSize + index * entrySize
+    for o in try sizedList(stream, what, minHeader: 12, minEntry: 24) {
       modules.append(
         MinidumpUnloadedModule(
           baseOfImage: try stream.u64(at: o, what), sizeOfImage: try stream.u32(at: o + 8, what),
@@ -313,18 +301,8 @@ public final class Minidump: Sendable {
   public func memoryInfo() throws(ParseError) -> [MinidumpMemoryInfo]? {
     guard let stream = try stream(.memoryInfoList) else { return nil }
     let what = "MemoryInfoList stream"
-    let headerSize = Int(try stream.u32(at: 0, what))
-    let entrySize = Int(try stream.u32(at: 4, what))
-    let count = try stream.u64(at: 8, what)
-    guard headerSize >= 16, entrySize >= 48, count <= UInt64(stream.count / entrySize) else {
-      throw ParseError(
-        what, offset: stream.base,
-        "header \(headerSize), entry \(entrySize), count \(count) do not fit")
-    }
     var regions: [MinidumpMemoryInfo] = []
-    regions.reserveCapacity(Int(count))
-    for index in 0..<Int(count) {
-      let o = headerSize + index * entrySize
+    for o in try sizedList(stream, what, minHeader: 16, minEntry: 48, count64: true) {
       regions.append(
         MinidumpMemoryInfo(
           baseAddress: try stream.u64(at: o, what), allocationBase: try stream.u64(at: o + 8, what),
@@ -336,23 +314,32 @@ public final class Minidump: Sendable {
     return regions
   }
 
-  public func threadInfo() throws(ParseError) -> [MinidumpThreadInfo]? {
-    guard let stream = try stream(.threadInfoList) else { return nil }
-    let what = "ThreadInfoList stream"
+  /// The entry offsets of a "sized" list stream — `{u32 header size, u32 entry size, count}` then
+  /// entries (UnloadedModuleList, MemoryInfoList, ThreadInfoList, HandleData) — after checking
+  /// that header and entries fit the stream. `count64`: the count is a u64 (MemoryInfoList).
+  private func sizedList(
+    _ stream: ByteReader, _ what: String, minHeader: Int, minEntry: Int, count64: Bool = false
+  ) throws(ParseError) -> [Int] {
     let headerSize = Int(try stream.u32(at: 0, what))
     let entrySize = Int(try stream.u32(at: 4, what))
-    let count = Int(try stream.u32(at: 8, what))
-    let (bytes, overflow) = count.multipliedReportingOverflow(by: max(entrySize, 1))
-    guard headerSize >= 12, entrySize >= 64, !overflow,
-      stream.contains(offset: headerSize, count: bytes)
+    let rawCount = count64 ? try stream.u64(at: 8, what) : UInt64(try stream.u32(at: 8, what))
+    let limit = UInt64(stream.count / max(entrySize, 1))
+    guard headerSize >= minHeader, entrySize >= minEntry, rawCount <= limit,
+      stream.contains(offset: headerSize, count: Int(rawCount) * entrySize)
     else {
       throw ParseError(
         what, offset: stream.base,
-        "header \(headerSize), entry \(entrySize), count \(count) do not fit")
+        "header \(headerSize), entry \(entrySize), count \(rawCount) do not fit the \(stream.count)-byte stream"
+      )
     }
+    return (0..<Int(rawCount)).map { headerSize + $0 * entrySize }
+  }
+
+  public func threadInfo() throws(ParseError) -> [MinidumpThreadInfo]? {
+    guard let stream = try stream(.threadInfoList) else { return nil }
+    let what = "ThreadInfoList stream"
     var infos: [MinidumpThreadInfo] = []
-    for index in 0..<count {
-      let o = headerSize + index * entrySize
+    for o in try sizedList(stream, what, minHeader: 12, minEntry: 64) {
       infos.append(
         MinidumpThreadInfo(
           threadID: try stream.u32(at: o, what), dumpFlags: try stream.u32(at: o + 4, what),
@@ -368,20 +355,8 @@ public final class Minidump: Sendable {
   public func handles() throws(ParseError) -> [MinidumpHandle]? {
     guard let stream = try stream(.handleData) else { return nil }
     let what = "HandleData stream"
-    let headerSize = Int(try stream.u32(at: 0, what))
-    let entrySize = Int(try stream.u32(at: 4, what))
-    let count = Int(try stream.u32(at: 8, what))
-    let (bytes, overflow) = count.multipliedReportingOverflow(by: max(entrySize, 1))
-    guard headerSize >= 16, entrySize >= 32, !overflow,
-      stream.contains(offset: headerSize, count: bytes)
-    else {
-      throw ParseError(
-        what, offset: stream.base,
-        "header \(headerSize), entry \(entrySize), count \(count) do not fit")
-    }
     var handles: [MinidumpHandle] = []
-    for index in 0..<count {
-      let o = headerSize + index * entrySize
+    for o in try sizedList(stream, what, minHeader: 16, minEntry: 32) {
       let typeRVA = try stream.u32(at: o + 8, what)
       let objectRVA = try stream.u32(at: o + 12, what)
       handles.append(

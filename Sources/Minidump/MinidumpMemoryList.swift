@@ -14,15 +14,10 @@ public struct MinidumpMemoryList: Sendable {
 
   /// The range holding `address`, by binary search.
   public func range(containing address: UInt64) -> MinidumpMemoryDescriptor? {
-    var low = 0
-    var high = ranges.count
-    while low < high {
-      let mid = (low + high) / 2
-      if ranges[mid].start <= address { low = mid + 1 } else { high = mid }
+    guard let index = SortedSearch.lastIndex(in: ranges, atMost: address, key: \.start) else {
+      return nil
     }
-    guard low > 0 else { return nil }
-    let candidate = ranges[low - 1]
-    return address < candidate.end ? candidate : nil
+    return address < ranges[index].end ? ranges[index] : nil
   }
 
   /// `count` bytes at `address`, when one captured range holds them all.

@@ -64,18 +64,8 @@ public struct ParseStage: DumpStage {
       let rowArguments = StatementArguments(row)
       let moduleArguments = moduleRows.map { StatementArguments($0) }
       return StageResult { db in
-        try db.execute(
-          sql: """
-            INSERT INTO parsed_dumps (dump_sha256, format, cpu, os, os_version, dump_time,
-              process_id, exception_code, crash_reason, crash_address, crashing_thread, faulting_ip,
-              thread_count, module_count, problems) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """, arguments: rowArguments)
-        let statement = try db.cachedStatement(
-          sql: """
-            INSERT INTO dump_modules (dump_sha256, idx, base, size, name, version, code_id,
-              debug_file, debug_id) VALUES (?,?,?,?,?,?,?,?,?)
-            """)
-        for arguments in moduleArguments { try statement.execute(arguments: arguments) }
+        try Self.insertParsed(db, rowArguments)
+        try Self.insertModules(db, moduleArguments)
       }
     }
   }
@@ -123,24 +113,34 @@ public struct ParseStage: DumpStage {
         ] as [(any DatabaseValueConvertible)?])
     }
     return StageResult { db in
-      try db.execute(
-        sql: """
-          INSERT INTO parsed_dumps (dump_sha256, format, cpu, os, os_version, dump_time,
-            process_id, exception_code, crash_reason, crash_address, crashing_thread, faulting_ip,
-            thread_count, module_count, problems) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-          """, arguments: parsed)
+      try Self.insertParsed(db, parsed)
       try db.execute(
         sql: """
           INSERT INTO kernel_dumps (dump_sha256, dump_type, machine, build, bugcheck_code,
             bugcheck_name, parameter1, parameter2, parameter3, parameter4, fault_ip, fault_module,
             fault_offset, process_name, kernel_base) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
           """, arguments: kernel)
-      let statement = try db.cachedStatement(
-        sql: """
-          INSERT INTO dump_modules (dump_sha256, idx, base, size, name, version, code_id,
-            debug_file, debug_id) VALUES (?,?,?,?,?,?,?,?,?)
-          """)
-      for arguments in modules { try statement.execute(arguments: arguments) }
+      try Self.insertModules(db, modules)
     }
+  }
+
+  /// `dump_modules` rows: (dump, index, base, size, name, version, code id, debug file, debug id).
+  static func insertModules(_ db: Database, _ rows: [StatementArguments]) throws {
+    let statement = try db.cachedStatement(
+      sql: """
+        INSERT INTO dump_modules (dump_sha256, idx, base, size, name, version, code_id,
+          debug_file, debug_id) VALUES (?,?,?,?,?,?,?,?,?)
+        """)
+    for arguments in rows { try statement.execute(arguments: arguments) }
+  }
+
+  /// A `parsed_dumps` row, the 15 columns in table order.
+  static func insertParsed(_ db: Database, _ row: StatementArguments) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO parsed_dumps (dump_sha256, format, cpu, os, os_version, dump_time,
+          process_id, exception_code, crash_reason, crash_address, crashing_thread, faulting_ip,
+          thread_count, module_count, problems) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        """, arguments: row)
   }
 }

@@ -31,3 +31,33 @@ public enum Tools {
   /// Whether this is a CI run, where missing inputs fail instead of skipping.
   public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 }
+
+extension Tools {
+  /// The oracle venv's Python (`../shared/oracles/install.sh` creates it), if installed.
+  public static var oraclePython: String? {
+    let python = "\(NSHomeDirectory())/.cache/crashsift-oracles/venv/bin/python"
+    return FileManager.default.isExecutableFile(atPath: python) ? python : nil
+  }
+
+  /// A script under `../shared/oracles/`, if the shared folder is there.
+  public static func oracleScript(_ name: String) -> String? {
+    guard let root = Corpus.root else { return nil }
+    let path = URL(fileURLWithPath: root).deletingLastPathComponent()
+      .appendingPathComponent("oracles/\(name)").path
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+  }
+
+  /// Runs a program and returns its standard output (standard error is discarded).
+  public static func output(_ executable: String, _ arguments: [String]) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return data
+  }
+}

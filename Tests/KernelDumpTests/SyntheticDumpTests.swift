@@ -13,24 +13,13 @@ import Testing
 @Suite("Synthetic kernel dumps: crashsift and kdmp-parser agree")
 struct SyntheticDumpTests {
   static func oracle(_ path: String, reads: [(UInt64, Int)]) throws -> [String: Any]? {
-    guard let root = Corpus.root else { return nil }
-    let script = URL(fileURLWithPath: root).deletingLastPathComponent().appendingPathComponent(
-      "oracles/kdmp_oracle.py"
-    ).path
-    let python = "\(NSHomeDirectory())/.cache/crashsift-oracles/venv/bin/python"
-    guard FileManager.default.isExecutableFile(atPath: python) else { return nil }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments =
+    guard let python = Tools.oraclePython, let script = Tools.oracleScript("kdmp_oracle.py") else {
+      return nil
+    }
+    let arguments =
       [script, path, "--pages", "--read-va"]
       + reads.flatMap { ["0x" + String($0.0, radix: 16), String($0.1)] }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    return try JSONSerialization.jsonObject(with: Tools.output(python, arguments)) as? [String: Any]
   }
 
   static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

@@ -19,23 +19,10 @@ import Testing
 struct OracleDifferentialTests {
   static func oracleRecords() throws -> [[String: Any]] {
     guard let root = Corpus.root else { return [] }
-    let script = URL(fileURLWithPath: root).deletingLastPathComponent()
-      .appendingPathComponent("oracles/minidump_oracle.py").path
-    let venvPython = "\(NSHomeDirectory())/.cache/crashsift-oracles/venv/bin/python"
-    if FileManager.default.isExecutableFile(atPath: venvPython),
-      FileManager.default.fileExists(atPath: script)
-    {
+    if let python = Tools.oraclePython, let script = Tools.oracleScript("minidump_oracle.py") {
       var records: [[String: Any]] = []
       for relative in MinidumpCorpus.allDumps() {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: venvPython)
-        process.arguments = [script, "\(root)/minidump/\(relative)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try Tools.output(python, [script, "\(root)/minidump/\(relative)"])
         guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
           continue
         }
