@@ -138,3 +138,57 @@ struct CrashSafetyTests {
     #expect(actual == expected, "\(LineDiff.describe(actual: actual, expected: expected))")
   }
 }
+
+extension CrashSafetyTests {
+  @Test(
+    "SIGKILL during the parse stage, then re-run: the same stage rows and output as one clean run")
+  func killDuringParse() throws {
+    let dir = TemporaryDirectory()
+    let manifest = try Self.corpus(dir)
+    let reference = dir.file("reference")
+    #expect(
+      try CrashsiftBinary.run(["run", "--manifest", manifest, "--workspace", reference, "--quiet"])
+        .status == 0)
+    let expected = try Self.state(reference) + Self.parseOutput(reference)
+    #expect(expected.filter { $0.hasPrefix("stage_state|") }.count == 1930)
+
+    let victim = dir.file("victim")
+    #expect(
+      try CrashsiftBinary.run(["ingest", "--manifest", manifest, "--workspace", victim, "--quiet"])
+        .status == 0)
+    // After a chunk is claimed (rows `running`), and right after result commits.
+    var killed = 0
+    for fault in ["parse-claim:2", "parse-commit:5", "parse-claim:4", "parse-commit:3"] {
+      let result = try CrashsiftBinary.run(
+        ["run", "--manifest", manifest, "--workspace", victim, "--quiet"],
+        environment: ["CRASHSIFT_FAULT": fault])
+      if result.signaled { killed += 1 }
+    }
+    #expect(killed >= 3)
+    let running = try DatabaseQueue(path: "\(victim)/crashsift.sqlite").read { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stage_state WHERE status = 'running'")
+    }
+    #expect((running ?? 0) > 0, "a kill after a claim leaves running rows for the next run")
+    let final = try CrashsiftBinary.run([
+      "run", "--manifest", manifest, "--workspace", victim, "--quiet",
+    ])
+    #expect(final.status == 0, "\(final.stderr)")
+    let actual = try (Self.state(victim) + Self.parseOutput(victim)).map {
+      $0.replacingOccurrences(of: victim, with: reference)
+    }
+    #expect(actual == expected, "\(LineDiff.describe(actual: actual, expected: expected))")
+  }
+
+  /// The parse stage's output rows, in a stable order.
+  static func parseOutput(_ workspace: String) throws -> [String] {
+    try DatabaseQueue(path: "\(workspace)/crashsift.sqlite").read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT dump_sha256, format, crash_reason, crash_address, thread_count, module_count, problems
+          FROM parsed_dumps ORDER BY dump_sha256
+          """
+      ).map { "parsed|" + $0.databaseValues.map { "\($0)" }.joined(separator: "|") }
+    }
+  }
+}
