@@ -29,7 +29,12 @@ let package = Package(
     .target(name: "ByteReader"),
     // Windows CONTEXT layouts (x86, AMD64, ARM64), shared by minidumps and kernel dumps.
     .target(name: "CPUContexts", dependencies: ["ByteReader"]),
-    .target(name: "Minidump", dependencies: ["ByteReader", "CPUContexts"]),
+    // CodeView records (RSDS/NB10 → debug id), shared by minidumps and PE images.
+    .target(name: "CodeView", dependencies: ["ByteReader"]),
+    .target(name: "Minidump", dependencies: ["ByteReader", "CPUContexts", "CodeView"]),
+    .target(name: "PEImage", dependencies: ["ByteReader", "CodeView"]),
+    // Symbol tables and Breakpad .sym import/export.
+    .target(name: "Symbols", dependencies: ["PEImage", "CodeView", "ByteReader"]),
     .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
     .target(name: "DumpSynth"),
@@ -92,6 +97,10 @@ let package = Package(
         "KernelDump", "Analysis", "ByteReader", "DumpSynth", "CrashsiftTestSupport",
         .product(name: "Crypto", package: "swift-crypto"),
       ]
+    ),
+    .testTarget(
+      name: "SymbolsTests",
+      dependencies: ["Symbols", "PEImage", "CodeView", "ByteReader", "CrashsiftTestSupport"]
     ),
     .testTarget(
       name: "IngestTests",

@@ -1,4 +1,5 @@
 import ByteReader
+import CodeView
 
 // Crashpad's info stream. Layout: crashpad `minidump_extensions.h` as summarised in
 // reference/minidump.md §2.2 (`MINIDUMP_CRASHPAD_INFO`, module links, annotation lists).

@@ -1,5 +1,6 @@
 import ByteReader
 @_exported import CPUContexts
+@_exported import CodeView
 
 /// A user-mode minidump (MDMP), memory-mapped; streams are parsed when asked for.
 ///

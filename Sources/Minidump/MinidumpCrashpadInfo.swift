@@ -1,3 +1,5 @@
+import CodeView
+
 /// Crashpad's info stream (0x43500001): report and client ids and annotations.
 public struct MinidumpCrashpadInfo: Sendable, Equatable {
   /// Annotations attached to one module.

@@ -1,4 +1,5 @@
 import ByteReader
+import CodeView
 
 /// One `MINIDUMP_MODULE` (108 bytes) with its name and CodeView record resolved.
 public struct MinidumpModule: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import ByteReader
+import CodeView
 import Foundation
 
 /// Everything `crashsift analyze` shows for a minidump, as plain values (and JSON).

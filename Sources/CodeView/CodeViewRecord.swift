@@ -17,7 +17,8 @@ public enum CodeViewRecord: Sendable, Equatable {
   /// CodeView records are small; a PDB path is at most a few hundred bytes.
   static let maxSize = 64 * 1024
 
-  init(_ r: ByteReader) throws(ParseError) {
+  /// Reads a record of `r.count` bytes.
+  public init(_ r: ByteReader) throws(ParseError) {
     let w = "CodeView record"
     guard r.count <= Self.maxSize else {
       throw ParseError(w, offset: r.base, "size \(r.count) is implausible")

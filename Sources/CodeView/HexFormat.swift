@@ -1,11 +1,11 @@
 /// Hex text without intermediate strings: ids and addresses are formatted for every module of
 /// every dump, so `String(_:radix:)` plus padding showed up first in profiles.
-enum HexFormat {
+public enum HexFormat {
   private static let lower = Array("0123456789abcdef".utf8)
   private static let upper = Array("0123456789ABCDEF".utf8)
 
   /// Appends `value` as exactly `width` digits, or as few as needed when `width` is 0.
-  static func append(
+  public static func append(
     _ value: UInt64, width: Int = 0, uppercase: Bool = false, to out: inout [UInt8]
   ) {
     let digits = uppercase ? upper : lower
@@ -23,7 +23,7 @@ enum HexFormat {
     }
   }
 
-  static func string(_ build: (inout [UInt8]) -> Void) -> String {
+  public static func string(_ build: (inout [UInt8]) -> Void) -> String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(40)
     build(&bytes)
