@@ -81,7 +81,8 @@ let package = Package(
     ),
     // Benchmark driver used by scripts/bench-*.sh; not installed for users.
     .executableTarget(
-      name: "crashsift-bench", dependencies: ["Minidump", "KernelDump", "DumpSynth", "ByteReader"]),
+      name: "crashsift-bench",
+      dependencies: ["Minidump", "KernelDump", "DumpSynth", "Symbols", "ByteReader"]),
     .target(
       name: "CrashsiftTestSupport",
       dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],

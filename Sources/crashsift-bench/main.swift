@@ -3,6 +3,7 @@ import DumpSynth
 import Foundation
 import KernelDump
 import Minidump
+import Symbols
 
 // Benchmark driver for scripts/bench-minidump.sh (not a user command). For every file,
 // `iterations` times: map it and read every stream the way skelsec's parser does eagerly
@@ -14,6 +15,28 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // 0xfffff80100000000 onwards (one in every 4 PFNs present, so the bitmap and the rank index are
 // exercised). kernel-read PATH READS SEED: open, header, module list, READS random 8-byte virtual
 // reads inside the mapped region.
+// sym-lookup FILE N: load a Breakpad .sym, then N lookups at pseudo-random RVAs inside its
+// functions' span; prints load time and lookups per second.
+if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(arguments[2]) {
+  let start = Date()
+  guard let table = try? BreakpadSymbolReader.read(path: arguments[1]),
+    let last = table.functions.last
+  else { exit(1) }
+  let loaded = Date()
+  let span = UInt64(last.rva) + UInt64(last.size)
+  var state: UInt64 = 42
+  var hits = 0
+  for _ in 0..<count {
+    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    if table.lookup(UInt32((state >> 33) % max(span, 1))) != nil { hits += 1 }
+  }
+  let seconds = Date().timeIntervalSince(loaded)
+  print(
+    "{\"load_ms\": \(loaded.timeIntervalSince(start) * 1000), \"functions\": \(table.functions.count), \"lookups\": \(count), \"hits\": \(hits), \"lookups_per_second\": \(Double(count) / seconds)}"
+  )
+  exit(0)
+}
+
 let dataBase: UInt64 = 0xFFFF_F801_0000_0000
 if arguments.first == "kernel-generate", arguments.count == 3, let megabytes = Int(arguments[2]) {
   let kernel = SyntheticKernel()

@@ -1,0 +1,102 @@
+/// One module's symbols, from a PDB, a Breakpad .sym file or PE exports, kept as sorted arrays so a
+/// lookup is a binary search and the table can be stored and reused per debug id.
+public struct SymbolTable: Sendable, Equatable {
+  /// A function with its address range and the slice of `lines` that belongs to it.
+  public struct Function: Sendable, Equatable {
+    public var rva: UInt32
+    public var size: UInt32
+    public var parameterSize: UInt32
+    public var name: String
+    public var linesStart: Int
+    public var linesCount: Int
+  }
+
+  /// A source line record: `size` bytes at `rva` come from `line` of `files[file]`.
+  public struct Line: Sendable, Equatable {
+    public var rva: UInt32
+    public var size: UInt32
+    public var line: UInt32
+    public var file: Int
+  }
+
+  /// A public symbol (no size): WinDbg's fallback, `module!Name+0xoffset`.
+  public struct Public: Sendable, Equatable {
+    public var rva: UInt32
+    public var parameterSize: UInt32
+    public var name: String
+  }
+
+  /// Where the table came from.
+  public enum Source: String, Sendable, Equatable { case pdb, breakpad, exports }
+
+  public var source: Source
+  /// `MODULE` identity when known.
+  public var os: String?
+  public var cpu: String?
+  public var debugID: String?
+  public var debugFile: String?
+  public var codeID: String?
+  /// Functions sorted by RVA.
+  public var functions: [Function]
+  /// Line records, grouped by function, sorted by RVA within each.
+  public var lines: [Line]
+  /// File names by id (Breakpad FILE numbers; gaps are empty strings).
+  public var files: [String]
+  /// Publics sorted by RVA.
+  public var publics: [Public]
+  /// `STACK CFI` and `STACK WIN` records, kept verbatim for the unwinder.
+  public var stackRecords: [String]
+
+  /// What an address resolves to.
+  public struct Lookup: Sendable, Equatable {
+    public var name: String
+    /// Start of the function or public.
+    public var symbolRVA: UInt32
+    public var file: String?
+    public var line: UInt32?
+    /// Start of the line record, when there is one.
+    public var lineRVA: UInt32?
+    /// Whether this came from a public symbol rather than a sized function.
+    public var isPublic: Bool
+  }
+
+  /// Resolves `rva`: the function containing it (with its line), else the nearest public at or
+  /// below it that is above the preceding function's start (breakpad `Module::LookupAddress`).
+  public func lookup(_ rva: UInt32) -> Lookup? {
+    let functionIndex = lastIndex(functions.count) { functions[$0].rva <= rva }
+    if let index = functionIndex {
+      let function = functions[index]
+      if UInt64(rva) < UInt64(function.rva) + UInt64(function.size) {
+        var result = Lookup(
+          name: function.name, symbolRVA: function.rva, file: nil, line: nil, lineRVA: nil,
+          isPublic: false)
+        let slice = lines[function.linesStart..<(function.linesStart + function.linesCount)]
+        if let lineIndex = lastIndex(slice.count, { slice[slice.startIndex + $0].rva <= rva }) {
+          let line = slice[slice.startIndex + lineIndex]
+          if UInt64(rva) < UInt64(line.rva) + UInt64(max(line.size, 1)) {
+            result.file = line.file < files.count ? files[line.file] : nil
+            result.line = line.line
+            result.lineRVA = line.rva
+          }
+        }
+        return result
+      }
+    }
+    guard let publicIndex = lastIndex(publics.count, { publics[$0].rva <= rva }) else { return nil }
+    let symbol = publics[publicIndex]
+    if let index = functionIndex, functions[index].rva > symbol.rva { return nil }
+    return Lookup(
+      name: symbol.name, symbolRVA: symbol.rva, file: nil, line: nil, lineRVA: nil, isPublic: true)
+  }
+
+  /// The last index in `0..<count` for which `isAtOrBelow` holds (it must hold for a prefix).
+  private func lastIndex(_ count: Int, _ isAtOrBelow: (Int) -> Bool) -> Int? {
+    var low = 0
+    var high = count
+    while low < high {
+      let mid = (low + high) / 2
+      if isAtOrBelow(mid) { low = mid + 1 } else { high = mid }
+    }
+    return low > 0 ? low - 1 : nil
+  }
+}
