@@ -39,7 +39,7 @@ let package = Package(
     // Writes synthetic kernel dumps (tests now; the crash forge later).
     .target(name: "DumpSynth"),
     // Crash model: bug-check tables, fault location, reports of one dump.
-    .target(name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts"]),
+    .target(name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts", "Symbols"]),
     .target(
       name: "Checkpoint",
       dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
@@ -74,6 +74,7 @@ let package = Package(
         "Minidump",
         "KernelDump",
         "Analysis",
+        "Symbols",
         "ByteReader",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

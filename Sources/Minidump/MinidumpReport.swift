@@ -68,6 +68,8 @@ public struct MinidumpReport: Codable, Sendable, Equatable {
   public var streams: [Stream] = []
   /// Streams that could not be read, each with its reason.
   public var errors: [String] = []
+  /// The crash address as `module!function+0xoff [file : line]`, filled in by a symbolizer.
+  public var crashLocation: String?
 
   public init(_ dump: Minidump, name: String) {
     file = name
@@ -177,6 +179,7 @@ public struct MinidumpReport: Codable, Sendable, Equatable {
         lines.append("Parameters:    \(crash.parameters.joined(separator: " "))")
       }
       if let ip = crash.instructionPointer { lines.append("Faulting IP:   \(ip)") }
+      if let crashLocation { lines.append("Location:      \(crashLocation)") }
     } else {
       lines.append("")
       lines.append("No exception stream: the process did not crash (a hang or on-demand dump).")

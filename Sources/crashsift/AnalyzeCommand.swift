@@ -4,6 +4,7 @@ import ByteReader
 import Foundation
 import KernelDump
 import Minidump
+import Symbols
 
 /// `crashsift analyze FILE…`: one dump at a time, no workspace.
 struct AnalyzeCommand: ParsableCommand {
@@ -19,6 +20,7 @@ struct AnalyzeCommand: ParsableCommand {
       Examples:
         crashsift analyze crash.dmp
         crashsift analyze --json out/dumps/ab/ab12….dmp | jq .crash
+        crashsift analyze --symbols ./symbols crash.dmp   # Breakpad .sym folder
       """)
 
   @Argument(help: "Dump files to analyze.")
@@ -26,6 +28,11 @@ struct AnalyzeCommand: ParsableCommand {
 
   @Flag(name: .long, help: "Print JSON (one object per file, in an array).")
   var json = false
+
+  @Option(
+    name: .long,
+    help: "A Breakpad symbol folder (<pdb>/<DEBUGID>/<name>.sym) to name the faulting function.")
+  var symbols: String?
 
   func run() throws {
     var reports: [String] = []
@@ -42,7 +49,15 @@ struct AnalyzeCommand: ParsableCommand {
           let report = KernelDumpReport(try KernelDump(file: file), name: path)
           (text, json) = (report.text, try encoder.encode(report))
         } else {
-          let report = MinidumpReport(try Minidump(file: file), name: path)
+          let dump = try Minidump(file: file)
+          var report = MinidumpReport(dump, name: path)
+          if let ip = (try? dump.exception())??.context?.instructionPointer {
+            let location = CrashLocation.locate(
+              ip, in: (try? dump.modules()) ?? [] ?? [],
+              symbols: symbols.map { BreakpadSymbolTree(root: $0) })
+            report.crashLocation =
+              location.text + (location.missingSymbols.map { " (\($0))" } ?? "")
+          }
           (text, json) = (report.text, try encoder.encode(report))
         }
         if self.json {

@@ -25,6 +25,28 @@ struct AnalyzeCommandTests {
     #expect(decoded?.count == 2)
   }
 
+  @Test("--symbols names the faulting function and line from a Breakpad symbol folder")
+  func symbolized() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
+    let result = try CrashsiftBinary.run([
+      "analyze", "--symbols", "\(testdata)/symbols", "\(testdata)/minidump2.dmp",
+    ])
+    #expect(result.status == 0)
+    #expect(
+      result.stdout.contains(
+        #"Location:      test_app.exe!`anonymous namespace'::CrashFunction+0xe [c:\test_app.cc : 58]"#
+      ))
+    let missing = try CrashsiftBinary.run([
+      "analyze", "--symbols", root, "\(testdata)/minidump2.dmp",
+    ])
+    #expect(
+      missing.stdout.contains("Location:      test_app.exe+0x429e (symbols: no test_app.pdb/"))
+  }
+
   @Test("kernel triage dumps: banner, bug check, faulting module and lm, text and JSON")
   func kernel() throws {
     guard let root = Corpus.root else {

@@ -1,0 +1,65 @@
+import Minidump
+import Symbols
+
+/// Where an address lands: module + offset, and with symbols function + offset and source line,
+/// written the way WinDbg and breakpad print a frame.
+public struct CrashLocation: Codable, Sendable, Equatable {
+  public var module: String?
+  /// Offset from the module base.
+  public var moduleOffset: UInt64?
+  public var function: String?
+  /// Offset from the function (or public) start.
+  public var functionOffset: UInt64?
+  public var file: String?
+  public var line: UInt32?
+  /// Why there is no function name, when there is none.
+  public var missingSymbols: String?
+
+  /// `module!function+0xoff [file : line]`, `module+0xoff`, or the bare address.
+  public var text: String {
+    guard let module else { return "(no module)" }
+    guard let function, let functionOffset else {
+      return "\(module)+0x\(String(moduleOffset ?? 0, radix: 16))"
+    }
+    var out = "\(module)!\(function)+0x\(String(functionOffset, radix: 16))"
+    if let file, let line { out += " [\(file) : \(line)]" }
+    return out
+  }
+
+  /// Locates `address` among a minidump's modules and, when `symbols` holds the module's .sym,
+  /// names the function and line. `isReturnAddress`: look up at address − 1 (caller frames).
+  public static func locate(
+    _ address: UInt64, in modules: [MinidumpModule], symbols: BreakpadSymbolTree?,
+    isReturnAddress: Bool = false
+  ) -> CrashLocation {
+    guard let module = modules.first(where: { address >= $0.baseOfImage && address < $0.end })
+    else {
+      return CrashLocation(missingSymbols: "no module contains the address")
+    }
+    let offset = address - module.baseOfImage
+    var location = CrashLocation(module: module.baseName, moduleOffset: offset)
+    guard let symbols else {
+      location.missingSymbols = "no symbol path given"
+      return location
+    }
+    guard let debugFile = module.debugFile, let debugID = module.codeView?.debugIdentifier else {
+      location.missingSymbols = "\(module.baseName) has no CodeView record"
+      return location
+    }
+    switch symbols.table(debugFile: debugFile, debugID: debugID) {
+    case .failure(let error):
+      location.missingSymbols = error.description
+    case .success(let table):
+      let probe = UInt32(truncatingIfNeeded: isReturnAddress && offset > 0 ? offset - 1 : offset)
+      if let hit = table.lookup(probe) {
+        location.function = hit.name
+        location.functionOffset = offset - UInt64(hit.symbolRVA)
+        location.file = hit.file
+        location.line = hit.line
+      } else {
+        location.missingSymbols = "no function or public covers +0x\(String(offset, radix: 16))"
+      }
+    }
+    return location
+  }
+}
