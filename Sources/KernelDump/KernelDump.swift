@@ -292,6 +292,7 @@ public final class KernelDump: Sendable {
     }
     var modules: [KernelModule] = []
     modules.reserveCapacity(count)
+    var budget = DecodeBudget()
     for index in 0..<count {
       let o = Int(t.driverListOffset) + index * 0x90
       let nameOffset = Int(try r.u32(at: o, w))
@@ -301,6 +302,7 @@ public final class KernelDump: Sendable {
         throw ParseError(
           "driver name", offset: nameOffset, "length \(length) characters is implausible")
       }
+      try budget.spend(length * 2, "triage driver names")
       let path = try r.utf16(at: nameOffset + 4, byteCount: length * 2, "driver name")
       let name =
         path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path

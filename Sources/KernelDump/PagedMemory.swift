@@ -87,6 +87,7 @@ struct PagedMemory: Sendable {
   /// SizeOfImage 0x40, FullDllName 0x48, BaseDllName 0x58, CheckSum 0x78, TimeDateStamp 0x9C) with
   /// a length and a cycle guard. Returns what was read and, if the walk stopped early, why.
   func modules(head: UInt64, limit: Int = 4096) -> ([KernelModule], String?) {
+    // Names are at most 64 KiB each (u16 lengths) and the walk at most 4,096 entries: bounded.
     var modules: [KernelModule] = []
     var seen: Set<UInt64> = [head]
     do {

@@ -170,6 +170,7 @@ public final class Minidump: Sendable {
     let what = "ThreadNames stream"
     let (count, _) = try listStart(stream, entrySize: 12, what)
     var names: [UInt32: String] = [:]
+    var budget = DecodeBudget()
     for index in 0..<count {
       let o = 4 + index * 12
       let id = try stream.u32(at: o, what)
@@ -178,7 +179,7 @@ public final class Minidump: Sendable {
         throw ParseError(
           what, offset: stream.base + o, "name RVA 0x\(String(rva, radix: 16)) is past 4 GiB")
       }
-      names[id] = try MinidumpString.read(reader, rva: UInt32(rva), "thread name")
+      names[id] = try MinidumpString.read(reader, rva: UInt32(rva), "thread name", budget: &budget)
     }
     return names
   }
@@ -188,10 +189,12 @@ public final class Minidump: Sendable {
     let (count, start) = try listStart(stream, entrySize: MinidumpModule.size, "ModuleList stream")
     var modules: [MinidumpModule] = []
     modules.reserveCapacity(count)
+    var budget = DecodeBudget()
     for index in 0..<count {
       do {
         modules.append(
-          try MinidumpModule(stream, at: start + index * MinidumpModule.size, file: reader))
+          try MinidumpModule(
+            stream, at: start + index * MinidumpModule.size, file: reader, budget: &budget))
       } catch {
         throw error.within("ModuleList stream, module \(index)")
       }
@@ -203,6 +206,7 @@ public final class Minidump: Sendable {
     guard let stream = try stream(.unloadedModuleList) else { return nil }
     let what = "UnloadedModuleList stream"
     var modules: [MinidumpUnloadedModule] = []
+    var budget = DecodeBudget()
     for o in try sizedList(stream, what, minHeader: 12, minEntry: 24) {
       modules.append(
         MinidumpUnloadedModule(
@@ -210,7 +214,8 @@ public final class Minidump: Sendable {
           checksum: try stream.u32(at: o + 12, what),
           timeDateStamp: try stream.u32(at: o + 16, what),
           name: try MinidumpString.read(
-            reader, rva: try stream.u32(at: o + 20, what), "unloaded module name")))
+            reader, rva: try stream.u32(at: o + 20, what), "unloaded module name", budget: &budget))
+      )
     }
     return modules
   }
@@ -357,6 +362,7 @@ public final class Minidump: Sendable {
     guard let stream = try stream(.handleData) else { return nil }
     let what = "HandleData stream"
     var handles: [MinidumpHandle] = []
+    var budget = DecodeBudget()
     for o in try sizedList(stream, what, minHeader: 16, minEntry: 32) {
       let typeRVA = try stream.u32(at: o + 8, what)
       let objectRVA = try stream.u32(at: o + 12, what)
@@ -364,9 +370,10 @@ public final class Minidump: Sendable {
         MinidumpHandle(
           handle: try stream.u64(at: o, what),
           typeName: typeRVA == 0
-            ? nil : try? MinidumpString.read(reader, rva: typeRVA, "handle type"),
+            ? nil : try? MinidumpString.read(reader, rva: typeRVA, "handle type", budget: &budget),
           objectName: objectRVA == 0
-            ? nil : try? MinidumpString.read(reader, rva: objectRVA, "handle name"),
+            ? nil
+            : try? MinidumpString.read(reader, rva: objectRVA, "handle name", budget: &budget),
           attributes: try stream.u32(at: o + 16, what),
           grantedAccess: try stream.u32(at: o + 20, what),
           handleCount: try stream.u32(at: o + 24, what),

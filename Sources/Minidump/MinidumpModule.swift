@@ -20,7 +20,9 @@ public struct MinidumpModule: Sendable, Equatable {
   /// Why the CodeView record could not be read, if it could not.
   public var codeViewError: String?
 
-  init(_ list: ByteReader, at offset: Int, file: ByteReader) throws(ParseError) {
+  init(_ list: ByteReader, at offset: Int, file: ByteReader, budget: inout DecodeBudget)
+    throws(ParseError)
+  {
     let w = "module entry"
     baseOfImage = try list.u64(at: offset, w)
     sizeOfImage = try list.u32(at: offset + 8, w)
@@ -32,7 +34,7 @@ public struct MinidumpModule: Sendable, Equatable {
       dataSize: try list.u32(at: offset + 76, w), rva: try list.u32(at: offset + 80, w))
     miscRecordLocation = MinidumpLocation(
       dataSize: try list.u32(at: offset + 84, w), rva: try list.u32(at: offset + 88, w))
-    name = try MinidumpString.read(file, rva: moduleNameRVA, "module name")
+    name = try MinidumpString.read(file, rva: moduleNameRVA, "module name", budget: &budget)
     if cvRecordLocation.dataSize > 0 {
       do {
         let record = try file.window(

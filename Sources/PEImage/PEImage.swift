@@ -245,11 +245,13 @@ public struct PEImage: Sendable {
     let names = try window(rva: try table.u32(at: 32, w), count: nameCount * 4, w)
     let ordinals = try window(rva: try table.u32(at: 36, w), count: nameCount * 2, w)
     var nameByIndex: [Int: String] = [:]
+    var budget = DecodeBudget()
     for index in 0..<nameCount {
       let ordinalIndex = Int(try ordinals.u16(at: index * 2, w))
       let nameRVA = try names.u32(at: index * 4, w)
-      nameByIndex[ordinalIndex] = try reader.cString(
-        at: try offset(ofRVA: nameRVA), maxLength: 4096, "export name")
+      let name = try reader.cString(at: try offset(ofRVA: nameRVA), maxLength: 4096, "export name")
+      try budget.spend(name.utf8.count, "export names")
+      nameByIndex[ordinalIndex] = name
     }
     var exports: [PEExport] = []
     for index in 0..<functionCount {
@@ -257,8 +259,10 @@ public struct PEImage: Sendable {
       guard rva != 0 else { continue }
       var forwarder: String?
       if rva >= directory.rva && UInt64(rva) < UInt64(directory.rva) + UInt64(directory.size) {
-        forwarder = try reader.cString(
+        let text = try reader.cString(
           at: try offset(ofRVA: rva), maxLength: 4096, "export forwarder")
+        try budget.spend(text.utf8.count, "export forwarders")
+        forwarder = text
       }
       exports.append(
         PEExport(

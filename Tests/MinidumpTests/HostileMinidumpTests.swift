@@ -148,3 +148,26 @@ struct SplitMix {
     return z ^ (z >> 31)
   }
 }
+
+extension HostileMinidumpTests {
+  @Test("thousands of modules pointing at one long name exhaust a budget instead of memory")
+  func nameAmplification() throws {
+    var builder = SyntheticMinidump()
+    let name = builder.string(String(repeating: "A", count: 30_000))
+    var list = builder.le32(4000)
+    for index in 0..<4000 {
+      var module = builder.le64(0x1000_0000 + UInt64(index) * 0x10000) + builder.le32(0x1000)
+      module += builder.le32(0) + builder.le32(0) + builder.le32(name)
+      module += [UInt8](repeating: 0, count: 52) + [UInt8](repeating: 0, count: 32)
+      list += module
+    }
+    builder.stream(4, list)
+    let dump = try Minidump(file: MappedFile(copying: builder.build()))
+    do {
+      _ = try dump.modules()
+      Issue.record("4,000 × 60 KB of names should exceed the decoding budget")
+    } catch {
+      #expect(error.description.contains("decoding budget"))
+    }
+  }
+}
