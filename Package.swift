@@ -33,8 +33,9 @@ let package = Package(
     .target(name: "CodeView", dependencies: ["ByteReader"]),
     .target(name: "Minidump", dependencies: ["ByteReader", "CPUContexts", "CodeView"]),
     .target(name: "PEImage", dependencies: ["ByteReader", "CodeView"]),
+    .target(name: "PDB", dependencies: ["ByteReader", "CodeView"]),
     // Symbol tables and Breakpad .sym import/export.
-    .target(name: "Symbols", dependencies: ["PEImage", "CodeView", "ByteReader"]),
+    .target(name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader"]),
     .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
     .target(name: "DumpSynth"),
@@ -102,7 +103,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SymbolsTests",
-      dependencies: ["Symbols", "PEImage", "CodeView", "ByteReader", "CrashsiftTestSupport"]
+      dependencies: ["Symbols", "PEImage", "PDB", "CodeView", "ByteReader", "CrashsiftTestSupport"]
     ),
     .testTarget(
       name: "IngestTests",

@@ -1,0 +1,173 @@
+import ByteReader
+import CrashsiftTestSupport
+import Foundation
+import PDB
+import Testing
+
+@testable import Symbols
+
+@Suite("PDB publics")
+struct PDBPublicsTests {
+  /// `name → (segment, offset)` from the "Public Symbols" block of llvm-pdbutil's dump.
+  static func pdbutilPublics(_ text: String) -> [String: (UInt16, UInt32)] {
+    var result: [String: (UInt16, UInt32)] = [:]
+    var inPublics = false
+    var pending: String?
+    for raw in text.split(whereSeparator: \.isNewline) {
+      let line = raw.trimmingCharacters(in: .whitespaces)
+      if line == "Public Symbols" { inPublics = true }
+      if line == "Symbols" { inPublics = false }
+      guard inPublics else { continue }
+      if line.contains("S_PUB32"), let open = line.firstIndex(of: "`"),
+        let close = line.lastIndex(of: "`"), open < close
+      {
+        pending = String(line[line.index(after: open)..<close])
+      } else if let name = pending, let range = line.range(of: "addr = ") {
+        let parts = line[range.upperBound...].split(separator: ":")
+        if parts.count == 2, let segment = UInt16(parts[0]), let offset = UInt32(parts[1]) {
+          result[name] = (segment, offset)
+        }
+        pending = nil
+      }
+    }
+    return result
+  }
+
+  @Test(
+    "lld PDBs: every public equals llvm-pdbutil's, and RVAs follow the section headers",
+    arguments: ["tiny64", "tiny32", "tinya64", "tiny64p8k", "drv64"])
+  func lld(name: String) throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let dir = "\(root)/pdb/generated-lld/out"
+    let pdb = try PDBFile(path: "\(dir)/\(name).pdb")
+    let ours = try pdb.publicSymbols()
+    let theirs = Self.pdbutilPublics(
+      try String(contentsOfFile: "\(dir)/\(name).pdbutil.txt", encoding: .utf8))
+    #expect(ours.count == theirs.count)
+    for symbol in ours {
+      let expected = try #require(theirs[symbol.name], "\(symbol.name)")
+      #expect(expected.0 == symbol.segment && expected.1 == symbol.offset, "\(symbol.name)")
+    }
+    if name == "tiny64" {
+      let table = try PDBSymbolTable.read(pdb)
+      let rvas = Dictionary(
+        table.publics.map { ($0.name, $0.rva) }, uniquingKeysWith: { a, _ in a })
+      #expect(rvas["leaf_function"] == 0x1000)
+      #expect(rvas["middle_function"] == 0x1022)
+      #expect(rvas["exported_entry"] == 0x1035)
+      #expect(rvas["DllMainCRTStartup"] == 0x104D)
+      #expect(rvas["global_counter"] == 0x3000)
+    }
+  }
+
+  @Test(
+    "amdppm.pdb (stripped, publics only) resolves 0x334c to WriteIoMemRawEx+0x70; its store key")
+  func amdppm() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI)
+      return
+    }
+    let pdb = try PDBFile(
+      path: "\(root)/kernel/symbols/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb")
+    #expect(pdb.debugIdentifier == "1C19FDDB27BB3399D9B45973EFEAFCF31")
+    let table = try PDBSymbolTable.read(pdb)
+    let hit = try #require(table.lookup(0x334C))
+    #expect(hit.name == "WriteIoMemRawEx")
+    #expect(hit.isPublic)
+    #expect(0x334C - hit.symbolRVA == 0x70)
+  }
+
+  @Test(
+    "OMAP: reordered images map publics to the addresses breakpad's .sym gives them",
+    arguments: [
+      "omap_reorder_funcs", "omap_reorder_bbs", "omap_stretched", "omap_stretched_filled",
+    ])
+  func omap(name: String) throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI)
+      return
+    }
+    let dir = "\(root)/pdb/breakpad"
+    let table = try PDBSymbolTable.read(try PDBFile(path: "\(dir)/\(name).pdb"))
+    let sym = try BreakpadSymbolReader.read(path: "\(dir)/\(name).sym")
+    #expect(sym.debugID == table.debugID)
+    // breakpad's .sym keeps x86-decorated names for its PUBLIC records and undecorated C names
+    // for FUNC records; S_PUB32 names are decorated (`_main`, `_RtlUnwind@16`).
+    var ours: [String: [UInt32]] = [:]
+    for symbol in table.publics {
+      ours[symbol.name, default: []].append(symbol.rva)
+      var plain = symbol.name
+      if let at = plain.lastIndex(of: "@"), Int(plain[plain.index(after: at)...]) != nil {
+        plain = String(plain[..<at])
+      }
+      if plain != symbol.name { ours[plain, default: []].append(symbol.rva) }
+    }
+    var compared = 0
+    for symbol in sym.publics {
+      let candidates = ours[symbol.name] ?? ours["_" + symbol.name] ?? []
+      guard !candidates.isEmpty else { continue }
+      #expect(candidates.contains(symbol.rva), "\(name) PUBLIC \(symbol.name)")
+      compared += 1
+    }
+    // Where whole functions were moved, FUNC starts equal the public entry points; where basic
+    // blocks were reordered or padding stretched them, a function's lowest address need not be
+    // its entry, so only the PUBLIC records are compared there.
+    if name == "omap_reorder_funcs" {
+      for function in sym.functions
+      where !function.name.contains(" ") && !function.name.contains(":") {
+        guard let candidates = ours["_" + function.name], candidates.count == 1 else { continue }
+        #expect(candidates[0] == function.rva, "\(name) FUNC \(function.name)")
+        compared += 1
+      }
+    }
+    #expect(compared > 0)
+  }
+
+  @Test(
+    "an MSF 2.0 (JG) PDB is refused with a clear message; truncations and bad blocks are errors")
+  func hostile() throws {
+    let jg =
+      Array("Microsoft C/C++ program database 2.00\r\n\u{1A}JG\0\0".utf8)
+      + [UInt8](repeating: 0, count: 64)
+    do {
+      _ = try MSFFile(file: MappedFile(copying: jg))
+      Issue.record("a JG PDB must be refused")
+    } catch {
+      #expect(error.description.contains("MSF 2.0"))
+    }
+    guard let root = Corpus.root,
+      let data = FileManager.default.contents(atPath: "\(root)/pdb/generated-lld/out/tiny64.pdb")
+    else {
+      #expect(!Tools.isCI)
+      return
+    }
+    let bytes = [UInt8](data)
+    for length in stride(from: 0, to: bytes.count, by: 1021) {
+      if let msf = try? MSFFile(file: MappedFile(copying: bytes[0..<length])),
+        let pdb = try? PDBFile(msf: msf)
+      {
+        _ = try? pdb.publicSymbols()
+      }
+    }
+    // The directory's first block number pointed past the end of the file.
+    var broken = bytes
+    withUnsafeBytes(of: UInt32(0x7FFF_FFFF).littleEndian) {
+      broken.replaceSubrange(52..<56, with: $0)
+    }
+    #expect(throws: ParseError.self) { try MSFFile(file: MappedFile(copying: broken)) }
+    var state: UInt64 = 3
+    for _ in 0..<200 {
+      var copy = bytes
+      for _ in 0..<6 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1
+        copy[Int((state >> 33) % UInt64(copy.count))] = UInt8(truncatingIfNeeded: state >> 11)
+      }
+      if let msf = try? MSFFile(file: MappedFile(copying: copy)), let pdb = try? PDBFile(msf: msf) {
+        _ = try? PDBSymbolTable.read(pdb)
+      }
+    }
+  }
+}
