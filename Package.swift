@@ -84,7 +84,7 @@ let package = Package(
     // Benchmark driver used by scripts/bench-*.sh; not installed for users.
     .executableTarget(
       name: "crashsift-bench",
-      dependencies: ["Minidump", "KernelDump", "DumpSynth", "Symbols", "ByteReader"]),
+      dependencies: ["Minidump", "KernelDump", "DumpSynth", "Symbols", "PDB", "ByteReader"]),
     .target(
       name: "CrashsiftTestSupport",
       dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],

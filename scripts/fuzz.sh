@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump, kernel. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
+# Targets: minidump, kernel, pdb. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
 # A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +17,13 @@ swiftc "${flags[@]}" 2>/dev/null -emit-library -static -emit-module -module-name
 swiftc "${flags[@]}" 2>/dev/null -I "$build" -L "$build" -lByteReader -emit-library -static \
   -emit-module -module-name CPUContexts -emit-module-path "$build/CPUContexts.swiftmodule" \
   Sources/CPUContexts/*.swift -o "$build/libCPUContexts.a"
+swiftc "${flags[@]}" 2>/dev/null -I "$build" -L "$build" -lByteReader -emit-library -static \
+  -emit-module -module-name CodeView -emit-module-path "$build/CodeView.swiftmodule" \
+  Sources/CodeView/*.swift -o "$build/libCodeView.a"
 case $TARGET in
   minidump)
-    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCPUContexts -module-name Minidump \
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCPUContexts -lCodeView \
+      -module-name Minidump \
       Sources/Minidump/*.swift Fuzz/MinidumpFuzzer.swift -o "$build/fuzz-minidump" 2>/dev/null
     find "$corpus/minidump" -name '*.dmp' -exec cp {} "$out/corpus/" \;
     ;;
@@ -30,6 +34,11 @@ case $TARGET in
     # Small synthetic full, bitmap and RDMP dumps from the dump writer.
     swift build --product crashsift-bench >/dev/null
     "$(swift build --show-bin-path)/crashsift-bench" kernel-generate "$out/corpus/synthetic-bitmap.dmp" 1 >/dev/null
+    ;;
+  pdb)
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCodeView -module-name PDB \
+      Sources/PDB/*.swift Fuzz/PDBFuzzer.swift -o "$build/fuzz-pdb" 2>/dev/null
+    find "$corpus/pdb" -type f -name '*.pdb' -size -1100k -exec cp {} "$out/corpus/" \;
     ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac

@@ -29,7 +29,7 @@ public struct CrashLocation: Codable, Sendable, Equatable {
   /// Locates `address` among a minidump's modules and, when `symbols` holds the module's .sym,
   /// names the function and line. `isReturnAddress`: look up at address − 1 (caller frames).
   public static func locate(
-    _ address: UInt64, in modules: [MinidumpModule], symbols: BreakpadSymbolTree?,
+    _ address: UInt64, in modules: [MinidumpModule], symbols: SymbolTree?,
     isReturnAddress: Bool = false
   ) -> CrashLocation {
     guard let module = modules.first(where: { address >= $0.baseOfImage && address < $0.end })

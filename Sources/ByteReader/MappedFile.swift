@@ -44,7 +44,11 @@ public final class MappedFile: @unchecked Sendable {
     path = label
     let buffer = UnsafeMutableRawBufferPointer.allocate(
       byteCount: max(data.count, 1), alignment: 16)
-    _ = buffer.initializeMemory(as: UInt8.self, from: data)
+    // One memcpy for arrays and buffers; the element-wise path is for other collections only.
+    let copied = data.withContiguousStorageIfAvailable {
+      buffer.copyMemory(from: UnsafeRawBufferPointer($0))
+    }
+    if copied == nil { _ = buffer.initializeMemory(as: UInt8.self, from: data) }
     bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<data.count])
     unmap = false
   }

@@ -51,12 +51,12 @@ public struct MSFFile: Sendable {
     let mapBytes = try Self.assemble(
       r, blocks: mapBlocks, size: directoryBlockCount * 4, blockSize: blockSize,
       blockCount: blockCount, what: "block map")
-    let map = try MappedFile(copying: mapBytes).reader
+    let map = MappedFile(copying: mapBytes).reader
     var directoryBlocks: [UInt32] = []
     for index in 0..<directoryBlockCount {
       directoryBlocks.append(try map.u32(at: index * 4, "block map"))
     }
-    let directory = try MappedFile(
+    let directory = MappedFile(
       copying: try Self.assemble(
         r, blocks: directoryBlocks, size: directoryBytes, blockSize: blockSize,
         blockCount: blockCount, what: "stream directory")
@@ -97,25 +97,51 @@ public struct MSFFile: Sendable {
   static func assemble(
     _ r: ByteReader, blocks: [UInt32], size: Int, blockSize: Int, blockCount: Int, what: String
   ) throws(ParseError) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(size)
-    for block in blocks {
-      guard block != 0, Int(block) < blockCount else {
-        throw ParseError(what, "block \(block) is outside the file's \(blockCount) blocks")
+    // `size` was checked against the blocks listed for the stream, so this allocation is bounded
+    // by the file; each block is one memcpy.
+    guard size <= blocks.count * blockSize else {
+      throw ParseError(what, "needs \(size) bytes but its blocks hold \(blocks.count * blockSize)")
+    }
+    var failure: ParseError?
+    let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+      var filled = 0
+      for block in blocks where filled < size {
+        guard block != 0, Int(block) < blockCount else {
+          failure = ParseError(what, "block \(block) is outside the file's \(blockCount) blocks")
+          break
+        }
+        let take = min(blockSize, size - filled)
+        guard let source = try? r.bytes(at: Int(block) * blockSize, count: take, what) else {
+          failure = ParseError(what, "block \(block) runs past the end of the file")
+          break
+        }
+        UnsafeMutableRawBufferPointer(
+          rebasing: UnsafeMutableRawBufferPointer(buffer)[filled..<(filled + take)]
+        ).copyMemory(from: source)
+        filled += take
       }
-      let take = min(blockSize, size - out.count)
-      out += try r.bytes(at: Int(block) * blockSize, count: take, what)
-      if out.count == size { break }
+      // Zero the rest on failure so the array is fully initialized either way.
+      if filled < size {
+        UnsafeMutableRawBufferPointer(buffer)[filled..<size].initializeMemory(
+          as: UInt8.self, repeating: 0)
+      }
+      initialized = size
     }
-    guard out.count == size else {
-      throw ParseError(what, "needs \(size) bytes but its blocks hold \(out.count)")
-    }
+    if let failure { throw failure }
     return out
   }
 
   /// Stream `index`, assembled; `nil` for a nil or missing stream.
   public func stream(_ index: Int) throws(ParseError) -> ByteReader? {
     guard index >= 0, index < streamSizes.count, let size = streamSizes[index] else { return nil }
+    // A stream laid out in consecutive blocks is a window of the mapping: no copy.
+    let blocks = streamBlocks[index]
+    if let first = blocks.first, first != 0, Int(first) + blocks.count <= blockCount,
+      size <= blocks.count * blockSize,
+      zip(blocks, blocks.dropFirst()).allSatisfy({ $1 == $0 + 1 })
+    {
+      return try file.reader.window(at: Int(first) * blockSize, count: size, "stream \(index)")
+    }
     let bytes = try Self.assemble(
       file.reader, blocks: streamBlocks[index], size: size, blockSize: blockSize,
       blockCount: blockCount,

@@ -111,25 +111,17 @@ public struct PDBFile: Sendable {
   public func publicSymbols() throws(ParseError) -> [PublicSymbol] {
     guard let records = try msf.stream(symbolRecordStream) else { return [] }
     var result: [PublicSymbol] = []
-    var offset = 0
     var budget = DecodeBudget()
-    while offset + 4 <= records.count {
-      let length = Int(try records.u16(at: offset, "symbol record"))
-      let kind = try records.u16(at: offset + 2, "symbol record")
-      guard length >= 2, offset + 2 + length <= records.count else {
-        throw ParseError(
-          "symbol record stream", offset: offset, "record of \(length) bytes runs past the stream")
-      }
-      if kind == 0x110E, length >= 12 {
-        let name = try records.cString(at: offset + 14, maxLength: length - 12, "S_PUB32 name")
-        try budget.spend(name.utf8.count, "public symbol names")
-        result.append(
-          PublicSymbol(
-            name: name, segment: try records.u16(at: offset + 12, "S_PUB32"),
-            offset: try records.u32(at: offset + 8, "S_PUB32"),
-            flags: try records.u32(at: offset + 4, "S_PUB32")))
-      }
-      offset += 2 + length
+    try SymbolRecords(reader: records, start: 0, what: "symbol record stream").forEach {
+      (kind, offset, length) throws(ParseError) in
+      guard kind == 0x110E, length >= 12 else { return }
+      let name = try records.cString(at: offset + 14, maxLength: length - 12, "S_PUB32 name")
+      try budget.spend(name.utf8.count, "public symbol names")
+      result.append(
+        PublicSymbol(
+          name: name, segment: try records.u16(at: offset + 12, "S_PUB32"),
+          offset: try records.u32(at: offset + 8, "S_PUB32"),
+          flags: try records.u32(at: offset + 4, "S_PUB32")))
     }
     return result
   }

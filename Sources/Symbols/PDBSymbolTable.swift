@@ -1,9 +1,12 @@
 import ByteReader
 import PDB
 
-/// Builds a `SymbolTable` from a PDB. For now its public symbols (S_PUB32, with OMAP applied):
-/// enough for `module!Public+0xoffset` names, as WinDbg prints with stripped PDBs. Functions with
-/// sizes and line tables come from module streams, which are not read yet.
+/// Builds a `SymbolTable` from a PDB: procedures (S_*PROC32) with their sizes and C13 line tables
+/// from the module streams, plus public symbols (S_PUB32) for addresses no procedure covers — all
+/// with OMAP applied (reference/pdb-and-symbols.md §2.8).
+///
+/// Stripped PDBs have no module streams and yield publics only, which is what WinDbg prints too:
+/// `module!Public+0xoffset`.
 public enum PDBSymbolTable {
   public static func read(_ pdb: PDBFile) throws(ParseError) -> SymbolTable {
     var publics: [SymbolTable.Public] = []
@@ -13,10 +16,107 @@ public enum PDBSymbolTable {
     }
     // Stable order: by address, then name (aliases at one address stay deterministic).
     publics.sort { ($0.rva, $0.name) < ($1.rva, $1.name) }
+
+    // Module index alongside each function and line: identical-code folding puts procedures of
+    // several modules at one address, and a function keeps the lines of its own module only.
+    var functions: [(function: SymbolTable.Function, module: Int)] = []
+    var lines: [(line: SymbolTable.Line, module: Int)] = []
+    var files: [String] = []
+    var fileIndex: [String: Int] = [:]
+    let names = try pdb.namesTable()
+    for (moduleIndex, module) in try pdb.modules().enumerated() {
+      for procedure in try pdb.procedures(module) {
+        guard procedure.length > 0,
+          let rva = pdb.rva(segment: procedure.segment, offset: procedure.offset)
+        else { continue }
+        let function = SymbolTable.Function(
+          rva: rva, size: procedure.length, parameterSize: 0, name: procedure.name, linesStart: 0,
+          linesCount: 0)
+        functions.append((function, moduleIndex))
+      }
+      for block in try pdb.lineBlocks(module, names: names) {
+        let file: Int
+        if let known = fileIndex[block.file] {
+          file = known
+        } else {
+          file = files.count
+          files.append(block.file)
+          fileIndex[block.file] = file
+        }
+        appendLines(of: block, file: file, module: moduleIndex, pdb: pdb, to: &lines)
+      }
+    }
+    // ICF folds identical functions onto one address; keep one name per address, deterministically.
+    functions.sort { ($0.function.rva, $0.function.name) < ($1.function.rva, $1.function.name) }
+    var unique: [(function: SymbolTable.Function, module: Int)] = []
+    unique.reserveCapacity(functions.count)
+    for entry in functions where unique.last?.function.rva != entry.function.rva {
+      unique.append(entry)
+    }
+    lines.sort { ($0.line.rva, $0.module, $0.line.line) < ($1.line.rva, $1.module, $1.line.line) }
+    let (sortedFunctions, ownLines) = attach(lines: lines, to: unique)
+
     var table = SymbolTable(
-      source: .pdb, functions: [], lines: [], files: [], publics: publics, stackRecords: [])
+      source: .pdb, functions: sortedFunctions, lines: ownLines, files: files, publics: publics,
+      stackRecords: [])
     table.os = "windows"
     table.debugID = pdb.debugIdentifier
     return table
+  }
+
+  /// Each entry covers up to the next entry, the last one to the end of the contribution. An entry
+  /// followed by another at the same offset covers nothing and is dropped (llvm-symbolizer keeps
+  /// the first of such a pair, DIA/.sym and symbolic the second; §9.1 recommends the second).
+  private static func appendLines(
+    of block: PDBLineBlock, file: Int, module: Int, pdb: PDBFile,
+    to lines: inout [(line: SymbolTable.Line, module: Int)]
+  ) {
+    let entries = block.entries
+    for index in entries.indices {
+      let start = entries[index].offset
+      let end = index + 1 < entries.count ? entries[index + 1].offset : block.contributionSize
+      guard end > start else { continue }
+      let (address, overflow) = block.offset.addingReportingOverflow(start)
+      guard !overflow, let rva = pdb.rva(segment: block.segment, offset: address) else { continue }
+      let line = SymbolTable.Line(
+        rva: rva, size: end - start, line: entries[index].line, file: file)
+      lines.append((line, module))
+    }
+  }
+
+  /// Gives each function the run of lines inside its range that come from its own module (when
+  /// its module has none there, from any module), copied out in function order so every
+  /// function's lines are one contiguous slice.
+  private static func attach(
+    lines: [(line: SymbolTable.Line, module: Int)],
+    to functions: [(function: SymbolTable.Function, module: Int)]
+  ) -> ([SymbolTable.Function], [SymbolTable.Line]) {
+    // How many lines start below `bound`.
+    func countBelow(_ bound: UInt64) -> Int {
+      guard bound > 0 else { return 0 }
+      return (SortedSearch.lastIndex(in: lines, atMost: bound - 1) { UInt64($0.line.rva) } ?? -1)
+        + 1
+    }
+    var result: [SymbolTable.Function] = []
+    var own: [SymbolTable.Line] = []
+    result.reserveCapacity(functions.count)
+    own.reserveCapacity(lines.count)
+    for (function, module) in functions {
+      let start = UInt64(function.rva)
+      let range = countBelow(start)..<countBelow(start + UInt64(function.size))
+      let fromModule = lines[range].contains { $0.module == module }
+      var placed = function
+      placed.linesStart = own.count
+      var lastRVA: UInt32?
+      for entry in lines[range] where !fromModule || entry.module == module {
+        // One line per address: a second record at the same address could never be found.
+        guard entry.line.rva != lastRVA else { continue }
+        own.append(entry.line)
+        lastRVA = entry.line.rva
+      }
+      placed.linesCount = own.count - placed.linesStart
+      result.append(placed)
+    }
+    return (result, own)
   }
 }

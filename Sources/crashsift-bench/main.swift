@@ -3,6 +3,7 @@ import DumpSynth
 import Foundation
 import KernelDump
 import Minidump
+import PDB
 import Symbols
 
 // Benchmark driver for scripts/bench-minidump.sh (not a user command). For every file,
@@ -15,13 +16,35 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // 0xfffff80100000000 onwards (one in every 4 PFNs present, so the bitmap and the rank index are
 // exercised). kernel-read PATH READS SEED: open, header, module list, READS random 8-byte virtual
 // reads inside the mapped region.
-// sym-lookup FILE N: load a Breakpad .sym, then N lookups at pseudo-random RVAs inside its
-// functions' span; prints load time and lookups per second.
+// sym-lookup FILE N: load a Breakpad .sym or a PDB, then N lookups at pseudo-random RVAs inside
+// its functions' span; prints load time and lookups per second.
+// sym-resolve FILE: load it, then resolve the hex RVAs on stdin, one `name file:line` per line
+// (the same work as llvm-symbolizer reading addresses from stdin).
+func loadTable(_ path: String) -> SymbolTable? {
+  if path.lowercased().hasSuffix(".pdb") {
+    return try? PDBSymbolTable.read(PDBFile(path: path))
+  }
+  return try? BreakpadSymbolReader.read(path: path)
+}
+if arguments.first == "sym-resolve", arguments.count == 2 {
+  guard let table = loadTable(arguments[1]) else { exit(1) }
+  var output = ""
+  while let line = readLine() {
+    let text = line.hasPrefix("0x") ? line.dropFirst(2) : Substring(line)
+    guard let rva = UInt32(text, radix: 16) else { continue }
+    if let hit = table.lookup(rva) {
+      output +=
+        "\(hit.name)+0x\(String(rva - hit.symbolRVA, radix: 16))\t\(hit.file ?? "??"):\(hit.line ?? 0)\n"
+    } else {
+      output += "??\n"
+    }
+  }
+  print(output, terminator: "")
+  exit(0)
+}
 if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(arguments[2]) {
   let start = Date()
-  guard let table = try? BreakpadSymbolReader.read(path: arguments[1]),
-    let last = table.functions.last
-  else { exit(1) }
+  guard let table = loadTable(arguments[1]), let last = table.functions.last else { exit(1) }
   let loaded = Date()
   let span = UInt64(last.rva) + UInt64(last.size)
   var state: UInt64 = 42
@@ -32,7 +55,7 @@ if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(argume
   }
   let seconds = Date().timeIntervalSince(loaded)
   print(
-    "{\"load_ms\": \(loaded.timeIntervalSince(start) * 1000), \"functions\": \(table.functions.count), \"lookups\": \(count), \"hits\": \(hits), \"lookups_per_second\": \(Double(count) / seconds)}"
+    "{\"load_ms\": \(loaded.timeIntervalSince(start) * 1000), \"functions\": \(table.functions.count), \"span\": \(span), \"lookups\": \(count), \"hits\": \(hits), \"lookups_per_second\": \(Double(count) / seconds)}"
   )
   exit(0)
 }

@@ -20,7 +20,7 @@ struct AnalyzeCommand: ParsableCommand {
       Examples:
         crashsift analyze crash.dmp
         crashsift analyze --json out/dumps/ab/ab12….dmp | jq .crash
-        crashsift analyze --symbols ./symbols crash.dmp   # Breakpad .sym folder
+        crashsift analyze --symbols ./symbols crash.dmp   # .sym folder or symbol store
       """)
 
   @Argument(help: "Dump files to analyze.")
@@ -31,7 +31,10 @@ struct AnalyzeCommand: ParsableCommand {
 
   @Option(
     name: .long,
-    help: "A Breakpad symbol folder (<pdb>/<DEBUGID>/<name>.sym) to name the faulting function.")
+    help: """
+      A symbol folder to name the faulting function: Breakpad (<pdb>/<DEBUGID>/<name>.sym) or an \
+      uncompressed Microsoft symbol store (<pdb>/<DEBUGID>/<pdb>).
+      """)
   var symbols: String?
 
   func run() throws {
@@ -54,7 +57,7 @@ struct AnalyzeCommand: ParsableCommand {
           if let ip = (try? dump.exception())??.context?.instructionPointer {
             let location = CrashLocation.locate(
               ip, in: (try? dump.modules()) ?? [] ?? [],
-              symbols: symbols.map { BreakpadSymbolTree(root: $0) })
+              symbols: symbols.map { SymbolTree(root: $0) })
             report.crashLocation =
               location.text + (location.missingSymbols.map { " (\($0))" } ?? "")
           }

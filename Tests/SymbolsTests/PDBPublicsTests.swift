@@ -8,6 +8,9 @@ import Testing
 
 @Suite("PDB publics")
 struct PDBPublicsTests {
+  /// The lld-linked images of `corpus/pdb/generated-lld` (x64, x86, ARM64, 8 KiB blocks, driver).
+  static let lldImages = ["tiny64", "tiny32", "tinya64", "tiny64p8k", "drv64"]
+
   /// `name → (segment, offset)` from the "Public Symbols" block of llvm-pdbutil's dump.
   static func pdbutilPublics(_ text: String) -> [String: (UInt16, UInt32)] {
     var result: [String: (UInt16, UInt32)] = [:]
@@ -35,7 +38,7 @@ struct PDBPublicsTests {
 
   @Test(
     "lld PDBs: every public equals llvm-pdbutil's, and RVAs follow the section headers",
-    arguments: ["tiny64", "tiny32", "tinya64", "tiny64p8k", "drv64"])
+    arguments: lldImages)
   func lld(name: String) throws {
     guard let root = Corpus.root else {
       #expect(!Tools.isCI, "the fixture corpus is required on CI")

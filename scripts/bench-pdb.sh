@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# PDB symbolization benchmark (BENCHMARKS.md): the same RVAS pseudo-random addresses inside each
+# image's code resolved to name + file:line by crashsift (release build: read the PDB, build the
+# table, look every address up) and by llvm-symbolizer (through the oracle wrapper, which also
+# reads the PDB), in the same run. Usage: scripts/bench-pdb.sh [rvas]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RVAS=${1:-20000}
+corpus=${CRASHSIFT_CORPUS:-../shared/corpus}
+oracles=${CRASHSIFT_ORACLES:-../shared/oracles}
+swift build -c release --product crashsift-bench >/dev/null
+bin=$(swift build -c release --show-bin-path)/crashsift-bench
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "| image + PDB | RVAs | crashsift (s) | llvm-symbolizer (s) | speed-up | same function, file:line |"
+echo "|---|---|---|---|---|---|"
+for pair in breakpad/dump_syms_regtest64.exe:breakpad/dump_syms_regtest64.pdb \
+  getsentry-symbolic/crash.exe:getsentry-symbolic/crash.pdb \
+  getsentry-symbolic/CrashWithException.exe:getsentry-symbolic/CrashWithException.pdb; do
+  image=$corpus/pdb/${pair%%:*}
+  pdb=$corpus/pdb/${pair##*:}
+  # Addresses across the functions' span, from the table itself.
+  span=$("$bin" sym-lookup "$pdb" 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["span"])')
+  python3 -c "
+import random; random.seed(7)
+for _ in range($RVAS): print(hex(0x1000 + random.randrange(max(1, $span - 0x1000))))" >"$tmp/rvas"
+  start=$(date +%s.%N)
+  "$bin" sym-resolve "$pdb" <"$tmp/rvas" >"$tmp/ours"
+  mid=$(date +%s.%N)
+  status=0
+  bash "$oracles/symbolize.sh" --no-check --pdb "$pdb" "$image" <"$tmp/rvas" >"$tmp/theirs" \
+    2>"$tmp/errors" || status=$?
+  end=$(date +%s.%N)
+  if [ "$status" -ne 0 ]; then
+    # llvm-symbolizer 14 and 21 both segfault inside crash.exe's inline data (e.g. RVA 0x24b9).
+    echo "| \`$(basename "$pdb")\` | $RVAS | $(python3 -c "print(f'{$mid - $start:.3f}')") | failed (exit $status after $(wc -l <"$tmp/theirs") answers) | — | — |"
+    continue
+  fi
+  python3 - "$tmp/ours" "$tmp/theirs" "$(basename "$pdb")" "$RVAS" "$start" "$mid" "$end" <<'PY'
+import json, sys
+ours_path, theirs_path, name, count, start, mid, end = sys.argv[1:]
+ours = open(ours_path).read().splitlines()
+theirs = [json.loads(line) for line in open(theirs_path)]
+same = 0
+for mine, answer in zip(ours, theirs):
+    outer = answer["Symbol"][-1]
+    # llvm prints the undecorated signature of the public where it has one: compare bare names.
+    expected = f'{outer["FunctionName"].split("(")[0]} {outer["FileName"] or "??"}:{outer["Line"]}'
+    function, _, location = mine.partition("\t")
+    if f'{function.rsplit("+0x", 1)[0]} {location}' == expected:
+        same += 1
+a, b = float(mid) - float(start), float(end) - float(mid)
+print(f"| `{name}` | {count} | {a:.3f} | {b:.3f} | {b / a:.1f}x | {same / len(theirs):.1%} |")
+PY
+done
