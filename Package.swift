@@ -4,6 +4,7 @@ import PackageDescription
 // Layering (a lower layer never imports a higher one):
 //   Checkpoint (GRDB, system SQLite: schema, migrations, ledgers)
 //   CArchive (system libarchive) + Checkpoint → Ingest (archive walking, content-addressed store)
+//   CArchive is also read by Symbols, only to expand a symbol store's CAB-compressed `.pd_` files
 //   Ingest + Checkpoint → Pipeline → crashsift (executable: argument parsing and wiring only)
 let package = Package(
   name: "crashsift",
@@ -35,7 +36,7 @@ let package = Package(
     .target(name: "PEImage", dependencies: ["ByteReader", "CodeView"]),
     .target(name: "PDB", dependencies: ["ByteReader", "CodeView"]),
     // Symbol tables and Breakpad .sym import/export.
-    .target(name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader"]),
+    .target(name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"]),
     .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
     .target(name: "DumpSynth"),

@@ -26,10 +26,10 @@ public struct CrashLocation: Codable, Sendable, Equatable {
     return out
   }
 
-  /// Locates `address` among a minidump's modules and, when `symbols` holds the module's .sym,
+  /// Locates `address` among a minidump's modules and, when `symbols` finds the module's .sym or PDB,
   /// names the function and line. `isReturnAddress`: look up at address − 1 (caller frames).
   public static func locate(
-    _ address: UInt64, in modules: [MinidumpModule], symbols: SymbolTree?,
+    _ address: UInt64, in modules: [MinidumpModule], symbols: SymbolPath?,
     isReturnAddress: Bool = false
   ) -> CrashLocation {
     guard let module = modules.first(where: { address >= $0.baseOfImage && address < $0.end })

@@ -21,6 +21,7 @@ struct AnalyzeCommand: ParsableCommand {
         crashsift analyze crash.dmp
         crashsift analyze --json out/dumps/ab/ab12….dmp | jq .crash
         crashsift analyze --symbols ./symbols crash.dmp   # .sym folder or symbol store
+        crashsift analyze --symbols 'cache*/srv/cache;srv*/mnt/symbols' crash.dmp
       """)
 
   @Argument(help: "Dump files to analyze.")
@@ -32,8 +33,10 @@ struct AnalyzeCommand: ParsableCommand {
   @Option(
     name: .long,
     help: """
-      A symbol folder to name the faulting function: Breakpad (<pdb>/<DEBUGID>/<name>.sym) or an \
-      uncompressed Microsoft symbol store (<pdb>/<DEBUGID>/<pdb>).
+      Where symbols are, in _NT_SYMBOL_PATH syntax (default: $_NT_SYMBOL_PATH): Breakpad folders \
+      (<pdb>/<DEBUGID>/<name>.sym), Microsoft symbol stores (<pdb>/<DEBUGID>/<pdb>, .pd_, file.ptr, \
+      index2.txt), plain folders; srv*DIR and cache*DIR entries joined with ';'. http stores are \
+      not fetched (offline).
       """)
   var symbols: String?
 
@@ -43,6 +46,10 @@ struct AnalyzeCommand: ParsableCommand {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     encoder.keyEncodingStrategy = .convertToSnakeCase
+    // No --symbols: WinDbg's own variable, so a machine set up for WinDbg works as is.
+    let symbolPath = (symbols ?? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]).map {
+      SymbolPath(parsing: $0, defaultCache: SymbolPath.userCache)
+    }
     for path in files {
       do {
         let file = try MappedFile(path: path)
@@ -57,7 +64,7 @@ struct AnalyzeCommand: ParsableCommand {
           if let ip = (try? dump.exception())??.context?.instructionPointer {
             let location = CrashLocation.locate(
               ip, in: (try? dump.modules()) ?? [] ?? [],
-              symbols: symbols.map { SymbolTree(root: $0) })
+              symbols: symbolPath)
             report.crashLocation =
               location.text + (location.missingSymbols.map { " (\($0))" } ?? "")
           }

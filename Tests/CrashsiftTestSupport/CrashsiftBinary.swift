@@ -33,6 +33,8 @@ public enum CrashsiftBinary {
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
+    // A developer's WinDbg symbol path must not change what the golden files see.
+    env["_NT_SYMBOL_PATH"] = nil
     for (key, value) in environment { env[key] = value }
     process.environment = env
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// `crashsift symbols …`: work with symbol files and stores directly.
+struct SymbolsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "symbols",
+    abstract: "Look addresses up in symbol stores, .sym files and PDBs.",
+    subcommands: [SymbolsLookupCommand.self])
+}
