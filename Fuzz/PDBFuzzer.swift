@@ -1,16 +1,18 @@
 import ByteReader
 
 // libFuzzer entry point for the PDB reader, built by scripts/fuzz.sh with the PDB sources. Every
-// input is opened as an MSF file; publics, module lists, procedures and line tables are walked.
+// input is opened as an MSF file; publics, module lists, procedures, line tables, inline sites and inlinee names are walked.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func pdbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let file = MappedFile(copying: UnsafeBufferPointer(start: data, count: size))
   guard let msf = try? MSFFile(file: file), let pdb = try? PDBFile(msf: msf) else { return 0 }
   _ = try? pdb.publicSymbols()
   let names = try? pdb.namesTable()
+  let inlinees = (try? pdb.inlineeNames()) ?? [:]
   for module in (try? pdb.modules()) ?? [] {
     _ = try? pdb.procedures(module)
     _ = try? pdb.lineBlocks(module, names: names)
+    _ = try? pdb.inlineSites(module, names: names, inlinees: inlinees)
   }
   return 0
 }

@@ -12,7 +12,7 @@ swift build -c release --product crashsift-bench >/dev/null
 bin=$(swift build -c release --show-bin-path)/crashsift-bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "| image + PDB | RVAs | crashsift (s) | llvm-symbolizer (s) | speed-up | same function, file:line |"
+echo "| image + PDB | RVAs | crashsift (s) | llvm-symbolizer (s) | speed-up | same frames (function, file:line, inline chain) |"
 echo "|---|---|---|---|---|---|"
 for pair in breakpad/dump_syms_regtest64.exe:breakpad/dump_syms_regtest64.pdb \
   getsentry-symbolic/crash.exe:getsentry-symbolic/crash.pdb \
@@ -43,13 +43,33 @@ ours = open(ours_path).read().splitlines()
 theirs = [json.loads(line) for line in open(theirs_path)]
 same = 0
 for mine, answer in zip(ours, theirs):
-    outer = answer["Symbol"][-1]
     # llvm prints the undecorated signature of the public where it has one: compare bare names.
-    expected = f'{outer["FunctionName"].split("(")[0]} {outer["FileName"] or "??"}:{outer["Line"]}'
-    function, _, location = mine.partition("\t")
-    if f'{function.rsplit("+0x", 1)[0]} {location}' == expected:
+    # Its frames are innermost first; ours: outer function, then inlinees innermost first.
+    frames = [f'{f["FunctionName"].split("(")[0]} {f["FileName"] or "??"}:{f["Line"]}' for f in answer["Symbol"]]
+    fields = mine.split("\t")
+    outer = f'{fields[0].rsplit("+0x", 1)[0]} {fields[1] if len(fields) > 1 else ""}'
+    inner = [f'{fields[i]} {fields[i + 1]}' for i in range(2, len(fields) - 1, 2)]
+    if inner + [outer] == frames:
         same += 1
 a, b = float(mid) - float(start), float(end) - float(mid)
 print(f"| `{name}` | {count} | {a:.3f} | {b:.3f} | {b / a:.1f}x | {same / len(theirs):.1%} |")
 PY
+done
+
+# Table derivation: read every corpus PDB into a symbol table (procedures, lines, publics), next to
+# llvm-pdbutil dumping the same records (-publics -symbols -l) on the same file.
+pdbutil=$(command -v llvm-pdbutil-14 || command -v llvm-pdbutil || true)
+echo
+echo "| PDB | size (KB) | crashsift process (ms) | of which table (ms) | llvm-pdbutil dump -publics -symbols -l (ms) | speed-up (process) |"
+echo "|---|---|---|---|---|---|"
+find "$corpus/pdb" "$corpus/kernel" -type f -name '*.pdb' | sort | while read -r pdb; do
+  start=$(date +%s%N)
+  "$bin" sym-lookup "$pdb" 1 >"$tmp/load" 2>/dev/null || echo '{"load_ms": "failed"}' >"$tmp/load"
+  mid=$(date +%s%N)
+  load=$(python3 -c 'import json,sys; v = json.load(open(sys.argv[1]))["load_ms"]; print(v if isinstance(v, str) else "%.1f" % v)' "$tmp/load")
+  if [ -n "$pdbutil" ]; then "$pdbutil" dump -publics -symbols -l "$pdb" >/dev/null 2>&1 || true; fi
+  end=$(date +%s%N)
+  python3 -c "
+ours, theirs = ($mid - $start) / 1e6, ($end - $mid) / 1e6
+print(f'| \`${pdb#"$corpus"/}\` | $(($(stat -c %s "$pdb") / 1024)) | {ours:.1f} | $load | {theirs:.1f} | {theirs / ours:.1f}x |')"
 done

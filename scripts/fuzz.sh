@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump, kernel, pdb. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
+# Targets: minidump, kernel, pdb, sym. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
 # A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +39,12 @@ case $TARGET in
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCodeView -module-name PDB \
       Sources/PDB/*.swift Fuzz/PDBFuzzer.swift -o "$build/fuzz-pdb" 2>/dev/null
     find "$corpus/pdb" -type f -name '*.pdb' -size -1100k -exec cp {} "$out/corpus/" \;
+    ;;
+  sym)
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Symbols \
+      Sources/Symbols/BreakpadSymbolReader.swift Sources/Symbols/SymbolTable.swift \
+      Fuzz/BreakpadSymbolFuzzer.swift -o "$build/fuzz-sym" 2>/dev/null
+    find "$corpus" -type f -name '*.sym' -size -1100k -exec cp {} "$out/corpus/" \;
     ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac

@@ -99,17 +99,14 @@ extension PDBFile {
     return result
   }
 
-  /// The C13 line blocks of a module, file names resolved through FILECHKSMS and `/names`.
-  public func lineBlocks(_ module: PDBModule, names: ByteReader?) throws(ParseError)
-    -> [PDBLineBlock]
+  /// A module's C13 subsections (ignored ones dropped) and its file names by FILECHKSMS offset.
+  func c13Subsections(_ module: PDBModule, names: ByteReader?) throws(ParseError)
+    -> (subsections: [(kind: UInt32, data: ByteReader)], fileNames: [UInt32: String])
   {
     guard module.c13Bytes > 0, let index = module.symbolStream, let stream = try msf.stream(index)
-    else { return [] }
+    else { return ([], [:]) }
     let start = module.symbolBytes + module.c11Bytes
     let c13 = try stream.window(at: start, count: module.c13Bytes, "C13 lines")
-    // First pass: the file checksum table (fileId = byte offset of its entry).
-    var fileNames: [UInt32: String] = [:]
-    var budget = DecodeBudget()
     var subsections: [(kind: UInt32, data: ByteReader)] = []
     var offset = 0
     while offset + 8 <= c13.count {
@@ -119,6 +116,9 @@ extension PDBFile {
       if kind & 0x8000_0000 == 0 { subsections.append((kind, data)) }
       offset = (offset + 8 + length + 3) & ~3
     }
+    // The file checksum table: a file id is the byte offset of its entry.
+    var fileNames: [UInt32: String] = [:]
+    var budget = DecodeBudget()
     for (kind, data) in subsections where kind == 0xF4 {
       var entry = 0
       while entry + 6 <= data.count {
@@ -133,6 +133,14 @@ extension PDBFile {
         entry = (entry + 6 + checksumSize + 3) & ~3
       }
     }
+    return (subsections, fileNames)
+  }
+
+  /// The C13 line blocks of a module, file names resolved through FILECHKSMS and `/names`.
+  public func lineBlocks(_ module: PDBModule, names: ByteReader?) throws(ParseError)
+    -> [PDBLineBlock]
+  {
+    let (subsections, fileNames) = try c13Subsections(module, names: names)
     var blocks: [PDBLineBlock] = []
     for (kind, data) in subsections where kind == 0xF2 {
       let w = "C13 LINES"

@@ -147,8 +147,8 @@ public enum BreakpadSymbolReader {
       }
       let lineValue = try decimal(f[2], "line number")
       let file = try decimal(f[3], "line file id")
-      guard lineValue >= 0, file >= 0 else {
-        throw ParseError("line record", "negative line or file id")
+      guard lineValue >= 0, lineValue <= Int(UInt32.max), file >= 0 else {
+        throw ParseError("line record", "line \(lineValue) or file id \(file) is out of range")
       }
       table.lines.append(
         SymbolTable.Line(

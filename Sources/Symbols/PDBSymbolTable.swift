@@ -8,6 +8,11 @@ import PDB
 /// Stripped PDBs have no module streams and yield publics only, which is what WinDbg prints too:
 /// `module!Public+0xoffset`.
 public enum PDBSymbolTable {
+  private struct InlineKey: Hashable {
+    var rva: UInt32
+    var module: Int
+  }
+
   public static func read(_ pdb: PDBFile) throws(ParseError) -> SymbolTable {
     var publics: [SymbolTable.Public] = []
     for symbol in try pdb.publicSymbols() {
@@ -23,7 +28,16 @@ public enum PDBSymbolTable {
     var lines: [(line: SymbolTable.Line, module: Int)] = []
     var files: [String] = []
     var fileIndex: [String: Int] = [:]
+    // Inline ranges by (procedure RVA, module), attached to the function that survives folding.
+    var inlineRanges: [InlineKey: [SymbolTable.Inline]] = [:]
+    func fileNumber(_ name: String) -> Int {
+      if let known = fileIndex[name] { return known }
+      files.append(name)
+      fileIndex[name] = files.count - 1
+      return files.count - 1
+    }
     let names = try pdb.namesTable()
+    let inlinees = try pdb.inlineeNames()
     for (moduleIndex, module) in try pdb.modules().enumerated() {
       for procedure in try pdb.procedures(module) {
         guard procedure.length > 0,
@@ -35,15 +49,21 @@ public enum PDBSymbolTable {
         functions.append((function, moduleIndex))
       }
       for block in try pdb.lineBlocks(module, names: names) {
-        let file: Int
-        if let known = fileIndex[block.file] {
-          file = known
-        } else {
-          file = files.count
-          files.append(block.file)
-          fileIndex[block.file] = file
+        appendLines(
+          of: block, file: fileNumber(block.file), module: moduleIndex, pdb: pdb, to: &lines)
+      }
+      for site in try pdb.inlineSites(module, names: names, inlinees: inlinees) {
+        guard let procedure = pdb.rva(segment: site.segment, offset: site.procedureOffset) else {
+          continue
         }
-        appendLines(of: block, file: file, module: moduleIndex, pdb: pdb, to: &lines)
+        for range in site.ranges {
+          let (rva, overflow) = procedure.addingReportingOverflow(range.start)
+          guard !overflow else { continue }
+          inlineRanges[InlineKey(rva: procedure, module: moduleIndex), default: []].append(
+            SymbolTable.Inline(
+              rva: rva, size: range.length, depth: site.depth, name: site.name, line: range.line,
+              file: fileNumber(range.file)))
+        }
       }
     }
     // ICF folds identical functions onto one address; keep one name per address, deterministically.
@@ -54,11 +74,24 @@ public enum PDBSymbolTable {
       unique.append(entry)
     }
     lines.sort { ($0.line.rva, $0.module, $0.line.line) < ($1.line.rva, $1.module, $1.line.line) }
-    let (sortedFunctions, ownLines) = attach(lines: lines, to: unique)
+    var (sortedFunctions, ownLines) = attach(lines: lines, to: unique)
+    var inlines: [SymbolTable.Inline] = []
+    for index in sortedFunctions.indices {
+      let ranges =
+        (inlineRanges[
+          InlineKey(rva: sortedFunctions[index].rva, module: unique[index].module)] ?? []).sorted {
+          ($0.rva, $0.depth) < ($1.rva, $1.depth)
+        }
+      sortedFunctions[index].inlinesStart = inlines.count
+      sortedFunctions[index].inlinesCount = ranges.count
+      sortedFunctions[index].inlinesMaxSize = ranges.map(\.size).max() ?? 0
+      inlines += ranges
+    }
 
     var table = SymbolTable(
       source: .pdb, functions: sortedFunctions, lines: ownLines, files: files, publics: publics,
       stackRecords: [])
+    table.inlines = inlines
     table.os = "windows"
     table.debugID = pdb.debugIdentifier
     return table

@@ -9,6 +9,29 @@ public struct SymbolTable: Sendable, Equatable {
     public var name: String
     public var linesStart: Int
     public var linesCount: Int
+    /// The slice of `inlines` inside this function (PDB inline sites), sorted by RVA.
+    public var inlinesStart = 0
+    public var inlinesCount = 0
+    /// The longest of those ranges: how far back a lookup must scan from its binary search.
+    public var inlinesMaxSize: UInt32 = 0
+  }
+
+  /// A run of inlined code: `size` bytes at `rva` come from `line` of `files[file]` in `name`,
+  /// inlined `depth` levels deep (1 = directly into the function).
+  public struct Inline: Sendable, Equatable {
+    public var rva: UInt32
+    public var size: UInt32
+    public var depth: Int
+    public var name: String
+    public var line: UInt32
+    public var file: Int
+  }
+
+  /// One inlined frame at an address.
+  public struct InlineFrame: Sendable, Equatable {
+    public var name: String
+    public var file: String?
+    public var line: UInt32
   }
 
   /// A source line record: `size` bytes at `rva` come from `line` of `files[file]`.
@@ -44,6 +67,8 @@ public struct SymbolTable: Sendable, Equatable {
   public var files: [String]
   /// Publics sorted by RVA.
   public var publics: [Public]
+  /// Inline ranges, grouped by function.
+  public var inlines: [Inline] = []
   /// `STACK CFI` and `STACK WIN` records, kept verbatim for the unwinder.
   public var stackRecords: [String]
 
@@ -58,6 +83,8 @@ public struct SymbolTable: Sendable, Equatable {
     public var lineRVA: UInt32?
     /// Whether this came from a public symbol rather than a sized function.
     public var isPublic: Bool
+    /// Frames inlined at the address, innermost first; `name`/`line` stay the outer function's.
+    public var inlines: [InlineFrame] = []
   }
 
   /// Resolves `rva`: the function containing it (with its line), else the nearest public at or
@@ -79,6 +106,7 @@ public struct SymbolTable: Sendable, Equatable {
             result.lineRVA = line.rva
           }
         }
+        if function.inlinesCount > 0 { result.inlines = inlineFrames(at: rva, in: function) }
         return result
       }
     }
@@ -87,6 +115,28 @@ public struct SymbolTable: Sendable, Equatable {
     if let index = functionIndex, functions[index].rva > symbol.rva { return nil }
     return Lookup(
       name: symbol.name, symbolRVA: symbol.rva, file: nil, line: nil, lineRVA: nil, isPublic: true)
+  }
+
+  /// The inline ranges of `function` covering `rva`, innermost first. Ranges are sorted by start,
+  /// so a binary search finds the last one starting at or below `rva`; overlapping ones lie at
+  /// most `inlinesMaxSize` bytes before it.
+  private func inlineFrames(at rva: UInt32, in function: Function) -> [InlineFrame] {
+    let start = function.inlinesStart
+    guard
+      var index = lastIndex(function.inlinesCount, { inlines[start + $0].rva <= rva }).map({
+        start + $0
+      })
+    else { return [] }
+    var covering: [Inline] = []
+    while index >= start, UInt64(inlines[index].rva) + UInt64(function.inlinesMaxSize) > UInt64(rva)
+    {
+      let range = inlines[index]
+      if UInt64(rva) < UInt64(range.rva) + UInt64(range.size) { covering.append(range) }
+      index -= 1
+    }
+    return covering.sorted { $0.depth > $1.depth }.map {
+      InlineFrame(name: $0.name, file: $0.file < files.count ? files[$0.file] : nil, line: $0.line)
+    }
   }
 
   /// The last index in `0..<count` for which `isAtOrBelow` holds (it must hold for a prefix).

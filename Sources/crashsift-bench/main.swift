@@ -26,6 +26,25 @@ func loadTable(_ path: String) -> SymbolTable? {
   }
   return try? BreakpadSymbolReader.read(path: path)
 }
+// sym-inlines FILE RVA: the inline ranges of the function containing RVA (debugging aid).
+if arguments.first == "sym-inlines", arguments.count == 3,
+  let rva = UInt32(arguments[2], radix: 16),
+  let table = loadTable(arguments[1])
+{
+  for function in table.functions where function.rva <= rva && rva - function.rva < function.size {
+    print(
+      "\(function.name) at \(String(function.rva, radix: 16)) size \(String(function.size, radix: 16))"
+    )
+    for site in table.inlines[
+      function.inlinesStart..<(function.inlinesStart + function.inlinesCount)]
+    {
+      print(
+        "  depth \(site.depth) \(site.name) +\(String(site.rva - function.rva, radix: 16)) len \(String(site.size, radix: 16)) line \(site.line)"
+      )
+    }
+  }
+  exit(0)
+}
 if arguments.first == "sym-resolve", arguments.count == 2 {
   guard let table = loadTable(arguments[1]) else { exit(1) }
   var output = ""
@@ -33,8 +52,9 @@ if arguments.first == "sym-resolve", arguments.count == 2 {
     let text = line.hasPrefix("0x") ? line.dropFirst(2) : Substring(line)
     guard let rva = UInt32(text, radix: 16) else { continue }
     if let hit = table.lookup(rva) {
-      output +=
-        "\(hit.name)+0x\(String(rva - hit.symbolRVA, radix: 16))\t\(hit.file ?? "??"):\(hit.line ?? 0)\n"
+      let inlined = hit.inlines.map { "\t\($0.name)\t\($0.file ?? "??"):\($0.line)" }
+      output += "\(hit.name)+0x\(String(rva - hit.symbolRVA, radix: 16))"
+      output += "\t\(hit.file ?? "??"):\(hit.line ?? 0)" + inlined.joined() + "\n"
     } else {
       output += "??\n"
     }
@@ -44,9 +64,12 @@ if arguments.first == "sym-resolve", arguments.count == 2 {
 }
 if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(arguments[2]) {
   let start = Date()
-  guard let table = loadTable(arguments[1]), let last = table.functions.last else { exit(1) }
+  guard let table = loadTable(arguments[1]) else { exit(1) }
   let loaded = Date()
-  let span = UInt64(last.rva) + UInt64(last.size)
+  // Stripped PDBs have publics only: spread the lookups over those.
+  let span =
+    table.functions.last.map { UInt64($0.rva) + UInt64($0.size) }
+    ?? table.publics.last.map { UInt64($0.rva) + 1 } ?? 1
   var state: UInt64 = 42
   var hits = 0
   for _ in 0..<count {

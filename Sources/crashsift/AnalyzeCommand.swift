@@ -63,7 +63,7 @@ struct AnalyzeCommand: ParsableCommand {
           var report = MinidumpReport(dump, name: path)
           if let ip = (try? dump.exception())??.context?.instructionPointer {
             let location = CrashLocation.locate(
-              ip, in: (try? dump.modules()) ?? [] ?? [],
+              ip, in: (try? dump.modules()) ?? [],
               symbols: symbolPath)
             report.crashLocation =
               location.text + (location.missingSymbols.map { " (\($0))" } ?? "")

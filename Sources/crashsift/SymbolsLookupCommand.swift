@@ -12,7 +12,8 @@ struct SymbolsLookupCommand: ParsableCommand {
     discussion: """
       Finds the module's symbols by debug file name and debug id (GUID + age, as in `lm` and \\
       minidump CodeView records) and prints one line per RVA: the RVA, `function+0xoffset` (or \\
-      `??`) and `file:line` when the symbols have lines. Public-only names are marked (public).
+      `??`) and `file:line` when the symbols have lines, then one `inlined` line per function inlined \
+      there (innermost first). Public-only names are marked (public).
 
       Examples:
         crashsift symbols lookup --store ./store tiny64.pdb 080EE95D32E0099C4C4C44205044422E1 0x1000
@@ -46,6 +47,14 @@ struct SymbolsLookupCommand: ParsableCommand {
     var isPublic: Bool
     var file: String?
     var line: UInt32?
+    /// Inlined frames at the RVA, innermost first.
+    var inlines: [Inlined] = []
+  }
+
+  struct Inlined: Encodable {
+    var function: String
+    var file: String?
+    var line: UInt32
   }
 
   func validate() throws {
@@ -76,6 +85,9 @@ struct SymbolsLookupCommand: ParsableCommand {
         answer.isPublic = hit.isPublic
         answer.file = hit.file
         answer.line = hit.line
+        answer.inlines = hit.inlines.map {
+          Inlined(function: $0.name, file: $0.file, line: $0.line)
+        }
       }
       answers.append(answer)
     }
@@ -95,6 +107,10 @@ struct SymbolsLookupCommand: ParsableCommand {
       if answer.isPublic { line += " (public)" }
       if let file = answer.file, let number = answer.line { line += "\t\(file):\(number)" }
       print(line)
+      // Inlined frames under their function, innermost first, as WinDbg's stack lists them.
+      for frame in answer.inlines {
+        print("\t  inlined \(frame.function)\t\(frame.file ?? "??"):\(frame.line)")
+      }
     }
   }
 

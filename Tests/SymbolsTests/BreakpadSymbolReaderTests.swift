@@ -90,5 +90,13 @@ struct BreakpadSymbolReaderTests {
     }
     #expect(throws: ParseError.self) { try BreakpadSymbolReader.read(text: "FILE -5 x\n") }
     #expect(throws: ParseError.self) { try BreakpadSymbolReader.read(text: "GARBAGE\n") }
+    // Found by scripts/fuzz.sh sym: a line number past UInt32 trapped instead of failing.
+    do {
+      _ = try BreakpadSymbolReader.read(text: "FUNC 10 4 0 f\n10 4 99999999999 1\n", name: "t.sym")
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.description.contains("t.sym line 2"))
+      #expect(error.description.contains("out of range"))
+    }
   }
 }

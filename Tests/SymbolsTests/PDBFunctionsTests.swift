@@ -8,13 +8,14 @@ import Testing
 
 @Suite("PDB functions and lines")
 struct PDBFunctionsTests {
-  /// One llvm-symbolizer answer: the outermost frame (the procedure that owns the address; inner
-  /// frames are inline sites, which the table does not model yet).
+  /// One llvm-symbolizer answer: the outermost frame (the procedure that owns the address) and
+  /// the inlined frames, innermost first, as `name file:line`.
   struct Answer {
     var address: UInt32
     var function: String
     var file: String
     var line: UInt32
+    var inlines: [String]
   }
 
   static func symbolizerAnswers(_ path: String) throws -> [Answer] {
@@ -26,10 +27,14 @@ struct PDBFunctionsTests {
         let value = UInt32(address.dropFirst(2), radix: 16),
         let frames = object?["Symbol"] as? [[String: Any]], let outer = frames.last
       else { continue }
+      let inner = frames.dropLast().map {
+        "\($0["FunctionName"] as? String ?? "") \($0["FileName"] as? String ?? ""):\($0["Line"] as? Int ?? 0)"
+      }
       answers.append(
         Answer(
           address: value, function: outer["FunctionName"] as? String ?? "",
-          file: outer["FileName"] as? String ?? "", line: UInt32(outer["Line"] as? Int ?? 0)))
+          file: outer["FileName"] as? String ?? "", line: UInt32(outer["Line"] as? Int ?? 0),
+          inlines: inner))
     }
     return answers
   }
@@ -70,6 +75,7 @@ struct PDBFunctionsTests {
     let answers = try Self.symbolizerAnswers("\(dir)/\(name).symbolizer.jsonl")
     #expect(answers.count > 50)
     var compared = 0
+    var inlinedFrames = 0
     for answer in answers {
       let hit = table.lookup(answer.address)
       let label = "\(name) 0x\(String(answer.address, radix: 16))"
@@ -104,6 +110,9 @@ struct PDBFunctionsTests {
       }
       #expect(hit.name == answer.function, "\(label)")
       #expect(!hit.isPublic, "\(label)")
+      #expect(
+        hit.inlines.map { "\($0.name) \($0.file ?? ""):\($0.line)" } == answer.inlines, "\(label)")
+      inlinedFrames += hit.inlines.count
       #expect(hit.file == answer.file, "\(label)")
       if hit.line != answer.line {
         #expect(
@@ -113,6 +122,8 @@ struct PDBFunctionsTests {
       compared += 1
     }
     #expect(compared > 50)
+    // Every lld image but the driver inlines `inlined_twice` into `exported_entry`.
+    #expect((inlinedFrames > 0) == (name != "drv64"))
   }
 }
 
@@ -211,5 +222,24 @@ extension PDBFunctionsTests {
       return
     }
     #expect(missing.description.contains("absent.pdb/AB"))
+  }
+}
+
+extension PDBFunctionsTests {
+  @Test("MSVC inline sites: crash.pdb 0x2a3d is crash inlined into start inlined into main")
+  func msvcInlines() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let table = try PDBSymbolTable.read(
+      try PDBFile(path: "\(root)/pdb/getsentry-symbolic/crash.pdb"))
+    let hit = try #require(table.lookup(0x2A3D))
+    // llvm-symbolizer (reference §6.3) and symbolic's test_objects.rs agree on this chain; the
+    // anonymous namespace keeps its mangled `?A0x…` scope, as llvm prints it.
+    #expect(hit.name == "main" && hit.line == 35)
+    #expect(hit.inlines.map(\.name) == ["?A0xc3a0617d::crash", "?A0xc3a0617d::start"])
+    #expect(hit.inlines.map(\.line) == [24, 28])
+    #expect(hit.inlines.allSatisfy { $0.file?.hasSuffix("main.cpp") == true })
   }
 }
