@@ -36,11 +36,16 @@ public struct SymbolTree: Sendable {
   /// `SizeOfImage` (hex), the way WinDbg fetches binaries for dumps that lack their code.
   public func imagePath(name: String, timeDateStamp: UInt32, sizeOfImage: UInt32) -> String? {
     let file = BreakpadSymbolWriter.baseName(name)
-    let stamp = String(timeDateStamp, radix: 16, uppercase: true)
-    let index =
-      String(repeating: "0", count: 8 - stamp.count) + stamp + String(sizeOfImage, radix: 16)
+    let index = Self.imageIndex(timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
     guard let folder = folder(file: file, index: index) else { return nil }
     return try? storedFile(file, index: index, in: folder)
+  }
+
+  /// An image's store index: `TimeDateStamp` as 8 upper-case hex digits, then `SizeOfImage` in
+  /// hex without leading zeros (reference §5).
+  public static func imageIndex(timeDateStamp: UInt32, sizeOfImage: UInt32) -> String {
+    let stamp = String(timeDateStamp, radix: 16, uppercase: true)
+    return String(repeating: "0", count: 8 - stamp.count) + stamp + String(sizeOfImage, radix: 16)
   }
 
   /// The table for a module, or why there is none. A PDB whose own identity differs from the

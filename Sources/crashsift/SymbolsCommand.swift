@@ -5,5 +5,5 @@ struct SymbolsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "symbols",
     abstract: "Look addresses up in symbol stores, .sym files and PDBs.",
-    subcommands: [SymbolsLookupCommand.self])
+    subcommands: [SymbolsLookupCommand.self, SymbolsIndexCommand.self])
 }

@@ -37,3 +37,54 @@ struct SymbolsCommandTests {
     #expect(bad.stderr.contains("zz is not a hex RVA"))
   }
 }
+
+extension SymbolsCommandTests {
+  @Test("index lays PDBs, images and .sym files out as a store that lookup then serves")
+  func index() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let scratch = TemporaryDirectory()
+    let inputs = "\(scratch.path)/build"
+    try FileManager.default.createDirectory(
+      atPath: "\(inputs)/x64", withIntermediateDirectories: true)
+    for name in ["tiny64.pdb", "tiny64.dll", "drv64.sys"] {
+      try FileManager.default.copyItem(
+        atPath: "\(root)/pdb/generated-lld/out/\(name)", toPath: "\(inputs)/x64/\(name)")
+    }
+    _ = FileManager.default.createFile(atPath: "\(inputs)/notes.txt", contents: Data("hello".utf8))
+    let store = "\(scratch.path)/store"
+    let first = try CrashsiftBinary.run(["symbols", "index", "--json", inputs, "--store", store])
+    #expect(first.status == 0, "\(first.stderr)")
+    let entries =
+      try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [[String: Any]]
+    let keys = Set((entries ?? []).compactMap { $0["store_path"] as? String })
+    #expect(
+      keys == [
+        "tiny64.pdb/080EE95D32E0099C4C4C44205044422E1/tiny64.pdb",
+        "tiny64.dll/3FDF2AA85000/tiny64.dll", "drv64.sys/929BBD7B5000/drv64.sys",
+      ])
+    #expect(entries?.contains { $0["outcome"] as? String == "skipped" } == true)
+
+    let lookup = try CrashsiftBinary.run([
+      "symbols", "lookup", "--store", store, "tiny64.pdb", "080EE95D32E0099C4C4C44205044422E1",
+      "0x1000",
+    ])
+    #expect(lookup.stdout.hasPrefix("0x1000\tleaf_function+0x0\tC:\\src\\tiny.c:10"))
+
+    let again = try CrashsiftBinary.run(["symbols", "index", inputs, "--store", store])
+    #expect(again.status == 0)
+    #expect(again.stderr.contains("0 added, 3 already present, 1 skipped, 0 failed"))
+
+    // A file claiming to be a PDB that is not one fails, and the run says so.
+    _ = FileManager.default.createFile(
+      atPath: "\(inputs)/broken.pdb",
+      contents: Data(
+        "Microsoft C/C++ MSF 7.00\r\n\u{1A}DS\0\0\0".utf8 + [UInt8](repeating: 0xFF, count: 64)))
+    let broken = try CrashsiftBinary.run(["symbols", "index", inputs, "--store", store])
+    #expect(broken.status == 1)
+    #expect(broken.stdout.contains("failed"))
+    #expect(!FileManager.default.fileExists(atPath: "\(store)/broken.pdb"))
+  }
+}
