@@ -63,6 +63,7 @@ let package = Package(
         "Minidump",
         "KernelDump",
         "Analysis",
+        "Symbols",
         "ByteReader",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),

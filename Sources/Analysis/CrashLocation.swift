@@ -12,8 +12,16 @@ public struct CrashLocation: Codable, Sendable, Equatable {
   public var functionOffset: UInt64?
   public var file: String?
   public var line: UInt32?
+  /// Functions inlined at the address, innermost first, as `name [file : line]`.
+  public var inlines: [String] = []
   /// Why there is no function name, when there is none.
   public var missingSymbols: String?
+
+  public init(module: String? = nil, moduleOffset: UInt64? = nil, missingSymbols: String? = nil) {
+    self.module = module
+    self.moduleOffset = moduleOffset
+    self.missingSymbols = missingSymbols
+  }
 
   /// `module!function+0xoff [file : line]`, `module+0xoff`, or the bare address.
   public var text: String {
@@ -29,7 +37,7 @@ public struct CrashLocation: Codable, Sendable, Equatable {
   /// Locates `address` among a minidump's modules and, when `symbols` finds the module's .sym or PDB,
   /// names the function and line. `isReturnAddress`: look up at address − 1 (caller frames).
   public static func locate(
-    _ address: UInt64, in modules: [MinidumpModule], symbols: SymbolPath?,
+    _ address: UInt64, in modules: [MinidumpModule], symbols: SymbolTableCache?,
     isReturnAddress: Bool = false
   ) -> CrashLocation {
     guard let module = modules.first(where: { address >= $0.baseOfImage && address < $0.end })
@@ -56,6 +64,7 @@ public struct CrashLocation: Codable, Sendable, Equatable {
         location.functionOffset = offset - UInt64(hit.symbolRVA)
         location.file = hit.file
         location.line = hit.line
+        location.inlines = hit.inlines.map { "\($0.name) [\($0.file ?? "??") : \($0.line)]" }
       } else {
         location.missingSymbols = "no function or public covers +0x\(String(offset, radix: 16))"
       }

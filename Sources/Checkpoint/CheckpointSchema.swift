@@ -150,6 +150,29 @@ public enum CheckpointSchema {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v4-symbolize") { db in
+      try db.execute(
+        sql: """
+          -- Output of the symbolize stage: named frames of each dump. Frame 0 is the crash
+          -- address (minidump exception IP, kernel FAULTING_IP); stack frames follow once the
+          -- unwinder lands. `missing` says why a frame has no function; `inlines` is a JSON array
+          -- of "name [file : line]", innermost first.
+          CREATE TABLE symbolized_frames (
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            frame INTEGER NOT NULL,
+            address INTEGER NOT NULL,
+            module TEXT,
+            module_offset INTEGER,
+            function TEXT,
+            function_offset INTEGER,
+            file TEXT,
+            line INTEGER,
+            inlines TEXT,
+            missing TEXT,
+            PRIMARY KEY (dump_sha256, frame)
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 }

@@ -17,12 +17,16 @@ public protocol DumpStage: Sendable {
   var outputTables: [String] { get }
   /// Creates the stage's tables if they do not exist (called once per run, before any work).
   func prepare(_ db: Database) throws
+  /// Whether `deferred` dumps are retried by every run, not only with `--retry-deferred`: for
+  /// stages whose missing input appears outside the workspace (symbols added to a store).
+  var retriesDeferredEveryRun: Bool { get }
   /// Computes the result for one dump. Errors become a `failed` state with their description.
   func process(_ input: DumpStageInput) throws -> StageResult
 }
 
 extension DumpStage {
   public func prepare(_ db: Database) throws {}
+  public var retriesDeferredEveryRun: Bool { false }
 }
 
 /// What a stage gets for one dump.

@@ -68,7 +68,7 @@ public struct DumpStageRunner {
     let total = try database.read { db in
       try StageLedger.work(
         db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
-        retryDeferred: retryDeferred
+        retryDeferred: retryDeferred || stage.retriesDeferredEveryRun
       ).count
     }
     let reporter = ProgressReporter(
@@ -80,7 +80,8 @@ public struct DumpStageRunner {
         let items = try StageLedger.work(
           db, stage: stage.name, version: stage.version, upstream: upstream,
           retryFailed: retryFailed,
-          retryDeferred: retryDeferred, after: cursor, limit: chunkSize)
+          retryDeferred: retryDeferred || stage.retriesDeferredEveryRun, after: cursor,
+          limit: chunkSize)
         try StageLedger.claim(
           db, dumps: items.map(\.dumpSHA256), stage: stage.name, version: stage.version,
           now: Timestamp.now())

@@ -48,7 +48,7 @@ struct AnalyzeCommand: ParsableCommand {
     encoder.keyEncodingStrategy = .convertToSnakeCase
     // No --symbols: WinDbg's own variable, so a machine set up for WinDbg works as is.
     let symbolPath = (symbols ?? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]).map {
-      SymbolPath(parsing: $0, defaultCache: SymbolPath.userCache)
+      SymbolTableCache(path: SymbolPath(parsing: $0, defaultCache: SymbolPath.userCache))
     }
     for path in files {
       do {

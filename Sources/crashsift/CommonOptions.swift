@@ -55,7 +55,12 @@ struct CommonOptions: ParsableArguments {
     }
     var runner = PipelineRunner(
       manifest: manifest, settings: settings, options: options, logger: Logger(label: "crashsift"))
-    runner.dumpStages = StageName.dumpStages()
+    // The manifest's symbol path, else WinDbg's variable; its entries use the same syntax.
+    let symbolPath =
+      manifest.symbolPath.isEmpty
+      ? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]
+      : manifest.symbolPath.joined(separator: ";")
+    runner.dumpStages = StageName.dumpStages(symbolPath: symbolPath)
     return runner
   }
 

@@ -7,8 +7,8 @@ struct ParseCommand: ParsableCommand {
     commandName: "parse",
     abstract: "Parse the stored dumps that have no current parse result.",
     discussion: """
-      Minidumps are parsed now; kernel dumps are deferred until the kernel-dump reader lands \
-      (run with --retry-deferred then).
+      Minidumps and kernel dumps (full, bitmap, triage; 32-bit ones header and bug check only). \
+      A stage version bump redoes older results automatically.
 
       Examples:
         crashsift parse

@@ -7,8 +7,10 @@ struct RunCommand: ParsableCommand {
     commandName: "run",
     abstract: "Run every stage on the manifest's archives (ingest, then the per-dump stages).",
     discussion: """
-      Resumable: stop it at any moment (even kill -9) and run it again. Only new archives and \
-      dumps whose results are missing or stale are processed.
+      Ingest, parse, then symbolize (the crash address, through the manifest's symbol_path or \
+      $_NT_SYMBOL_PATH). Resumable: stop it at any moment (even kill -9) and run it again. Only \
+      new archives and dumps whose results are missing or stale are processed; dumps waiting for \
+      symbols are retried by every run.
 
       Examples:
         crashsift run

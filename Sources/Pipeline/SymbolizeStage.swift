@@ -1,0 +1,95 @@
+import Analysis
+import ByteReader
+import Checkpoint
+import Foundation
+import GRDB
+import KernelDump
+import Minidump
+import Symbols
+
+/// The symbolize stage: names each parsed dump's crash address (frame 0) from the symbol path.
+///
+/// A minidump whose faulting module has a debug id but no symbols in the path is `deferred` with
+/// the reason, its module+offset row still written; every later run retries deferred dumps, so
+/// adding the PDB or .sym to the store is enough. Kernel dumps get module+offset: their drivers'
+/// debug ids are not read yet, which no symbol path can fix, so they are `done`.
+public struct SymbolizeStage: DumpStage {
+  public let name = "symbolize"
+  /// 1: frame 0 only (no unwinder yet).
+  public let version = 1
+  public let outputTables = ["symbolized_frames"]
+  public let retriesDeferredEveryRun = true
+  let symbols: SymbolTableCache?
+
+  /// `symbolPath`: `_NT_SYMBOL_PATH` syntax; `nil` or empty defers every symbolizable dump.
+  public init(symbolPath: String?, cache: String? = SymbolPath.userCache) {
+    symbols = symbolPath.flatMap { text in
+      text.isEmpty ? nil : SymbolTableCache(path: SymbolPath(parsing: text, defaultCache: cache))
+    }
+  }
+
+  public func process(_ input: DumpStageInput) throws -> StageResult {
+    let sha = input.item.dumpSHA256
+    switch input.item.kind {
+    case .minidump:
+      let dump = try Minidump(path: input.path)
+      guard let ip = (try? dump.exception())??.context?.instructionPointer else {
+        return StageResult { _ in }  // No exception: nothing crashed, nothing to name.
+      }
+      let location = CrashLocation.locate(ip, in: (try? dump.modules()) ?? [], symbols: symbols)
+      let row = Self.row(sha, frame: 0, address: ip, location)
+      // Symbols can only help when the module is known and identifies its PDB.
+      let fixable =
+        location.function == nil && location.module != nil
+        && !(location.missingSymbols ?? "").contains("has no CodeView record")
+        && !(location.missingSymbols ?? "").hasPrefix("no function or public")
+      let outcome =
+        fixable
+        ? StageOutcome(status: .deferred, error: location.missingSymbols ?? "no symbols")
+        : .done
+      return StageResult(outcome: outcome) { db in try Self.insert(db, row) }
+    case .kernel32, .kernel64:
+      let dump = try KernelDump(path: input.path)
+      let header = dump.header
+      guard
+        let parameter = BugCheckTable.faultingIPParameter(for: header.bugCheckCode),
+        parameter < header.bugCheckParameters.count
+      else { return StageResult { _ in } }
+      let ip = header.bugCheckParameters[parameter]
+      var location = CrashLocation()
+      if let module = dump.module(containing: ip) {
+        location.module = module.name
+        location.moduleOffset = ip - module.base
+      }
+      location.missingSymbols = "kernel module debug ids are not read yet (module+offset only)"
+      let row = Self.row(sha, frame: 0, address: ip, location)
+      return StageResult { db in try Self.insert(db, row) }
+    case .unknown:
+      return StageResult { _ in }
+    }
+  }
+
+  static func row(_ sha: String, frame: Int, address: UInt64, _ location: CrashLocation)
+    -> StatementArguments
+  {
+    let inlines =
+      location.inlines.isEmpty
+      ? nil
+      : String(decoding: (try? JSONEncoder().encode(location.inlines)) ?? Data(), as: UTF8.self)
+    return StatementArguments(
+      [
+        sha, frame, Int64(bitPattern: address), location.module,
+        location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
+        location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
+        location.line.map { Int64($0) }, inlines, location.missingSymbols,
+      ] as [(any DatabaseValueConvertible)?])
+  }
+
+  static func insert(_ db: Database, _ row: StatementArguments) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO symbolized_frames (dump_sha256, frame, address, module, module_offset,
+          function, function_offset, file, line, inlines, missing) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+        """, arguments: row)
+  }
+}
