@@ -121,7 +121,7 @@ let package = Package(
     .testTarget(
       name: "CLITests",
       dependencies: [
-        "crashsift", "Pipeline", "CrashsiftTestSupport",
+        "crashsift", "Pipeline", "CrashsiftTestSupport", "DumpSynth",
         .product(name: "GRDB", package: "GRDB.swift"),
       ],
       exclude: ["golden"]

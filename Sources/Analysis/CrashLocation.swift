@@ -58,17 +58,25 @@ public struct CrashLocation: Codable, Sendable, Equatable {
     case .failure(let error):
       location.missingSymbols = error.description
     case .success(let table):
-      let probe = UInt32(truncatingIfNeeded: isReturnAddress && offset > 0 ? offset - 1 : offset)
-      if let hit = table.lookup(probe) {
-        location.function = hit.name
-        location.functionOffset = offset - UInt64(hit.symbolRVA)
-        location.file = hit.file
-        location.line = hit.line
-        location.inlines = hit.inlines.map { "\($0.name) [\($0.file ?? "??") : \($0.line)]" }
-      } else {
-        location.missingSymbols = "no function or public covers +0x\(String(offset, radix: 16))"
-      }
+      location.name(with: table, offset: offset, isReturnAddress: isReturnAddress)
     }
     return location
+  }
+
+  /// Fills function, offset, line and inline chain from `table` for `offset` into the module, or
+  /// says why nothing covers it.
+  public mutating func name(with table: SymbolTable, offset: UInt64, isReturnAddress: Bool = false)
+  {
+    let probe = UInt32(truncatingIfNeeded: isReturnAddress && offset > 0 ? offset - 1 : offset)
+    guard offset <= UInt64(UInt32.max), let hit = table.lookup(probe) else {
+      missingSymbols = "no function or public covers +0x\(String(offset, radix: 16))"
+      return
+    }
+    function = hit.name
+    functionOffset = offset - UInt64(hit.symbolRVA)
+    file = hit.file
+    line = hit.line
+    inlines = hit.inlines.map { "\($0.name) [\($0.file ?? "??") : \($0.line)]" }
+    missingSymbols = nil
   }
 }

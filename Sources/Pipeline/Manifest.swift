@@ -102,7 +102,22 @@ public struct Manifest: Sendable, Equatable {
     var symbolPath: [String] = []
     if let entries = v.array(root["symbol_path"], "symbol_path") {
       for (index, entry) in entries.enumerated() {
-        if let path = v.string(entry, "symbol_path[\(index)]") { symbolPath.append(resolve(path)) }
+        guard let text = v.string(entry, "symbol_path[\(index)]") else { continue }
+        // An entry may be `_NT_SYMBOL_PATH` syntax (`srv*DIR*DIR;cache*DIR`): folders inside it
+        // are resolved against the manifest like plain paths; URLs and keywords are kept.
+        let resolved = text.split(separator: ";", omittingEmptySubsequences: false).map { part in
+          part.split(separator: "*", omittingEmptySubsequences: false).map { element -> String in
+            let item = String(element)
+            let lower = item.lowercased()
+            if item.isEmpty || ["srv", "symsrv", "cache"].contains(lower) || lower.hasSuffix(".dll")
+              || lower.hasPrefix("http://") || lower.hasPrefix("https://")
+            {
+              return item
+            }
+            return resolve(item)
+          }.joined(separator: "*")
+        }
+        symbolPath.append(resolved.joined(separator: ";"))
       }
     }
     let pipeline = v.string(root["pipeline"], "pipeline").map(resolve)

@@ -11,8 +11,9 @@ import Symbols
 ///
 /// A minidump whose faulting module has a debug id but no symbols in the path is `deferred` with
 /// the reason, its module+offset row still written; every later run retries deferred dumps, so
-/// adding the PDB or .sym to the store is enough. Kernel dumps get module+offset: their drivers'
-/// debug ids are not read yet, which no symbol path can fix, so they are `done`.
+/// adding the PDB or .sym to the store is enough. A kernel dump names its drivers only by file
+/// name, timestamp and size: the image is fetched from the store by those (as WinDbg does), and
+/// its CodeView record gives the PDB's debug id; a missing image or PDB defers the dump likewise.
 public struct SymbolizeStage: DumpStage {
   public let name = "symbolize"
   /// 1: frame 0 only (no unwinder yet).
@@ -56,14 +57,29 @@ public struct SymbolizeStage: DumpStage {
         parameter < header.bugCheckParameters.count
       else { return StageResult { _ in } }
       let ip = header.bugCheckParameters[parameter]
-      var location = CrashLocation()
-      if let module = dump.module(containing: ip) {
-        location.module = module.name
-        location.moduleOffset = ip - module.base
+      guard let module = dump.module(containing: ip) else {
+        let location = CrashLocation(missingSymbols: "no driver contains the address")
+        let row = Self.row(sha, frame: 0, address: ip, location)
+        return StageResult { db in try Self.insert(db, row) }
       }
-      location.missingSymbols = "kernel module debug ids are not read yet (module+offset only)"
+      var location = CrashLocation(module: module.name, moduleOffset: ip - module.base)
+      var outcome = StageOutcome.done
+      if let symbols {
+        switch symbols.table(
+          imageName: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
+        {
+        case .failure(let error):
+          location.missingSymbols = error.description
+          outcome = StageOutcome(status: .deferred, error: error.description)
+        case .success(let table):
+          location.name(with: table, offset: ip - module.base)
+        }
+      } else {
+        location.missingSymbols = "no symbol path given"
+        outcome = StageOutcome(status: .deferred, error: "no symbol path given")
+      }
       let row = Self.row(sha, frame: 0, address: ip, location)
-      return StageResult { db in try Self.insert(db, row) }
+      return StageResult(outcome: outcome) { db in try Self.insert(db, row) }
     case .unknown:
       return StageResult { _ in }
     }

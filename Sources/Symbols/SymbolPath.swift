@@ -65,6 +65,22 @@ public struct SymbolPath: Sendable, Equatable {
     return "\(NSHomeDirectory())/.cache/crashsift/symbols"
   }
 
+  /// An image stored under its timestamp and size in one of the stores or folders.
+  public func imagePath(name: String, timeDateStamp: UInt32, sizeOfImage: UInt32) -> String? {
+    for location in locations {
+      switch location {
+      case .store(let dir), .folder(let dir):
+        if let path = SymbolTree(root: dir, cache: cache).imagePath(
+          name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+        {
+          return path
+        }
+      case .remote: continue
+      }
+    }
+    return nil
+  }
+
   /// The first location's table for a module, or every reason none served it.
   public func table(debugFile: String, debugID: String) -> Result<SymbolTable, ParseError> {
     var reasons: [String] = []

@@ -1,4 +1,5 @@
 import ByteReader
+import PEImage
 import Synchronization
 
 /// Tables already built in this process, by debug file and id, shared by worker threads: ten
@@ -19,5 +20,32 @@ public final class SymbolTableCache: Sendable {
     let result = path.table(debugFile: debugFile, debugID: debugID)
     tables.withLock { $0[key] = result }
     return result
+  }
+
+  /// The table of a module known only by image name, timestamp and size (kernel drivers in a
+  /// dump): the image is fetched from the store the way WinDbg does, its CodeView record names
+  /// the PDB, and that PDB is looked up by debug id.
+  public func table(imageName: String, timeDateStamp: UInt32, sizeOfImage: UInt32)
+    -> Result<SymbolTable, ParseError>
+  {
+    let index = SymbolTree.imageIndex(timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+    guard
+      let image = path.imagePath(
+        name: imageName, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+    else {
+      return .failure(
+        ParseError(
+          "symbols", "no image \(imageName)/\(index) in the symbol path (its PDB id is in it)"))
+    }
+    let identity = Result { () throws(ParseError) -> (String, String) in
+      guard let record = try PEImage(path: image).codeView(), let id = record.debugIdentifier,
+        let file = record.pdbFileName
+      else { throw ParseError(image, "has no CodeView record naming its PDB") }
+      return (file, id)
+    }
+    switch identity {
+    case .failure(let error): return .failure(error)
+    case .success(let (file, id)): return table(debugFile: file, debugID: id)
+    }
   }
 }

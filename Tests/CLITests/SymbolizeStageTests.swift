@@ -1,10 +1,28 @@
 import CrashsiftTestSupport
+import DumpSynth
 import Foundation
 import GRDB
 import Testing
 
 @Suite("symbolize stage")
 struct SymbolizeStageTests {
+  /// An empty symbol folder `symbols` or `store`, a manifest reading `night/*` with
+  /// `symbolPath`, and the `run` arguments for its workspace.
+  static func setUp(_ dir: TemporaryDirectory, symbolPath: String) throws -> ([String], String) {
+    for name in ["symbols", "store"] {
+      try FileManager.default.createDirectory(
+        atPath: dir.file(name), withIntermediateDirectories: true)
+    }
+    let manifest = dir.file("manifest.json")
+    let json = """
+      {"version": 1, "symbol_path": ["\(symbolPath)"],
+       "batches": [{"id": "n0", "date": "2026-11-20", "archives": ["night/*"]}]}
+      """
+    _ = FileManager.default.createFile(atPath: manifest, contents: Data(json.utf8))
+    let workspace = dir.file("out")
+    return (["run", "--manifest", manifest, "--workspace", workspace, "--quiet"], workspace)
+  }
+
   /// `symbolized_frames` frame 0 and the stage status of the only dump.
   static func frame(_ workspace: String) throws -> (Row?, String?) {
     let queue = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite")
@@ -30,15 +48,7 @@ struct SymbolizeStageTests {
     try ArchiveFixture.write(
       [.file("upload/minidump2.dmp", [UInt8](dump))], format: .zip, to: dir.file("night/a.zip"))
     let symbols = dir.file("symbols")
-    try FileManager.default.createDirectory(atPath: symbols, withIntermediateDirectories: true)
-    let manifest = dir.file("manifest.json")
-    let json = """
-      {"version": 1, "symbol_path": ["\(symbols)"],
-       "batches": [{"id": "n0", "date": "2026-11-20", "archives": ["night/*"]}]}
-      """
-    _ = FileManager.default.createFile(atPath: manifest, contents: Data(json.utf8))
-    let workspace = dir.file("out")
-    let arguments = ["run", "--manifest", manifest, "--workspace", workspace, "--quiet"]
+    let (arguments, workspace) = try Self.setUp(dir, symbolPath: "\(symbols)")
 
     #expect(try CrashsiftBinary.run(arguments).status == 0)
     var (row, status) = try Self.frame(workspace)
@@ -64,5 +74,54 @@ struct SymbolizeStageTests {
     #expect(row?["file"] == "c:\\test_app.cc")
     #expect(row?["line"] == 58)
     #expect(row?["missing"] as String? == nil)
+  }
+
+  @Test(
+    "a kernel FAULTING_IP is named through the driver image fetched by timestamp+size, then its PDB"
+  )
+  func kernelDriver() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let dir = TemporaryDirectory()
+    // A triage dump whose faulting driver is the lld-built tiny64.dll (TimeDateStamp 0x3FDF2AA8,
+    // SizeOfImage 0x5000, as its store key says), crashing at RVA 0x1040 — inside the inlined
+    // `inlined_twice` of `exported_entry`.
+    let base: UInt64 = 0xFFFF_F804_1234_0000
+    var writer = TriageDumpWriter()
+    writer.modules = [
+      SyntheticKernel.Module(
+        name: "tiny64.dll", path: "\\SystemRoot\\system32\\drivers\\tiny64.dll", base: base,
+        size: 0x5000, checksum: 0, timeDateStamp: 0x3FDF_2AA8)
+    ]
+    writer.header.bugCheckCode = 0x7E
+    writer.header.bugCheckParameters = [0xFFFF_FFFF_C000_0005, base + 0x1040, 0, 0]
+    writer.header.rip = base + 0x1040
+    try writer.write(to: dir.file("night/MEMORY.DMP"))
+    let store = dir.file("store")
+    let (arguments, workspace) = try Self.setUp(dir, symbolPath: "srv*\(store)")
+
+    #expect(try CrashsiftBinary.run(arguments).status == 0)
+    var (row, status) = try Self.frame(workspace)
+    #expect(status == "deferred")
+    #expect(row?["module"] == "tiny64.dll")
+    #expect(row?["module_offset"] == 0x1040)
+    #expect((row?["missing"] as String?)?.contains("no image tiny64.dll/3FDF2AA85000") == true)
+
+    // The build's outputs go into the store; the next plain run names the frame.
+    let out = "\(root)/pdb/generated-lld/out"
+    let index = try CrashsiftBinary.run([
+      "symbols", "index", "\(out)/tiny64.dll", "\(out)/tiny64.pdb", "--store", store,
+    ])
+    #expect(index.status == 0, "\(index.stderr)")
+    #expect(try CrashsiftBinary.run(arguments).status == 0)
+    (row, status) = try Self.frame(workspace)
+    #expect(status == "done", "\(row?["missing"] as String? ?? "")")
+    #expect(row?["function"] == "exported_entry")
+    #expect(row?["function_offset"] == 0xB)
+    #expect(row?["file"] == "C:\\src\\tiny.c")
+    #expect(row?["line"] == 27)
+    #expect(row?["inlines"] == #"["inlined_twice [C:\\src\\tiny.c : 22]"]"#)
   }
 }

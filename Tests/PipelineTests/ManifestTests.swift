@@ -26,14 +26,20 @@ struct ManifestTests {
   func valid() throws {
     let manifest = try parse(
       """
-      {"version": 1, "output": "ws", "symbol_path": ["syms", "/abs/store"], "pipeline": "p/n.json",
+      {"version": 1, "output": "ws", "pipeline": "p/n.json",
+       "symbol_path": ["syms", "/abs/store", "cache*c;SRV*down*https://msdl.microsoft.com/download/symbols"],
        "builds": [{"label": "b1", "date": "2026-11-01", "drivers": {"x.sys": "1.0"}}],
        "exposure": [{"build": "b1", "date": "2026-11-02", "machines": 10}],
        "batches": [{"id": "n1", "date": "2026-11-02", "build": "b1",
                     "archives": ["a/*.zip", {"path": "b.7z", "build": "b1"}]}]}
       """)
     #expect(manifest.output == "/base/ws")
-    #expect(manifest.symbolPath == ["/base/syms", "/abs/store"])
+    // Folders inside `_NT_SYMBOL_PATH` syntax resolve too; keywords and URLs stay as written.
+    #expect(
+      manifest.symbolPath == [
+        "/base/syms", "/abs/store",
+        "cache*/base/c;SRV*/base/down*https://msdl.microsoft.com/download/symbols",
+      ])
     #expect(manifest.pipeline == "/base/p/n.json")
     #expect(manifest.builds == [.init(label: "b1", date: "2026-11-01", drivers: ["x.sys": "1.0"])])
     #expect(manifest.exposure == [.init(build: "b1", date: "2026-11-02", machines: 10)])
