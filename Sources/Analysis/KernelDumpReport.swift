@@ -1,6 +1,7 @@
 import CPUContexts
 import Foundation
 import KernelDump
+import Symbols
 
 /// What `crashsift analyze` shows for a kernel dump: WinDbg's opening banner, the bug check with
 /// its name and parameters, the faulting IP and module, and an `lm`-style module list.
@@ -17,6 +18,10 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
     public var location: String
     public var module: String?
     public var source: String
+    /// `module!function+0xoff [file : line]` when symbols named it.
+    public var symbol: String?
+    /// Why symbols did not name it, when a symbol path was given.
+    public var symbolMissing: String?
   }
 
   public struct Module: Codable, Sendable, Equatable {
@@ -50,7 +55,8 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
   public var virtualBytes: UInt64
   public var problems: [String]
 
-  public init(_ dump: KernelDump, name: String) {
+  /// `symbols`: when given, FAULTING_IP is named through the driver's image and PDB.
+  public init(_ dump: KernelDump, name: String, symbols: SymbolTableCache? = nil) {
     let h = dump.header
     file = name
     size = dump.file.bytes.count
@@ -73,6 +79,22 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
         ip: Self.hex(ip),
         location: module.map { "\($0.name)+0x\(String(ip - $0.base, radix: 16))" } ?? Self.hex(ip),
         module: module?.name, source: "bug check parameter \(index + 1)")
+      if let symbols, let module {
+        // WinDbg names kernel modules without their extension: `amdppm!WriteIoMemRawEx+0x70`.
+        let stem = module.name.split(separator: ".").first.map(String.init) ?? module.name
+        var location = CrashLocation(module: stem, moduleOffset: ip - module.base)
+        switch symbols.table(
+          imageName: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
+        {
+        case .failure(let error): location.missingSymbols = error.description
+        case .success(let table): location.name(with: table, offset: ip - module.base)
+        }
+        if location.function != nil {
+          fault?.symbol = location.text
+        } else {
+          fault?.symbolMissing = location.missingSymbols
+        }
+      }
     }
     instructionPointer = dump.context?.instructionPointer.map(Self.hex)
     stackPointer = dump.context?.stackPointer.map(Self.hex)
@@ -130,7 +152,13 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
       lines.append("  Arg\(index + 1): \(parameter)")
     }
     if let fault {
-      lines.append("FAULTING_IP: \(fault.location)  (\(fault.ip), from \(fault.source))")
+      if let symbol = fault.symbol {
+        lines.append(
+          "FAULTING_IP: \(symbol)  (\(fault.location), \(fault.ip), from \(fault.source))")
+      } else {
+        lines.append("FAULTING_IP: \(fault.location)  (\(fault.ip), from \(fault.source))")
+        if let missing = fault.symbolMissing { lines.append("  (no symbols: \(missing))") }
+      }
     } else {
       lines.append("FAULTING_IP: not in the bug check parameters; the stack has to be walked")
     }

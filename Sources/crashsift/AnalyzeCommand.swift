@@ -56,7 +56,8 @@ struct AnalyzeCommand: ParsableCommand {
         let text: String
         let json: Data
         if file.bytes.starts(with: Array("PAGE".utf8)) {
-          let report = KernelDumpReport(try KernelDump(file: file), name: path)
+          let report = KernelDumpReport(
+            try KernelDump(file: file), name: path, symbols: symbolPath)
           (text, json) = (report.text, try encoder.encode(report))
         } else {
           let dump = try Minidump(file: file)

@@ -123,5 +123,19 @@ struct SymbolizeStageTests {
     #expect(row?["file"] == "C:\\src\\tiny.c")
     #expect(row?["line"] == 27)
     #expect(row?["inlines"] == #"["inlined_twice [C:\\src\\tiny.c : 22]"]"#)
+
+    // analyze names it the same way, WinDbg style.
+    let analyze = try CrashsiftBinary.run([
+      "analyze", "--symbols", "srv*\(store)", dir.file("night/MEMORY.DMP"),
+    ])
+    #expect(analyze.status == 0)
+    #expect(
+      analyze.stdout.contains(
+        "FAULTING_IP: tiny64!exported_entry+0xb [C:\\src\\tiny.c : 27]  (tiny64.dll+0x1040"),
+      "\(analyze.stdout)")
+    let bare = try CrashsiftBinary.run([
+      "analyze", "--symbols", dir.file("symbols"), dir.file("night/MEMORY.DMP"),
+    ])
+    #expect(bare.stdout.contains("(no symbols: symbols: no image tiny64.dll/3FDF2AA85000"))
   }
 }
