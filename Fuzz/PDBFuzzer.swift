@@ -10,9 +10,10 @@ public func pdbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
   let names = try? pdb.namesTable()
   let inlinees = (try? pdb.inlineeNames()) ?? [:]
   for module in (try? pdb.modules()) ?? [] {
-    _ = try? pdb.procedures(module)
-    _ = try? pdb.lineBlocks(module, names: names)
-    _ = try? pdb.inlineSites(module, names: names, inlinees: inlinees)
+    guard let stream = try? pdb.moduleStream(module, names: names) else { continue }
+    _ = try? pdb.procedures(in: stream)
+    _ = try? pdb.lineBlocks(in: stream)
+    _ = try? pdb.inlineSites(in: stream, inlinees: inlinees)
   }
   return 0
 }

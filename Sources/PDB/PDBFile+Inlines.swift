@@ -8,7 +8,9 @@ extension PDBFile {
   /// `Class::name` for LF_MFUNC_ID (class name from the TPI stream), as llvm-symbolizer prints.
   public func inlineeNames() throws(ParseError) -> [UInt32: String] {
     guard let ipi = try typeRecords(stream: 4, "IPI stream") else { return [:] }
-    let tpi = try typeRecords(stream: 2, "TPI stream")
+    // The TPI stream is the largest in most PDBs; it is indexed only if a method is inlined.
+    var tpi: TypeRecords?
+    var tpiRead = false
     var result: [UInt32: String] = [:]
     var budget = DecodeBudget()
     for (position, offset) in ipi.offsets.enumerated() {
@@ -21,8 +23,14 @@ extension PDBFile {
       let scope = try reader.u32(at: offset + 4, "inlinee scope")
       if leaf == 0x1601, scope != 0, let prefix = try ipi.stringID(scope) {
         name = prefix + "::" + name
-      } else if leaf == 0x1602, let tpi, let owner = try tpi.className(scope) {
-        name = owner + "::" + name
+      } else if leaf == 0x1602 {
+        if !tpiRead {
+          tpi = try typeRecords(stream: 2, "TPI stream")
+          tpiRead = true
+        }
+        if let types = tpi, let owner = try types.className(scope) {
+          name = owner + "::" + name
+        }
       }
       try budget.spend(name.utf8.count, "inlinee names")
       result[ipi.begin + UInt32(position)] = name
@@ -34,8 +42,15 @@ extension PDBFile {
   public func inlineSites(_ module: PDBModule, names: ByteReader?, inlinees: [UInt32: String])
     throws(ParseError) -> [PDBInlineSite]
   {
-    guard let index = module.symbolStream, let stream = try msf.stream(index) else { return [] }
-    let (subsections, fileNames) = try c13Subsections(module, names: names)
+    guard let stream = try moduleStream(module, names: names) else { return [] }
+    return try inlineSites(in: stream, inlinees: inlinees)
+  }
+
+  /// The inline sites of an opened module stream.
+  public func inlineSites(in stream: PDBModuleStream, inlinees: [UInt32: String])
+    throws(ParseError) -> [PDBInlineSite]
+  {
+    let (subsections, fileNames) = (stream.subsections, stream.fileNames)
     // DEBUG_S_INLINEELINES: where each inlinee's source starts.
     var starts: [UInt32: (file: UInt32, line: UInt32)] = [:]
     for (kind, data) in subsections where kind == 0xF6 {
@@ -55,36 +70,39 @@ extension PDBFile {
         }
       }
     }
-    let symbols = try stream.window(
-      at: 0, count: min(module.symbolBytes, stream.count), "module symbols")
+    let symbols = stream.symbols
     var result: [PDBInlineSite] = []
-    // Open scopes as (end record offset, is an inline site, code base). Inline code offsets count
-    // from the innermost procedure or S_SEPCODE chunk (separated code of the procedure).
-    var scopes: [(end: Int, isInline: Bool, base: (segment: UInt16, offset: UInt32)?)] = []
+    // Open scopes as (end record offset, inline depth, code base), each inheriting depth and base
+    // from its parent, so a site's depth and base are O(1) however deep (or hostile) the nesting.
+    // Inline code offsets count from the innermost procedure or S_SEPCODE chunk.
+    typealias Base = (segment: UInt16, offset: UInt32)
+    var scopes: [(end: Int, depth: Int, base: Base?)] = []
     try SymbolRecords(reader: symbols, start: 4, what: "module symbols").forEach {
       (kind, offset, length) throws(ParseError) in
       while let last = scopes.last, last.end < offset { scopes.removeLast() }
+      let depth = scopes.last?.depth ?? 0
+      let base = scopes.last?.base
       switch kind {
       case 0x1110, 0x110F, 0x1147, 0x1146, 0x1155, 0x1156:
         guard length >= 37 else { return }
-        let base = (
+        let procedure = (
           try symbols.u16(at: offset + 36, "procedure"),
           try symbols.u32(at: offset + 32, "procedure")
         )
-        scopes = [(Int(try symbols.u32(at: offset + 8, "procedure")), false, base)]
+        scopes = [(Int(try symbols.u32(at: offset + 8, "procedure")), 0, procedure)]
       case 0x1132:
         guard length >= 30 else { return }
-        let base = (
+        let chunk = (
           try symbols.u16(at: offset + 28, "S_SEPCODE"),
           try symbols.u32(at: offset + 20, "S_SEPCODE")
         )
-        scopes.append((Int(try symbols.u32(at: offset + 8, "S_SEPCODE")), false, base))
+        scopes.append((Int(try symbols.u32(at: offset + 8, "S_SEPCODE")), depth, chunk))
       case 0x1103, 0x1102:
         // Blocks and thunks open scopes closed by S_END.
-        scopes.append((Int(try symbols.u32(at: offset + 8, "scope")), false, nil))
+        scopes.append((Int(try symbols.u32(at: offset + 8, "scope")), depth, base))
       case 0x114D, 0x115D:
-        guard let procedure = scopes.last(where: { $0.base != nil })?.base else { return }
-        scopes.append((Int(try symbols.u32(at: offset + 8, "S_INLINESITE")), true, nil))
+        guard let procedure = base else { return }
+        scopes.append((Int(try symbols.u32(at: offset + 8, "S_INLINESITE")), depth + 1, base))
         let inlinee = try symbols.u32(at: offset + 12, "S_INLINESITE")
         let annotationsStart = offset + (kind == 0x115D ? 20 : 16)
         guard annotationsStart <= offset + 2 + length else { return }
@@ -96,9 +114,8 @@ extension PDBFile {
           fileNames: fileNames)
         result.append(
           PDBInlineSite(
-            segment: procedure.segment, procedureOffset: procedure.offset,
-            depth: scopes.filter(\.isInline).count, name: inlinees[inlinee] ?? "",
-            ranges: ranges))
+            segment: procedure.segment, procedureOffset: procedure.offset, depth: depth + 1,
+            name: inlinees[inlinee] ?? "", ranges: ranges))
       default:
         return
       }

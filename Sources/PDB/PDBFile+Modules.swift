@@ -52,11 +52,15 @@ extension PDBFile {
     }
     offset += 4 + deletedWords * 4
     var result: [String: Int] = [:]
+    // Entries can all point at one long string: decoding is budgeted like every list of names.
+    var budget = DecodeBudget()
     for index in 0..<count {
       let key = Int(try info.u32(at: offset + index * 8, w))
       let value = Int(try info.u32(at: offset + index * 8 + 4, w))
       guard key < bufferSize else { continue }
-      result[try info.cString(at: strings + key, maxLength: bufferSize - key, w)] = value
+      let name = try info.cString(at: strings + key, maxLength: bufferSize - key, w)
+      try budget.spend(name.utf8.count, "named stream names")
+      result[name] = value
     }
     return result
   }
@@ -75,9 +79,13 @@ extension PDBFile {
 
   /// The procedures of a module.
   public func procedures(_ module: PDBModule) throws(ParseError) -> [PDBProcedure] {
-    guard let index = module.symbolStream, let stream = try msf.stream(index) else { return [] }
-    let symbols = try stream.window(
-      at: 0, count: min(module.symbolBytes, stream.count), "module symbols")
+    guard let stream = try moduleStream(module, names: nil) else { return [] }
+    return try procedures(in: stream)
+  }
+
+  /// The procedures of an opened module stream.
+  public func procedures(in stream: PDBModuleStream) throws(ParseError) -> [PDBProcedure] {
+    let symbols = stream.symbols
     var result: [PDBProcedure] = []
     var budget = DecodeBudget()
     try SymbolRecords(reader: symbols, start: 4, what: "module symbols").forEach {
@@ -99,12 +107,17 @@ extension PDBFile {
     return result
   }
 
-  /// A module's C13 subsections (ignored ones dropped) and its file names by FILECHKSMS offset.
-  func c13Subsections(_ module: PDBModule, names: ByteReader?) throws(ParseError)
-    -> (subsections: [(kind: UInt32, data: ByteReader)], fileNames: [UInt32: String])
+  /// A module's stream, assembled once, with its C13 subsections and file names (`names`: the
+  /// `/names` table; `nil` leaves file names empty). `nil` for a stripped module.
+  public func moduleStream(_ module: PDBModule, names: ByteReader?) throws(ParseError)
+    -> PDBModuleStream?
   {
-    guard module.c13Bytes > 0, let index = module.symbolStream, let stream = try msf.stream(index)
-    else { return ([], [:]) }
+    guard let index = module.symbolStream, let stream = try msf.stream(index) else { return nil }
+    let symbols = try stream.window(
+      at: 0, count: min(module.symbolBytes, stream.count), "module symbols")
+    guard module.c13Bytes > 0 else {
+      return PDBModuleStream(symbols: symbols, subsections: [], fileNames: [:])
+    }
     let start = module.symbolBytes + module.c11Bytes
     let c13 = try stream.window(at: start, count: module.c13Bytes, "C13 lines")
     var subsections: [(kind: UInt32, data: ByteReader)] = []
@@ -133,20 +146,25 @@ extension PDBFile {
         entry = (entry + 6 + checksumSize + 3) & ~3
       }
     }
-    return (subsections, fileNames)
+    return PDBModuleStream(symbols: symbols, subsections: subsections, fileNames: fileNames)
   }
 
   /// The C13 line blocks of a module, file names resolved through FILECHKSMS and `/names`.
   public func lineBlocks(_ module: PDBModule, names: ByteReader?) throws(ParseError)
     -> [PDBLineBlock]
   {
-    let (subsections, fileNames) = try c13Subsections(module, names: names)
+    guard let stream = try moduleStream(module, names: names) else { return [] }
+    return try lineBlocks(in: stream)
+  }
+
+  /// The C13 line blocks of an opened module stream.
+  public func lineBlocks(in stream: PDBModuleStream) throws(ParseError) -> [PDBLineBlock] {
+    let (subsections, fileNames) = (stream.subsections, stream.fileNames)
     var blocks: [PDBLineBlock] = []
     for (kind, data) in subsections where kind == 0xF2 {
       let w = "C13 LINES"
       let contributionOffset = try data.u32(at: 0, w)
       let segment = try data.u16(at: 4, w)
-      let hasColumns = try data.u16(at: 6, w) & 1 != 0
       let contributionSize = try data.u32(at: 8, w)
       var cursor = 12
       while cursor + 12 <= data.count {
@@ -163,7 +181,7 @@ extension PDBFile {
           let bits = try data.u32(at: o + 4, w)
           entries.append((try data.u32(at: o, w), bits & 0xFF_FFFF))
         }
-        _ = hasColumns  // columns follow the lines inside `blockSize`; not needed.
+        // Columns, when flagged, follow the lines inside `blockSize`; they are not needed.
         blocks.append(
           PDBLineBlock(
             segment: segment, offset: contributionOffset, contributionSize: contributionSize,

@@ -39,7 +39,9 @@ public enum PDBSymbolTable {
     let names = try pdb.namesTable()
     let inlinees = try pdb.inlineeNames()
     for (moduleIndex, module) in try pdb.modules().enumerated() {
-      for procedure in try pdb.procedures(module) {
+      // One assembly of the module stream serves procedures, lines and inline sites.
+      guard let stream = try pdb.moduleStream(module, names: names) else { continue }
+      for procedure in try pdb.procedures(in: stream) {
         guard procedure.length > 0,
           let rva = pdb.rva(segment: procedure.segment, offset: procedure.offset)
         else { continue }
@@ -48,11 +50,11 @@ public enum PDBSymbolTable {
           linesCount: 0)
         functions.append((function, moduleIndex))
       }
-      for block in try pdb.lineBlocks(module, names: names) {
+      for block in try pdb.lineBlocks(in: stream) {
         appendLines(
           of: block, file: fileNumber(block.file), module: moduleIndex, pdb: pdb, to: &lines)
       }
-      for site in try pdb.inlineSites(module, names: names, inlinees: inlinees) {
+      for site in try pdb.inlineSites(in: stream, inlinees: inlinees) {
         guard let procedure = pdb.rva(segment: site.segment, offset: site.procedureOffset) else {
           continue
         }

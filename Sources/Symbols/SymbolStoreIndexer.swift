@@ -81,7 +81,12 @@ public struct SymbolStoreIndexer: Sendable {
         let debugFile = BreakpadSymbolWriter.baseName(String(fields[4]))
         let stem =
           debugFile.lowercased().hasSuffix(".pdb") ? String(debugFile.dropLast(4)) : debugFile
-        return "\(debugFile)/\(fields[3])/\(stem).sym"
+        // The key becomes a path: only plain names and a hexadecimal id may build it.
+        let id = String(fields[3])
+        guard SymbolTree.isPlainName(debugFile), SymbolTree.isPlainName("\(stem).sym"),
+          !id.isEmpty, id.allSatisfy(\.isHexDigit)
+        else { throw ParseError(path, "MODULE line names \(debugFile) \(id), not a store key") }
+        return "\(debugFile)/\(id)/\(stem).sym"
       }
     }
     return nil

@@ -104,9 +104,11 @@ public struct SymbolTree: Sendable {
     return nil
   }
 
-  /// The directory entry matching `name` case-insensitively (exact match first).
+  /// The directory entry matching `name` case-insensitively (exact match first). Names come from
+  /// dumps (module and debug-file names, debug ids), so only a plain file name can match: never
+  /// `.`, `..` or anything with a separator, which would lead out of the store.
   static func entry(in directory: String, named name: String) -> String? {
-    guard let dir = opendir(directory) else { return nil }
+    guard isPlainName(name), let dir = opendir(directory) else { return nil }
     defer { closedir(dir) }
     var fallback: String?
     while let item = readdir(dir) {
@@ -117,5 +119,10 @@ public struct SymbolTree: Sendable {
       if fallback == nil && entry.lowercased() == name.lowercased() { fallback = entry }
     }
     return fallback
+  }
+
+  /// Whether `name` is usable as one path component.
+  static func isPlainName(_ name: String) -> Bool {
+    !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
   }
 }

@@ -139,4 +139,31 @@ struct SymbolStoreTests {
     }
     #expect(TemporaryDirectory.files(under: "\(scratch.path)/cache").isEmpty)
   }
+
+  @Test(
+    "names from dumps never lead out of the store; a hostile .sym cannot choose where it is indexed"
+  )
+  func hostileNames() throws {
+    let scratch = TemporaryDirectory()
+    let store = "\(scratch.path)/store"
+    try FileManager.default.createDirectory(
+      atPath: "\(store)/x.pdb/AB", withIntermediateDirectories: true)
+    // A PDB placed beside the store, reachable only through `..`.
+    _ = FileManager.default.createFile(atPath: "\(scratch.path)/AB", contents: Data())
+    let tree = SymbolTree(root: store)
+    #expect(tree.path(debugFile: "..", debugID: "AB") == nil)
+    #expect(tree.path(debugFile: "x.pdb", debugID: "..") == nil)
+    #expect(tree.imagePath(name: "..", timeDateStamp: 1, sizeOfImage: 1) == nil)
+
+    let evil = "\(scratch.path)/evil.sym"
+    _ = FileManager.default.createFile(
+      atPath: evil, contents: Data("MODULE windows x86 ../../../escaped evil.pdb\n".utf8))
+    let outcome = SymbolStoreIndexer(store: store).index(file: evil)
+    guard case .failed(let message) = outcome else {
+      Issue.record("a .sym whose id is not hexadecimal must not be indexed, got \(outcome)")
+      return
+    }
+    #expect(message.contains("not a store key"))
+    #expect(!FileManager.default.fileExists(atPath: "\(scratch.path)/escaped"))
+  }
 }
