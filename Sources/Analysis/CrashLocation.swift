@@ -16,6 +16,9 @@ public struct CrashLocation: Codable, Sendable, Equatable {
   public var inlines: [String] = []
   /// Why there is no function name, when there is none.
   public var missingSymbols: String?
+  /// Whether adding symbols could name it: the module identifies its PDB but no table was found
+  /// (as opposed to no module, no CodeView record, or a table that does not cover the address).
+  public var awaitsSymbols = false
 
   public init(module: String? = nil, moduleOffset: UInt64? = nil, missingSymbols: String? = nil) {
     self.module = module
@@ -46,17 +49,20 @@ public struct CrashLocation: Codable, Sendable, Equatable {
     }
     let offset = address - module.baseOfImage
     var location = CrashLocation(module: module.baseName, moduleOffset: offset)
-    guard let symbols else {
-      location.missingSymbols = "no symbol path given"
-      return location
-    }
+    // Without a CodeView record no symbol path can help, so that is checked first.
     guard let debugFile = module.debugFile, let debugID = module.codeView?.debugIdentifier else {
       location.missingSymbols = "\(module.baseName) has no CodeView record"
+      return location
+    }
+    guard let symbols else {
+      location.missingSymbols = "no symbol path given"
+      location.awaitsSymbols = true
       return location
     }
     switch symbols.table(debugFile: debugFile, debugID: debugID) {
     case .failure(let error):
       location.missingSymbols = error.description
+      location.awaitsSymbols = true
     case .success(let table):
       location.name(with: table, offset: offset, isReturnAddress: isReturnAddress)
     }

@@ -39,13 +39,8 @@ public struct SymbolizeStage: DumpStage {
       }
       let location = CrashLocation.locate(ip, in: (try? dump.modules()) ?? [], symbols: symbols)
       let row = Self.row(sha, frame: 0, address: ip, location)
-      // Symbols can only help when the module is known and identifies its PDB.
-      let fixable =
-        location.function == nil && location.module != nil
-        && !(location.missingSymbols ?? "").contains("has no CodeView record")
-        && !(location.missingSymbols ?? "").hasPrefix("no function or public")
       let outcome =
-        fixable
+        location.awaitsSymbols
         ? StageOutcome(status: .deferred, error: location.missingSymbols ?? "no symbols")
         : .done
       return StageResult(outcome: outcome) { db in try Self.insert(db, row) }
