@@ -38,10 +38,12 @@ let package = Package(
     // Symbol tables and Breakpad .sym import/export.
     .target(name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"]),
     .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
+    .target(name: "Unwind", dependencies: ["CPUContexts", "PEImage", "Symbols", "ByteReader"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
     .target(name: "DumpSynth"),
     // Crash model: bug-check tables, fault location, reports of one dump.
-    .target(name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts", "Symbols"]),
+    .target(
+      name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts", "Symbols", "Unwind", "PEImage", "ByteReader"]),
     .target(
       name: "Checkpoint",
       dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
@@ -106,6 +108,13 @@ let package = Package(
     .testTarget(
       name: "SymbolsTests",
       dependencies: ["Symbols", "PEImage", "PDB", "CodeView", "ByteReader", "CrashsiftTestSupport"]
+    ),
+    .testTarget(
+      name: "UnwindTests",
+      dependencies: [
+        "Unwind", "Analysis", "Minidump", "KernelDump", "Symbols", "PEImage", "CPUContexts", "ByteReader",
+        "CrashsiftTestSupport",
+      ]
     ),
     .testTarget(
       name: "IngestTests",

@@ -12,6 +12,8 @@ public struct CrashLocation: Codable, Sendable, Equatable {
   public var functionOffset: UInt64?
   public var file: String?
   public var line: UInt32?
+  /// Offset from the start of the line's code, as breakpad prints `[file : line + 0x3]`.
+  public var lineOffset: UInt64?
   /// Functions inlined at the address, innermost first, as `name [file : line]`.
   public var inlines: [String] = []
   /// Why there is no function name, when there is none.
@@ -27,13 +29,19 @@ public struct CrashLocation: Codable, Sendable, Equatable {
   }
 
   /// `module!function+0xoff [file : line]`, `module+0xoff`, or the bare address.
-  public var text: String {
-    guard let module else { return "(no module)" }
+  public var text: String { text(windbgModuleName: false) }
+
+  /// `windbgModuleName`: name the module as WinDbg does, without its extension (`amdppm!…` for
+  /// amdppm.sys); otherwise as breakpad does, by file name (`test_app.exe!…`).
+  /// `lineSeparator`: `:` as breakpad prints `[file : line]`, `@` as WinDbg's `kv` does.
+  public func text(windbgModuleName: Bool, lineSeparator: String = ":") -> String {
+    guard var module else { return "(no module)" }
+    if windbgModuleName, !module.hasPrefix("<") { module = ThreadStack.stem(module) }
     guard let function, let functionOffset else {
       return "\(module)+0x\(String(moduleOffset ?? 0, radix: 16))"
     }
     var out = "\(module)!\(function)+0x\(String(functionOffset, radix: 16))"
-    if let file, let line { out += " [\(file) : \(line)]" }
+    if let file, let line { out += " [\(file) \(lineSeparator) \(line)]" }
     return out
   }
 
@@ -82,6 +90,7 @@ public struct CrashLocation: Codable, Sendable, Equatable {
     functionOffset = offset - UInt64(hit.symbolRVA)
     file = hit.file
     line = hit.line
+    lineOffset = hit.lineRVA.map { offset &- UInt64($0) }
     inlines = hit.inlines.map { "\($0.name) [\($0.file ?? "??") : \($0.line)]" }
     missingSymbols = nil
   }

@@ -173,6 +173,27 @@ public enum CheckpointSchema {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v5-stacks") { db in
+      try db.execute(
+        sql: """
+          -- The unwinder's output: symbolized_frames now holds the crashing thread's walked stack
+          -- (frame 0 = the context), each frame with its stack pointer, how it was found (context,
+          -- trap, cfi, prologue, frame_pointer, scan), and the line offset breakpad prints.
+          ALTER TABLE symbolized_frames ADD COLUMN stack_pointer INTEGER;
+          ALTER TABLE symbolized_frames ADD COLUMN trust TEXT;
+          ALTER TABLE symbolized_frames ADD COLUMN line_offset INTEGER;
+          -- One row per walked thread: how the walk ended, so a cut stack is never mistaken for
+          -- a complete one.
+          CREATE TABLE stack_walks (
+            dump_sha256 TEXT PRIMARY KEY REFERENCES dumps(sha256),
+            thread_id INTEGER,
+            frame_count INTEGER NOT NULL,
+            stop_reason TEXT NOT NULL,
+            truncated INTEGER NOT NULL,
+            missing_symbols TEXT
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 }

@@ -7,18 +7,21 @@ import KernelDump
 import Minidump
 import Symbols
 
-/// The symbolize stage: names each parsed dump's crash address (frame 0) from the symbol path.
+/// The symbolize stage: walks each parsed dump's crashing thread and names every frame from the
+/// symbol path.
 ///
-/// A minidump whose faulting module has a debug id but no symbols in the path is `deferred` with
-/// the reason, its module+offset row still written; every later run retries deferred dumps, so
-/// adding the PDB or .sym to the store is enough. A kernel dump names its drivers only by file
-/// name, timestamp and size: the image is fetched from the store by those (as WinDbg does), and
-/// its CodeView record gives the PDB's debug id; a missing image or PDB defers the dump likewise.
+/// Minidumps walk the exception thread from the exception context; kernel dumps walk from the
+/// header context (falling back to the bug check's faulting IP as a lone frame when the dump has
+/// no context). A dump whose crashing frame lacks symbols (its module has a debug id the path
+/// does not serve) is `deferred` with the reason, its rows still written; every later run retries
+/// deferred dumps, so adding the PDB or .sym to the store is enough. A kernel dump names its
+/// drivers only by file name, timestamp and size: the image is fetched from the store by those
+/// (as WinDbg does), and its CodeView record gives the PDB's debug id.
 public struct SymbolizeStage: DumpStage {
   public let name = "symbolize"
-  /// 1: frame 0 only (no unwinder yet).
-  public let version = 1
-  public let outputTables = ["symbolized_frames"]
+  /// 1: frame 0 only. 2: the walked crashing-thread stack, with trust and stack pointers.
+  public let version = 2
+  public let outputTables = ["symbolized_frames", "stack_walks"]
   public let retriesDeferredEveryRun = true
   let symbols: SymbolTableCache?
 
@@ -34,55 +37,101 @@ public struct SymbolizeStage: DumpStage {
     switch input.item.kind {
     case .minidump:
       let dump = try Minidump(path: input.path)
-      guard let ip = (try? dump.exception())??.context?.instructionPointer else {
+      guard let stack = ThreadStack.crashingThread(of: dump, symbols: symbols) else {
         return StageResult { _ in }  // No exception: nothing crashed, nothing to name.
       }
-      let location = CrashLocation.locate(ip, in: (try? dump.modules()) ?? [], symbols: symbols)
-      let row = Self.row(sha, frame: 0, address: ip, location)
-      let outcome =
-        location.awaitsSymbols
-        ? StageOutcome(status: .deferred, error: location.missingSymbols ?? "no symbols")
-        : .done
-      return StageResult(outcome: outcome) { db in try Self.insert(db, row) }
+      return result(sha, stack)
     case .kernel32, .kernel64:
       let dump = try KernelDump(path: input.path)
-      let header = dump.header
-      guard
-        let parameter = BugCheckTable.faultingIPParameter(for: header.bugCheckCode),
-        parameter < header.bugCheckParameters.count
-      else { return StageResult { _ in } }
-      let ip = header.bugCheckParameters[parameter]
-      guard let module = dump.module(containing: ip) else {
-        let location = CrashLocation(missingSymbols: "no driver contains the address")
-        let row = Self.row(sha, frame: 0, address: ip, location)
-        return StageResult { db in try Self.insert(db, row) }
+      if let stack = ThreadStack.crashingThread(of: dump, symbols: symbols), !stack.frames.isEmpty {
+        return result(sha, stack)
       }
-      var location = CrashLocation(module: module.name, moduleOffset: ip - module.base)
-      var outcome = StageOutcome.done
-      if let symbols {
-        switch symbols.table(
-          imageName: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
-        {
-        case .failure(let error):
-          location.missingSymbols = error.description
-          outcome = StageOutcome(status: .deferred, error: error.description)
-        case .success(let table):
-          location.name(with: table, offset: ip - module.base)
-        }
-      } else {
-        location.missingSymbols = "no symbol path given"
-        outcome = StageOutcome(status: .deferred, error: "no symbol path given")
-      }
-      let row = Self.row(sha, frame: 0, address: ip, location)
-      return StageResult(outcome: outcome) { db in try Self.insert(db, row) }
+      return faultingIPOnly(sha, dump)
     case .unknown:
       return StageResult { _ in }
     }
   }
 
-  static func row(_ sha: String, frame: Int, address: UInt64, _ location: CrashLocation)
-    -> StatementArguments
-  {
+  /// Rows for a walked stack; deferred when the crashing frame's module waits for symbols. Other
+  /// modules without symbols are listed in `stack_walks.missing_symbols` but do not defer the
+  /// dump: most user stacks pass through system DLLs whose symbols an offline store rarely has,
+  /// and deferring those would retry nearly every dump on every run.
+  func result(_ sha: String, _ stack: ThreadStack) -> StageResult {
+    let rows = stack.frames.map { Self.row(sha, frame: $0) }
+    let missing =
+      stack.missingSymbols.isEmpty
+      ? nil
+      : String(
+        decoding: (try? Self.sortedEncoder.encode(stack.missingSymbols)) ?? Data(), as: UTF8.self)
+    let walk = StatementArguments(
+      [
+        sha, stack.threadID.map { Int64($0) }, stack.frames.count, stack.stopReason,
+        stack.truncated ? 1 : 0, missing,
+      ] as [(any DatabaseValueConvertible)?])
+    var outcome = StageOutcome.done
+    if let waiting = stack.frames.first, waiting.location.awaitsSymbols {
+      outcome = StageOutcome(
+        status: .deferred, error: waiting.location.missingSymbols ?? "no symbols")
+    }
+    return StageResult(outcome: outcome) { db in
+      for row in rows { try Self.insert(db, row) }
+      try db.execute(
+        sql: """
+          INSERT INTO stack_walks (dump_sha256, thread_id, frame_count, stop_reason, truncated,
+            missing_symbols) VALUES (?,?,?,?,?,?)
+          """, arguments: walk)
+    }
+  }
+
+  static let sortedEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }()
+
+  /// A kernel dump without a usable context: the bug check's faulting IP as the only frame.
+  func faultingIPOnly(_ sha: String, _ dump: KernelDump) -> StageResult {
+    let header = dump.header
+    guard
+      let parameter = BugCheckTable.faultingIPParameter(for: header.bugCheckCode),
+      parameter < header.bugCheckParameters.count
+    else { return StageResult { _ in } }
+    let ip = header.bugCheckParameters[parameter]
+    guard let module = dump.module(containing: ip) else {
+      let location = CrashLocation(missingSymbols: "no driver contains the address")
+      let row = Self.row(sha, frame: 0, address: ip, location)
+      return StageResult { db in try Self.insert(db, row) }
+    }
+    var location = CrashLocation(module: module.name, moduleOffset: ip - module.base)
+    var outcome = StageOutcome.done
+    if let symbols {
+      switch symbols.table(
+        imageName: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
+      {
+      case .failure(let error):
+        location.missingSymbols = error.description
+        outcome = StageOutcome(status: .deferred, error: error.description)
+      case .success(let table):
+        location.name(with: table, offset: ip - module.base)
+      }
+    } else {
+      location.missingSymbols = "no symbol path given"
+      outcome = StageOutcome(status: .deferred, error: "no symbol path given")
+    }
+    let row = Self.row(sha, frame: 0, address: ip, location)
+    return StageResult(outcome: outcome) { db in try Self.insert(db, row) }
+  }
+
+  static func row(_ sha: String, frame: ThreadStack.Frame) -> StatementArguments {
+    row(
+      sha, frame: frame.index, address: frame.instruction, frame.location,
+      stackPointer: frame.stackPointer, trust: frame.trust.rawValue)
+  }
+
+  static func row(
+    _ sha: String, frame: Int, address: UInt64, _ location: CrashLocation,
+    stackPointer: UInt64? = nil, trust: String? = nil
+  ) -> StatementArguments {
     let inlines =
       location.inlines.isEmpty
       ? nil
@@ -93,6 +142,8 @@ public struct SymbolizeStage: DumpStage {
         location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
         location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
         location.line.map { Int64($0) }, inlines, location.missingSymbols,
+        stackPointer.map { Int64(bitPattern: $0) }, trust,
+        location.lineOffset.map { Int64(bitPattern: $0) },
       ] as [(any DatabaseValueConvertible)?])
   }
 
@@ -100,7 +151,8 @@ public struct SymbolizeStage: DumpStage {
     try db.execute(
       sql: """
         INSERT INTO symbolized_frames (dump_sha256, frame, address, module, module_offset,
-          function, function_offset, file, line, inlines, missing) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+          function, function_offset, file, line, inlines, missing, stack_pointer, trust,
+          line_offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """, arguments: row)
   }
 }

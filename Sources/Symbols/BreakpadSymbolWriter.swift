@@ -43,7 +43,8 @@ public enum BreakpadSymbolWriter {
     return lines
   }
 
-  static func baseName(_ path: String) -> String {
+  /// The last component of a Windows or POSIX path.
+  public static func baseName(_ path: String) -> String {
     path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
   }
 }

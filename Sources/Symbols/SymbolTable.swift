@@ -47,6 +47,9 @@ public struct SymbolTable: Sendable, Equatable {
     public var rva: UInt32
     public var parameterSize: UInt32
     public var name: String
+    /// False for data publics (a PDB's S_PUB32 without the code or function flag: strings,
+    /// GUIDs, globals), which must not make an address look like code.
+    public var isCode = true
   }
 
   /// Where the table came from.
@@ -83,6 +86,8 @@ public struct SymbolTable: Sendable, Equatable {
     public var lineRVA: UInt32?
     /// Whether this came from a public symbol rather than a sized function.
     public var isPublic: Bool
+    /// Whether the symbol is code (functions always; publics per their flags).
+    public var isCode = true
     /// Frames inlined at the address, innermost first; `name`/`line` stay the outer function's.
     public var inlines: [InlineFrame] = []
   }
@@ -114,7 +119,8 @@ public struct SymbolTable: Sendable, Equatable {
     let symbol = publics[publicIndex]
     if let index = functionIndex, functions[index].rva > symbol.rva { return nil }
     return Lookup(
-      name: symbol.name, symbolRVA: symbol.rva, file: nil, line: nil, lineRVA: nil, isPublic: true)
+      name: symbol.name, symbolRVA: symbol.rva, file: nil, line: nil, lineRVA: nil, isPublic: true,
+      isCode: symbol.isCode)
   }
 
   /// The inline ranges of `function` covering `rva`, innermost first. Ranges are sorted by start,

@@ -55,10 +55,12 @@ struct AnalyzeCommand: ParsableCommand {
         let file = try MappedFile(path: path)
         let text: String
         let json: Data
+        var stack: ThreadStack?
         if file.bytes.starts(with: Array("PAGE".utf8)) {
-          let report = KernelDumpReport(
-            try KernelDump(file: file), name: path, symbols: symbolPath)
+          let dump = try KernelDump(file: file)
+          let report = KernelDumpReport(dump, name: path, symbols: symbolPath)
           (text, json) = (report.text, try encoder.encode(report))
+          stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
         } else {
           let dump = try Minidump(file: file)
           var report = MinidumpReport(dump, name: path)
@@ -70,11 +72,13 @@ struct AnalyzeCommand: ParsableCommand {
               location.text + (location.missingSymbols.map { " (\($0))" } ?? "")
           }
           (text, json) = (report.text, try encoder.encode(report))
+          stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
         }
+        let (fullText, fullJSON) = try Self.adding(stack, text: text, json: json, encoder: encoder)
         if self.json {
-          reports.append(String(decoding: json, as: UTF8.self))
+          reports.append(String(decoding: fullJSON, as: UTF8.self))
         } else {
-          print(text)
+          print(fullText)
           if path != files.last { print("") }
         }
       } catch {
@@ -86,5 +90,23 @@ struct AnalyzeCommand: ParsableCommand {
       print("[\n" + reports.joined(separator: ",\n") + "\n]")
     }
     if failed { throw ExitCode(1) }
+  }
+
+  /// The report with the crashing thread's stack appended: a `kv`-like block in text, a `stack`
+  /// member in JSON.
+  static func adding(_ stack: ThreadStack?, text: String, json: Data, encoder: JSONEncoder) throws
+    -> (String, Data)
+  {
+    guard let stack, !stack.frames.isEmpty else { return (text, json) }
+    let header =
+      "STACK_TEXT (crashing thread\(stack.threadID.map { " 0x" + String($0, radix: 16) } ?? "")):"
+    let fullText = text + "\n\n" + header + "\n" + stack.text(x64: stack.is64Bit)
+    guard var object = try JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+      return (fullText, json)
+    }
+    object["stack"] = try JSONSerialization.jsonObject(with: encoder.encode(stack))
+    let merged = try JSONSerialization.data(
+      withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    return (fullText, merged)
   }
 }

@@ -40,6 +40,13 @@ struct AnalyzeCommandTests {
       result.stdout.contains(
         #"Location:      test_app.exe!`anonymous namespace'::CrashFunction+0xe [c:\test_app.cc : 58]"#
       ))
+    // The kv-like stack: breakpad's four frames, walked by STACK WIN frame data.
+    Golden.check(
+      Golden.normalize(
+        String(
+          result.stdout[
+            (result.stdout.range(of: "STACK_TEXT")?.lowerBound ?? result.stdout.endIndex)...]),
+        workspace: "/nonexistent"), against: "analyze-minidump2-stack.txt")
     let missing = try CrashsiftBinary.run([
       "analyze", "--symbols", root, "\(testdata)/minidump2.dmp",
     ])
