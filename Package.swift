@@ -41,6 +41,8 @@ let package = Package(
     .target(name: "Unwind", dependencies: ["CPUContexts", "PEImage", "Symbols", "ByteReader"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
     .target(name: "DumpSynth"),
+    .target(
+      name: "Forge", dependencies: ["DumpSynth", "PEImage", "PDB", "Symbols", "Unwind", "ByteReader"]),
     // Crash model: bug-check tables, fault location, reports of one dump.
     .target(
       name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts", "Symbols", "Unwind", "PEImage", "ByteReader"]),
@@ -81,6 +83,7 @@ let package = Package(
         "Analysis",
         "Symbols",
         "ByteReader",
+        "Forge",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -113,7 +116,7 @@ let package = Package(
       name: "UnwindTests",
       dependencies: [
         "Unwind", "Analysis", "Minidump", "KernelDump", "Symbols", "PEImage", "CPUContexts", "ByteReader",
-        "CrashsiftTestSupport",
+        "Forge", "CrashsiftTestSupport",
       ]
     ),
     .testTarget(

@@ -270,8 +270,11 @@ public struct ThreadStack: Sendable, Codable, Equatable {
       layout: .mapped)
   }
 
-  /// `amdppm.sys` → `amdppm`: WinDbg names modules without the extension.
+  /// `amdppm.sys` → `amdppm`: WinDbg names modules without the extension, and the kernel (whichever
+  /// of its builds is loaded) `nt`.
   public static func stem(_ name: String) -> String {
+    let kernels = ["ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe"]
+    if kernels.contains(name.lowercased()) { return "nt" }
     guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
     return String(name[..<dot])
   }

@@ -26,6 +26,9 @@ public struct KernelDumpWriter {
   public var kdDebuggerDataBlock: UInt64?
   public var rip: UInt64 = 0xFFFF_F800_1234_0000
   public var rsp: UInt64 = 0xFFFF_F800_1234_5000
+  /// Integer registers of the header CONTEXT by x64 encoding (0 RAX … 15 R15); RSP comes from
+  /// `rsp`.
+  public var registers: [Int: UInt64] = [:]
   public var systemTime: UInt64 = 0x01D7_07F2_3DBB_3399
   public var systemUpTime: UInt64 = 0x023B_C1E9
   /// Round a bitmap's length up to whole bytes. kdmp-parser 0.7.4 reads `Pages / 8` bytes and so
@@ -71,6 +74,10 @@ public struct KernelDumpWriter {
     Self.put32(0x1F80, at: 0x348 + 0x118, in: &header)
     Self.put32(0x10, at: 0x348 + 0x38, in: &header)
     Self.put32(0x40246, at: 0x348 + 0x44, in: &header)
+    // CONTEXT.Rax is at 0x78 and the integer registers follow in encoding order.
+    for (register, value) in registers where register >= 0 && register < 16 {
+      Self.put64(value, at: 0x348 + 0x78 + register * 8, in: &header)
+    }
     Self.put64(rsp, at: 0x348 + 0x98, in: &header)
     Self.put64(rip, at: 0x348 + 0xF8, in: &header)
     // EXCEPTION_RECORD64: the breakpoint of KeBugCheckEx.

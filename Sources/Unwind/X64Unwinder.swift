@@ -79,6 +79,7 @@ struct X64Unwinder {
           guard let sp = memory.u64(at: base &+ 24) else { return .failed(unreadable(base &+ 24)) }
           regs[RegisterSet.ip] = ip
           regs[RegisterSet.sp] = sp
+          if code.info == 1 { readTrapFrame(errorCodeAt: rsp, into: &regs) }
           return .caller(regs, trap: true)
         default:
           break
@@ -169,6 +170,19 @@ struct X64Unwinder {
     regs[RegisterSet.ip] = ip
     regs[RegisterSet.sp] = rsp &+ 8
     return .caller(regs, trap: false)
+  }
+
+  /// A kernel trap handler entered with an error code (KiPageFault and friends) builds a
+  /// KTRAP_FRAME that ends with the machine frame: the error code at 0x160, RBP at 0x158, the
+  /// volatile registers at 0x30–0x60 (x64 KTRAP_FRAME layout, 0x190 bytes). Those values are the
+  /// interrupted code's, which `.trap` shows; absent memory leaves them unknown.
+  func readTrapFrame(errorCodeAt errorCode: UInt64, into registers: inout RegisterSet) {
+    let base = errorCode &- 0x160
+    for (offset, register) in [
+      (0x30, 0), (0x38, 1), (0x40, 2), (0x48, 8), (0x50, 9), (0x58, 10), (0x60, 11), (0x158, 5),
+    ] {
+      if let value = memory.u64(at: base &+ UInt64(offset)) { registers[register] = value }
+    }
   }
 
   func unreadable(_ address: UInt64) -> String {

@@ -25,7 +25,7 @@ struct Crashsift: ParsableCommand {
       """,
     subcommands: [
       RunCommand.self, IngestCommand.self, ParseCommand.self, StatusCommand.self,
-      AnalyzeCommand.self, SymbolsCommand.self,
+      AnalyzeCommand.self, SymbolsCommand.self, ForgeCommand.self,
     ]
   )
 

@@ -1,0 +1,33 @@
+/// A crash to forge, as a JSON file (docs/forge.md): which images are loaded where, the call chain
+/// of the crashing thread from its outermost frame to the innermost, the bug check, and the dump
+/// kinds to write.
+public struct ForgeScenario: Codable, Sendable, Equatable {
+  public struct Module: Codable, Sendable, Equatable {
+    /// The name in the loaded-module list, e.g. `ntoskrnl.exe` (whatever the file is called).
+    public var name: String
+    /// The image file, relative to the images folder, e.g. `ntkrnlmp/ntkrnlmp.exe`; its PDB is
+    /// next to it.
+    public var image: String
+    /// Load address, hex.
+    public var base: String
+  }
+
+  public var name: String
+  public var description: String?
+  public var modules: [Module]
+  /// `module!function` or `module!function+0xoff`, outermost first. Each frame calls the next
+  /// (the call instruction to it is found in the code); a frame followed by a function whose
+  /// unwind info starts with a machine frame (KiPageFault) is interrupted there instead, at its
+  /// `+0xoff`, the faulting instruction.
+  public var stack: [String]
+  /// Bug check code, hex.
+  public var bugCheck: String
+  /// Four parameters, hex; `fault` stands for the faulting instruction's address.
+  public var parameters: [String]
+  /// Any of `triage`, `full`, `bitmap` (type 5), `bitmap6`, `rdmp8`, `rdmp9`, `rdmp10`.
+  public var dumps: [String]
+  /// The frame a correct analysis blames (`module!function`), checked by the bucketing tests.
+  public var blame: String?
+  /// Seeds the register values, so forged dumps are reproducible.
+  public var seed: UInt64?
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Forge
+import Foundation
+
+/// `crashsift forge SCENARIO…`: realistic kernel dumps from the sample images, with their truth.
+struct ForgeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "forge",
+    abstract:
+      "Write kernel dumps of a crash scenario from real PE images and PDBs, with the truth.",
+    discussion: """
+      A scenario (JSON, docs/forge.md) names the images loaded and where, the crashing thread's \
+      call chain from its outermost frame, and the bug check. The forge lays the stack out from \
+      each function's real unwind info and call instructions (faults enter KiPageFault through \
+      a machine frame and a KTRAP_FRAME), then writes each requested dump kind plus \
+      <dump>.truth.json (the frames a correct unwinder recovers) and a symbol store holding the \
+      images and PDBs.
+
+      Examples:
+        crashsift forge samples/scenarios/d1-crashdrv-build1.json -o /tmp/forged
+        crashsift analyze --symbols 'srv*/tmp/forged/store' /tmp/forged/d1-crashdrv-build1-full.dmp
+      """)
+
+  @Argument(help: "Scenario files.")
+  var scenarios: [String]
+
+  @Option(name: .shortAndLong, help: "Output folder (default: forged).")
+  var output = "forged"
+
+  @Option(
+    name: .long,
+    help: "Folder of the sample images (default: the scenario's ../images, else samples/images).")
+  var images: String?
+
+  @Flag(name: .long, help: "Print the files written as JSON.")
+  var json = false
+
+  func run() throws {
+    var written: [[String: Any]] = []
+    for path in scenarios {
+      let outcome = Result { () throws(ForgeError) -> (String, Forge.Output) in
+        let scenario = try Forge.load(scenario: path)
+        let folder = images ?? Self.defaultImages(for: path)
+        return (scenario.name, try Forge.run(scenario, images: folder, output: output))
+      }
+      switch outcome {
+      case .failure(let error):
+        FileHandle.standardError.write(Data("error: \(path): \(error.description)\n".utf8))
+        throw ExitCode(1)
+      case .success(let (name, result)):
+        written.append(
+          ["scenario": name, "dumps": result.dumps, "truths": result.truths, "store": result.store])
+        if !json {
+          for dump in result.dumps { print(dump) }
+        }
+      }
+    }
+    if json {
+      let data = try JSONSerialization.data(
+        withJSONObject: written, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+      print(String(decoding: data, as: UTF8.self))
+    } else if let first = written.first?["store"] as? String {
+      print("symbol store: \(first)")
+    }
+  }
+
+  static func defaultImages(for scenario: String) -> String {
+    let folder = URL(fileURLWithPath: scenario).deletingLastPathComponent()
+      .appendingPathComponent("../images").standardized.path
+    return FileManager.default.fileExists(atPath: folder) ? folder : "samples/images"
+  }
+}

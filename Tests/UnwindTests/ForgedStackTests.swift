@@ -1,0 +1,94 @@
+import Analysis
+import ByteReader
+import CrashsiftTestSupport
+import Forge
+import Foundation
+import KernelDump
+import Symbols
+import Testing
+
+/// Forged kernel dumps: the walker recovers the forge's truth frame by frame — through
+/// KiPageFault's machine frame and trap frame — in every dump kind, and kdmp-parser reads the
+/// same memory.
+@Suite("forged kernel stacks")
+struct ForgedStackTests {
+  static let scenarios = [
+    "d1-crashdrv-build1", "d1-crashdrv-build2", "50-netfilt-leaf", "50-diskmon-framepointer",
+  ]
+
+  static func forge(_ name: String, into dir: TemporaryDirectory) throws -> Forge.Output {
+    let root = Corpus.packageRoot
+    let scenario = try Forge.load(scenario: "\(root)/samples/scenarios/\(name).json")
+    return try Forge.run(scenario, images: "\(root)/samples/images", output: dir.path)
+  }
+
+  @Test("every dump kind: the walked stack equals the truth", arguments: scenarios)
+  func truth(name: String) throws {
+    let dir = TemporaryDirectory()
+    let output = try Self.forge(name, into: dir)
+    #expect(!output.dumps.isEmpty)
+    let symbols = SymbolTableCache(path: SymbolPath(parsing: "srv*\(output.store)"))
+    for (dump, truthPath) in zip(output.dumps, output.truths) {
+      let decoder = JSONDecoder()
+      decoder.keyDecodingStrategy = .convertFromSnakeCase
+      let truth = try decoder.decode(
+        ForgeTruth.self, from: Data(contentsOf: URL(fileURLWithPath: truthPath)))
+      let kernel = try KernelDump(path: dump)
+      let stack = try #require(ThreadStack.crashingThread(of: kernel, symbols: symbols))
+      let ours = stack.frames.map { frame in
+        [
+          frame.location.module ?? "?", frame.location.function ?? "?",
+          "0x" + String(frame.location.functionOffset ?? 0, radix: 16),
+          "0x" + String(frame.instruction, radix: 16), "0x" + String(frame.stackPointer, radix: 16),
+          frame.trust.rawValue,
+        ]
+      }
+      let expected = truth.frames.map {
+        [$0.module, $0.function, $0.offset, $0.instruction, $0.stackPointer, $0.trust]
+      }
+      #expect(ours == expected, "\(truth.dumpType):\n\(stack.text(x64: true))")
+      #expect(!stack.truncated, "\(truth.dumpType): \(stack.stopReason)")
+      // The trap frame's registers come from the KTRAP_FRAME, as `.trap` shows them.
+      let trap = try #require(stack.frames.first { $0.trust == .trap })
+      let trapTruth = try #require(truth.frames.first { $0.trust == "trap" }?.registers)
+      #expect(trapTruth.count == 8)
+      for (name, value) in trapTruth {
+        #expect(trap.registers?[name].map { "0x" + String($0, radix: 16) } == value, "\(name)")
+      }
+      #expect(trap.registers?["rip"] == trap.instruction)
+    }
+  }
+
+  @Test(
+    "kdmp-parser accepts every forged full, bitmap and RDMP dump and reads the same stack and code",
+    arguments: scenarios)
+  func oracle(name: String) throws {
+    let dir = TemporaryDirectory()
+    let output = try Self.forge(name, into: dir)
+    for dump in output.dumps where !dump.hasSuffix("-triage.dmp") {
+      let kernel = try KernelDump(path: dump)
+      let context = try #require(kernel.context)
+      let rsp = try #require(context.stackPointer)
+      let rip = try #require(context.instructionPointer)
+      let reads: [(UInt64, Int)] = [(rsp, 0x100), (rip, 0x40)]
+      guard let python = Tools.oraclePython, let script = Tools.oracleScript("kdmp_oracle.py")
+      else {
+        #expect(!Tools.isCI, "kdmp-parser (the oracle venv) is required on CI")
+        return
+      }
+      let arguments =
+        [script, dump, "--read-va"]
+        + reads.flatMap { ["0x" + String($0.0, radix: 16), String($0.1)] }
+      let result =
+        try JSONSerialization.jsonObject(with: Tools.output(python, arguments)) as? [String: Any]
+      let virtualReads = try #require(result?["virtual_reads"] as? [[String: Any]], "\(dump)")
+      #expect(virtualReads.count == reads.count)
+      for (read, theirs) in zip(reads, virtualReads) {
+        #expect(theirs["ok"] as? Bool == true, "\(dump) at 0x\(String(read.0, radix: 16))")
+        let ours = try kernel.read(virtual: read.0, count: read.1)
+        let hex = ours.map { String(format: "%02x", $0) }.joined()
+        #expect(theirs["hex"] as? String == hex, "\(dump) at 0x\(String(read.0, radix: 16))")
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the sample kernel and drivers the forge lays crashes out from: real x64 PE images and
+# PDBs made by the Swift toolchain's clang-cl, clang (assembler) and lld-link, freestanding (no
+# Windows SDK). Reproducible: fixed timestamps and Windows-style source paths, so the outputs are
+# byte-identical for a given toolchain version whatever the build directory (recipe:
+# reference/pdb-and-symbols.md §6.1). The outputs are committed under samples/images/, so users
+# without the toolchain can run everything.
+set -euo pipefail
+TC=${TC:-$(dirname "$(readlink -f "$(command -v swift)")")}
+CL="$TC/clang-cl"; CC="$TC/clang"; LINK="$TC/lld-link"
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/images}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cp "$here"/src/kernel/* "$here"/src/drivers/* "$here"/src/include/* "$work"/
+cd "$work"
+CFLAGS=(--target=x86_64-pc-windows-msvc /c /Z7 /O2 /GS- /Zl /Brepro /kernel '-ffile-compilation-dir=C:\src')
+LFLAGS=(/nologo /NODEFAULTLIB /DEBUG /BREPRO '/PDBALTPATH:%_PDB%' '/PDBSOURCEPATH:C:\src' /MACHINE:X64)
+
+mkdir -p "$out/ntkrnlmp" "$out/crashdrv-1" "$out/crashdrv-2" "$out/netfilt" "$out/diskmon"
+# The kernel: C routines plus the assembly trap handlers (.seh_* unwind directives).
+"$CL" "${CFLAGS[@]}" /Fo:ntkrnlmp_c.obj ntkrnlmp.c
+"$CC" --target=x86_64-pc-windows-msvc -c ntkrnlmp_asm.s -o ntkrnlmp_asm.obj
+"$LINK" "${LFLAGS[@]}" /SUBSYSTEM:NATIVE /ENTRY:KiSystemStartup /TIMESTAMP:0x64F00000 \
+  /PDB:ntkrnlmp.pdb /OUT:ntkrnlmp.exe ntkrnlmp_c.obj ntkrnlmp_asm.obj
+mv ntkrnlmp.exe ntkrnlmp.pdb "$out/ntkrnlmp/"
+
+# crashdrv.sys, two builds of the same bug.
+for build in 1 2; do
+  "$CL" "${CFLAGS[@]}" /DBUILD=$build /Fo:crashdrv.obj crashdrv.c
+  "$LINK" "${LFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry \
+    /TIMESTAMP:$((0x65000000 + build * 0x100000)) /PDB:crashdrv.pdb /OUT:crashdrv.sys crashdrv.obj
+  mv crashdrv.sys crashdrv.pdb "$out/crashdrv-$build/"
+done
+
+# netfilt.sys: a leaf without unwind info, a large frame with eight saved registers.
+"$CL" "${CFLAGS[@]}" /Fo:netfilt.obj netfilt.c
+"$LINK" "${LFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x65300000 \
+  /PDB:netfilt.pdb /OUT:netfilt.sys netfilt.obj
+mv netfilt.sys netfilt.pdb "$out/netfilt/"
+
+# diskmon.sys with frame pointers kept.
+"$CL" "${CFLAGS[@]}" /clang:-fno-omit-frame-pointer /Fo:diskmon.obj diskmon.c
+"$LINK" "${LFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x65400000 \
+  /PDB:diskmon.pdb /OUT:diskmon.sys diskmon.obj
+mv diskmon.sys diskmon.pdb "$out/diskmon/"
+ls -l "$out"/*/

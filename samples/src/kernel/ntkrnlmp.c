@@ -1,0 +1,66 @@
+/* The sample kernel's C routines: names and call shapes of the real ntoskrnl paths that crash
+   dumps show (bug check, I/O dispatch, worker threads, system calls). Freestanding: no headers. */
+#include "sample_nt.h"
+typedef struct WORK_ITEM { void (*Routine)(void *); void *Parameter; struct WORK_ITEM *Next; } WORK_ITEM;
+
+volatile u64 KiBugCheckData[5];
+volatile long KiHardwareTrigger;
+WORK_ITEM *volatile ExpWorkQueue;
+
+__declspec(noinline) void KeBugCheck2(u32 code, u64 p1, u64 p2, u64 p3, u64 p4, void *trap) {
+  KiBugCheckData[0] = code;
+  KiBugCheckData[1] = p1;
+  KiBugCheckData[2] = p2;
+  KiBugCheckData[3] = p3;
+  KiBugCheckData[4] = p4;
+  for (;;) { KiHardwareTrigger++; }
+}
+
+__declspec(noinline) void KeBugCheckEx(u32 code, u64 p1, u64 p2, u64 p3, u64 p4) {
+  volatile u64 saved[8];
+  saved[0] = code;
+  saved[7] = p4;
+  KeBugCheck2(code, p1, p2, p3, saved[7], 0);
+}
+
+__declspec(noinline) long MmAccessFault(u64 address, void *trap) {
+  if (address < 0x10000) KeBugCheckEx(0x50, address, 0, (u64)trap, 2);
+  return 0;
+}
+
+__declspec(noinline) long IofCallDriver(DEVICE_OBJECT *device, IRP *irp) {
+  irp->Status = 0x103;
+  long status = device->DriverObject->MajorFunction[irp->MajorFunction](device, irp);
+  KiHardwareTrigger += status;
+  return status;
+}
+
+__declspec(noinline) long NtDeviceIoControlFile(DEVICE_OBJECT *device, u32 code, void *buffer, u32 length) {
+  IRP irp;
+  irp.MajorFunction = 14;
+  irp.IoControlCode = code;
+  irp.SystemBuffer = buffer;
+  irp.Length = length;
+  irp.Status = 0;
+  return IofCallDriver(device, &irp);
+}
+
+__declspec(noinline) void ExpWorkerThread(void *context) {
+  for (;;) {
+    WORK_ITEM *item = ExpWorkQueue;
+    if (!item) continue;
+    ExpWorkQueue = item->Next;
+    item->Routine(item->Parameter);
+  }
+}
+
+__declspec(noinline) void PspSystemThreadStartup(void (*start)(void *), void *context) {
+  KiHardwareTrigger = 0;
+  start(context);
+  KeBugCheckEx(0x1E, 0, 0, 0, 0);
+}
+
+long KiSystemStartup(void *loader) {
+  ExpWorkerThread(loader);
+  return 0;
+}

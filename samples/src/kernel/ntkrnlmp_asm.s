@@ -1,0 +1,89 @@
+# The trap and thread-start plumbing of the sample kernel, in the shape of the real routines:
+# KiPageFault enters through a hardware machine frame with an error code and builds a KTRAP_FRAME
+# (0x190 bytes: push rbp + 0x158 allocated below the 0x30-byte machine frame), with RBP as its
+# frame register as Windows does; KiBugCheckDispatch and KiSystemServiceCopyEnd call onwards with
+# ordinary frames. Unwind info comes from the .seh_* directives (LLVM's COFF SEH syntax).
+    .text
+
+    .globl KiStartSystemThread
+    .def KiStartSystemThread; .scl 2; .type 32; .endef
+    .seh_proc KiStartSystemThread
+KiStartSystemThread:
+    subq $0x28, %rsp
+    .seh_stackalloc 0x28
+    .seh_endprologue
+    movq %rbx, %rcx
+    movq %rsi, %rdx
+    callq PspSystemThreadStartup
+    int3
+    .seh_endproc
+
+    .globl KiPageFault
+    .def KiPageFault; .scl 2; .type 32; .endef
+    .seh_proc KiPageFault
+KiPageFault:
+    .seh_pushframe @code
+    pushq %rbp
+    .seh_pushreg %rbp
+    subq $0x158, %rsp
+    .seh_stackalloc 0x158
+    leaq 0x80(%rsp), %rbp
+    .seh_setframe %rbp, 0x80
+    .seh_endprologue
+    movq %rax, -0x50(%rbp)
+    movq %rcx, -0x48(%rbp)
+    movq %rdx, -0x40(%rbp)
+    movq %r8, -0x38(%rbp)
+    movq %r9, -0x30(%rbp)
+    movq %r10, -0x28(%rbp)
+    movq %r11, -0x20(%rbp)
+    movq %cr2, %rcx
+    movq %rcx, 0x50(%rbp)
+    movq %cr8, %rax
+    cmpb $2, %al
+    jb 1f
+    movl $0xd1, %ecx
+    movq 0x50(%rbp), %rdx
+    movq %rax, %r8
+    movq 0xe0(%rbp), %r9
+    callq KiBugCheckDispatch
+    nop
+1:
+    movq 0x50(%rbp), %rcx
+    leaq -0x80(%rbp), %rdx
+    callq MmAccessFault
+    nop
+    leaq 0xd8(%rbp), %rsp
+    popq %rbp
+    addq $8, %rsp
+    iretq
+    .seh_endproc
+
+    .globl KiBugCheckDispatch
+    .def KiBugCheckDispatch; .scl 2; .type 32; .endef
+    .seh_proc KiBugCheckDispatch
+KiBugCheckDispatch:
+    subq $0x138, %rsp
+    .seh_stackalloc 0x138
+    .seh_endprologue
+    movq %rbp, 0x28(%rsp)
+    movq %r10, 0x20(%rsp)
+    callq KeBugCheckEx
+    nop
+    .seh_endproc
+
+    .globl KiSystemServiceCopyEnd
+    .def KiSystemServiceCopyEnd; .scl 2; .type 32; .endef
+    .seh_proc KiSystemServiceCopyEnd
+KiSystemServiceCopyEnd:
+    pushq %rbp
+    .seh_pushreg %rbp
+    subq $0x160, %rsp
+    .seh_stackalloc 0x160
+    .seh_endprologue
+    callq *%r10
+    nop
+    addq $0x160, %rsp
+    popq %rbp
+    retq
+    .seh_endproc
