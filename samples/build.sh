@@ -43,4 +43,18 @@ mv netfilt.sys netfilt.pdb "$out/netfilt/"
 "$LINK" "${LFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x65400000 \
   /PDB:diskmon.pdb /OUT:diskmon.sys diskmon.obj
 mv diskmon.sys diskmon.pdb "$out/diskmon/"
+
+# ARM64 builds of netfilt.sys for the ARM64 unwinder: without frame pointers (packed unwind data)
+# and with them (an .xdata record with save_next codes).
+mkdir -p "$out/netfilt-arm64" "$out/netfilt-arm64fp"
+ACFLAGS=("${CFLAGS[@]}"); ACFLAGS[0]=--target=aarch64-pc-windows-msvc
+ALFLAGS=("${LFLAGS[@]}"); ALFLAGS[${#ALFLAGS[@]}-1]=/MACHINE:ARM64
+"$CL" "${ACFLAGS[@]}" /Fo:netfilt-a.obj netfilt.c
+"$LINK" "${ALFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x65500000 \
+  /PDB:netfilt.pdb /OUT:netfilt.sys netfilt-a.obj
+mv netfilt.sys netfilt.pdb "$out/netfilt-arm64/"
+"$CL" "${ACFLAGS[@]}" /clang:-fno-omit-frame-pointer /Fo:netfilt-afp.obj netfilt.c
+"$LINK" "${ALFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x65600000 \
+  /PDB:netfilt.pdb /OUT:netfilt.sys netfilt-afp.obj
+mv netfilt.sys netfilt.pdb "$out/netfilt-arm64fp/"
 ls -l "$out"/*/

@@ -128,9 +128,19 @@ public struct ThreadStack: Sendable, Codable, Equatable {
   }
 
   static func named(_ registers: RegisterSet, x64: Bool) -> [String: UInt64] {
+    // ARM64 contexts fill the x-register slots; their SP and PC slots are named as such.
+    let arm64 = registers.knownRegisters.contains { $0.0 >= RegisterSet.arm64X }
     var named: [String: UInt64] = [:]
     for (register, value) in registers.knownRegisters {
-      named[RegisterSet.name(register, x64: x64)] = value
+      let name: String
+      if arm64, register == RegisterSet.sp {
+        name = "sp"
+      } else if arm64, register == RegisterSet.ip {
+        name = "pc"
+      } else {
+        name = RegisterSet.name(register, x64: x64)
+      }
+      named[name] = value
     }
     return named
   }

@@ -202,6 +202,30 @@ public struct PEImage: Sendable {
     return functions
   }
 
+  /// ARM64 `.pdata` entries (8 bytes each), in table order.
+  public func arm64RuntimeFunctions() throws(ParseError) -> [ARM64RuntimeFunction] {
+    guard machine == 0xAA64, let directory = directory(PEDataDirectory.exception) else { return [] }
+    let count = Int(directory.size) / 8
+    let table = try window(rva: directory.rva, count: count * 8, "exception directory")
+    var functions: [ARM64RuntimeFunction] = []
+    functions.reserveCapacity(count)
+    for index in 0..<count {
+      let w = "exception directory"
+      functions.append(
+        ARM64RuntimeFunction(
+          begin: try table.u32(at: index * 8, w), unwindData: try table.u32(at: index * 8 + 4, w)))
+    }
+    return functions
+  }
+
+  /// The ARM64 `.xdata` record at `rva`.
+  public func arm64UnwindInfo(rva: UInt32) throws(ParseError) -> ARM64UnwindInfo {
+    let offset = try offset(ofRVA: rva, count: 8)
+    // Header, extension, up to 0xFFFF epilog scopes and 255 code words at most.
+    let limit = min(reader.count - offset, 8 + 0xFFFF * 4 + 255 * 4)
+    return try ARM64UnwindInfo(try reader.window(from: offset, limit: limit, "ARM64 .xdata"))
+  }
+
   /// The UNWIND_INFO at `rva`.
   public func unwindInfo(rva: UInt32) throws(ParseError) -> UnwindInfo {
     let header = try window(rva: rva, count: 4, "UNWIND_INFO")

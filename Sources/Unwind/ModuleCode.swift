@@ -10,6 +10,14 @@ public struct ModuleCode: Sendable {
   public var runtimeFunctions: [PERuntimeFunction]
   public var symbols: SymbolTable?
   public var stackInfo: StackInfo?
+  /// ARM64 `.pdata` sorted by start, from `image`.
+  public var arm64Functions: [ARM64RuntimeFunction]
+
+  /// An ARM64 function's unwind data: packed in its entry, or its `.xdata` record.
+  public struct ARM64Function: Sendable {
+    public var entry: ARM64RuntimeFunction
+    public var info: ARM64UnwindInfo?
+  }
 
   public static let none = ModuleCode(image: nil, symbols: nil)
 
@@ -17,6 +25,8 @@ public struct ModuleCode: Sendable {
     self.image = image
     self.runtimeFunctions =
       ((try? image?.runtimeFunctions()) ?? []).sorted { $0.begin < $1.begin }
+    self.arm64Functions =
+      ((try? image?.arm64RuntimeFunctions()) ?? []).sorted { $0.begin < $1.begin }
     self.symbols = symbols
     let info = symbols.map { StackInfo(records: $0.stackRecords) }
     self.stackInfo = info?.isEmpty == false ? info : nil
@@ -29,6 +39,23 @@ public struct ModuleCode: Sendable {
         in: runtimeFunctions, atMost: UInt64(rva), key: { UInt64($0.begin) })
     else { return nil }
     return rva < runtimeFunctions[index].end ? runtimeFunctions[index] : nil
+  }
+
+  /// The ARM64 function covering `rva`, with its `.xdata` read.
+  public func arm64Function(at rva: UInt32) -> ARM64Function? {
+    guard let image,
+      let index = SortedSearch.lastIndex(
+        in: arm64Functions, atMost: UInt64(rva), key: { UInt64($0.begin) })
+    else { return nil }
+    let entry = arm64Functions[index]
+    if let packed = entry.packed {
+      return rva - entry.begin < packed.functionLength
+        ? ARM64Function(entry: entry, info: nil) : nil
+    }
+    guard entry.flag == 0, let info = try? image.arm64UnwindInfo(rva: entry.unwindData),
+      rva - entry.begin < info.functionLength
+    else { return nil }
+    return ARM64Function(entry: entry, info: info)
   }
 
   /// Whether `rva` is plausibly a call site: in a function of the symbols when they have any, and

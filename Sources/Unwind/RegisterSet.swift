@@ -7,10 +7,12 @@ public struct RegisterSet: Sendable, Equatable {
   public static let sp = 4
   public static let fp = 5
   public static let ip = 16
-  static let count = 17
+  /// ARM64 x0–x30 live at `arm64X + n` (the shared `sp` and `ip` slots hold SP and PC).
+  public static let arm64X = 17
+  static let count = 48
 
   private var values = [UInt64](repeating: 0, count: RegisterSet.count)
-  private var known: UInt32 = 0
+  private var known: UInt64 = 0
 
   public init() {}
 
@@ -35,6 +37,15 @@ public struct RegisterSet: Sendable, Equatable {
   public func calleeSaved(x64: Bool) -> RegisterSet {
     var kept = RegisterSet()
     let registers = x64 ? [3, 5, 6, 7, 12, 13, 14, 15] : [3, 5, 6, 7]
+    for register in registers { kept[register] = self[register] }
+    return kept
+  }
+
+  /// ARM64's callee-saved x19–x29 (Microsoft ARM64 ABI), for a caller the walker could not restore
+  /// them for.
+  public func arm64CalleeSaved() -> RegisterSet {
+    var kept = RegisterSet()
+    let registers = (19...29).map { Self.arm64X + $0 }
     for register in registers { kept[register] = self[register] }
     return kept
   }
@@ -74,16 +85,24 @@ public struct RegisterSet: Sendable, Equatable {
         self[Self.ip] = UInt64(c.eip)
       }
     case .arm64(let c):
-      // x29 (fp) and sp and pc map onto the shared slots; the walker reads the rest from x.
-      self[Self.fp] = c.fp
-      self[Self.sp] = c.sp
-      self[Self.ip] = c.pc
-      self[1] = c.lr
+      if c.has(ContextARM64.integer) {
+        for (index, value) in c.x.prefix(31).enumerated() { self[Self.arm64X + index] = value }
+      }
+      if c.has(ContextARM64.control) {
+        self[Self.sp] = c.sp
+        self[Self.ip] = c.pc
+        self[Self.arm64X + 29] = c.fp
+        self[Self.arm64X + 30] = c.lr
+      }
     }
   }
 
   /// Register names for display, by architecture.
   public static func name(_ register: Int, x64: Bool) -> String {
+    if register >= arm64X {
+      return register - arm64X == 29
+        ? "fp" : register - arm64X == 30 ? "lr" : "x\(register - arm64X)"
+    }
     if register == ip { return x64 ? "rip" : "eip" }
     let x64Names = [
       "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",

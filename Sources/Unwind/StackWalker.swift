@@ -41,19 +41,23 @@ public struct StackWalker {
     let first = StackFrame(
       instruction: ip, stackPointer: sp, registers: registers, trust: .context,
       module: modules.index(containing: ip))
-    let x64: Bool
     switch context {
-    case .amd64: x64 = true
-    case .x86: x64 = false
-    case .arm64:
-      return StackWalk(
-        frames: [first], stopReason: "ARM64 stack walking is not supported yet", truncated: true)
+    case .amd64: return walk(from: first, architecture: .x64)
+    case .x86: return walk(from: first, architecture: .x86)
+    case .arm64: return walk(from: first, architecture: .arm64)
     }
-    return walk(from: first, x64: x64)
   }
+
+  /// The instruction sets the walker knows.
+  public enum Architecture: Sendable { case x86, x64, arm64 }
 
   /// Walks from a given first frame (a trap frame's context, for instance).
   public func walk(from first: StackFrame, x64: Bool) -> StackWalk {
+    walk(from: first, architecture: x64 ? .x64 : .x86)
+  }
+
+  /// Walks from a given first frame.
+  public func walk(from first: StackFrame, architecture: Architecture) -> StackWalk {
     var frames = [first]
     while true {
       guard frames.count < Self.maxFrames else {
@@ -61,9 +65,12 @@ public struct StackWalker {
           frames: frames, stopReason: "stopped at the \(Self.maxFrames)-frame limit",
           truncated: true)
       }
-      let step =
-        x64
-        ? X64Walker(walker: self).caller(of: frames) : X86Walker(walker: self).caller(of: frames)
+      let step: Step
+      switch architecture {
+      case .x64: step = X64Walker(walker: self).caller(of: frames)
+      case .x86: step = X86Walker(walker: self).caller(of: frames)
+      case .arm64: step = ARM64Walker(walker: self).caller(of: frames)
+      }
       switch step {
       case .end(let reason):
         return StackWalk(frames: frames, stopReason: reason, truncated: false)
@@ -79,7 +86,7 @@ public struct StackWalker {
             stopReason: "end of stack (return address 0x\(String(frame.instruction, radix: 16)))",
             truncated: false)
         }
-        if x64, !Self.isCanonical(frame.instruction) {
+        if architecture == .x64, !Self.isCanonical(frame.instruction) {
           return StackWalk(
             frames: frames,
             stopReason:

@@ -7,14 +7,7 @@ import PEImage
 struct X64Unwinder {
   let memory: any StackMemory
 
-  enum Outcome {
-    /// The caller's registers; `trap` when a machine frame supplied RIP and RSP.
-    case caller(RegisterSet, trap: Bool)
-    /// Unwind info exists but could not be applied (unreadable stack, bad info), with why.
-    case failed(String)
-    /// No `.pdata` entry covers the address.
-    case noInfo
-  }
+  typealias Outcome = UnwindOutcome
 
   /// Unwinds `registers` whose instruction is at `rva` of `code`'s module.
   /// - Parameter exact: the instruction is exactly where the thread stopped (frame 0 or a trap),

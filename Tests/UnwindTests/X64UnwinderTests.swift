@@ -127,7 +127,7 @@ struct X64UnwinderTests {
   }
 }
 
-extension X64Unwinder.Outcome: CustomStringConvertible {
+extension UnwindOutcome: CustomStringConvertible {
   public var description: String {
     switch self {
     case .caller: "caller"
