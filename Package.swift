@@ -91,7 +91,9 @@ let package = Package(
     // Benchmark driver used by scripts/bench-*.sh; not installed for users.
     .executableTarget(
       name: "crashsift-bench",
-      dependencies: ["Minidump", "KernelDump", "DumpSynth", "Symbols", "PDB", "ByteReader"]),
+      dependencies: [
+        "Minidump", "KernelDump", "DumpSynth", "Symbols", "PDB", "ByteReader", "Analysis",
+      ]),
     .target(
       name: "CrashsiftTestSupport",
       dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],

@@ -170,20 +170,24 @@ public struct ThreadStack: Sendable, Codable, Equatable {
         size: UInt64($0.sizeOfImage), isUnloaded: true)
     }
     let modules = ModuleMap(list) { wanted in
-      guard let module = dumpModules.first(where: { $0.baseOfImage == wanted.base }) else {
-        return .none
+      guard let module = dumpModules.first(where: { $0.baseOfImage == wanted.base }),
+        let symbols
+      else { return .none }
+      // Built once per module identity and shared by every dump of the run: parsing STACK
+      // records and sorting .pdata is the costly part of a walk.
+      let key =
+        "unwind/\(module.baseName.lowercased())/\(module.timeDateStamp)/\(module.sizeOfImage)/"
+        + "\(module.debugFile ?? "")/\(module.codeView?.debugIdentifier ?? "")"
+      return symbols.shared(key) {
+        var table: SymbolTable?
+        if let debugFile = module.debugFile, let id = module.codeView?.debugIdentifier {
+          table = try? symbols.table(debugFile: debugFile, debugID: id).get()
+        }
+        let image = symbols.image(
+          name: module.baseName, timeDateStamp: module.timeDateStamp,
+          sizeOfImage: module.sizeOfImage)
+        return ModuleCode(image: image, symbols: table)
       }
-      var table: SymbolTable?
-      if let symbols, let debugFile = module.debugFile, let id = module.codeView?.debugIdentifier {
-        table = try? symbols.table(debugFile: debugFile, debugID: id).get()
-      }
-      var image: PEImage?
-      if let path = symbols?.path.imagePath(
-        name: module.baseName, timeDateStamp: module.timeDateStamp, sizeOfImage: module.sizeOfImage)
-      {
-        image = try? PEImage(path: path)
-      }
-      return ModuleCode(image: image, symbols: table)
     }
     let memory: MinidumpMemoryList? = try? dump.memory()
     guard let memory else {
@@ -226,17 +230,19 @@ public struct ThreadStack: Sendable, Codable, Equatable {
       guard let module = kernelModules.first(where: { $0.base == wanted.base }) else {
         return .none
       }
-      var image: PEImage?
-      if let path = symbols?.path.imagePath(
-        name: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
-      {
-        image = try? PEImage(path: path)
-      }
-      image = image ?? imageInMemory(dump, base: module.base, size: module.size)
       let table = try? symbols?.table(
         imageName: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size
       ).get()
-      return ModuleCode(image: image, symbols: table)
+      if let symbols,
+        let image = symbols.image(
+          name: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
+      {
+        let key = "unwind-kernel/\(module.name.lowercased())/\(module.timeDateStamp)/\(module.size)"
+        return symbols.shared(key) { ModuleCode(image: image, symbols: table) }
+      }
+      // Not in the store: the copy in this dump's memory, if any, serves this dump only.
+      return ModuleCode(
+        image: imageInMemory(dump, base: module.base, size: module.size), symbols: table)
     }
     let walker = StackWalker(memory: KernelStackMemory(dump: dump), modules: modules)
     let walk = walker.walk(context)
@@ -268,11 +274,25 @@ public struct ThreadStack: Sendable, Codable, Equatable {
     return stack
   }
 
-  /// A driver's image copied out of dump memory, when its headers are present (full and bitmap
-  /// dumps; triage dumps do not hold images). Images over 64 MiB are not copied.
+  /// A driver's image copied out of dump memory, when its headers and its exception directory are
+  /// present (full and bitmap dumps; a triage dump keeps a stray page of an image at most, which
+  /// is not worth copying). Images over 64 MiB are not copied.
   static func imageInMemory(_ dump: KernelDump, base: UInt64, size: UInt32) -> PEImage? {
-    guard size >= 0x1000, size <= 64 << 20, (try? dump.read(virtual: base, count: 0x1000)) != nil
+    guard size >= 0x1000, size <= 64 << 20,
+      let headers = try? dump.read(virtual: base, count: 0x1000),
+      let parsed = try? PEImage(
+        reader: MappedFile(copying: headers, label: "headers").reader, layout: .mapped)
     else { return nil }
+    let exception = parsed.directory(PEDataDirectory.exception)
+    if let exception {
+      // Every page of the exception directory must be there, or .pdata is useless.
+      var page = (base &+ UInt64(exception.rva)) & ~0xFFF
+      let end = base &+ UInt64(exception.rva) &+ UInt64(exception.size)
+      while page < end {
+        guard (try? dump.read(virtual: page, count: 1)) != nil else { return nil }
+        page &+= 0x1000
+      }
+    }
     let copy = dump.readPresent(virtual: base, count: Int(size))
     return try? PEImage(
       reader: MappedFile(copying: copy.bytes, label: "image at 0x\(String(base, radix: 16))")

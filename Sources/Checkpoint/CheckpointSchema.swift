@@ -194,6 +194,27 @@ public enum CheckpointSchema {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v6-threads") { db in
+      try db.execute(
+        sql: """
+          -- Every other thread of a minidump, walked when the pipeline sets symbolize.all_threads.
+          CREATE TABLE thread_frames (
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            thread_id INTEGER NOT NULL,
+            frame INTEGER NOT NULL,
+            address INTEGER NOT NULL,
+            stack_pointer INTEGER NOT NULL,
+            trust TEXT NOT NULL,
+            module TEXT,
+            module_offset INTEGER,
+            function TEXT,
+            function_offset INTEGER,
+            file TEXT,
+            line INTEGER,
+            PRIMARY KEY (dump_sha256, thread_id, frame)
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 }

@@ -11,6 +11,8 @@ public struct PipelineSettings: Sendable, Equatable {
   public var maxAttempts: Int = 3
   /// Rule files for later stages, absolute paths.
   public var rules: [String] = []
+  /// Symbolize stage: walk every thread of a minidump, not only the crashing one.
+  public var allThreads = false
 
   public init() {}
 
@@ -25,7 +27,8 @@ public struct PipelineSettings: Sendable, Equatable {
     var settings = PipelineSettings()
     guard
       let root = v.object(
-        json, "", allowed: ["version", "description", "jobs", "max_attempts", "ingest", "rules"])
+        json, "",
+        allowed: ["version", "description", "jobs", "max_attempts", "ingest", "rules", "symbolize"])
     else { throw ConfigurationError(file: path, messages: v.errors) }
     if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1), version != 1
     {
@@ -40,6 +43,15 @@ public struct PipelineSettings: Sendable, Equatable {
       if let file = v.string(rule, "rules[\(index)]") {
         settings.rules.append(
           file.hasPrefix("/") ? file : base.appendingPathComponent(file).standardizedFileURL.path)
+      }
+    }
+    if let symbolize = v.object(root["symbolize"], "symbolize", allowed: ["all_threads"]),
+      let value = symbolize["all_threads"]
+    {
+      if case .bool(let flag) = value {
+        settings.allThreads = flag
+      } else {
+        v.fail("symbolize.all_threads", "expected true or false")
       }
     }
     let keys: Set<String> = [

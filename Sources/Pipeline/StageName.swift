@@ -5,9 +5,11 @@ public enum StageName: String, Sendable, CaseIterable {
   case symbolize
 
   /// The per-dump stages of a full run, in order. `symbolPath` (`_NT_SYMBOL_PATH` syntax) feeds
-  /// the symbolize stage.
-  public static func dumpStages(symbolPath: String? = nil) -> [any DumpStage] {
-    [ParseStage(), SymbolizeStage(symbolPath: symbolPath)]
+  /// the symbolize stage; `allThreads` makes it walk every thread of a minidump.
+  public static func dumpStages(symbolPath: String? = nil, allThreads: Bool = false)
+    -> [any DumpStage]
+  {
+    [ParseStage(), SymbolizeStage(symbolPath: symbolPath, allThreads: allThreads)]
   }
 
   /// Names of the per-dump stages, in order.

@@ -19,17 +19,24 @@ import Symbols
 /// (as WinDbg does), and its CodeView record gives the PDB's debug id.
 public struct SymbolizeStage: DumpStage {
   public let name = "symbolize"
-  /// 1: frame 0 only. 2: the walked crashing-thread stack, with trust and stack pointers.
-  public let version = 2
-  public let outputTables = ["symbolized_frames", "stack_walks"]
+  /// 1: frame 0 only. 2: the walked crashing-thread stack, with trust and stack pointers. 3: the
+  /// same plus every other thread (`all_threads`), so turning the setting on or off redoes every
+  /// dump.
+  public let version: Int
+  public let outputTables = ["symbolized_frames", "stack_walks", "thread_frames"]
   public let retriesDeferredEveryRun = true
   let symbols: SymbolTableCache?
+  let allThreads: Bool
 
   /// `symbolPath`: `_NT_SYMBOL_PATH` syntax; `nil` or empty defers every symbolizable dump.
-  public init(symbolPath: String?, cache: String? = SymbolPath.userCache) {
+  /// `allThreads`: also walk every other thread of a minidump into `thread_frames`.
+  public init(symbolPath: String?, allThreads: Bool = false, cache: String? = SymbolPath.userCache)
+  {
     symbols = symbolPath.flatMap { text in
       text.isEmpty ? nil : SymbolTableCache(path: SymbolPath(parsing: text, defaultCache: cache))
     }
+    self.allThreads = allThreads
+    version = allThreads ? 3 : 2
   }
 
   public func process(_ input: DumpStageInput) throws -> StageResult {
@@ -37,10 +44,13 @@ public struct SymbolizeStage: DumpStage {
     switch input.item.kind {
     case .minidump:
       let dump = try Minidump(path: input.path)
+      let others = allThreads ? otherThreads(dump) : []
       guard let stack = ThreadStack.crashingThread(of: dump, symbols: symbols) else {
-        return StageResult { _ in }  // No exception: nothing crashed, nothing to name.
+        // No exception: nothing crashed; other threads are still walked when asked for.
+        let rows = others
+        return StageResult { db in try Self.insertThreads(db, sha, rows) }
       }
-      return result(sha, stack)
+      return result(sha, stack, others: others)
     case .kernel32, .kernel64:
       let dump = try KernelDump(path: input.path)
       if let stack = ThreadStack.crashingThread(of: dump, symbols: symbols), !stack.frames.isEmpty {
@@ -56,7 +66,7 @@ public struct SymbolizeStage: DumpStage {
   /// modules without symbols are listed in `stack_walks.missing_symbols` but do not defer the
   /// dump: most user stacks pass through system DLLs whose symbols an offline store rarely has,
   /// and deferring those would retry nearly every dump on every run.
-  func result(_ sha: String, _ stack: ThreadStack) -> StageResult {
+  func result(_ sha: String, _ stack: ThreadStack, others: [ThreadStack] = []) -> StageResult {
     let rows = stack.frames.map { Self.row(sha, frame: $0) }
     let missing =
       stack.missingSymbols.isEmpty
@@ -75,11 +85,44 @@ public struct SymbolizeStage: DumpStage {
     }
     return StageResult(outcome: outcome) { db in
       for row in rows { try Self.insert(db, row) }
+      try Self.insertThreads(db, sha, others)
       try db.execute(
         sql: """
           INSERT INTO stack_walks (dump_sha256, thread_id, frame_count, stop_reason, truncated,
             missing_symbols) VALUES (?,?,?,?,?,?)
           """, arguments: walk)
+    }
+  }
+
+  /// Every thread of a minidump except the exception's, walked from its own context.
+  func otherThreads(_ dump: Minidump) -> [ThreadStack] {
+    let crashing = (try? dump.exception())??.threadID
+    return (((try? dump.threads()) ?? nil) ?? []).compactMap { thread in
+      guard thread.threadID != crashing, let context = thread.context else { return nil }
+      return ThreadStack.walk(
+        dump, context: context, thread: thread, threadID: thread.threadID, symbols: symbols)
+    }
+  }
+
+  static func insertThreads(_ db: Database, _ sha: String, _ stacks: [ThreadStack]) throws {
+    for stack in stacks {
+      for frame in stack.frames {
+        let location = frame.location
+        try db.execute(
+          sql: """
+            INSERT INTO thread_frames (dump_sha256, thread_id, frame, address, stack_pointer, trust,
+              module, module_offset, function, function_offset, file, line)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+            """,
+          arguments: StatementArguments(
+            [
+              sha, Int64(stack.threadID ?? 0), frame.index, Int64(bitPattern: frame.instruction),
+              Int64(bitPattern: frame.stackPointer), frame.trust.rawValue, location.module,
+              location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
+              location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
+              location.line.map { Int64($0) },
+            ] as [(any DatabaseValueConvertible)?]))
+      }
     }
   }
 

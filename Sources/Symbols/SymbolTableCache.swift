@@ -7,6 +7,7 @@ import Synchronization
 /// symbols costs one directory probe per run.
 public final class SymbolTableCache: Sendable {
   private let tables = Mutex<[String: Result<SymbolTable, ParseError>]>([:])
+  private let values = Mutex<[String: any Sendable]>([:])
   public let path: SymbolPath
 
   public init(path: SymbolPath) { self.path = path }
@@ -26,6 +27,36 @@ public final class SymbolTableCache: Sendable {
   /// dump): the image is fetched from the store the way WinDbg does, its CodeView record names
   /// the PDB, and that PDB is looked up by debug id.
   public func table(imageName: String, timeDateStamp: UInt32, sizeOfImage: UInt32)
+    -> Result<SymbolTable, ParseError>
+  {
+    let key = "image-table/\(imageName.lowercased())/\(timeDateStamp)/\(sizeOfImage)"
+    return shared(key) {
+      tableThroughImage(
+        imageName: imageName, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+    }
+  }
+
+  /// A module's image from the store (`<image>/<TIMESTAMP><SizeOfImage>/<image>`), opened once.
+  public func image(name: String, timeDateStamp: UInt32, sizeOfImage: UInt32) -> PEImage? {
+    let key = "image/\(name.lowercased())/\(timeDateStamp)/\(sizeOfImage)"
+    return shared(key) {
+      path.imagePath(name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage).flatMap {
+        try? PEImage(path: $0)
+      }
+    }
+  }
+
+  /// A value derived once per key for the life of this cache (e.g. a module's unwind data built
+  /// from its table), shared by every worker. Like tables, it may be built twice the first time.
+  public func shared<T: Sendable>(_ key: String, _ make: () -> T) -> T {
+    // Unwrap the dictionary's optional first: a stored nil (a cached miss) is a value.
+    if let stored = values.withLock({ $0[key] }), let known = stored as? T { return known }
+    let value = make()
+    values.withLock { $0[key] = value }
+    return value
+  }
+
+  private func tableThroughImage(imageName: String, timeDateStamp: UInt32, sizeOfImage: UInt32)
     -> Result<SymbolTable, ParseError>
   {
     let index = SymbolTree.imageIndex(timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)

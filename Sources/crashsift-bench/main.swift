@@ -1,3 +1,4 @@
+import Analysis
 import ByteReader
 import DumpSynth
 import Foundation
@@ -5,6 +6,7 @@ import KernelDump
 import Minidump
 import PDB
 import Symbols
+import Synchronization
 
 // Benchmark driver for scripts/bench-minidump.sh (not a user command). For every file,
 // `iterations` times: map it and read every stream the way skelsec's parser does eagerly
@@ -25,6 +27,43 @@ func loadTable(_ path: String) -> SymbolTable? {
     return try? PDBSymbolTable.read(PDBFile(path: path))
   }
   return try? BreakpadSymbolReader.read(path: path)
+}
+// walk SYMBOL_PATH REPEAT JOBS FILE...: walk and symbolize the crashing thread of every file
+// (minidump or kernel dump), REPEAT times, on JOBS threads sharing one symbol-table cache (as the
+// symbolize stage does); prints dumps and frames per second.
+if arguments.first == "walk", arguments.count >= 5, let repeats = Int(arguments[2]),
+  let jobs = Int(arguments[3])
+{
+  let files = Array(arguments[4...])
+  let cache = arguments[1].isEmpty ? nil : SymbolTableCache(path: SymbolPath(parsing: arguments[1]))
+  let total = files.count * repeats
+  let frames = Mutex<Int>(0)
+  let start = DispatchTime.now().uptimeNanoseconds
+  DispatchQueue.concurrentPerform(iterations: jobs) { worker in
+    var count = 0
+    for index in stride(from: worker, to: total, by: jobs) {
+      let path = files[index % files.count]
+      guard let file = try? MappedFile(path: path) else { continue }
+      let stack: ThreadStack?
+      if file.bytes.starts(with: Array("PAGE".utf8)) {
+        stack = (try? KernelDump(file: file)).flatMap {
+          ThreadStack.crashingThread(of: $0, symbols: cache)
+        }
+      } else {
+        stack = (try? Minidump(file: file)).flatMap {
+          ThreadStack.crashingThread(of: $0, symbols: cache)
+        }
+      }
+      count += stack?.frames.count ?? 0
+    }
+    frames.withLock { $0 += count }
+  }
+  let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  let walked = frames.withLock { $0 }
+  print(
+    #"{"mode":"walk","dumps":\#(total),"frames":\#(walked),"jobs":\#(jobs),"seconds":\#(seconds),"#
+      + #""dumps_per_s":\#(Double(total) / seconds),"frames_per_s":\#(Double(walked) / seconds)}"#)
+  exit(0)
 }
 // sym-inlines FILE RVA: the inline ranges of the function containing RVA (debugging aid).
 if arguments.first == "sym-inlines", arguments.count == 3,

@@ -60,7 +60,8 @@ struct CommonOptions: ParsableArguments {
       manifest.symbolPath.isEmpty
       ? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]
       : manifest.symbolPath.joined(separator: ";")
-    runner.dumpStages = StageName.dumpStages(symbolPath: symbolPath)
+    runner.dumpStages = StageName.dumpStages(
+      symbolPath: symbolPath, allThreads: settings.allThreads)
     return runner
   }
 

@@ -76,6 +76,51 @@ struct SymbolizeStageTests {
     #expect(row?["missing"] as String? == nil)
   }
 
+  @Test("symbolize.all_threads walks the other threads too, and switching it redoes the stage")
+  func allThreads() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let dir = TemporaryDirectory()
+    let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
+    let dump = try Data(contentsOf: URL(fileURLWithPath: "\(testdata)/minidump2.dmp"))
+    try ArchiveFixture.write(
+      [.file("upload/minidump2.dmp", [UInt8](dump))], format: .zip, to: dir.file("night/a.zip"))
+    var (arguments, workspace) = try Self.setUp(dir, symbolPath: "\(testdata)/symbols")
+    #expect(try CrashsiftBinary.run(arguments).status == 0)
+    let queue = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite")
+    func counts() throws -> (Int, Int, [Int64]) {
+      try queue.read { db in
+        (
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM symbolized_frames") ?? -1,
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM thread_frames") ?? -1,
+          try Int64.fetchAll(db, sql: "SELECT DISTINCT thread_id FROM thread_frames")
+        )
+      }
+    }
+    var (crashing, others, threads) = try counts()
+    #expect(crashing == 4)
+    #expect(others == 0)
+    let pipeline = dir.file("pipeline.json")
+    _ = FileManager.default.createFile(
+      atPath: pipeline,
+      contents: Data(#"{"version": 1, "symbolize": {"all_threads": true}}"#.utf8))
+    arguments += ["--pipeline", pipeline]
+    #expect(try CrashsiftBinary.run(arguments).status == 0)
+    (crashing, others, threads) = try counts()
+    #expect(crashing == 4)
+    // minidump2 has one other thread, breakpad's handler (0x11c0).
+    #expect(threads == [0x11C0])
+    #expect(others > 0)
+    let bad = dir.file("bad.json")
+    _ = FileManager.default.createFile(
+      atPath: bad, contents: Data(#"{"version": 1, "symbolize": {"all_threads": "yes"}}"#.utf8))
+    let refused = try CrashsiftBinary.run(Array(arguments.dropLast(2)) + ["--pipeline", bad])
+    #expect(refused.status == 2)
+    #expect(refused.stderr.contains("symbolize.all_threads"))
+  }
+
   @Test(
     "a kernel FAULTING_IP is named through the driver image fetched by timestamp+size, then its PDB"
   )
