@@ -23,6 +23,20 @@ struct SymbolizeStageTests {
     return (["run", "--manifest", manifest, "--workspace", workspace, "--quiet"], workspace)
   }
 
+  /// breakpad's minidump2.dmp zipped into `night/a.zip`; the corpus test-data folder, or nil
+  /// (with the skip recorded) when the corpus is absent.
+  static func minidump2Night(_ dir: TemporaryDirectory) throws -> String? {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return nil
+    }
+    let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
+    let dump = try Data(contentsOf: URL(fileURLWithPath: "\(testdata)/minidump2.dmp"))
+    try ArchiveFixture.write(
+      [.file("upload/minidump2.dmp", [UInt8](dump))], format: .zip, to: dir.file("night/a.zip"))
+    return testdata
+  }
+
   /// `symbolized_frames` frame 0 and the stage status of the only dump.
   static func frame(_ workspace: String) throws -> (Row?, String?) {
     let queue = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite")
@@ -38,15 +52,8 @@ struct SymbolizeStageTests {
     "a dump without symbols is deferred with module+offset; adding the .sym lets the next run name it"
   )
   func deferredThenDone() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
     let dir = TemporaryDirectory()
-    let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
-    let dump = try Data(contentsOf: URL(fileURLWithPath: "\(testdata)/minidump2.dmp"))
-    try ArchiveFixture.write(
-      [.file("upload/minidump2.dmp", [UInt8](dump))], format: .zip, to: dir.file("night/a.zip"))
+    guard let testdata = try Self.minidump2Night(dir) else { return }
     let symbols = dir.file("symbols")
     let (arguments, workspace) = try Self.setUp(dir, symbolPath: "\(symbols)")
 
@@ -78,15 +85,8 @@ struct SymbolizeStageTests {
 
   @Test("symbolize.all_threads walks the other threads too, and switching it redoes the stage")
   func allThreads() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
     let dir = TemporaryDirectory()
-    let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
-    let dump = try Data(contentsOf: URL(fileURLWithPath: "\(testdata)/minidump2.dmp"))
-    try ArchiveFixture.write(
-      [.file("upload/minidump2.dmp", [UInt8](dump))], format: .zip, to: dir.file("night/a.zip"))
+    guard let testdata = try Self.minidump2Night(dir) else { return }
     var (arguments, workspace) = try Self.setUp(dir, symbolPath: "\(testdata)/symbols")
     #expect(try CrashsiftBinary.run(arguments).status == 0)
     let queue = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite")

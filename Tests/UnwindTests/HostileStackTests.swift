@@ -2,6 +2,7 @@ import CPUContexts
 import Symbols
 import Testing
 
+@testable import Analysis
 @testable import Unwind
 
 /// Stacks that loop, leave memory, or go on forever end at a bound with the reason recorded.
@@ -94,5 +95,35 @@ struct HostileStackTests {
     #expect(walk.frames.last?.instruction == 0x40_2000)
     #expect(walk.frames.last?.trust == .scan)
     #expect(walk.frames.last?.stackPointer == 0x5018)
+  }
+}
+
+/// Frames in a driver that was unloaded are named WinDbg's way, never symbolized as something else.
+@Suite("unloaded modules")
+struct UnloadedModuleTests {
+  @Test("a return address in an unloaded driver's old range reads <Unloaded_name>+offset")
+  func unloaded() {
+    let modules = ModuleMap([
+      UnwindModule(name: "live.sys", base: 0x1_0000, size: 0x1000),
+      UnwindModule(name: "gone.sys", base: 0x2_0000, size: 0x1000, isUnloaded: true),
+      // A loaded module reusing part of an unloaded one's range wins.
+      UnwindModule(name: "old.sys", base: 0x1_0000, size: 0x800, isUnloaded: true),
+    ]) { _ in .none }
+    #expect(modules.index(containing: 0x1_0100).map { modules.modules[$0].name } == "live.sys")
+    let frames = [
+      StackFrame(
+        instruction: 0x1_0010, stackPointer: 0x100, registers: RegisterSet(), trust: .context,
+        module: modules.index(containing: 0x1_0010)),
+      StackFrame(
+        instruction: 0x2_0345, stackPointer: 0x200, registers: RegisterSet(), trust: .scan,
+        module: modules.index(containing: 0x2_0344)),
+    ]
+    let stack = ThreadStack(
+      walk: StackWalk(frames: frames, stopReason: "test", truncated: false), modules: modules,
+      threadID: nil, x64: true
+    ) { frame, module in
+      CrashLocation(module: module?.name, moduleOffset: frame.instruction - (module?.base ?? 0))
+    }
+    #expect(stack.frames.map(\.location.text) == ["live.sys+0x10", "<Unloaded_gone.sys>+0x345"])
   }
 }
