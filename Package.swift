@@ -45,7 +45,11 @@ let package = Package(
       name: "Forge", dependencies: ["DumpSynth", "PEImage", "PDB", "Symbols", "Unwind", "ByteReader"]),
     // Crash model: bug-check tables, fault location, reports of one dump.
     .target(
-      name: "Analysis", dependencies: ["KernelDump", "Minidump", "CPUContexts", "Symbols", "Unwind", "PEImage", "ByteReader"]),
+      name: "Analysis",
+      dependencies: [
+        "KernelDump", "Minidump", "CPUContexts", "Symbols", "Unwind", "PEImage", "ByteReader",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     .target(
       name: "Checkpoint",
       dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
@@ -119,6 +123,13 @@ let package = Package(
       dependencies: [
         "Unwind", "Analysis", "Minidump", "KernelDump", "Symbols", "PEImage", "CPUContexts", "ByteReader",
         "Forge", "CrashsiftTestSupport",
+      ]
+    ),
+    .testTarget(
+      name: "AnalysisTests",
+      dependencies: [
+        "Analysis", "Forge", "KernelDump", "Minidump", "Symbols", "ByteReader",
+        "CrashsiftTestSupport",
       ]
     ),
     .testTarget(

@@ -215,6 +215,33 @@ public enum CheckpointSchema {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v7-buckets") { db in
+      try db.execute(
+        sql: """
+          -- Output of the bucket stage: WinDbg's bucket fields and their parts, the followup frame,
+          -- the frames skipped on the way (JSON: frame, symbol, reason) and the rules version.
+          CREATE TABLE buckets (
+            dump_sha256 TEXT PRIMARY KEY REFERENCES dumps(sha256),
+            mode TEXT NOT NULL,
+            code TEXT NOT NULL,
+            subtype TEXT,
+            prefix TEXT NOT NULL,
+            followup_frame INTEGER,
+            symbol_name TEXT NOT NULL,
+            module_name TEXT NOT NULL,
+            image_name TEXT NOT NULL,
+            function TEXT,
+            function_offset TEXT NOT NULL,
+            failure_bucket_id TEXT NOT NULL,
+            failure_id_hash TEXT NOT NULL,
+            symbolized INTEGER NOT NULL,
+            trust TEXT,
+            skipped TEXT NOT NULL,
+            rules_version TEXT NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX buckets_by_id ON buckets(failure_bucket_id);
+          """)
+    }
     return migrator
   }
 }

@@ -32,7 +32,9 @@ public enum StageLedger {
 
   /// Dumps that `stage` must (re)do: no row, a `pending` or `running` row, or a row of another
   /// version; `failed` and `deferred` rows are included only when asked. Dumps whose `upstream`
-  /// stage is not `done` are left out. Ordered by sha256 so runs are reproducible; `after`
+  /// stage is neither `done` nor `deferred` are left out: a deferred upstream wrote partial
+  /// output (frames without names) that downstream stages use, and its completion later makes
+  /// them stale again. Ordered by sha256 so runs are reproducible; `after`
   /// resumes past a sha256 (keyset paging, so a run never sees its own claims twice).
   public static func work(
     _ db: Database, stage: String, version: Int, upstream: String?, retryFailed: Bool,
@@ -44,7 +46,8 @@ public enum StageLedger {
     let upstreamJoin =
       upstream == nil
       ? ""
-      : "JOIN stage_state u ON u.dump_sha256 = d.sha256 AND u.stage = ? AND u.status = 'done'"
+      : "JOIN stage_state u ON u.dump_sha256 = d.sha256 AND u.stage = ?"
+        + " AND u.status IN ('done', 'deferred')"
     var arguments: [(any DatabaseValueConvertible)?] = []
     if let upstream { arguments.append(upstream) }
     arguments += [stage, version]

@@ -20,6 +20,9 @@ public protocol DumpStage: Sendable {
   /// Whether `deferred` dumps are retried by every run, not only with `--retry-deferred`: for
   /// stages whose missing input appears outside the workspace (symbols added to a store).
   var retriesDeferredEveryRun: Bool { get }
+  /// Reads what the stage needs from upstream output tables, on the worker thread before
+  /// `process` (a read transaction; stages talk only through the checkpoint).
+  func load(_ db: Database, dump: String) throws -> (any Sendable)?
   /// Computes the result for one dump. Errors become a `failed` state with their description.
   func process(_ input: DumpStageInput) throws -> StageResult
 }
@@ -27,6 +30,7 @@ public protocol DumpStage: Sendable {
 extension DumpStage {
   public func prepare(_ db: Database) throws {}
   public var retriesDeferredEveryRun: Bool { false }
+  public func load(_ db: Database, dump: String) throws -> (any Sendable)? { nil }
 }
 
 /// What a stage gets for one dump.
@@ -34,6 +38,8 @@ public struct DumpStageInput: Sendable {
   public var item: WorkItem
   /// Path of the stored dump.
   public var path: String
+  /// What `load` read for this dump.
+  public var upstream: (any Sendable)? = nil
 }
 
 /// What a stage produced for one dump.

@@ -92,6 +92,7 @@ public struct DumpStageRunner {
       FaultInjection.hit("\(stage.name)-claim")
       var pending: [(WorkItem, StageResult)] = []
       let store = self.store
+      let database = self.database
       func commit() throws {
         let results = pending
         pending.removeAll(keepingCapacity: true)
@@ -133,9 +134,10 @@ public struct DumpStageRunner {
       }
       try WorkerPool.run(items: chunk, jobs: jobs) {
         (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
-        let input = DumpStageInput(item: item, path: store.path(sha256: item.dumpSHA256))
+        var input = DumpStageInput(item: item, path: store.path(sha256: item.dumpSHA256))
         let result: StageResult
         do {
+          input.upstream = try database.read { db in try stage.load(db, dump: item.dumpSHA256) }
           result = try stage.process(input)
         } catch {
           result = StageResult(outcome: StageOutcome(status: .failed, error: "\(error)")) { _ in }

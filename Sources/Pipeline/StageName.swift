@@ -1,15 +1,21 @@
+import Analysis
+
 /// The stages a user can run by name, in pipeline order. Stages not built yet are absent.
 public enum StageName: String, Sendable, CaseIterable {
   case ingest
   case parse
   case symbolize
+  case bucket
 
   /// The per-dump stages of a full run, in order. `symbolPath` (`_NT_SYMBOL_PATH` syntax) feeds
   /// the symbolize stage; `allThreads` makes it walk every thread of a minidump.
-  public static func dumpStages(symbolPath: String? = nil, allThreads: Bool = false)
-    -> [any DumpStage]
-  {
-    [ParseStage(), SymbolizeStage(symbolPath: symbolPath, allThreads: allThreads)]
+  public static func dumpStages(
+    symbolPath: String? = nil, allThreads: Bool = false, rules: BucketRules = .defaults
+  ) -> [any DumpStage] {
+    [
+      ParseStage(), SymbolizeStage(symbolPath: symbolPath, allThreads: allThreads),
+      BucketStage(rules: rules),
+    ]
   }
 
   /// Names of the per-dump stages, in order.

@@ -40,7 +40,25 @@ struct AnalyzeCommand: ParsableCommand {
       """)
   var symbols: String?
 
+  @Option(
+    name: .long,
+    help: "Bucketing rules file (default: the built-in rules, as pipelines/rules/bucketing.json).")
+  var rules: String?
+
   func run() throws {
+    var rulesInUse = BucketRules.defaults
+    if let rules {
+      do {
+        rulesInUse = try BucketRules.load(path: rules)
+      } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(2)
+      }
+    }
+    try analyze(rules: rulesInUse)
+  }
+
+  func analyze(rules rulesInUse: BucketRules) throws {
     var reports: [String] = []
     var failed = false
     let encoder = JSONEncoder()
@@ -56,11 +74,13 @@ struct AnalyzeCommand: ParsableCommand {
         let text: String
         let json: Data
         var stack: ThreadStack?
+        var crash: Bucketer.Crash?
         if file.bytes.starts(with: Array("PAGE".utf8)) {
           let dump = try KernelDump(file: file)
           let report = KernelDumpReport(dump, name: path, symbols: symbolPath)
           (text, json) = (report.text, try encoder.encode(report))
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
+          crash = Bucketer.crash(of: dump)
         } else {
           let dump = try Minidump(file: file)
           var report = MinidumpReport(dump, name: path)
@@ -73,8 +93,13 @@ struct AnalyzeCommand: ParsableCommand {
           }
           (text, json) = (report.text, try encoder.encode(report))
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
+          crash = Bucketer.crash(of: dump)
         }
-        let (fullText, fullJSON) = try Self.adding(stack, text: text, json: json, encoder: encoder)
+        let bucket = crash.map {
+          Bucketer.bucket($0, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse)
+        }
+        let (fullText, fullJSON) = try Self.adding(
+          stack, bucket: bucket, text: text, json: json, encoder: encoder)
         if self.json {
           reports.append(String(decoding: fullJSON, as: UTF8.self))
         } else {
@@ -94,17 +119,21 @@ struct AnalyzeCommand: ParsableCommand {
 
   /// The report with the crashing thread's stack appended: a `kv`-like block in text, a `stack`
   /// member in JSON.
-  static func adding(_ stack: ThreadStack?, text: String, json: Data, encoder: JSONEncoder) throws
-    -> (String, Data)
-  {
+  static func adding(
+    _ stack: ThreadStack?, bucket: CrashBucket?, text: String, json: Data, encoder: JSONEncoder
+  ) throws -> (String, Data) {
     guard let stack, !stack.frames.isEmpty else { return (text, json) }
     let header =
       "STACK_TEXT (crashing thread\(stack.threadID.map { " 0x" + String($0, radix: 16) } ?? "")):"
-    let fullText = text + "\n\n" + header + "\n" + stack.text(x64: stack.is64Bit)
+    var fullText = text + "\n\n" + header + "\n" + stack.text(x64: stack.is64Bit)
+    if let bucket { fullText += "\n\n" + bucket.text }
     guard var object = try JSONSerialization.jsonObject(with: json) as? [String: Any] else {
       return (fullText, json)
     }
     object["stack"] = try JSONSerialization.jsonObject(with: encoder.encode(stack))
+    if let bucket {
+      object["bucket"] = try JSONSerialization.jsonObject(with: encoder.encode(bucket))
+    }
     let merged = try JSONSerialization.data(
       withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     return (fullText, merged)

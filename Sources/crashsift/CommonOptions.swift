@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Foundation
 import Logging
@@ -61,8 +62,20 @@ struct CommonOptions: ParsableArguments {
       ? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]
       : manifest.symbolPath.joined(separator: ";")
     runner.dumpStages = StageName.dumpStages(
-      symbolPath: symbolPath, allThreads: settings.allThreads)
+      symbolPath: symbolPath, allThreads: settings.allThreads,
+      rules: try Self.bucketRules(settings.rules))
     return runner
+  }
+
+  /// The bucketing rules: the pipeline's first rules file, else the built-in rules (the same as
+  /// the shipped pipelines/rules/bucketing.json).
+  static func bucketRules(_ files: [String]) throws -> BucketRules {
+    guard let file = files.first else { return .defaults }
+    do {
+      return try BucketRules.load(path: file)
+    } catch let error as BucketRulesError {
+      throw ConfigurationError(file: file, messages: [error.description])
+    }
   }
 
   /// Prints the summary and turns failures into exit status 1. The progress reporter has already

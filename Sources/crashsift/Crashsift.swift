@@ -25,7 +25,8 @@ struct Crashsift: ParsableCommand {
       """,
     subcommands: [
       RunCommand.self, IngestCommand.self, ParseCommand.self, StatusCommand.self,
-      AnalyzeCommand.self, SymbolsCommand.self, ForgeCommand.self,
+      AnalyzeCommand.self, SymbolsCommand.self, ForgeCommand.self, BucketCommand.self,
+      HashCommand.self, ExplainCommand.self,
     ]
   )
 

@@ -150,8 +150,8 @@ extension CrashSafetyTests {
       try CrashsiftBinary.run(["run", "--manifest", manifest, "--workspace", reference, "--quiet"])
         .status == 0)
     let expected = try Self.state(reference) + Self.parseOutput(reference)
-    // One parse and one symbolize row per dump.
-    #expect(expected.filter { $0.hasPrefix("stage_state|") }.count == 2 * 1930)
+    // One parse, one symbolize and one bucket row per dump.
+    #expect(expected.filter { $0.hasPrefix("stage_state|") }.count == 3 * 1930)
 
     let victim = dir.file("victim")
     #expect(

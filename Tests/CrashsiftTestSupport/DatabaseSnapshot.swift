@@ -22,6 +22,12 @@ public enum DatabaseSnapshot {
       "stage_state",
       "SELECT dump_sha256, stage, stage_version, status, error FROM stage_state ORDER BY 1, 2"
     ),
+    (
+      "symbolized_frames",
+      "SELECT dump_sha256, frame, address, module, module_offset, function, function_offset, trust, missing FROM symbolized_frames ORDER BY 1, 2"
+    ),
+    ("stack_walks", "SELECT * FROM stack_walks ORDER BY 1"),
+    ("buckets", "SELECT * FROM buckets ORDER BY 1"),
   ]
 
   /// One line per row, prefixed by its table, in a stable order.

@@ -1,0 +1,144 @@
+import Crypto
+import Foundation
+
+/// The editable rules of bucketing (`pipelines/rules/bucketing.json`, docs/bucketing.md): frames
+/// never blamed (WinDbg's triage.ini idea), module aliases (`ntoskrnl.exe` → `nt`), and the
+/// FAILURE_BUCKET_ID prefix of each bug check or exception. `version` is a digest of the rules'
+/// content, recorded with every bucket so a change re-buckets the dumps it affects.
+public struct BucketRules: Sendable, Equatable {
+  public struct Skip: Sendable, Equatable, Codable {
+    /// `module!function` with `*` wildcards; the module is the alias or the image name.
+    public var pattern: String
+    public var why: String
+  }
+
+  public struct KernelPrefix: Sendable, Equatable, Codable {
+    public var bugcheck: String
+    public var parameter1: String?
+    /// May contain `{p1}` (the first parameter in lower-case hex).
+    public var prefix: String
+  }
+
+  public struct UserPrefix: Sendable, Equatable, Codable {
+    public var exception: String
+    public var prefix: String
+  }
+
+  struct File: Codable {
+    var version: Int
+    var description: String?
+    var moduleAliases: [String: String]?
+    var followupSkip: [Skip]?
+    var kernelPrefixes: [KernelPrefix]?
+    var userPrefixes: [UserPrefix]?
+  }
+
+  public var aliases: [String: String]
+  public var skips: [Skip]
+  public var kernelPrefixes: [(code: UInt64, parameter1: UInt64?, prefix: String)]
+  public var userPrefixes: [UInt64: String]
+  /// The first 12 hex digits of the SHA-256 of the rules file.
+  public var version: String
+
+  public static func == (lhs: BucketRules, rhs: BucketRules) -> Bool { lhs.version == rhs.version }
+
+  /// Parses rules text; errors name the file and the entry.
+  public init(data: Data, name: String) throws {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let file: File
+    do {
+      file = try decoder.decode(File.self, from: data)
+    } catch {
+      throw BucketRulesError("\(name): not a bucketing rules file: \(error)")
+    }
+    guard file.version == 1 else {
+      throw BucketRulesError("\(name): this crashsift reads rules version 1, found \(file.version)")
+    }
+    aliases = Dictionary(
+      uniqueKeysWithValues: (file.moduleAliases ?? [:]).map { ($0.key.lowercased(), $0.value) })
+    skips = file.followupSkip ?? []
+    var kernel: [(UInt64, UInt64?, String)] = []
+    for (index, rule) in (file.kernelPrefixes ?? []).enumerated() {
+      guard let code = Self.hex(rule.bugcheck) else {
+        throw BucketRulesError(
+          "\(name): kernel_prefixes[\(index)].bugcheck \(rule.bugcheck) is not hex")
+      }
+      var parameter: UInt64?
+      if let text = rule.parameter1 {
+        guard let value = Self.hex(text) else {
+          throw BucketRulesError("\(name): kernel_prefixes[\(index)].parameter1 \(text) is not hex")
+        }
+        parameter = value
+      }
+      kernel.append((code, parameter, rule.prefix))
+    }
+    kernelPrefixes = kernel
+    var user: [UInt64: String] = [:]
+    for (index, rule) in (file.userPrefixes ?? []).enumerated() {
+      guard let code = Self.hex(rule.exception) else {
+        throw BucketRulesError(
+          "\(name): user_prefixes[\(index)].exception \(rule.exception) is not hex")
+      }
+      user[code] = rule.prefix
+    }
+    userPrefixes = user
+    // Trailing blank lines do not change the rules, so they do not change the version.
+    let text = String(decoding: data, as: UTF8.self)
+    let content = Data(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+    version = SHA256.hash(data: content).prefix(6).map { String(format: "%02x", $0) }.joined()
+  }
+
+  public static func load(path: String) throws -> BucketRules {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw BucketRulesError("cannot read the rules file \(path)")
+    }
+    return try BucketRules(data: data, name: path)
+  }
+
+  static func hex(_ text: String) -> UInt64? {
+    let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
+    return UInt64(digits, radix: 16)
+  }
+
+  /// The module name buckets use: the alias, else the image name without its extension.
+  public func moduleName(_ image: String) -> String {
+    if let alias = aliases[image.lowercased()] { return alias }
+    guard let dot = image.lastIndex(of: "."), dot != image.startIndex else { return image }
+    return String(image[..<dot])
+  }
+
+  /// The first skip rule matching `module!function` (the module as alias and as image name).
+  public func skip(image: String, function: String?) -> Skip? {
+    let names = [moduleName(image), image]
+    for rule in skips {
+      for name in names
+      where Self.matches(rule.pattern.lowercased(), "\(name)!\(function ?? "")".lowercased()) {
+        return rule
+      }
+    }
+    return nil
+  }
+
+  /// Glob with `*` only.
+  static func matches(_ pattern: String, _ text: String) -> Bool {
+    let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
+    guard parts.count > 1 else { return pattern == text }
+    var rest = Substring(text)
+    guard let first = parts.first, rest.hasPrefix(first) else { return false }
+    rest = rest.dropFirst(first.count)
+    for (index, part) in parts.enumerated().dropFirst() {
+      if index == parts.count - 1 { return part.isEmpty || rest.hasSuffix(part) }
+      guard !part.isEmpty else { continue }
+      guard let range = rest.range(of: part) else { return false }
+      rest = rest[range.upperBound...]
+    }
+    return true
+  }
+}
+
+/// A rules file that cannot be used, with what to fix.
+public struct BucketRulesError: Error, CustomStringConvertible, Sendable {
+  public let description: String
+  init(_ description: String) { self.description = description }
+}

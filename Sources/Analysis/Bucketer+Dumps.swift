@@ -1,0 +1,26 @@
+import KernelDump
+import Minidump
+
+extension Bucketer {
+  /// What crashed in a minidump: its exception, nil when it has none.
+  public static func crash(of dump: Minidump) -> Crash? {
+    guard let exception = (try? dump.exception()) ?? nil else { return nil }
+    return .user(code: UInt64(exception.code), parameters: exception.parameters)
+  }
+
+  /// What crashed in a kernel dump: its bug check.
+  public static func crash(of dump: KernelDump) -> Crash {
+    .kernel(
+      code: UInt64(dump.header.bugCheckCode), parameters: dump.header.bugCheckParameters)
+  }
+
+  /// The frames of a walked stack as the bucketer reads them.
+  public static func frames(_ stack: ThreadStack) -> [Frame] {
+    stack.frames.map {
+      Frame(
+        image: $0.location.module, moduleOffset: $0.location.moduleOffset,
+        function: $0.location.function, functionOffset: $0.location.functionOffset,
+        trust: $0.trust.rawValue)
+    }
+  }
+}

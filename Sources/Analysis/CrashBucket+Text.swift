@@ -1,0 +1,29 @@
+extension CrashBucket {
+  /// The closing block of `!analyze -v`: the followup decision and the bucket fields, one
+  /// `NAME: value` per line as WinDbg prints them.
+  public var text: String {
+    var lines: [String] = []
+    if mode == "km" {
+      lines.append("BUGCHECK_CODE:  \(code)" + (codeName.map { "  (\($0))" } ?? ""))
+    } else {
+      lines.append("EXCEPTION_CODE:  \(code)")
+    }
+    for skip in skipped {
+      lines.append("  skipped frame \(skip.frame) \(skip.symbol): \(skip.reason)")
+    }
+    if let followupFrame {
+      lines.append("FOLLOWUP_FRAME:  \(followupFrame)" + (trust.map { "  (found by \($0))" } ?? ""))
+    } else {
+      lines.append("FOLLOWUP_FRAME:  none (no frame could be blamed)")
+    }
+    lines.append("SYMBOL_NAME:  \(symbolName)")
+    lines.append("MODULE_NAME:  \(moduleName)")
+    lines.append("IMAGE_NAME:  \(imageName)")
+    lines.append("BUCKET_ID_FUNC_OFFSET:  \(functionOffset)")
+    lines.append("FAILURE_BUCKET_ID:  \(failureBucketID)")
+    lines.append("FAILURE_ID_HASH:  \(failureIDHash)")
+    lines.append(
+      "RULES_VERSION:  \(rulesVersion)" + (symbolized ? "" : "  (blamed frame has no symbols)"))
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,37 @@
+/// The `!analyze -v` fields of one crash and its bucket, with the parts of the bucket kept apart
+/// (so reports can group by module or function) and every decision explained.
+public struct CrashBucket: Codable, Sendable, Equatable {
+  /// One frame the followup search passed over, and why.
+  public struct Skipped: Codable, Sendable, Equatable {
+    public var frame: Int
+    public var symbol: String
+    public var reason: String
+  }
+
+  /// `km` or `um`: the FAILURE_ID_HASH namespace.
+  public var mode: String
+  /// Bug check code (kernel) or exception code (user), `0x…`.
+  public var code: String
+  /// Bug check name or exception reason.
+  public var codeName: String?
+  /// The subtype in the bucket prefix, when the prefix has one (e.g. the first parameter).
+  public var subtype: String?
+  public var prefix: String
+  /// Index of the blamed frame in the stack, nil when no frame could be blamed.
+  public var followupFrame: Int?
+  /// `module!function+off` or `module+rva`, WinDbg's SYMBOL_NAME.
+  public var symbolName: String
+  public var moduleName: String
+  public var imageName: String
+  public var function: String?
+  /// BUCKET_ID_FUNC_OFFSET: hex without 0x.
+  public var functionOffset: String
+  public var failureBucketID: String
+  public var failureIDHash: String
+  /// Whether the blamed frame was named by symbols (false: `unknown_function`).
+  public var symbolized: Bool
+  /// How the blamed frame was found (context, trap, cfi, … scan).
+  public var trust: String?
+  public var skipped: [Skipped]
+  public var rulesVersion: String
+}

@@ -1,0 +1,203 @@
+import Analysis
+import ByteReader
+import CrashsiftTestSupport
+import Forge
+import Foundation
+import KernelDump
+import Symbols
+import Testing
+
+/// FAILURE_BUCKET_ID and FAILURE_ID_HASH against published !analyze outputs, forged crashes with
+/// known blame, and the real triage dump.
+@Suite("bucketing")
+struct BucketingTests {
+  /// The rows of analyze-bucket-anchors.tsv, by column name.
+  static func anchors() throws -> [[String: String]]? {
+    guard let root = Corpus.root else { return nil }
+    let text = try String(
+      contentsOfFile: "\(root)/kernel/analyze-bucket-anchors.tsv", encoding: .utf8)
+    let lines = text.split(separator: "\n").map {
+      $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+    }
+    guard let header = lines.first else { return [] }
+    return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+  }
+
+  @Test("FAILURE_ID_HASH equals the printed hash for every anchor row that has one")
+  func hashes() throws {
+    guard let rows = try Self.anchors() else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let hashed = rows.filter { !($0["failure_id_hash"] ?? "").isEmpty }
+    #expect(hashed.count == 16)
+    for row in hashed {
+      let bucket = try #require(row["failure_bucket_id"])
+      let ours = FailureIDHash.of(bucket, kernelMode: row["hash_mode"] != "um")
+      #expect(ours == "{" + (row["failure_id_hash"] ?? "").lowercased() + "}", "\(bucket)")
+    }
+    // The reference's worked example.
+    #expect(
+      FailureIDHash.of("AV_exampledrv!unknown_function", kernelMode: true)
+        == "{80b08685-e1dc-47da-cb28-ceadf9b63c14}")
+  }
+
+  @Test("the grammar rebuilds each anchor's FAILURE_BUCKET_ID from the components the row lists")
+  func grammar() throws {
+    guard let rows = try Self.anchors() else {
+      #expect(!Tools.isCI)
+      return
+    }
+    // Modern-format rows whose prefix follows from the bug check alone (old outputs kept the
+    // offset in the bucket); for 0x7E rows bucketed AV_ the first
+    // parameter is the access-violation exception c0000005 (that is what AV_ says there).
+    let reproducible = [
+      "d1": [0], "e3": [0], "39": [0], "7e": [0xC000_0005], "1000007e": [0xC000_0005],
+    ]
+    var checked = 0
+    for row in rows {
+      guard row["format"] == "new", let code = row["bugcheck_code"],
+        let parameters = reproducible[code],
+        let symbol = row["symbol_name"], !symbol.isEmpty, let image = row["image_name"]
+      else { continue }
+      var function: String?
+      var offset: UInt64?
+      if let bang = symbol.firstIndex(of: "!") {
+        let rest = symbol[symbol.index(after: bang)...]
+        let parts = rest.split(separator: "+")
+        function = String(parts[0])
+        offset = parts.count > 1 ? UInt64(parts[1], radix: 16) : 0
+      } else {
+        offset = symbol.split(separator: "+").last.flatMap { UInt64($0, radix: 16) }
+      }
+      let frame = Bucketer.Frame(
+        image: image, moduleOffset: offset, function: function, functionOffset: offset,
+        trust: "context")
+      let bucket = Bucketer.bucket(
+        .kernel(
+          code: UInt64(code, radix: 16) ?? 0, parameters: parameters.map(UInt64.init) + [0, 0, 0]),
+        frames: [frame], rules: .defaults)
+      #expect(bucket.failureBucketID.lowercased() == row["failure_bucket_id"]?.lowercased())
+      #expect(bucket.symbolName.lowercased() == symbol.lowercased())
+      #expect(bucket.moduleName == row["module_name"])
+      if let expected = row["bucket_id_func_offset"], !expected.isEmpty {
+        #expect(bucket.functionOffset == expected)
+      }
+      checked += 1
+    }
+    #expect(checked >= 6)
+  }
+
+  @Test("the shipped pipelines/rules/bucketing.json is the built-in rules")
+  func shippedRules() throws {
+    let shipped = try BucketRules.load(path: "\(Corpus.packageRoot)/pipelines/rules/bucketing.json")
+    #expect(
+      try String(
+        contentsOfFile: "\(Corpus.packageRoot)/pipelines/rules/bucketing.json", encoding: .utf8
+      )
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+        == BucketRules.defaultText.trimmingCharacters(in: .whitespacesAndNewlines))
+    #expect(shipped.version == BucketRules.defaults.version)
+  }
+
+  static func forge(_ scenario: ForgeScenario, _ dir: TemporaryDirectory) throws -> Forge.Output {
+    try Forge.run(scenario, images: "\(Corpus.packageRoot)/samples/images", output: dir.path)
+  }
+
+  static func scenario(_ name: String) throws -> ForgeScenario {
+    try Forge.load(scenario: "\(Corpus.packageRoot)/samples/scenarios/\(name).json")
+  }
+
+  static func bucket(_ dump: String, store: String) throws -> CrashBucket {
+    let kernel = try KernelDump(path: dump)
+    let stack = ThreadStack.crashingThread(
+      of: kernel, symbols: SymbolTableCache(path: SymbolPath(parsing: "srv*\(store)")))
+    return Bucketer.bucket(
+      Bucketer.crash(of: kernel), frames: stack.map(Bucketer.frames) ?? [], rules: .defaults)
+  }
+
+  @Test(
+    "forged dumps: the blamed frame is the scenario's, in every dump kind",
+    arguments: [
+      "d1-crashdrv-build1", "d1-crashdrv-build2", "50-netfilt-leaf", "50-diskmon-framepointer",
+    ])
+  func forged(name: String) throws {
+    let dir = TemporaryDirectory()
+    let scenario = try Self.scenario(name)
+    let output = try Self.forge(scenario, dir)
+    let blame = try #require(scenario.blame)
+    let (image, function) = (
+      String(blame.split(separator: "!")[0]), String(blame.split(separator: "!")[1])
+    )
+    for dump in output.dumps {
+      let bucket = try Self.bucket(dump, store: output.store)
+      #expect(bucket.imageName == image, "\(dump)")
+      #expect(bucket.function == function, "\(dump)")
+      let stem = String(image.split(separator: ".")[0])
+      #expect(bucket.failureBucketID == "AV_\(stem)!\(function)", "\(dump)")
+      #expect(bucket.trust == "trap", "the faulting frame is the one the trap frame restored")
+      #expect(bucket.skipped.allSatisfy { $0.symbol.hasPrefix("nt!") })
+    }
+  }
+
+  @Test(
+    "one bug, two builds and two offsets: one bucket; without the driver's PDB: unknown_function")
+  func sameBug() throws {
+    let dir = TemporaryDirectory()
+    let first = try Self.forge(Self.scenario("d1-crashdrv-build1"), dir)
+    let build1 = try Self.bucket(try #require(first.dumps.first), store: first.store)
+    let dir2 = TemporaryDirectory()
+    let second = try Self.forge(Self.scenario("d1-crashdrv-build2"), dir2)
+    let build2 = try Self.bucket(try #require(second.dumps.first), store: second.store)
+    #expect(build1.failureBucketID == build2.failureBucketID)
+    #expect(build1.failureIDHash == build2.failureIDHash)
+    // The same function faulting at another instruction (the copy loop's store, +0x44).
+    var moved = try Self.scenario("d1-crashdrv-build1")
+    moved.name = "d1-crashdrv-moved"
+    moved.dumps = ["full"]
+    moved.stack = moved.stack.map {
+      $0.hasPrefix("crashdrv.sys!CopyRecord") ? "crashdrv.sys!CopyRecord+0x44" : $0
+    }
+    let dir3 = TemporaryDirectory()
+    let third = try Self.forge(moved, dir3)
+    let other = try Self.bucket(try #require(third.dumps.first), store: third.store)
+    #expect(other.functionOffset == "44")
+    #expect(other.failureBucketID == build1.failureBucketID)
+    // Without crashdrv.pdb in the store: the image still unwinds, but names nothing.
+    try FileManager.default.removeItem(atPath: "\(third.store)/crashdrv.pdb")
+    let bare = try Self.bucket(try #require(third.dumps.first), store: third.store)
+    #expect(bare.failureBucketID == "AV_crashdrv!unknown_function")
+    #expect(bare.symbolName == "crashdrv+1044")
+    #expect(!bare.symbolized)
+  }
+
+  @Test("triage_x64 with amdppm.pdb: AV_amdppm!WriteIoMemRawEx, as WinDbg's grammar gives it")
+  func amdppm() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI)
+      return
+    }
+    let dir = TemporaryDirectory()
+    let (guid, age) = try #require(
+      StubPEImage.guidAndAge(debugID: "1C19FDDB27BB3399D9B45973EFEAFCF31"))
+    let folder = dir.file("store/amdppm.sys/C9C030003b000")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try Data(
+      StubPEImage.bytes(
+        timeDateStamp: 0xC9C0_3000, sizeOfImage: 0x3B000, pdbName: "amdppm.pdb", guid: guid,
+        age: age)
+    ).write(to: URL(fileURLWithPath: "\(folder)/amdppm.sys"))
+    let cache = SymbolTableCache(
+      path: SymbolPath(parsing: "srv*\(dir.file("store"));srv*\(root)/kernel/symbols"))
+    let kernel = try KernelDump(file: MappedFile(path: "\(root)/kernel/triage_x64.dmp"))
+    let stack = ThreadStack.crashingThread(of: kernel, symbols: cache)
+    let bucket = Bucketer.bucket(
+      Bucketer.crash(of: kernel), frames: stack.map(Bucketer.frames) ?? [], rules: .defaults)
+    #expect(bucket.symbolName == "amdppm!WriteIoMemRawEx+70")
+    #expect(bucket.moduleName == "amdppm")
+    #expect(bucket.imageName == "amdppm.sys")
+    #expect(bucket.functionOffset == "70")
+    #expect(bucket.failureBucketID == "AV_amdppm!WriteIoMemRawEx")
+    #expect(bucket.failureIDHash == FailureIDHash.of("AV_amdppm!WriteIoMemRawEx", kernelMode: true))
+  }
+}
