@@ -89,7 +89,7 @@ public enum Bucketer {
       moduleName: module, imageName: image, function: function, functionOffset: offsetText,
       failureBucketID: failure, failureIDHash: FailureIDHash.of(failure, kernelMode: kernel),
       symbolized: function != nil, trust: blamed?.trust, skipped: skipped,
-      rulesVersion: rules.version)
+      rulesVersion: rules.version, socorroSignature: nil)
   }
 
   /// WinDbg's SYMBOL_NAME form: `module!function+off` or `module+rva`, offsets in hex without 0x.

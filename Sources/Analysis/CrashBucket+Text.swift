@@ -22,6 +22,7 @@ extension CrashBucket {
     lines.append("BUCKET_ID_FUNC_OFFSET:  \(functionOffset)")
     lines.append("FAILURE_BUCKET_ID:  \(failureBucketID)")
     lines.append("FAILURE_ID_HASH:  \(failureIDHash)")
+    if let socorroSignature { lines.append("SOCORRO_SIGNATURE:  \(socorroSignature)") }
     lines.append(
       "RULES_VERSION:  \(rulesVersion)" + (symbolized ? "" : "  (blamed frame has no symbols)"))
     return lines.joined(separator: "\n")

@@ -34,4 +34,6 @@ public struct CrashBucket: Codable, Sendable, Equatable {
   public var trust: String?
   public var skipped: [Skipped]
   public var rulesVersion: String
+  /// The Socorro-compatible signature of the same stack, when computed.
+  public var socorroSignature: String?
 }

@@ -237,7 +237,8 @@ public enum CheckpointSchema {
             symbolized INTEGER NOT NULL,
             trust TEXT,
             skipped TEXT NOT NULL,
-            rules_version TEXT NOT NULL
+            rules_version TEXT NOT NULL,
+            socorro_signature TEXT
           ) WITHOUT ROWID;
           CREATE INDEX buckets_by_id ON buckets(failure_bucket_id);
           """)

@@ -24,15 +24,19 @@ public struct BucketStage: DumpStage {
 
   struct Upstream: Sendable {
     var frames: [Bucketer.Frame]
+    var socorro: [SocorroSignature.Frame]
+    var reason: String?
   }
 
   public func load(_ db: Database, dump: String) throws -> (any Sendable)? {
     let rows = try Row.fetchAll(
       db,
       sql: """
-        SELECT module, module_offset, function, function_offset, trust FROM symbolized_frames
-        WHERE dump_sha256 = ? ORDER BY frame
+        SELECT module, module_offset, function, function_offset, trust, file, line, address
+        FROM symbolized_frames WHERE dump_sha256 = ? ORDER BY frame
         """, arguments: [dump])
+    let reason = try String.fetchOne(
+      db, sql: "SELECT crash_reason FROM parsed_dumps WHERE dump_sha256 = ?", arguments: [dump])
     return Upstream(
       frames: rows.map { row in
         Bucketer.Frame(
@@ -41,11 +45,20 @@ public struct BucketStage: DumpStage {
           function: row["function"],
           functionOffset: (row["function_offset"] as Int64?).map { UInt64(bitPattern: $0) },
           trust: row["trust"] ?? "context")
-      })
+      },
+      socorro: rows.map { row in
+        SocorroSignature.Frame(
+          function: row["function"], module: row["module"], file: row["file"],
+          line: (row["line"] as Int64?).map { Int($0) },
+          offset: (row["address"] as Int64?).map {
+            "0x" + String(UInt64(bitPattern: $0), radix: 16)
+          })
+      }, reason: reason)
   }
 
   public func process(_ input: DumpStageInput) throws -> StageResult {
-    let frames = (input.upstream as? Upstream)?.frames ?? []
+    let upstream = input.upstream as? Upstream
+    let frames = upstream?.frames ?? []
     let crash: Bucketer.Crash?
     switch input.item.kind {
     case .minidump: crash = Bucketer.crash(of: try Minidump(path: input.path))
@@ -53,7 +66,12 @@ public struct BucketStage: DumpStage {
     case .unknown: crash = nil
     }
     guard let crash else { return StageResult { _ in } }  // Nothing crashed: no bucket.
-    let bucket = Bucketer.bucket(crash, frames: frames, rules: rules)
+    var bucket = Bucketer.bucket(crash, frames: frames, rules: rules)
+    if let lists = SocorroLists.defaults, let upstream {
+      let data = SocorroSignature.CrashData(
+        os: "Windows NT", reason: upstream.reason, frames: upstream.socorro)
+      bucket.socorroSignature = SocorroSignature.generate(data, lists: lists).signature
+    }
     let sha = input.item.dumpSHA256
     let skipped = String(
       decoding: (try? JSONEncoder().encode(bucket.skipped)) ?? Data(), as: UTF8.self)
@@ -63,13 +81,15 @@ public struct BucketStage: DumpStage {
         bucket.followupFrame.map { Int64($0) }, bucket.symbolName, bucket.moduleName,
         bucket.imageName, bucket.function, bucket.functionOffset, bucket.failureBucketID,
         bucket.failureIDHash, bucket.symbolized ? 1 : 0, bucket.trust, skipped, bucket.rulesVersion,
+        bucket.socorroSignature,
       ] as [(any DatabaseValueConvertible)?])
     return StageResult { db in
       try db.execute(
         sql: """
           INSERT INTO buckets (dump_sha256, mode, code, subtype, prefix, followup_frame, symbol_name,
             module_name, image_name, function, function_offset, failure_bucket_id, failure_id_hash,
-            symbolized, trust, skipped, rules_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            symbolized, trust, skipped, rules_version, socorro_signature)
+          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
           """, arguments: arguments)
     }
   }

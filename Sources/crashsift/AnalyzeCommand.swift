@@ -45,6 +45,12 @@ struct AnalyzeCommand: ParsableCommand {
     help: "Bucketing rules file (default: the built-in rules, as pipelines/rules/bucketing.json).")
   var rules: String?
 
+  @Option(
+    name: .long,
+    help: "Also compute the Socorro-compatible signature: --signature socorro (siggen's algorithm)."
+  )
+  var signature: SignatureKind?
+
   func run() throws {
     var rulesInUse = BucketRules.defaults
     if let rules {
@@ -75,6 +81,7 @@ struct AnalyzeCommand: ParsableCommand {
         let json: Data
         var stack: ThreadStack?
         var crash: Bucketer.Crash?
+        var reason: String?
         if file.bytes.starts(with: Array("PAGE".utf8)) {
           let dump = try KernelDump(file: file)
           let report = KernelDumpReport(dump, name: path, symbols: symbolPath)
@@ -94,9 +101,13 @@ struct AnalyzeCommand: ParsableCommand {
           (text, json) = (report.text, try encoder.encode(report))
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
           crash = Bucketer.crash(of: dump)
+          reason = (try? dump.crashReason())??.reason
         }
-        let bucket = crash.map {
+        var bucket = crash.map {
           Bucketer.bucket($0, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse)
+        }
+        if signature == .socorro, let stack {
+          bucket?.socorroSignature = SignatureKind.socorro(stack, reason: reason)
         }
         let (fullText, fullJSON) = try Self.adding(
           stack, bucket: bucket, text: text, json: json, encoder: encoder)

@@ -32,6 +32,12 @@ struct ExplainCommand: ParsableCommand {
   @Option(name: .long, help: "Bucketing rules file (default: the built-in rules).")
   var rules: String?
 
+  @Option(
+    name: .long,
+    help: "Also compute the Socorro-compatible signature: --signature socorro (siggen's algorithm)."
+  )
+  var signature: SignatureKind?
+
   @Flag(name: .long, help: "Print the bucket as JSON.")
   var json = false
 
@@ -48,6 +54,7 @@ struct ExplainCommand: ParsableCommand {
     }
     let stack: ThreadStack?
     let crash: Bucketer.Crash?
+    var reason: String?
     do {
       let mapped = try MappedFile(path: file)
       if mapped.bytes.starts(with: Array("PAGE".utf8)) {
@@ -60,6 +67,7 @@ struct ExplainCommand: ParsableCommand {
         (stack, crash) = (
           ThreadStack.crashingThread(of: dump, symbols: symbolPath), Bucketer.crash(of: dump)
         )
+        reason = (try? dump.crashReason())??.reason
       }
     } catch {
       FileHandle.standardError.write(Data("error: \(file): \(error)\n".utf8))
@@ -70,7 +78,10 @@ struct ExplainCommand: ParsableCommand {
         Data("error: \(file): no exception or bug check to bucket\n".utf8))
       throw ExitCode(1)
     }
-    let bucket = Bucketer.bucket(crash, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse)
+    var bucket = Bucketer.bucket(crash, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse)
+    if signature == .socorro, let stack {
+      bucket.socorroSignature = SignatureKind.socorro(stack, reason: reason)
+    }
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
