@@ -24,3 +24,23 @@ extension Bucketer {
     }
   }
 }
+
+extension CrashBucket {
+  /// Fills PROCESS_NAME and the blamed image's timestamp and version from a minidump.
+  public mutating func describe(from dump: Minidump) {
+    let modules = ((try? dump.modules()) ?? nil) ?? []
+    if let image = modules.first(where: { $0.baseName.lowercased() == imageName.lowercased() }) {
+      imageTimestamp = "0x" + String(image.timeDateStamp, radix: 16)
+      imageVersion = image.versionInfo.fileVersion
+    }
+    processName = modules.first?.baseName
+  }
+
+  /// Fills PROCESS_NAME and the blamed driver's timestamp from a kernel dump.
+  public mutating func describe(from dump: KernelDump) {
+    if let driver = dump.modules.first(where: { $0.name.lowercased() == imageName.lowercased() }) {
+      imageTimestamp = "0x" + String(driver.timeDateStamp, radix: 16)
+    }
+    processName = dump.processName
+  }
+}

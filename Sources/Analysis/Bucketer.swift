@@ -30,6 +30,12 @@ public enum Bucketer {
     case kernel(code: UInt64, parameters: [UInt64])
     /// An exception with its parameters (for access violations: [access type, address]).
     case user(code: UInt64, parameters: [UInt64])
+
+    var parameters: [UInt64] {
+      switch self {
+      case .kernel(_, let parameters), .user(_, let parameters): parameters
+      }
+    }
   }
 
   public static func bucket(_ crash: Crash, frames: [Frame], rules: BucketRules) -> CrashBucket {
@@ -89,7 +95,8 @@ public enum Bucketer {
       moduleName: module, imageName: image, function: function, functionOffset: offsetText,
       failureBucketID: failure, failureIDHash: FailureIDHash.of(failure, kernelMode: kernel),
       symbolized: function != nil, trust: blamed?.trust, skipped: skipped,
-      rulesVersion: rules.version, socorroSignature: nil)
+      rulesVersion: rules.version, socorroSignature: nil,
+      parameters: crash.parameters.map { "0x" + String($0, radix: 16) })
   }
 
   /// WinDbg's SYMBOL_NAME form: `module!function+off` or `module+rva`, offsets in hex without 0x.

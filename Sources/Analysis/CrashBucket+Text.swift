@@ -5,9 +5,15 @@ extension CrashBucket {
     var lines: [String] = []
     if mode == "km" {
       lines.append("BUGCHECK_CODE:  \(code)" + (codeName.map { "  (\($0))" } ?? ""))
+      let values = parameters.compactMap { UInt64($0.dropFirst(2), radix: 16) }
+      if let number = UInt32(code.dropFirst(2), radix: 16) {
+        lines += BugCheckArguments.lines(code: number, parameters: values).map { "  " + $0 }
+      }
     } else {
       lines.append("EXCEPTION_CODE:  \(code)")
+      if !parameters.isEmpty { lines.append("  parameters: " + parameters.joined(separator: " ")) }
     }
+    if let processName { lines.append("PROCESS_NAME:  \(processName)") }
     for skip in skipped {
       lines.append("  skipped frame \(skip.frame) \(skip.symbol): \(skip.reason)")
     }
@@ -19,6 +25,8 @@ extension CrashBucket {
     lines.append("SYMBOL_NAME:  \(symbolName)")
     lines.append("MODULE_NAME:  \(moduleName)")
     lines.append("IMAGE_NAME:  \(imageName)")
+    if let imageTimestamp { lines.append("IMAGE_TIMESTAMP:  \(imageTimestamp)") }
+    if let imageVersion { lines.append("IMAGE_VERSION:  \(imageVersion)") }
     lines.append("BUCKET_ID_FUNC_OFFSET:  \(functionOffset)")
     lines.append("FAILURE_BUCKET_ID:  \(failureBucketID)")
     lines.append("FAILURE_ID_HASH:  \(failureIDHash)")

@@ -36,4 +36,11 @@ public struct CrashBucket: Codable, Sendable, Equatable {
   public var rulesVersion: String
   /// The Socorro-compatible signature of the same stack, when computed.
   public var socorroSignature: String?
+  /// Bug-check parameters or exception parameters, `0x…`.
+  public var parameters: [String] = []
+  /// The blamed image's TimeDateStamp (`0x…`) and file version, when the dump lists them.
+  public var imageTimestamp: String?
+  public var imageVersion: String?
+  /// PROCESS_NAME, when the dump names it.
+  public var processName: String?
 }

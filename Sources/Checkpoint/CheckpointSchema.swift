@@ -238,7 +238,10 @@ public enum CheckpointSchema {
             trust TEXT,
             skipped TEXT NOT NULL,
             rules_version TEXT NOT NULL,
-            socorro_signature TEXT
+            socorro_signature TEXT,
+            image_timestamp TEXT,
+            image_version TEXT,
+            process_name TEXT
           ) WITHOUT ROWID;
           CREATE INDEX buckets_by_id ON buckets(failure_bucket_id);
           """)

@@ -60,13 +60,21 @@ public struct BucketStage: DumpStage {
     let upstream = input.upstream as? Upstream
     let frames = upstream?.frames ?? []
     let crash: Bucketer.Crash?
+    var describe: (inout CrashBucket) -> Void = { _ in }
     switch input.item.kind {
-    case .minidump: crash = Bucketer.crash(of: try Minidump(path: input.path))
-    case .kernel32, .kernel64: crash = Bucketer.crash(of: try KernelDump(path: input.path))
+    case .minidump:
+      let dump = try Minidump(path: input.path)
+      crash = Bucketer.crash(of: dump)
+      describe = { $0.describe(from: dump) }
+    case .kernel32, .kernel64:
+      let dump = try KernelDump(path: input.path)
+      crash = Bucketer.crash(of: dump)
+      describe = { $0.describe(from: dump) }
     case .unknown: crash = nil
     }
     guard let crash else { return StageResult { _ in } }  // Nothing crashed: no bucket.
     var bucket = Bucketer.bucket(crash, frames: frames, rules: rules)
+    describe(&bucket)
     if let lists = SocorroLists.defaults, let upstream {
       let data = SocorroSignature.CrashData(
         os: "Windows NT", reason: upstream.reason, frames: upstream.socorro)
@@ -81,15 +89,15 @@ public struct BucketStage: DumpStage {
         bucket.followupFrame.map { Int64($0) }, bucket.symbolName, bucket.moduleName,
         bucket.imageName, bucket.function, bucket.functionOffset, bucket.failureBucketID,
         bucket.failureIDHash, bucket.symbolized ? 1 : 0, bucket.trust, skipped, bucket.rulesVersion,
-        bucket.socorroSignature,
+        bucket.socorroSignature, bucket.imageTimestamp, bucket.imageVersion, bucket.processName,
       ] as [(any DatabaseValueConvertible)?])
     return StageResult { db in
       try db.execute(
         sql: """
           INSERT INTO buckets (dump_sha256, mode, code, subtype, prefix, followup_frame, symbol_name,
             module_name, image_name, function, function_offset, failure_bucket_id, failure_id_hash,
-            symbolized, trust, skipped, rules_version, socorro_signature)
-          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            symbolized, trust, skipped, rules_version, socorro_signature, image_timestamp,
+            image_version, process_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
           """, arguments: arguments)
     }
   }

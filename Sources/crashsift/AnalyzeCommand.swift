@@ -82,12 +82,14 @@ struct AnalyzeCommand: ParsableCommand {
         var stack: ThreadStack?
         var crash: Bucketer.Crash?
         var reason: String?
+        var describe: (inout CrashBucket) -> Void = { _ in }
         if file.bytes.starts(with: Array("PAGE".utf8)) {
           let dump = try KernelDump(file: file)
           let report = KernelDumpReport(dump, name: path, symbols: symbolPath)
           (text, json) = (report.text, try encoder.encode(report))
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
           crash = Bucketer.crash(of: dump)
+          describe = { $0.describe(from: dump) }
         } else {
           let dump = try Minidump(file: file)
           var report = MinidumpReport(dump, name: path)
@@ -102,12 +104,17 @@ struct AnalyzeCommand: ParsableCommand {
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
           crash = Bucketer.crash(of: dump)
           reason = (try? dump.crashReason())??.reason
+          describe = { $0.describe(from: dump) }
         }
         var bucket = crash.map {
           Bucketer.bucket($0, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse)
         }
         if signature == .socorro, let stack {
           bucket?.socorroSignature = SignatureKind.socorro(stack, reason: reason)
+        }
+        if var described = bucket {
+          describe(&described)
+          bucket = described
         }
         let (fullText, fullJSON) = try Self.adding(
           stack, bucket: bucket, text: text, json: json, encoder: encoder)

@@ -55,6 +55,7 @@ struct ExplainCommand: ParsableCommand {
     let stack: ThreadStack?
     let crash: Bucketer.Crash?
     var reason: String?
+    var describe: (inout CrashBucket) -> Void = { _ in }
     do {
       let mapped = try MappedFile(path: file)
       if mapped.bytes.starts(with: Array("PAGE".utf8)) {
@@ -62,12 +63,14 @@ struct ExplainCommand: ParsableCommand {
         (stack, crash) = (
           ThreadStack.crashingThread(of: dump, symbols: symbolPath), Bucketer.crash(of: dump)
         )
+        describe = { $0.describe(from: dump) }
       } else {
         let dump = try Minidump(file: mapped)
         (stack, crash) = (
           ThreadStack.crashingThread(of: dump, symbols: symbolPath), Bucketer.crash(of: dump)
         )
         reason = (try? dump.crashReason())??.reason
+        describe = { $0.describe(from: dump) }
       }
     } catch {
       FileHandle.standardError.write(Data("error: \(file): \(error)\n".utf8))
@@ -82,6 +85,7 @@ struct ExplainCommand: ParsableCommand {
     if signature == .socorro, let stack {
       bucket.socorroSignature = SignatureKind.socorro(stack, reason: reason)
     }
+    describe(&bucket)
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -43,6 +43,11 @@ struct BucketCommandTests {
       }
       .sorted().joined(separator: "\n") + "\n"
     Golden.check(lines, against: "sample-buckets.txt")
+    // breakpad's minidump2, processed end to end: siggen's signature of our own stack.
+    let named = before.values.filter { $0["function"] == "`anonymous namespace'::CrashFunction" }
+    #expect(!named.isEmpty)
+    #expect(named.allSatisfy { $0["socorro_signature"] == "(anonymous namespace)::CrashFunction" })
+    #expect(named.allSatisfy { $0["process_name"] == "test_app.exe" })
 
     // A rule that refuses to blame CrashFunction moves those dumps' blame to its caller.
     let rules = try String(
