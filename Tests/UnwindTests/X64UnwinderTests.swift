@@ -136,3 +136,68 @@ extension UnwindOutcome: CustomStringConvertible {
     }
   }
 }
+
+/// x64 frames unwound from a `.sym`'s STACK CFI when the image itself is not available.
+@Suite("x64 STACK CFI")
+struct X64StackCFITests {
+  @Test(
+    "CrashWithException's rules as .sym records: the walker restores RSP, RIP and saved registers")
+  func cfiRecords() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let image = try PEImage(
+      path: "\(root)/minidump/symbolic/symbolic-testutils/fixtures/windows/CrashWithException.exe")
+    let records = try UnwindCFIWriter.detailedStackCFI(image)
+    let sym = (["MODULE windows x86_64 0123456789ABCDEF0123456789ABCDEF1 app.pdb"] + records)
+      .joined(separator: "\n")
+    let table = try BreakpadSymbolReader.read(text: sym)
+    let base: UInt64 = 0x1_4000_0000
+    let modules = ModuleMap([UnwindModule(name: "app.exe", base: base, size: 0x10000)]) { _ in
+      ModuleCode(image: nil, symbols: table)
+    }
+    var checked = 0
+    for record in records {
+      let fields = record.dropFirst(15).split(separator: " ", maxSplits: 2)
+      guard let begin = UInt32(fields[0], radix: 16), let size = UInt32(fields[1], radix: 16) else {
+        continue
+      }
+      let rules = StackCFIRecord.split(fields[2])
+      guard let cfaTokens = rules.first(where: { $0.0 == ".cfa" })?.1.split(separator: " "),
+        let cfaOffset = UInt64(cfaTokens[1])
+      else { continue }
+      let rsp: UInt64 = 0x10_0000
+      let cfa = rsp + cfaOffset
+      var memory = TestMemory()
+      var expected: [Int: UInt64] = [:]
+      for (name, rule) in rules where name != ".cfa" {
+        guard let k = Int64(rule.split(separator: " ")[1]) else { continue }
+        // The caller is inside the same module, after a call (so a scan would not be needed).
+        let value: UInt64 = name == ".ra" ? base + 0x1000 : 0xAB00 + UInt64(expected.count)
+        memory.put64(value, at: UInt64(bitPattern: Int64(bitPattern: cfa) - k))
+        if let register = UnwindNames.x64.firstIndex(of: name) { expected[register] = value }
+      }
+      var registers = RegisterSet()
+      registers[RegisterSet.sp] = rsp
+      registers[RegisterSet.ip] = base + UInt64(begin + size - 1)
+      let first = StackFrame(
+        instruction: base + UInt64(begin + size - 1), stackPointer: rsp, registers: registers,
+        trust: .context, module: 0)
+      let walker = StackWalker(memory: memory, modules: modules)
+      guard case .frame(let caller)? = Optional(X64Walker(walker: walker).caller(of: [first]))
+      else {
+        Issue.record("0x\(String(begin, radix: 16)): no caller")
+        continue
+      }
+      #expect(caller.trust == .cfi, "0x\(String(begin, radix: 16))")
+      #expect(caller.stackPointer == cfa && caller.instruction == base + 0x1000)
+      for (register, value) in expected {
+        #expect(
+          caller.registers[register] == value, "0x\(String(begin, radix: 16)) register \(register)")
+      }
+      checked += 1
+    }
+    #expect(checked == 41)
+  }
+}
