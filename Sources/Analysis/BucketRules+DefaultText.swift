@@ -26,6 +26,8 @@ extension BucketRules {
     {"pattern": "nt!RtlpExecuteHandlerForException", "why": "exception dispatch"},
     {"pattern": "nt!__C_specific_handler", "why": "exception dispatch"},
     {"pattern": "nt!MmAccessFault", "why": "page fault handling: the faulting frame is below it"},
+    {"pattern": "nt!PspUnhandledExceptionInSystemThread", "why": "system thread exception filter"},
+    {"pattern": "nt!PspSystemThreadStartup$filt$*", "why": "system thread exception filter"},
     {"pattern": "nt!ExpWorkerThread", "why": "thread plumbing"},
     {"pattern": "nt!PspSystemThreadStartup", "why": "thread plumbing"},
     {"pattern": "nt!KiStartSystemThread", "why": "thread plumbing"},

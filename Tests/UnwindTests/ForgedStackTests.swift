@@ -12,9 +12,8 @@ import Testing
 /// same memory.
 @Suite("forged kernel stacks")
 struct ForgedStackTests {
-  static let scenarios = [
-    "d1-crashdrv-build1", "d1-crashdrv-build2", "50-netfilt-leaf", "50-diskmon-framepointer",
-  ]
+  /// Every scenario shipped in samples/scenarios.
+  static let scenarios = SampleScenarios.names
 
   static func forge(_ name: String, into dir: TemporaryDirectory) throws -> Forge.Output {
     let root = Corpus.packageRoot

@@ -23,9 +23,58 @@ __declspec(noinline) void KeBugCheckEx(u32 code, u64 p1, u64 p2, u64 p3, u64 p4)
   KeBugCheck2(code, p1, p2, p3, saved[7], 0);
 }
 
+typedef struct EXCEPTION_RECORD { u32 Code; u32 Flags; u64 Address; u64 Parameters[4]; } EXCEPTION_RECORD;
+typedef long (*EXCEPTION_HANDLER)(EXCEPTION_RECORD *, void *, void *);
+typedef long (*EXCEPTION_FILTER)(EXCEPTION_RECORD *);
+volatile long MmFaultsAreExceptions;
+EXCEPTION_HANDLER volatile KiCurrentHandler;
+EXCEPTION_FILTER volatile KiCurrentFilter;
+
 __declspec(noinline) long MmAccessFault(u64 address, void *trap) {
+  if (MmFaultsAreExceptions) return (long)0xC0000005;
   if (address < 0x10000) KeBugCheckEx(0x50, address, 0, (u64)trap, 2);
   return 0;
+}
+
+/* A system thread's exception filter: an exception nobody handled is fatal. */
+__declspec(noinline) long PspUnhandledExceptionInSystemThread(EXCEPTION_RECORD *record) {
+  KeBugCheckEx(0x1000007E, (u64)(long)record->Code, record->Address, (u64)record, 0);
+  return 0;
+}
+
+/* The handler of system-service dispatch: an exception in a system call is fatal. */
+__declspec(noinline) long KiSystemServiceHandler(EXCEPTION_RECORD *record, void *frame, void *context) {
+  KeBugCheckEx(0x3B, record->Code, record->Address, (u64)context, 0);
+  return 0;
+}
+
+/* The C language handler: runs the scope's filter. */
+__declspec(noinline) long __C_specific_handler(EXCEPTION_RECORD *record, void *frame, void *context) {
+  long verdict = KiCurrentFilter(record);
+  KiHardwareTrigger += verdict;
+  return verdict;
+}
+
+__declspec(noinline) long RtlpExecuteHandlerForException(EXCEPTION_RECORD *record, void *frame, void *context) {
+  long disposition = KiCurrentHandler(record, frame, context);
+  KiHardwareTrigger += disposition;
+  return disposition;
+}
+
+__declspec(noinline) long RtlDispatchException(EXCEPTION_RECORD *record, void *context) {
+  volatile u64 dispatcherContext[12];
+  dispatcherContext[0] = (u64)record;
+  long disposition = RtlpExecuteHandlerForException(record, (void *)dispatcherContext, context);
+  dispatcherContext[11] = (u64)disposition;
+  return disposition == 0;
+}
+
+__declspec(noinline) void KiDispatchException(EXCEPTION_RECORD *record, void *exceptionFrame, void *trapFrame, int previousMode) {
+  volatile u64 context[154];
+  context[0] = (u64)trapFrame;
+  context[153] = (u64)exceptionFrame;
+  long handled = RtlDispatchException(record, (void *)context);
+  KiHardwareTrigger += handled + previousMode;
 }
 
 __declspec(noinline) long IofCallDriver(DEVICE_OBJECT *device, IRP *irp) {

@@ -52,7 +52,14 @@ KiPageFault:
     movq 0x50(%rbp), %rcx
     leaq -0x80(%rbp), %rdx
     callq MmAccessFault
+    testl %eax, %eax
+    jns 2f
+    movl %eax, %ecx
+    movq 0xe8(%rbp), %rdx
+    leaq -0x80(%rbp), %r8
+    callq KiExceptionDispatch
     nop
+2:
     leaq 0xd8(%rbp), %rsp
     popq %rbp
     addq $8, %rsp
@@ -85,5 +92,28 @@ KiSystemServiceCopyEnd:
     nop
     addq $0x160, %rsp
     popq %rbp
+    retq
+    .seh_endproc
+
+    # Builds the exception record and exception frame below the trap frame and hands them to
+    # KiDispatchException, as the real routine does for faults MmAccessFault could not resolve.
+    .globl KiExceptionDispatch
+    .def KiExceptionDispatch; .scl 2; .type 32; .endef
+    .seh_proc KiExceptionDispatch
+KiExceptionDispatch:
+    subq $0x1d8, %rsp
+    .seh_stackalloc 0x1d8
+    movq %rbx, 0x1c0(%rsp)
+    .seh_savereg %rbx, 0x1c0
+    .seh_endprologue
+    movl %ecx, 0x80(%rsp)
+    movq %rdx, 0x90(%rsp)
+    leaq 0x80(%rsp), %rcx
+    movq %r8, %r8
+    xorl %r9d, %r9d
+    callq KiDispatchException
+    nop
+    movq 0x1c0(%rsp), %rbx
+    addq $0x1d8, %rsp
     retq
     .seh_endproc
