@@ -35,17 +35,49 @@ public enum Forge {
     }
   }
 
-  /// Forges `scenario` with images from `images`, writing into `output`.
-  public static func run(_ scenario: ForgeScenario, images: String, output: String)
-    throws(ForgeError) -> Output
-  {
+  /// A scenario resolved against its images: the loaded modules in list order and the stack
+  /// entries, ready to be laid out with any seed.
+  struct Prepared: Sendable {
+    var scenario: ForgeScenario
+    var modules: [ForgeImage]
+    var entries: [StackForge.Entry]
+    var code: UInt32
+
+    /// The bug-check parameters of one layout (`fault` resolved).
+    func parameters(_ layout: StackForge.Layout) throws(ForgeError) -> [UInt64] {
+      var parameters: [UInt64] = []
+      for text in scenario.parameters {
+        if text == "fault" {
+          parameters.append(layout.faultIP ?? layout.rip)
+        } else if let value = Forge.parseHex(text) {
+          parameters.append(value)
+        } else {
+          throw ForgeError("parameter \(text) is neither hex nor \"fault\"")
+        }
+      }
+      return parameters
+    }
+  }
+
+  /// Loads a scenario's images (reusing `cache`, keyed by image path and base) and parses its
+  /// stack entries.
+  static func prepare(
+    _ scenario: ForgeScenario, images: String, cache: inout [String: ForgeImage]
+  ) throws(ForgeError) -> Prepared {
     var loaded: [String: ForgeImage] = [:]
     for module in scenario.modules {
       guard let base = parseHex(module.base) else {
         throw ForgeError("module \(module.name): base \(module.base) is not hex")
       }
-      loaded[module.name.lowercased()] = try ForgeImage(
-        name: module.name, path: "\(images)/\(module.image)", base: base)
+      let key = "\(module.name)|\(module.image)|\(base)"
+      let image: ForgeImage
+      if let known = cache[key] {
+        image = known
+      } else {
+        image = try ForgeImage(name: module.name, path: "\(images)/\(module.image)", base: base)
+        cache[key] = image
+      }
+      loaded[module.name.lowercased()] = image
     }
     var entries: [StackForge.Entry] = []
     for text in scenario.stack {
@@ -69,28 +101,31 @@ public enum Forge {
         StackForge.Entry(
           image: image, function: function, rva: try image.rva(of: function), offset: offset))
     }
-    var forge = StackForge(seed: scenario.seed ?? 0x5EED)
-    let layout = try forge.layout(entries)
     guard let code = parseHex(scenario.bugCheck), code <= UInt32.max else {
       throw ForgeError("bug_check \(scenario.bugCheck) is not hex")
     }
     guard scenario.parameters.count == 4 else { throw ForgeError("parameters: give four") }
-    var parameters: [UInt64] = []
-    for text in scenario.parameters {
-      if text == "fault" {
-        parameters.append(layout.faultIP ?? layout.rip)
-      } else if let value = parseHex(text) {
-        parameters.append(value)
-      } else {
-        throw ForgeError("parameter \(text) is neither hex nor \"fault\"")
-      }
-    }
+    return Prepared(
+      scenario: scenario, modules: scenario.modules.compactMap { loaded[$0.name.lowercased()] },
+      entries: entries, code: UInt32(code))
+  }
+
+  /// Forges `scenario` with images from `images`, writing into `output`.
+  public static func run(_ scenario: ForgeScenario, images: String, output: String)
+    throws(ForgeError) -> Output
+  {
+    var cache: [String: ForgeImage] = [:]
+    let prepared = try prepare(scenario, images: images, cache: &cache)
+    var forge = StackForge(seed: scenario.seed ?? 0x5EED)
+    let layout = try forge.layout(prepared.entries)
+    let parameters = try prepared.parameters(layout)
+    let code = prepared.code
     do {
       try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     } catch {
       throw ForgeError("cannot create \(output): \(error.localizedDescription)")
     }
-    let ordered = scenario.modules.compactMap { loaded[$0.name.lowercased()] }
+    let ordered = prepared.modules
     let store = "\(output)/store"
     try writeStore(ordered, to: store)
     var result = Output(dumps: [], truths: [], store: store)

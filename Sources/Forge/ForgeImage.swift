@@ -5,7 +5,7 @@ import Symbols
 
 /// One sample image as the forge uses it: its PE (unwind info, code), its PDB's symbols (function
 /// addresses by name), and its bytes laid out as the loader maps them.
-struct ForgeImage {
+struct ForgeImage: Sendable {
   let name: String
   let path: String
   let pdbPath: String

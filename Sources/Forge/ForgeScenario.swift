@@ -30,4 +30,6 @@ public struct ForgeScenario: Codable, Sendable, Equatable {
   public var blame: String?
   /// Seeds the register values, so forged dumps are reproducible.
   public var seed: UInt64?
+  /// `forge --scale`: the product builds this crash occurs in (default: every build).
+  public var builds: [String]?
 }

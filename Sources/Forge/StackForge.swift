@@ -11,14 +11,14 @@ struct StackForge {
   static let stackTop: UInt64 = 0xFFFF_8504_2989_3000
   static let stackLimit: UInt64 = stackTop - 0x6000
 
-  struct Entry {
+  struct Entry: Sendable {
     var image: ForgeImage
     var function: String
     var rva: UInt32
     var offset: UInt32?
   }
 
-  struct Layout {
+  struct Layout: Sendable {
     /// 8-byte stack slots written.
     var slots: [UInt64: UInt64]
     var registers: [Int: UInt64]

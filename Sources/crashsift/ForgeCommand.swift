@@ -16,13 +16,22 @@ struct ForgeCommand: ParsableCommand {
       <dump>.truth.json (the frames a correct unwinder recovers) and a symbol store holding the \
       images and PDBs.
 
+      --scale N writes a whole corpus instead: N triage dumps over seven nights and two builds, \
+      from the scenarios (default: every file in samples/scenarios) and variants of them with a \
+      few big buckets and a long tail, plus manifest.json (with exposure counts), a symbol store \
+      and truth.jsonl; `crashsift run --manifest DIR/manifest.json` processes it.
+
       Examples:
         crashsift forge samples/scenarios/d1-crashdrv-build1.json -o /tmp/forged
         crashsift analyze --symbols 'srv*/tmp/forged/store' /tmp/forged/d1-crashdrv-build1-full.dmp
+        crashsift forge --scale 10000 -o /tmp/corpus && crashsift run --manifest /tmp/corpus/manifest.json
       """)
 
-  @Argument(help: "Scenario files.")
-  var scenarios: [String]
+  @Argument(help: "Scenario files (with --scale, default: every scenario in samples/scenarios).")
+  var scenarios: [String] = []
+
+  @Option(name: .long, help: "Write a corpus of N dumps over nights and builds instead.")
+  var scale: Int?
 
   @Option(name: .shortAndLong, help: "Output folder (default: forged).")
   var output = "forged"
@@ -36,6 +45,13 @@ struct ForgeCommand: ParsableCommand {
   var json = false
 
   func run() throws {
+    if let scale {
+      try runScale(scale)
+      return
+    }
+    guard !scenarios.isEmpty else {
+      throw ValidationError("give scenario files, or --scale N")
+    }
     var written: [[String: Any]] = []
     for path in scenarios {
       let outcome = Result { () throws(ForgeError) -> (String, Forge.Output) in
@@ -61,6 +77,39 @@ struct ForgeCommand: ParsableCommand {
       print(String(decoding: data, as: UTF8.self))
     } else if let first = written.first?["store"] as? String {
       print("symbol store: \(first)")
+    }
+  }
+
+  func runScale(_ count: Int) throws {
+    let folder = images ?? "samples/images"
+    let files: [String]
+    if scenarios.isEmpty {
+      let directory = URL(fileURLWithPath: folder).appendingPathComponent("../scenarios")
+        .standardized.path
+      files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        .filter { $0.hasSuffix(".json") }.sorted().map { "\(directory)/\($0)" }
+    } else {
+      files = scenarios
+    }
+    let outcome = Result { () throws(ForgeError) -> ForgeScale.Summary in
+      var loaded: [ForgeScenario] = []
+      for file in files { loaded.append(try Forge.load(scenario: file)) }
+      return try ForgeScale.run(count: count, scenarios: loaded, images: folder, output: output)
+    }
+    switch outcome {
+    case .failure(let error):
+      FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+      throw ExitCode(1)
+    case .success(let summary):
+      if json {
+        print(
+          #"{"dumps": \#(summary.dumps), "variants": \#(summary.variants), "manifest": "\#(summary.manifest)", "seconds": \#(summary.seconds)}"#
+        )
+      } else {
+        print(
+          "\(summary.dumps) dumps from \(summary.variants) crash variants in \(String(format: "%.1f", summary.seconds)) s; run: crashsift run --manifest \(summary.manifest)"
+        )
+      }
     }
   }
 

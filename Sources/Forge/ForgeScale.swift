@@ -1,0 +1,210 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// `crashsift forge --scale N`: a corpus for benchmarks and demos, made in seconds. N triage dumps
+/// over seven nights and two product builds, from the shipped scenarios and variants of them
+/// (the fault moved to each driver function on the stack, so there are more buckets than
+/// scenarios), with a realistic bucket frequency: a few big buckets and a long tail (Zipf weights).
+/// Writes bare dumps under `nights/<date>/<build>/`, a manifest with exposure counts, a symbol
+/// store and `truth.jsonl` (each dump's scenario, variant and blamed frame).
+public enum ForgeScale {
+  public struct Summary: Sendable {
+    public var dumps: Int
+    public var variants: Int
+    public var manifest: String
+    public var seconds: Double
+  }
+
+  static let builds = [("contoso-4.3.0", "2026-11-02"), ("contoso-4.3.1", "2026-11-18")]
+  static let nights = (16...22).map { String(format: "2026-11-%02d", $0) }
+
+  public static func run(
+    count: Int, scenarios: [ForgeScenario], images: String, output: String
+  ) throws(ForgeError) -> Summary {
+    let started = DispatchTime.now().uptimeNanoseconds
+    guard count > 0 else { throw ForgeError("--scale needs a positive number of dumps") }
+    var cache: [String: ForgeImage] = [:]
+    var variants: [(prepared: Forge.Prepared, blame: String, builds: [String])] = []
+    for scenario in scenarios {
+      for variant in try Self.variants(of: scenario, images: images, cache: &cache) {
+        variants.append(variant)
+      }
+    }
+    guard !variants.isEmpty else { throw ForgeError("no scenarios to scale") }
+    // A fixed shuffle, then Zipf weights 1/rank^1.1: rank order decides the big buckets.
+    var generator = SplitMix(seed: 0xC0FFEE)
+    variants.shuffle(using: &generator)
+    let weights = variants.indices.map { 1.0 / pow(Double($0 + 1), 1.1) }
+
+    // Pick every dump's night, build and variant up front, reproducibly.
+    var plan: [(night: Int, build: Int, variant: Int, seed: UInt64)] = []
+    plan.reserveCapacity(count)
+    for _ in 0..<count {
+      let night = Int(generator.next() % UInt64(nights.count))
+      // The new build ramps up over the week.
+      let newShare = Double(night + 1) / Double(nights.count + 1)
+      let build = generator.unit() < newShare ? 1 : 0
+      let allowed = variants.indices.filter {
+        variants[$0].builds.isEmpty || variants[$0].builds.contains(builds[build].0)
+      }
+      let total = allowed.reduce(0.0) { $0 + weights[$1] }
+      var pick = generator.unit() * total
+      var chosen = allowed.last ?? 0
+      for index in allowed {
+        pick -= weights[index]
+        if pick <= 0 {
+          chosen = index
+          break
+        }
+      }
+      plan.append((night, build, chosen, generator.next()))
+    }
+    let manager = FileManager.default
+    for night in nights {
+      for build in builds {
+        try create("\(output)/nights/\(night)/\(build.0)", manager)
+      }
+    }
+    try Forge.writeStore(
+      Array(Set(cache.values.map(\.path))).sorted().compactMap { path in
+        cache.values.first { $0.path == path }
+      }, to: "\(output)/store")
+    let truth = Mutex<[String]>(Array(repeating: "", count: count))
+    let failure = Mutex<ForgeError?>(nil)
+    let frozen = variants
+    let schedule = plan
+    let jobs = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    DispatchQueue.concurrentPerform(iterations: jobs) { worker in
+      for index in stride(from: worker, to: count, by: jobs) {
+        let item = schedule[index]
+        let variant = frozen[item.variant]
+        let name = String(format: "%06d.dmp", index)
+        let path = "\(output)/nights/\(nights[item.night])/\(builds[item.build].0)/\(name)"
+        do {
+          var forge = StackForge(seed: item.seed)
+          let layout = try forge.layout(variant.prepared.entries)
+          let bytes = try Forge.dump(
+            "triage", modules: variant.prepared.modules, layout: layout,
+            code: variant.prepared.code, parameters: try variant.prepared.parameters(layout))
+          try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } catch let error as ForgeError {
+          failure.withLock { $0 = $0 ?? error }
+          return
+        } catch {
+          failure.withLock { $0 = $0 ?? ForgeError("cannot write \(path): \(error)") }
+          return
+        }
+        let line: [String: String] = [
+          "file": "nights/\(nights[item.night])/\(builds[item.build].0)/\(name)",
+          "night": nights[item.night], "build": builds[item.build].0,
+          "scenario": variant.prepared.scenario.name, "blame": variant.blame,
+        ]
+        let json =
+          (try? JSONSerialization.data(
+            withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]))
+          .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        truth.withLock { $0[index] = json }
+      }
+    }
+    if let error = failure.withLock({ $0 }) { throw error }
+    let manifest = "\(output)/manifest.json"
+    do {
+      try (truth.withLock { $0 }.joined(separator: "\n") + "\n").write(
+        toFile: "\(output)/truth.jsonl", atomically: true, encoding: .utf8)
+      try Self.manifest(count: count).write(toFile: manifest, atomically: true, encoding: .utf8)
+    } catch {
+      throw ForgeError("cannot write \(output): \(error.localizedDescription)")
+    }
+    return Summary(
+      dumps: count, variants: variants.count, manifest: manifest,
+      seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+  }
+
+  static func create(_ path: String, _ manager: FileManager) throws(ForgeError) {
+    do {
+      try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+      throw ForgeError("cannot create \(path): \(error.localizedDescription)")
+    }
+  }
+
+  /// The scenario itself and, for every driver frame between the first driver frame and the
+  /// faulting one, the same crash with the fault moved to that frame (at its first instruction
+  /// after the prologue).
+  static func variants(
+    of scenario: ForgeScenario, images: String, cache: inout [String: ForgeImage]
+  ) throws(ForgeError) -> [(prepared: Forge.Prepared, blame: String, builds: [String])] {
+    let prepared = try Forge.prepare(scenario, images: images, cache: &cache)
+    var result = [(prepared, scenario.blame ?? "", scenario.builds ?? [])]
+    let entries = prepared.entries
+    guard let fault = entries.indices.dropLast().first(where: { entries[$0].offset != nil }),
+      let kernel = prepared.modules.first?.name
+    else { return result }
+    let tail = Array(scenario.stack[(fault + 1)...])
+    for index in 0..<fault where entries[index].image.name != kernel {
+      let entry = entries[index]
+      guard let function = entry.image.runtimeFunction(at: entry.rva),
+        let info = try? entry.image.image.unwindInfo(rva: function.unwindInfo)
+      else { continue }
+      var variant = scenario
+      variant.name = "\(scenario.name)@\(entry.function)"
+      variant.stack =
+        Array(scenario.stack[..<index])
+        + ["\(entry.image.name)!\(entry.function)+0x\(String(info.prologSize, radix: 16))"] + tail
+      let moved = try Forge.prepare(variant, images: images, cache: &cache)
+      result.append((moved, "\(entry.image.name)!\(entry.function)", scenario.builds ?? []))
+    }
+    return result
+  }
+
+  static func manifest(count: Int) -> String {
+    var exposure: [String] = []
+    for (index, night) in nights.enumerated() {
+      let newer = 400 + index * 350
+      exposure.append(
+        #"    {"build": "contoso-4.3.0", "date": "\#(night)", "machines": \#(4000 - newer)}"#)
+      exposure.append(
+        #"    {"build": "contoso-4.3.1", "date": "\#(night)", "machines": \#(newer)}"#)
+    }
+    let batches = nights.map { night in
+      #"    {"id": "\#(night)", "date": "\#(night)", "archives": ["#
+        + #"{"path": "nights/\#(night)/contoso-4.3.0/*.dmp", "build": "contoso-4.3.0"}, "#
+        + #"{"path": "nights/\#(night)/contoso-4.3.1/*.dmp", "build": "contoso-4.3.1"}]}"#
+    }
+    return """
+      {
+        "version": 1,
+        "description": "crashsift forge --scale \(count): forged triage dumps of the sample kernel and drivers over seven nights and two builds.",
+        "output": "out",
+        "symbol_path": ["srv*store"],
+        "builds": [
+          {"label": "contoso-4.3.0", "date": "2026-11-02", "drivers": {"crashdrv.sys": "1.0.0.1"}},
+          {"label": "contoso-4.3.1", "date": "2026-11-18", "drivers": {"crashdrv.sys": "1.0.0.2"}}
+        ],
+        "exposure": [
+      \(exposure.joined(separator: ",\n"))
+        ],
+        "batches": [
+      \(batches.joined(separator: ",\n"))
+        ]
+      }
+
+      """
+  }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014) as a RandomNumberGenerator: reproducible corpora.
+struct SplitMix: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  /// A double in [0, 1).
+  mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
