@@ -31,21 +31,15 @@ struct StackForge {
 
   private var slots: [UInt64: UInt64] = [:]
   private var registers: [Int: UInt64] = [:]
-  private var state: UInt64
+  private var random: SplitMix
 
   init(seed: UInt64) {
-    state = seed
+    random = SplitMix(seed: seed)
     for register in 0..<16 where register != 4 { registers[register] = next() }
   }
 
-  /// SplitMix64 (Steele, Lea, Flood 2014): reproducible register values.
-  private mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  /// Reproducible register values.
+  private mutating func next() -> UInt64 { random.next() }
 
   private mutating func push(_ value: UInt64, _ rsp: inout UInt64) {
     rsp &-= 8
