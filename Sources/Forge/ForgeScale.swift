@@ -16,12 +16,20 @@ public enum ForgeScale {
     public var seconds: Double
   }
 
-  static let builds = [("contoso-4.3.0", "2026-11-02"), ("contoso-4.3.1", "2026-11-18")]
-  static let nights = (16...22).map { String(format: "2026-11-%02d", $0) }
+  /// The product builds of the embedded sample corpus (corpus-manifest.json).
+  static let builds = [("contoso-4.2.0", "2026-11-02"), ("contoso-4.2.1", "2026-11-19")]
+
+  /// `nights` consecutive nights ending 2026-11-22 (the sample corpus's last night).
+  static func nightList(_ count: Int) -> [String] {
+    let first = max(1, 23 - min(max(count, 1), 22))
+    return (first...22).map { String(format: "2026-11-%02d", $0) }
+  }
 
   public static func run(
-    count: Int, scenarios: [ForgeScenario], images: String, output: String
+    count: Int, scenarios: [ForgeScenario], images: String, output: String,
+    nights nightCount: Int = 7
   ) throws(ForgeError) -> Summary {
+    let nights = nightList(nightCount)
     let started = DispatchTime.now().uptimeNanoseconds
     guard count > 0 else { throw ForgeError("--scale needs a positive number of dumps") }
     var cache: [String: ForgeImage] = [:]
@@ -109,10 +117,12 @@ public enum ForgeScale {
     }
     if let error = failure.withLock({ $0 }) { throw error }
     let manifest = "\(output)/manifest.json"
+    let nightsUsed = nights
     do {
       try (truth.withLock { $0 }.joined(separator: "\n") + "\n").write(
         toFile: "\(output)/truth.jsonl", atomically: true, encoding: .utf8)
-      try Self.manifest(count: count).write(toFile: manifest, atomically: true, encoding: .utf8)
+      try Self.manifest(count: count, nights: nightsUsed).write(
+        toFile: manifest, atomically: true, encoding: .utf8)
     } catch {
       throw ForgeError("cannot write \(output): \(error.localizedDescription)")
     }
@@ -158,19 +168,19 @@ public enum ForgeScale {
     return result
   }
 
-  static func manifest(count: Int) -> String {
+  static func manifest(count: Int, nights: [String]) -> String {
     var exposure: [String] = []
     for (index, night) in nights.enumerated() {
       let newer = 400 + index * 350
       exposure.append(
-        #"    {"build": "contoso-4.3.0", "date": "\#(night)", "machines": \#(4000 - newer)}"#)
+        #"    {"build": "contoso-4.2.0", "date": "\#(night)", "machines": \#(4000 - newer)}"#)
       exposure.append(
-        #"    {"build": "contoso-4.3.1", "date": "\#(night)", "machines": \#(newer)}"#)
+        #"    {"build": "contoso-4.2.1", "date": "\#(night)", "machines": \#(newer)}"#)
     }
     let batches = nights.map { night in
       #"    {"id": "\#(night)", "date": "\#(night)", "archives": ["#
-        + #"{"path": "nights/\#(night)/contoso-4.3.0/*.dmp", "build": "contoso-4.3.0"}, "#
-        + #"{"path": "nights/\#(night)/contoso-4.3.1/*.dmp", "build": "contoso-4.3.1"}]}"#
+        + #"{"path": "nights/\#(night)/contoso-4.2.0/*.dmp", "build": "contoso-4.2.0"}, "#
+        + #"{"path": "nights/\#(night)/contoso-4.2.1/*.dmp", "build": "contoso-4.2.1"}]}"#
     }
     return """
       {
@@ -179,8 +189,8 @@ public enum ForgeScale {
         "output": "out",
         "symbol_path": ["srv*store"],
         "builds": [
-          {"label": "contoso-4.3.0", "date": "2026-11-02", "drivers": {"crashdrv.sys": "1.0.0.1"}},
-          {"label": "contoso-4.3.1", "date": "2026-11-18", "drivers": {"crashdrv.sys": "1.0.0.2"}}
+          {"label": "contoso-4.2.0", "date": "2026-11-02", "drivers": {"crashdrv.sys": "1.0.0.1"}},
+          {"label": "contoso-4.2.1", "date": "2026-11-19", "drivers": {"crashdrv.sys": "1.0.0.2"}}
         ],
         "exposure": [
       \(exposure.joined(separator: ",\n"))

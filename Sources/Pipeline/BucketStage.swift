@@ -75,14 +75,18 @@ public struct BucketStage: DumpStage {
     guard let crash else { return StageResult { _ in } }  // Nothing crashed: no bucket.
     var bucket = Bucketer.bucket(crash, frames: frames, rules: rules)
     describe(&bucket)
-    if let lists = SocorroLists.defaults, let upstream {
+    // Socorro signs user-mode crashes; its lists know nothing of kernel bug-check plumbing.
+    if bucket.mode == "um", let lists = SocorroLists.defaults, let upstream {
       let data = SocorroSignature.CrashData(
         os: "Windows NT", reason: upstream.reason, frames: upstream.socorro)
       bucket.socorroSignature = SocorroSignature.generate(data, lists: lists).signature
     }
     let sha = input.item.dumpSHA256
-    let skipped = String(
-      decoding: (try? JSONEncoder().encode(bucket.skipped)) ?? Data(), as: UTF8.self)
+    // Sorted keys: the same decision must give the same bytes (re-bucketing and crash-safety
+    // comparisons depend on it).
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let skipped = String(decoding: (try? encoder.encode(bucket.skipped)) ?? Data(), as: UTF8.self)
     let arguments = StatementArguments(
       [
         sha, bucket.mode, bucket.code, bucket.subtype, bucket.prefix,

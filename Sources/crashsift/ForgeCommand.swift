@@ -33,6 +33,9 @@ struct ForgeCommand: ParsableCommand {
   @Option(name: .long, help: "Write a corpus of N dumps over nights and builds instead.")
   var scale: Int?
 
+  @Option(name: .long, help: "With --scale: the number of nights, ending 2026-11-22 (default 7).")
+  var nights = 7
+
   @Option(name: .shortAndLong, help: "Output folder (default: forged).")
   var output = "forged"
 
@@ -94,7 +97,8 @@ struct ForgeCommand: ParsableCommand {
     let outcome = Result { () throws(ForgeError) -> ForgeScale.Summary in
       var loaded: [ForgeScenario] = []
       for file in files { loaded.append(try Forge.load(scenario: file)) }
-      return try ForgeScale.run(count: count, scenarios: loaded, images: folder, output: output)
+      return try ForgeScale.run(
+        count: count, scenarios: loaded, images: folder, output: output, nights: nights)
     }
     switch outcome {
     case .failure(let error):

@@ -35,8 +35,8 @@ struct BucketCommandTests {
     ])
     #expect(first.status == 0, "\(first.stderr)")
     let before = try Self.buckets(workspace.path)
-    // Twelve dumps, one of them without an exception (nothing to bucket).
-    #expect(before.count == 11)
+    // 162 dumps, one of them without an exception (nothing to bucket).
+    #expect(before.count == 161)
     let lines =
       before.values.map {
         "\($0["failure_bucket_id"] ?? "")\t\($0["failure_id_hash"] ?? "")\t\($0["symbol_name"] ?? "")"
@@ -67,6 +67,10 @@ struct BucketCommandTests {
     #expect(rerun.status == 0, "\(rerun.stderr)")
     let after = try Self.buckets(workspace.path)
     #expect(after.count == before.count)
+    // The forged kernel dumps agree with their truth (samples/archives/kernel-truth.jsonl).
+    let kernel = before.values.filter { $0["mode"] == "km" }
+    #expect(kernel.count == 150)
+    #expect(kernel.allSatisfy { $0["failure_bucket_id"]?.hasPrefix("AV_") == true })
     var changed = 0
     for (dump, old) in before {
       let new = try #require(after[dump])
