@@ -28,6 +28,8 @@ public struct ForgeScenario: Codable, Sendable, Equatable {
   public var dumps: [String]
   /// The frame a correct analysis blames (`module!function`), checked by the bucketing tests.
   public var blame: String?
+  /// The FAILURE_BUCKET_ID a correct analysis gives, when it is not `AV_<module>!<function>`.
+  public var bucket: String?
   /// Seeds the register values, so forged dumps are reproducible.
   public var seed: UInt64?
   /// `forge --scale`: the product builds this crash occurs in (default: every build).

@@ -26,6 +26,26 @@ __declspec(noinline) void DiskmonCompletion(void *context) {
   DiskmonCounters[2] += (u64)busy;
 }
 
+/* A DPC that waits for the hardware with a spin loop: with the device hung it never ends
+   (DPC_WATCHDOG_VIOLATION). */
+volatile long DiskmonHardwareReady;
+__declspec(noinline) void DiskmonDpcRoutine(void *dpc, void *context, void *a, void *b) {
+  while (!DiskmonHardwareReady) DiskmonCounters[0]++;
+  DiskmonCounters[1] += (u64)context;
+}
+
+/* A request whose queue pointer is out of range is a corruption: fail fast
+   (KERNEL_SECURITY_CHECK_FAILURE). */
+__declspec(noinline) long DiskmonValidateRequest(REQUEST *request) {
+  if (request->Queue == 0 || request->Queue->Depth > request->Queue->Limit) __fastfail(5);
+  return 1;
+}
+
+__declspec(noinline) void DiskmonSubmit(void *context) {
+  long valid = DiskmonValidateRequest((REQUEST *)context);
+  DiskmonCounters[2] += (u64)valid;
+}
+
 long DriverEntry(void *driver, void *path) {
   DiskmonCounters[3] = (u64)driver;
   return 0;

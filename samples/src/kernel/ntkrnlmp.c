@@ -113,3 +113,35 @@ long KiSystemStartup(void *loader) {
   ExpWorkerThread(loader);
   return 0;
 }
+
+/* The clock interrupt's accounting: a DPC that ran too long is fatal (DPC_WATCHDOG_VIOLATION). */
+typedef struct KDPC { void (*Routine)(struct KDPC *, void *, void *, void *); void *Context; struct KDPC *Next; } KDPC;
+KDPC *volatile KiDpcQueue;
+volatile u64 KiDpcWatchdogCount;
+
+__declspec(noinline) void KeAccumulateTicks(void *trap) {
+  KiDpcWatchdogCount++;
+  if (KiDpcWatchdogCount > 0x1e00) KeBugCheckEx(0x133, 1, 0x1e00, 0, (u64)trap);
+}
+
+__declspec(noinline) void KeClockInterruptNotify(void *trap) {
+  KeAccumulateTicks(trap);
+  KiHardwareTrigger++;
+}
+
+__declspec(noinline) void KiCallInterruptServiceRoutine(void *trap) {
+  KeClockInterruptNotify(trap);
+  KiHardwareTrigger++;
+}
+
+__declspec(noinline) void KiExecuteAllDpcs(void) {
+  for (KDPC *dpc = KiDpcQueue; dpc; dpc = dpc->Next) {
+    dpc->Routine(dpc, dpc->Context, 0, 0);
+    KiHardwareTrigger++;
+  }
+}
+
+__declspec(noinline) void KiRetireDpcList(void) {
+  KiExecuteAllDpcs();
+  KiHardwareTrigger++;
+}

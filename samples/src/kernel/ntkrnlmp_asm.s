@@ -117,3 +117,60 @@ KiExceptionDispatch:
     addq $0x1d8, %rsp
     retq
     .seh_endproc
+
+    # int 0x29 (__fastfail) enters here through a machine frame without an error code; the
+    # handler bug-checks with KERNEL_SECURITY_CHECK_FAILURE.
+    .globl KiRaiseSecurityCheckFailure
+    .def KiRaiseSecurityCheckFailure; .scl 2; .type 32; .endef
+    .seh_proc KiRaiseSecurityCheckFailure
+KiRaiseSecurityCheckFailure:
+    .seh_pushframe
+    pushq %rbp
+    .seh_pushreg %rbp
+    subq $0x158, %rsp
+    .seh_stackalloc 0x158
+    leaq 0x80(%rsp), %rbp
+    .seh_setframe %rbp, 0x80
+    .seh_endprologue
+    movl $0x139, %ecx
+    movq %rcx, %rdx
+    leaq -0x80(%rbp), %r8
+    xorl %r9d, %r9d
+    callq KiBugCheckDispatch
+    nop
+    .seh_endproc
+
+    # A device interrupt: a machine frame without an error code, then the interrupt object's
+    # service routine through KiCallInterruptServiceRoutine.
+    .globl KiInterruptDispatchNoLockNoEtw
+    .def KiInterruptDispatchNoLockNoEtw; .scl 2; .type 32; .endef
+    .seh_proc KiInterruptDispatchNoLockNoEtw
+KiInterruptDispatchNoLockNoEtw:
+    .seh_pushframe
+    pushq %rbp
+    .seh_pushreg %rbp
+    subq $0x158, %rsp
+    .seh_stackalloc 0x158
+    leaq 0x80(%rsp), %rbp
+    .seh_setframe %rbp, 0x80
+    .seh_endprologue
+    leaq -0x80(%rbp), %rcx
+    callq KiCallInterruptServiceRoutine
+    nop
+    leaq 0xd8(%rbp), %rsp
+    popq %rbp
+    iretq
+    .seh_endproc
+
+    # The idle thread: retires the DPC queue.
+    .globl KiIdleLoop
+    .def KiIdleLoop; .scl 2; .type 32; .endef
+    .seh_proc KiIdleLoop
+KiIdleLoop:
+    subq $0x38, %rsp
+    .seh_stackalloc 0x38
+    .seh_endprologue
+1:
+    callq KiRetireDpcList
+    jmp 1b
+    .seh_endproc
