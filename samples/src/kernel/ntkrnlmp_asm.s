@@ -5,6 +5,18 @@
 # ordinary frames. Unwind info comes from the .seh_* directives (LLVM's COFF SEH syntax).
     .text
 
+.macro KTRAP_FRAME_PROLOGUE
+    # Completes the 0x190-byte KTRAP_FRAME below the machine frame, RBP at its 0x80 mark.
+    pushq %rbp
+    .seh_pushreg %rbp
+    subq $0x158, %rsp
+    .seh_stackalloc 0x158
+    leaq 0x80(%rsp), %rbp
+    .seh_setframe %rbp, 0x80
+    .seh_endprologue
+.endm
+
+
     .globl KiStartSystemThread
     .def KiStartSystemThread; .scl 2; .type 32; .endef
     .seh_proc KiStartSystemThread
@@ -23,13 +35,7 @@ KiStartSystemThread:
     .seh_proc KiPageFault
 KiPageFault:
     .seh_pushframe @code
-    pushq %rbp
-    .seh_pushreg %rbp
-    subq $0x158, %rsp
-    .seh_stackalloc 0x158
-    leaq 0x80(%rsp), %rbp
-    .seh_setframe %rbp, 0x80
-    .seh_endprologue
+    KTRAP_FRAME_PROLOGUE
     movq %rax, -0x50(%rbp)
     movq %rcx, -0x48(%rbp)
     movq %rdx, -0x40(%rbp)
@@ -125,13 +131,7 @@ KiExceptionDispatch:
     .seh_proc KiRaiseSecurityCheckFailure
 KiRaiseSecurityCheckFailure:
     .seh_pushframe
-    pushq %rbp
-    .seh_pushreg %rbp
-    subq $0x158, %rsp
-    .seh_stackalloc 0x158
-    leaq 0x80(%rsp), %rbp
-    .seh_setframe %rbp, 0x80
-    .seh_endprologue
+    KTRAP_FRAME_PROLOGUE
     movl $0x139, %ecx
     movq %rcx, %rdx
     leaq -0x80(%rbp), %r8
@@ -147,13 +147,7 @@ KiRaiseSecurityCheckFailure:
     .seh_proc KiInterruptDispatchNoLockNoEtw
 KiInterruptDispatchNoLockNoEtw:
     .seh_pushframe
-    pushq %rbp
-    .seh_pushreg %rbp
-    subq $0x158, %rsp
-    .seh_stackalloc 0x158
-    leaq 0x80(%rsp), %rbp
-    .seh_setframe %rbp, 0x80
-    .seh_endprologue
+    KTRAP_FRAME_PROLOGUE
     leaq -0x80(%rbp), %rcx
     callq KiCallInterruptServiceRoutine
     nop
