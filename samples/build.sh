@@ -11,7 +11,7 @@ CL="$TC/clang-cl"; CC="$TC/clang"; LINK="$TC/lld-link"
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/images}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cp "$here"/src/kernel/* "$here"/src/drivers/* "$here"/src/include/* "$work"/
+cp "$here"/src/kernel/* "$here"/src/drivers/* "$here"/src/include/* "$here"/src/user/* "$work"/
 cd "$work"
 CFLAGS=(--target=x86_64-pc-windows-msvc /c /Z7 /O2 /GS- /Zl /Brepro /kernel '-ffile-compilation-dir=C:\src')
 LFLAGS=(/nologo /NODEFAULTLIB /DEBUG /BREPRO '/PDBALTPATH:%_PDB%' '/PDBSOURCEPATH:C:\src' /MACHINE:X64)
@@ -43,6 +43,19 @@ mv netfilt.sys netfilt.pdb "$out/netfilt/"
 "$LINK" "${LFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x65400000 \
   /PDB:diskmon.pdb /OUT:diskmon.sys diskmon.obj
 mv diskmon.sys diskmon.pdb "$out/diskmon/"
+
+# User mode: kernel32.dll and ntdll.dll (the thread-start frames) and contoso-app.exe.
+mkdir -p "$out/user"
+UCFLAGS=(--target=x86_64-pc-windows-msvc /c /Z7 /O2 /GS- /Zl /Brepro '-ffile-compilation-dir=C:\src')
+"$CL" "${UCFLAGS[@]}" /Fo:kernel32.obj kernel32.c
+"$LINK" "${LFLAGS[@]}" /DLL /NOENTRY /TIMESTAMP:0x65700000 /PDB:kernel32.pdb /IMPLIB:kernel32.lib \
+  /OUT:kernel32.dll kernel32.obj
+"$CL" "${UCFLAGS[@]}" /Fo:ntdll.obj ntdll.c
+"$LINK" "${LFLAGS[@]}" /DLL /NOENTRY /TIMESTAMP:0x65700001 /PDB:ntdll.pdb /OUT:ntdll.dll ntdll.obj kernel32.lib
+"$CL" "${UCFLAGS[@]}" /Fo:app.obj app.c
+"$LINK" "${LFLAGS[@]}" /SUBSYSTEM:CONSOLE /ENTRY:mainCRTStartup /TIMESTAMP:0x65700002 \
+  /PDB:contoso-app.pdb /OUT:contoso-app.exe app.obj
+mv kernel32.dll kernel32.pdb ntdll.dll ntdll.pdb contoso-app.exe contoso-app.pdb "$out/user/"
 
 # ARM64 builds of netfilt.sys for the ARM64 unwinder: without frame pointers (packed unwind data)
 # and with them (an .xdata record with save_next codes).

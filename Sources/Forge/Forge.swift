@@ -116,7 +116,9 @@ public enum Forge {
   {
     var cache: [String: ForgeImage] = [:]
     let prepared = try prepare(scenario, images: images, cache: &cache)
-    var forge = StackForge(seed: scenario.seed ?? 0x5EED)
+    var forge = StackForge(
+      seed: scenario.seed ?? 0x5EED,
+      stack: scenario.dumps.contains("minidump") ? StackForge.userStack : StackForge.kernelStack)
     let layout = try forge.layout(prepared.entries)
     let parameters = try prepared.parameters(layout)
     let code = prepared.code
@@ -172,6 +174,35 @@ public enum Forge {
     parameters: [UInt64]
   ) throws(ForgeError) -> [UInt8] {
     let stackBytes = stack(layout)
+    if kind == "minidump" {
+      var writer = MinidumpWriter()
+      writer.registers = layout.registers
+      writer.rip = layout.rip
+      writer.rsp = layout.rsp
+      // The stack from RSP up, as Windows captures it.
+      writer.stackStart = layout.rsp
+      writer.stack = Array(stackBytes.dropFirst(Int(layout.rsp - layout.limit)))
+      writer.exceptionCode = code
+      // An exception has as many parameters as it uses (2 for an access violation).
+      var used = parameters
+      while used.last == 0, used.count > 1 { used.removeLast() }
+      writer.exceptionParameters = used
+      for image in images {
+        var record: [UInt8] = []
+        if let entry = try? image.image.debugEntries().first(where: { $0.type == 2 }),
+          let bytes = try? image.image.reader.bytes(
+            at: Int(entry.pointerToRawData), count: Int(entry.sizeOfData), "CodeView")
+        {
+          record = Array(bytes)
+        }
+        writer.modules.append(
+          MinidumpWriter.Module(
+            name: #"C:\Program Files\Contoso\"# + image.name, base: image.base,
+            size: image.image.sizeOfImage, checksum: image.image.checksum,
+            timeDateStamp: image.image.timeDateStamp, codeView: record))
+      }
+      return writer.bytes()
+    }
     if kind == "triage" {
       var writer = TriageDumpWriter()
       writer.header.bugCheckCode = code
@@ -182,7 +213,7 @@ public enum Forge {
       writer.modules = modules(images)
       if let kernel = images.first { writer.kernBase = kernel.base }
       writer.topOfStack = layout.rsp
-      writer.stack = Array(stackBytes.dropFirst(Int(layout.rsp - StackForge.stackLimit)))
+      writer.stack = Array(stackBytes.dropFirst(Int(layout.rsp - layout.limit)))
       // Windows keeps the page of code around the faulting instruction.
       let fault = layout.faultIP ?? layout.rip
       if let image = images.first(where: {
@@ -207,11 +238,12 @@ public enum Forge {
     case "rdmp10": layoutKind = .rdmp(type: 10)
     default:
       throw ForgeError(
-        "dump kind \(kind) is not one of triage, full, bitmap, bitmap6, rdmp8, rdmp9, rdmp10")
+        "dump kind \(kind) is not one of minidump, triage, full, bitmap, bitmap6, rdmp8, rdmp9, rdmp10"
+      )
     }
     let kernel = SyntheticKernel()
     for image in images { kernel.write(virtual: image.base, try image.mapped()) }
-    kernel.write(virtual: StackForge.stackLimit, stackBytes)
+    kernel.write(virtual: layout.limit, stackBytes)
     kernel.writeDebuggerData(
       virtual: kdbg, kernBase: images.first?.base ?? 0, psLoadedModuleList: moduleHead,
       kiProcessorBlock: processorBlock)
@@ -229,10 +261,10 @@ public enum Forge {
 
   /// The whole stack region, limit to top, with the slots the layout wrote.
   static func stack(_ layout: StackForge.Layout) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: Int(StackForge.stackTop - StackForge.stackLimit))
+    var bytes = [UInt8](repeating: 0, count: Int(layout.top - layout.limit))
     for (address, value) in layout.slots
-    where address >= StackForge.stackLimit && address + 8 <= StackForge.stackTop {
-      let offset = Int(address - StackForge.stackLimit)
+    where address >= layout.limit && address + 8 <= layout.top {
+      let offset = Int(address - layout.limit)
       for index in 0..<8 { bytes[offset + index] = UInt8((value >> (8 * UInt64(index))) & 0xFF) }
     }
     return bytes

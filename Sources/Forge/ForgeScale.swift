@@ -34,7 +34,8 @@ public enum ForgeScale {
     guard count > 0 else { throw ForgeError("--scale needs a positive number of dumps") }
     var cache: [String: ForgeImage] = [:]
     var variants: [(prepared: Forge.Prepared, blame: String, builds: [String])] = []
-    for scenario in scenarios {
+    // The scaled corpus is kernel triage dumps; user-mode scenarios forge minidumps only.
+    for scenario in scenarios where !scenario.dumps.contains("minidump") {
       for variant in try Self.variants(of: scenario, images: images, cache: &cache) {
         variants.append(variant)
       }

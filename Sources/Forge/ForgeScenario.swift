@@ -20,11 +20,13 @@ public struct ForgeScenario: Codable, Sendable, Equatable {
   /// unwind info starts with a machine frame (KiPageFault) is interrupted there instead, at its
   /// `+0xoff`, the faulting instruction.
   public var stack: [String]
-  /// Bug check code, hex.
+  /// Bug check code, hex (for a `minidump`: the exception code).
   public var bugCheck: String
-  /// Four parameters, hex; `fault` stands for the faulting instruction's address.
+  /// Four parameters, hex; `fault` stands for the faulting instruction's address (for a
+  /// `minidump`: the exception parameters).
   public var parameters: [String]
-  /// Any of `triage`, `full`, `bitmap` (type 5), `bitmap6`, `rdmp8`, `rdmp9`, `rdmp10`.
+  /// Any of `triage`, `full`, `bitmap` (type 5), `bitmap6`, `rdmp8`, `rdmp9`, `rdmp10`; or
+  /// `minidump` alone, for a user-mode crash on a user stack.
   public var dumps: [String]
   /// The frame a correct analysis blames (`module!function`), checked by the bucketing tests.
   public var blame: String?

@@ -7,9 +7,10 @@ import Unwind
 /// instruction in the caller's code, and a fault enters KiPageFault through a hardware machine
 /// frame with a KTRAP_FRAME below it. So a correct unwinder recovers the chain exactly.
 struct StackForge {
-  /// KTHREAD.InitialStack of the sample thread: the stack grows down from here.
-  static let stackTop: UInt64 = 0xFFFF_8504_2989_3000
-  static let stackLimit: UInt64 = stackTop - 0x6000
+  /// KTHREAD.InitialStack of the sample kernel thread: the stack grows down from here.
+  static let kernelStack: (top: UInt64, size: UInt64) = (0xFFFF_8504_2989_3000, 0x6000)
+  /// A user thread's stack (room for a stack overflow's deep recursion).
+  static let userStack: (top: UInt64, size: UInt64) = (0x0000_00C1_2340_0000, 0x40000)
 
   struct Entry: Sendable {
     var image: ForgeImage
@@ -24,6 +25,9 @@ struct StackForge {
     var registers: [Int: UInt64]
     var rip: UInt64
     var rsp: UInt64
+    /// The stack region: `limit` (lowest address) to `top`.
+    var top: UInt64
+    var limit: UInt64
     /// Innermost first.
     var frames: [ForgeTruth.Frame]
     var faultIP: UInt64?
@@ -32,9 +36,13 @@ struct StackForge {
   private var slots: [UInt64: UInt64] = [:]
   private var registers: [Int: UInt64] = [:]
   private var random: SplitMix
+  let top: UInt64
+  let limit: UInt64
 
-  init(seed: UInt64) {
+  init(seed: UInt64, stack: (top: UInt64, size: UInt64) = StackForge.kernelStack) {
     random = SplitMix(seed: seed)
+    top = stack.top
+    limit = stack.top - stack.size
     for register in 0..<16 where register != 4 { registers[register] = next() }
   }
 
@@ -48,7 +56,7 @@ struct StackForge {
 
   mutating func layout(_ entries: [Entry]) throws(ForgeError) -> Layout {
     guard !entries.isEmpty else { throw ForgeError("the stack has no frames") }
-    var rsp = Self.stackTop - 0x30
+    var rsp = top - 0x30
     push(0, &rsp)  // The thread's first frame returns nowhere.
     var outerFirst: [ForgeTruth.Frame] = []
     var rip: UInt64 = 0
@@ -105,8 +113,8 @@ struct StackForge {
       if index == entries.count - 1 { rsp = frameRSP }
     }
     return Layout(
-      slots: slots, registers: registers, rip: rip, rsp: rsp, frames: outerFirst.reversed(),
-      faultIP: faultIP)
+      slots: slots, registers: registers, rip: rip, rsp: rsp, top: top, limit: limit,
+      frames: outerFirst.reversed(), faultIP: faultIP)
   }
 
   private func unwindChain(_ entry: Entry) throws(ForgeError) -> [UnwindInfo] {

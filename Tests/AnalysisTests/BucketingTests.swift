@@ -4,6 +4,7 @@ import CrashsiftTestSupport
 import Forge
 import Foundation
 import KernelDump
+import Minidump
 import Symbols
 import Testing
 
@@ -109,6 +110,14 @@ struct BucketingTests {
   }
 
   static func bucket(_ dump: String, store: String) throws -> CrashBucket {
+    if dump.hasSuffix("-minidump.dmp") {
+      let minidump = try Minidump(file: MappedFile(path: dump))
+      let stack = ThreadStack.crashingThread(
+        of: minidump, symbols: SymbolTableCache(path: SymbolPath(parsing: "srv*\(store)")))
+      return Bucketer.bucket(
+        try #require(Bucketer.crash(of: minidump)), frames: stack.map(Bucketer.frames) ?? [],
+        rules: .defaults)
+    }
     let kernel = try KernelDump(path: dump)
     let stack = ThreadStack.crashingThread(
       of: kernel, symbols: SymbolTableCache(path: SymbolPath(parsing: "srv*\(store)")))
@@ -135,9 +144,11 @@ struct BucketingTests {
       // Access violations carry the AV_ prefix whatever the bug check that reported them; other
       // bug checks name their bucket in the scenario.
       #expect(bucket.failureBucketID == (scenario.bucket ?? "AV_\(stem)!\(function)"), "\(dump)")
-      #expect(bucket.trust == "trap", "the faulting frame is the one the trap frame restored")
+      // Kernel faults are blamed on the frame the trap frame restored; user crashes on frame 0.
+      #expect(bucket.trust == (dump.hasSuffix("-minidump.dmp") ? "context" : "trap"))
       #expect(!SampleScenarios.names.isEmpty)
       #expect(bucket.skipped.allSatisfy { $0.symbol.hasPrefix("nt!") })
+      #expect(bucket.mode == (dump.hasSuffix("-minidump.dmp") ? "um" : "km"))
     }
   }
 
