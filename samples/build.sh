@@ -38,6 +38,13 @@ done
   /PDB:netfilt.pdb /OUT:netfilt.sys netfilt.obj
 mv netfilt.sys netfilt.pdb "$out/netfilt/"
 
+# legacyfs.sys: an old third-party filter (netfilt's code) whose vendor ships no PDB; the forge
+# leaves its PDB out of the store.
+mkdir -p "$out/legacyfs"
+"$LINK" "${LFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x5F000000 \
+  /PDB:legacyfs.pdb /OUT:legacyfs.sys netfilt.obj
+mv legacyfs.sys legacyfs.pdb "$out/legacyfs/"
+
 # diskmon.sys with frame pointers kept.
 "$CL" "${CFLAGS[@]}" /clang:-fno-omit-frame-pointer /Fo:diskmon.obj diskmon.c
 "$LINK" "${LFLAGS[@]}" /DRIVER /SUBSYSTEM:NATIVE /ENTRY:DriverEntry /TIMESTAMP:0x65400000 \

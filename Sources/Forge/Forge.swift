@@ -129,7 +129,8 @@ public enum Forge {
     }
     let ordered = prepared.modules
     let store = "\(output)/store"
-    try writeStore(ordered, to: store)
+    try writeStore(
+      ordered, to: store, withoutPDB: Set((scenario.unsymbolized ?? []).map { $0.lowercased() }))
     var result = Output(dumps: [], truths: [], store: store)
     for kind in scenario.dumps {
       let bytes = try dump(
@@ -271,7 +272,10 @@ public enum Forge {
   }
 
   /// A Microsoft-layout symbol store with each image under its module name and each PDB.
-  static func writeStore(_ images: [ForgeImage], to store: String) throws(ForgeError) {
+  /// `withoutPDB`: module names whose PDB is left out (a driver shipped without symbols).
+  static func writeStore(_ images: [ForgeImage], to store: String, withoutPDB: Set<String> = [])
+    throws(ForgeError)
+  {
     let manager = FileManager.default
     for image in images {
       let key = String(format: "%08X%x", image.image.timeDateStamp, image.image.sizeOfImage)
@@ -282,9 +286,11 @@ public enum Forge {
           throw ForgeError("\(image.path) has no debug id")
         }
         let pdbDir = "\(store)/\(pdbName)/\(id)"
-        for (directory, source, name) in [
-          (imageDir, image.path, image.name), (pdbDir, image.pdbPath, pdbName),
-        ] {
+        var copies = [(imageDir, image.path, image.name)]
+        if !withoutPDB.contains(image.name.lowercased()) {
+          copies.append((pdbDir, image.pdbPath, pdbName))
+        }
+        for (directory, source, name) in copies {
           try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
           let target = "\(directory)/\(name)"
           if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }

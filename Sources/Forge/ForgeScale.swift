@@ -2,8 +2,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// `crashsift forge --scale N`: a corpus for benchmarks and demos, made in seconds. N triage dumps
-/// over seven nights and two product builds, from the shipped scenarios and variants of them
+/// `crashsift forge --scale N`: a corpus for benchmarks and demos, made in seconds. N dumps (kernel
+/// triage dumps and user minidumps) over K nights and three product builds, from the shipped scenarios and variants of them
 /// (the fault moved to each driver function on the stack, so there are more buckets than
 /// scenarios), with a realistic bucket frequency: a few big buckets and a long tail (Zipf weights).
 /// Writes bare dumps under `nights/<date>/<build>/`, a manifest with exposure counts, a symbol
@@ -16,8 +16,11 @@ public enum ForgeScale {
     public var seconds: Double
   }
 
-  /// The product builds of the embedded sample corpus (corpus-manifest.json).
-  static let builds = [("contoso-4.2.0", "2026-11-02"), ("contoso-4.2.1", "2026-11-19")]
+  /// The product builds of the embedded sample corpus (corpus-manifest.json), oldest first.
+  static let builds = [
+    ("contoso-4.1.9", "2026-10-20"), ("contoso-4.2.0", "2026-11-02"),
+    ("contoso-4.2.1", "2026-11-19"),
+  ]
 
   /// `nights` consecutive nights ending 2026-11-22 (the sample corpus's last night).
   static func nightList(_ count: Int) -> [String] {
@@ -34,8 +37,8 @@ public enum ForgeScale {
     guard count > 0 else { throw ForgeError("--scale needs a positive number of dumps") }
     var cache: [String: ForgeImage] = [:]
     var variants: [(prepared: Forge.Prepared, blame: String, builds: [String])] = []
-    // The scaled corpus is kernel triage dumps; user-mode scenarios forge minidumps only.
-    for scenario in scenarios where !scenario.dumps.contains("minidump") {
+    // Kernel scenarios give triage dumps, user-mode ones minidumps.
+    for scenario in scenarios {
       for variant in try Self.variants(of: scenario, images: images, cache: &cache) {
         variants.append(variant)
       }
@@ -51,9 +54,15 @@ public enum ForgeScale {
     plan.reserveCapacity(count)
     for _ in 0..<count {
       let night = Int(generator.next() % UInt64(nights.count))
-      // The new build ramps up over the week.
-      let newShare = Double(night + 1) / Double(nights.count + 1)
-      let build = generator.unit() < newShare ? 1 : 0
+      // Builds released by that night; the newest one ramps up over ten days, the older ones
+      // share the rest.
+      let released = builds.indices.filter { builds[$0].1 <= nights[night] }
+      let newest = released.last ?? 0
+      let days = Double(ordinal(nights[night]) - ordinal(builds[newest].1))
+      let newShare = released.count == 1 ? 1 : min(0.8, max(0.1, days / 10))
+      let build =
+        generator.unit() < newShare
+        ? newest : released[Int(generator.next() % UInt64(max(1, released.count - 1)))]
       let allowed = variants.indices.filter {
         variants[$0].builds.isEmpty || variants[$0].builds.contains(builds[build].0)
       }
@@ -75,10 +84,12 @@ public enum ForgeScale {
         try create("\(output)/nights/\(night)/\(build.0)", manager)
       }
     }
+    // Drivers shipped without a PDB (a scenario's `unsymbolized`) keep only their image.
+    let withoutPDB = Set(scenarios.flatMap { $0.unsymbolized ?? [] }.map { $0.lowercased() })
     try Forge.writeStore(
       Array(Set(cache.values.map(\.path))).sorted().compactMap { path in
         cache.values.first { $0.path == path }
-      }, to: "\(output)/store")
+      }, to: "\(output)/store", withoutPDB: withoutPDB)
     let truth = Mutex<[String]>(Array(repeating: "", count: count))
     let failure = Mutex<ForgeError?>(nil)
     let frozen = variants
@@ -91,10 +102,12 @@ public enum ForgeScale {
         let name = String(format: "%06d.dmp", index)
         let path = "\(output)/nights/\(nights[item.night])/\(builds[item.build].0)/\(name)"
         do {
-          var forge = StackForge(seed: item.seed)
+          let user = variant.prepared.scenario.dumps.contains("minidump")
+          var forge = StackForge(
+            seed: item.seed, stack: user ? StackForge.userStack : StackForge.kernelStack)
           let layout = try forge.layout(variant.prepared.entries)
           let bytes = try Forge.dump(
-            "triage", modules: variant.prepared.modules, layout: layout,
+            user ? "minidump" : "triage", modules: variant.prepared.modules, layout: layout,
             code: variant.prepared.code, parameters: try variant.prepared.parameters(layout))
           try Data(bytes).write(to: URL(fileURLWithPath: path))
         } catch let error as ForgeError {
@@ -130,6 +143,14 @@ public enum ForgeScale {
     return Summary(
       dumps: count, variants: variants.count, manifest: manifest,
       seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+  }
+
+  /// A day number good enough to count days between two `YYYY-MM-DD` dates of one year.
+  static func ordinal(_ date: String) -> Int {
+    let parts = date.split(separator: "-").compactMap { Int($0) }
+    guard parts.count == 3 else { return 0 }
+    let before = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
+    return before[max(0, min(11, parts[1] - 1))] + parts[2]
   }
 
   static func create(_ path: String, _ manager: FileManager) throws(ForgeError) {
@@ -172,24 +193,31 @@ public enum ForgeScale {
   static func manifest(count: Int, nights: [String]) -> String {
     var exposure: [String] = []
     for (index, night) in nights.enumerated() {
-      let newer = 400 + index * 350
-      exposure.append(
-        #"    {"build": "contoso-4.2.0", "date": "\#(night)", "machines": \#(4000 - newer)}"#)
-      exposure.append(
-        #"    {"build": "contoso-4.2.1", "date": "\#(night)", "machines": \#(newer)}"#)
+      // 4,000 machines; each release takes over from the previous ones within about ten days.
+      let released = builds.filter { $0.1 <= night }
+      let newest = 400 + (index % 10) * 300
+      for (position, build) in released.enumerated() {
+        let machines =
+          released.count == 1
+          ? 4000
+          : position == released.count - 1 ? newest : (4000 - newest) / (released.count - 1)
+        exposure.append(
+          #"    {"build": "\#(build.0)", "date": "\#(night)", "machines": \#(machines)}"#)
+      }
     }
     let batches = nights.map { night in
       #"    {"id": "\#(night)", "date": "\#(night)", "archives": ["#
-        + #"{"path": "nights/\#(night)/contoso-4.2.0/*.dmp", "build": "contoso-4.2.0"}, "#
-        + #"{"path": "nights/\#(night)/contoso-4.2.1/*.dmp", "build": "contoso-4.2.1"}]}"#
+        + builds.map { #"{"path": "nights/\#(night)/\#($0.0)/*.dmp", "build": "\#($0.0)"}"# }
+        .joined(separator: ", ") + "]}"
     }
     return """
       {
         "version": 1,
-        "description": "crashsift forge --scale \(count): forged triage dumps of the sample kernel and drivers over seven nights and two builds.",
+        "description": "crashsift forge --scale \(count): forged dumps of the sample kernel, drivers and app over \(nights.count) nights and three builds.",
         "output": "out",
         "symbol_path": ["srv*store"],
         "builds": [
+          {"label": "contoso-4.1.9", "date": "2026-10-20", "drivers": {"crashdrv.sys": "1.0.0.1"}},
           {"label": "contoso-4.2.0", "date": "2026-11-02", "drivers": {"crashdrv.sys": "1.0.0.1"}},
           {"label": "contoso-4.2.1", "date": "2026-11-19", "drivers": {"crashdrv.sys": "1.0.0.2"}}
         ],

@@ -36,4 +36,6 @@ public struct ForgeScenario: Codable, Sendable, Equatable {
   public var seed: UInt64?
   /// `forge --scale`: the product builds this crash occurs in (default: every build).
   public var builds: [String]?
+  /// Modules whose PDB the forge leaves out of the store (a driver shipped without symbols).
+  public var unsymbolized: [String]?
 }

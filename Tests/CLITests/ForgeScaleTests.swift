@@ -23,7 +23,10 @@ struct ForgeScaleTests {
       .split(separator: "\n")
     for line in lines {
       let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
-      if let file = object?["file"], let blame = object?["blame"] { truth[dir.file(file)] = blame }
+      // legacyfs.sys ships without a PDB: its frames are blamed by image only.
+      if let file = object?["file"], let blame = object?["blame"] {
+        truth[dir.file(file)] = blame.hasPrefix("legacyfs.sys!") ? "legacyfs.sys!?" : blame
+      }
     }
     #expect(truth.count == 60)
     let queue = try DatabaseQueue(path: dir.file("out/crashsift.sqlite"))

@@ -12,7 +12,9 @@ struct SampleCorpusTests {
     let first = try CrashsiftBinary.run([
       "run", "--manifest", manifest, "--workspace", workspace.path, "--json",
     ])
-    #expect(first.status == 0, "\(first.stderr)")
+    // One upload is truncated on purpose: the run reports it, exits 1, and processes the rest.
+    #expect(first.status == 1, "\(first.stderr)")
+    #expect(first.stderr.contains("kernel-minidumps-truncated.zip"))
     Golden.check(
       Golden.normalize(first.stdout, workspace: workspace.path), against: "sample-run.json")
 
@@ -31,15 +33,15 @@ struct SampleCorpusTests {
       Golden.normalize(status.stdout, workspace: workspace.path), against: "sample-status.json")
 
     let text = try CrashsiftBinary.run(["status", "--workspace", workspace.path])
-    // 12 public breakpad minidumps and 150 forged kernel triage dumps.
+    // 12 public breakpad minidumps and 300 forged dumps (kernel triage dumps and minidumps).
     #expect(
-      text.stdout.contains("dumps: 162 stored (12 MDMP, 150 PAGEDU64), 163 occurrences"),
+      text.stdout.contains("dumps: 312 stored (63 MDMP, 249 PAGEDU64), 316 occurrences"),
       "\(text.stdout)")
     #expect(
-      text.stdout.contains("ingest     archives         0        0       12        0        0"),
+      text.stdout.contains("ingest     archives         0        0       60        1        0"),
       "\(text.stdout)")
     let stored = workspace.allFiles().filter { $0.hasPrefix("dumps/") }
-    #expect(stored.count == 162)
+    #expect(stored.count == 312)
   }
 
   @Test("a run with a failed archive exits 1 and prints the failure")

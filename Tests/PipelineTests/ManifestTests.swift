@@ -142,8 +142,8 @@ struct ManifestTests {
   func shipped() throws {
     let manifest = try Manifest.load(path: "\(Corpus.packageRoot)/corpus-manifest.json")
     let (archives, warnings) = try manifest.plannedArchives()
-    // Six field-upload archives and six kernel-minidump zips (one per night and build).
-    #expect(archives.count == 12)
+    // Six field uploads (breakpad dumps), 54 forged uploads and one truncated upload.
+    #expect(archives.count == 61)
     #expect(warnings.isEmpty)
     let settings = try PipelineSettings.load(path: try #require(manifest.pipeline))
     #expect(settings.limits == Ingest.IngestLimits())
