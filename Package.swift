@@ -41,6 +41,7 @@ let package = Package(
     .target(name: "Unwind", dependencies: ["CPUContexts", "PEImage", "Symbols", "ByteReader"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
     .target(name: "DumpSynth"),
+    .target(name: "Reports", dependencies: ["Checkpoint", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "Forge", dependencies: ["DumpSynth", "PEImage", "PDB", "Symbols", "Unwind", "ByteReader"]),
     // Crash model: bug-check tables, fault location, reports of one dump.
@@ -88,6 +89,8 @@ let package = Package(
         "Symbols",
         "ByteReader",
         "Forge",
+        "Reports",
+        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -131,6 +134,10 @@ let package = Package(
         "Analysis", "Forge", "KernelDump", "Minidump", "Symbols", "ByteReader",
         "CrashsiftTestSupport",
       ]
+    ),
+    .testTarget(
+      name: "ReportsTests",
+      dependencies: ["Reports", "CrashsiftTestSupport"]
     ),
     .testTarget(
       name: "IngestTests",

@@ -26,7 +26,7 @@ struct Crashsift: ParsableCommand {
     subcommands: [
       RunCommand.self, IngestCommand.self, ParseCommand.self, StatusCommand.self,
       AnalyzeCommand.self, SymbolsCommand.self, ForgeCommand.self, BucketCommand.self,
-      HashCommand.self, ExplainCommand.self, SignifyCommand.self,
+      HashCommand.self, ExplainCommand.self, SignifyCommand.self, ReportCommand.self,
     ]
   )
 

@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+
+/// The aggregates of a workspace that the morning report shows, computed from the checkpoint
+/// database and the manifest's nights, builds and exposure: crashes per night, buckets with their
+/// first and last night, and failure rates per build and blamed driver with exact Poisson intervals
+/// and the exact test against the previous build.
+public struct CrashReport: Codable, Sendable, Equatable {
+  public struct Night: Codable, Sendable, Equatable {
+    public var date: String
+    public var crashes: Int
+    public var topBucket: String?
+  }
+
+  public struct Bucket: Codable, Sendable, Equatable {
+    public var failureBucketID: String
+    public var failureIDHash: String
+    public var crashes: Int
+    public var firstNight: String
+    public var lastNight: String
+    public var lastNightCrashes: Int
+    /// First seen on the newest night of the report.
+    public var isNew: Bool
+  }
+
+  public struct DriverRate: Codable, Sendable, Equatable {
+    public var build: String
+    public var image: String
+    public var crashes: Int
+    /// Machine-days of the build over the report's nights (the manifest's exposure).
+    public var machineDays: Int64
+    /// Crashes per 10,000 machine-days and its exact 95% interval; nil below the population gate.
+    public var rate: Double?
+    public var rateLow: Double?
+    public var rateHigh: Double?
+    /// Against the same driver in the previous build: rate ratio and exact two-sided p-value.
+    public var previousBuild: String?
+    public var ratio: Double?
+    public var pValue: Double?
+    public var note: String?
+  }
+
+  /// Below this many machine-days a rate is not shown ("too few machines to rate").
+  public static let minimumMachineDays: Int64 = 1000
+
+  public var nights: [Night]
+  public var buckets: [Bucket]
+  public var rates: [DriverRate]
+  public var hasExposure: Bool
+
+  /// Builds the report from `database`. `batchDates` maps batch ids to their night; `builds` is in
+  /// release order; `exposure` holds machines per (build, night).
+  public static func build(
+    database: DatabaseQueue, batchDates: [String: String], builds: [String],
+    exposure: [(build: String, date: String, machines: Int64)]
+  ) throws -> CrashReport {
+    // One row per (dump, night, build) a crash was seen in, with its bucket.
+    let rows = try database.read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT DISTINCT o.dump_sha256, o.batch, a.build, b.failure_bucket_id, b.failure_id_hash,
+            b.image_name, b.mode
+          FROM occurrences o JOIN archives a ON a.sha256 = o.archive_sha256
+          JOIN buckets b ON b.dump_sha256 = o.dump_sha256
+          """)
+    }
+    struct Crash {
+      var night: String
+      var build: String?
+      var bucket: String
+      var hash: String
+      var image: String
+    }
+    let crashes = rows.map { row in
+      Crash(
+        night: batchDates[row["batch"] as String] ?? (row["batch"] as String), build: row["build"],
+        bucket: row["failure_bucket_id"], hash: row["failure_id_hash"], image: row["image_name"])
+    }
+    let nightList = Set(crashes.map(\.night)).sorted()
+    let newest = nightList.last
+    var nights: [Night] = []
+    for night in nightList {
+      let tonight = crashes.filter { $0.night == night }
+      let counts = Dictionary(grouping: tonight, by: \.bucket).mapValues(\.count)
+      let top = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+      nights.append(Night(date: night, crashes: tonight.count, topBucket: top))
+    }
+    var buckets: [Bucket] = []
+    for (id, group) in Dictionary(grouping: crashes, by: \.bucket) {
+      let seen = group.map(\.night).sorted()
+      let first = seen.first ?? ""
+      buckets.append(
+        Bucket(
+          failureBucketID: id, failureIDHash: group.first?.hash ?? "", crashes: group.count,
+          firstNight: first, lastNight: seen.last ?? "",
+          lastNightCrashes: group.filter { $0.night == newest }.count, isNew: first == newest))
+    }
+    buckets.sort { ($1.crashes, $0.failureBucketID) < ($0.crashes, $1.failureBucketID) }
+    // Exposure over the report's nights.
+    let covered = Set(nightList)
+    var machineDays: [String: Int64] = [:]
+    for item in exposure where covered.contains(item.date) {
+      machineDays[item.build, default: 0] += item.machines
+    }
+    var rates: [DriverRate] = []
+    let perDriver = Dictionary(grouping: crashes.filter { $0.build != nil }) {
+      "\($0.build ?? "")\u{1}\($0.image)"
+    }
+    for build in builds {
+      let images = Set(crashes.filter { $0.build == build }.map(\.image)).sorted()
+      for image in images {
+        let count = perDriver["\(build)\u{1}\(image)"]?.count ?? 0
+        let days = machineDays[build] ?? 0
+        var rate = DriverRate(
+          build: build, image: image, crashes: count, machineDays: days, rate: nil, rateLow: nil,
+          rateHigh: nil, previousBuild: nil, ratio: nil, pValue: nil, note: nil)
+        if days >= minimumMachineDays {
+          let scale = 10_000 / Double(days)
+          let interval = Statistics.poisson(count)
+          rate.rate = Double(count) * scale
+          rate.rateLow = interval.low * scale
+          rate.rateHigh = interval.high * scale
+        } else {
+          rate.note =
+            days == 0 ? "no exposure data: counts only" : "too few machines to rate"
+        }
+        if let index = builds.firstIndex(of: build), index > 0 {
+          let previous = builds[index - 1]
+          let before = perDriver["\(previous)\u{1}\(image)"]?.count ?? 0
+          let previousDays = machineDays[previous] ?? 0
+          rate.previousBuild = previous
+          if days >= minimumMachineDays, previousDays >= minimumMachineDays, before > 0 {
+            rate.ratio = (Double(count) / Double(days)) / (Double(before) / Double(previousDays))
+            rate.pValue = Statistics.rateRatioPValue(
+              count, Double(days), before, Double(previousDays))
+          }
+        }
+        rates.append(rate)
+      }
+    }
+    return CrashReport(
+      nights: nights, buckets: buckets, rates: rates, hasExposure: !machineDays.isEmpty)
+  }
+
+  /// The tables as CSV files, by file name.
+  public var csv: [String: String] {
+    var nightsCSV = CSVWriter(header: ["night", "crashes", "top_bucket"])
+    for night in nights {
+      nightsCSV.append([night.date, String(night.crashes), night.topBucket ?? ""])
+    }
+    var bucketsCSV = CSVWriter(header: [
+      "failure_bucket_id", "failure_id_hash", "crashes", "first_night", "last_night",
+      "last_night_crashes", "new",
+    ])
+    for bucket in buckets {
+      bucketsCSV.append([
+        bucket.failureBucketID, bucket.failureIDHash, String(bucket.crashes), bucket.firstNight,
+        bucket.lastNight, String(bucket.lastNightCrashes), bucket.isNew ? "yes" : "no",
+      ])
+    }
+    func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "" }
+    var ratesCSV = CSVWriter(header: [
+      "build", "driver", "crashes", "machine_days", "rate_per_10000_machine_days", "rate_low_95",
+      "rate_high_95", "previous_build", "ratio_to_previous", "p_value", "note",
+    ])
+    for rate in rates {
+      ratesCSV.append([
+        rate.build, rate.image, String(rate.crashes), String(rate.machineDays), number(rate.rate),
+        number(rate.rateLow), number(rate.rateHigh), rate.previousBuild ?? "", number(rate.ratio),
+        rate.pValue.map { String(format: "%.4g", $0) } ?? "", rate.note ?? "",
+      ])
+    }
+    return [
+      "nights.csv": nightsCSV.text, "buckets.csv": bucketsCSV.text, "drivers.csv": ratesCSV.text,
+    ]
+  }
+}
