@@ -8,7 +8,7 @@ import Reports
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report",
-    abstract: "Write the crash report's tables (CSV and JSON) into <workspace>/report/.",
+    abstract: "Write the crash report (HTML, CSV and JSON) into <workspace>/report/.",
     discussion: """
       nights.csv (crashes per night and the night's top bucket), buckets.csv (every bucket with \
       its hash, crashes, first and last night, last night's count, whether it is new) and \
@@ -17,7 +17,9 @@ struct ReportCommand: ParsableCommand {
       the previous build with an exact two-sided p-value; "too few machines to rate" below 1,000 \
       machine-days, counts only without exposure), plus report.json with the same data. CSV is \
       RFC 4180 with CRLF; cells starting with = + - @ are prefixed with ' so spreadsheets do \
-      not evaluate them. The HTML pages are not written yet.
+      not evaluate them. index.html shows the crashes per night (chart stacked by the top buckets), the \
+      buckets and the driver rates; buckets/<hash>.html shows each bucket's nights and a \
+      representative stack. The pages need no script and no network.
 
       Examples:
         crashsift report
@@ -43,9 +45,9 @@ struct ReportCommand: ParsableCommand {
         c.readonly = true
         return c
       }())
+    let batchDates = Dictionary(uniqueKeysWithValues: loaded.batches.map { ($0.id, $0.date) })
     let report = try CrashReport.build(
-      database: database,
-      batchDates: Dictionary(uniqueKeysWithValues: loaded.batches.map { ($0.id, $0.date) }),
+      database: database, batchDates: batchDates,
       builds: loaded.builds.map(\.label),
       exposure: loaded.exposure.map { ($0.build, $0.date, $0.machines) })
     let folder = "\(directory)/report"
@@ -58,10 +60,13 @@ struct ReportCommand: ParsableCommand {
     encoder.keyEncodingStrategy = .convertToSnakeCase
     let data = try encoder.encode(report)
     try data.write(to: URL(fileURLWithPath: "\(folder)/report.json"))
+    try HTMLReport.write(report, database: database, batchDates: batchDates, to: folder)
     if json {
       print(String(decoding: data, as: UTF8.self))
     } else {
-      print("report: \(folder) (nights.csv, buckets.csv, drivers.csv, report.json)")
+      print(
+        "report: \(folder)/index.html (and buckets/, nights.csv, buckets.csv, drivers.csv, report.json)"
+      )
     }
   }
 }

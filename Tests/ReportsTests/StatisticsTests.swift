@@ -1,3 +1,5 @@
+import CrashsiftTestSupport
+import Foundation
 import Testing
 
 @testable import Reports
@@ -54,5 +56,24 @@ struct StatisticsTests {
       csv.text
         == "bucket,count\r\n\"'=HYPERLINK(\"\"http://x\"\")\",3\r\n\"a,b\",-2\r\n<script>,'@sum\r\n"
     )
+  }
+}
+
+/// The templates compiled into crashsift are the editable ones in reports/.
+@Suite("report templates")
+struct ReportTemplatesTests {
+  @Test(
+    "reports/*.mustache and style.css equal their compiled copies (scripts/gen-embedded-rules.sh)")
+  func embedded() throws {
+    let folder = "\(Corpus.packageRoot)/reports"
+    for (name, compiled) in [
+      ("index.mustache", ReportTemplates.index), ("bucket.mustache", ReportTemplates.bucket),
+      ("style.css", ReportTemplates.style),
+    ] {
+      let text = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
+      #expect(
+        text.trimmingCharacters(in: .whitespacesAndNewlines)
+          == compiled.trimmingCharacters(in: .whitespacesAndNewlines), "\(name)")
+    }
   }
 }
