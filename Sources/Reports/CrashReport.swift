@@ -40,13 +40,49 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var note: String?
   }
 
+  /// A Top Crashers table (Socorro's): the buckets of the last `nights` nights with their rank in
+  /// the window before (nil: not in it).
+  public struct Window: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+      public var failureBucketID: String
+      public var crashes: Int
+      public var rank: Int
+      public var previousRank: Int?
+      public var previousCrashes: Int
+    }
+    public var nights: Int
+    public var entries: [Entry]
+  }
+
+  /// A bucket whose last night stands out: new, back after quiet nights, or spiking.
+  public struct Trend: Codable, Sendable, Equatable {
+    public var failureBucketID: String
+    /// `new`, `regressed` or `spiking`.
+    public var kind: String
+    public var lastNightCrashes: Int
+    /// The mean crashes per night over the trailing baseline (spiking) or the quiet nights
+    /// (regressed).
+    public var baseline: Double
+    /// One-sided exact Poisson p-value of the last night against the baseline (spiking).
+    public var pValue: Double?
+  }
+
   /// Below this many machine-days a rate is not shown ("too few machines to rate").
   public static let minimumMachineDays: Int64 = 1000
+  /// A bucket absent this many nights before reappearing is "regressed".
+  public static let quietNights = 3
+  /// Spiking: at least this many crashes last night, and P(X ≥ count | baseline) below `spikeP`
+  /// with the baseline the mean of the trailing `baselineNights` nights (at least 0.5).
+  public static let spikeMinimum = 3
+  public static let spikeP = 0.01
+  public static let baselineNights = 7
 
   public var nights: [Night]
   public var buckets: [Bucket]
   public var rates: [DriverRate]
   public var hasExposure: Bool
+  public var windows: [Window] = []
+  public var trends: [Trend] = []
 
   /// Builds the report from `database`. `batchDates` maps batch ids to their night; `builds` is in
   /// release order; `exposure` holds machines per (build, night).
@@ -139,8 +175,72 @@ public struct CrashReport: Codable, Sendable, Equatable {
         rates.append(rate)
       }
     }
-    return CrashReport(
+    var report = CrashReport(
       nights: nights, buckets: buckets, rates: rates, hasExposure: !machineDays.isEmpty)
+    var perNight: [String: [String: Int]] = [:]
+    for crash in crashes { perNight[crash.bucket, default: [:]][crash.night, default: 0] += 1 }
+    report.windows = [1, 7, 28].map { window(size: $0, nights: nightList, counts: perNight) }
+    report.trends = trends(nights: nightList, counts: perNight, buckets: buckets)
+    return report
+  }
+
+  static func window(size: Int, nights: [String], counts: [String: [String: Int]]) -> Window {
+    let current = Set(nights.suffix(size))
+    let previous = Set(nights.dropLast(size).suffix(size))
+    func ranking(_ covered: Set<String>) -> [(String, Int)] {
+      counts.compactMap { bucket, nightly -> (String, Int)? in
+        let total = nightly.filter { covered.contains($0.key) }.values.reduce(0, +)
+        return total > 0 ? (bucket, total) : nil
+      }.sorted { ($1.1, $0.0) < ($0.1, $1.0) }
+    }
+    let before = ranking(previous)
+    let entries = ranking(current).prefix(20).enumerated().map { index, item in
+      let earlier = before.firstIndex { $0.0 == item.0 }
+      return Window.Entry(
+        failureBucketID: item.0, crashes: item.1, rank: index + 1,
+        previousRank: earlier.map { $0 + 1 }, previousCrashes: earlier.map { before[$0].1 } ?? 0)
+    }
+    return Window(nights: size, entries: entries)
+  }
+
+  static func trends(nights: [String], counts: [String: [String: Int]], buckets: [Bucket])
+    -> [Trend]
+  {
+    guard let last = nights.last else { return [] }
+    let history = Array(nights.dropLast())
+    var result: [Trend] = []
+    for bucket in buckets {
+      let nightly = counts[bucket.failureBucketID] ?? [:]
+      let tonight = nightly[last] ?? 0
+      guard tonight > 0 else { continue }
+      if bucket.isNew {
+        result.append(
+          Trend(
+            failureBucketID: bucket.failureBucketID, kind: "new", lastNightCrashes: tonight,
+            baseline: 0, pValue: nil))
+        continue
+      }
+      let quiet = history.suffix(quietNights)
+      if quiet.count == quietNights, quiet.allSatisfy({ (nightly[$0] ?? 0) == 0 }) {
+        result.append(
+          Trend(
+            failureBucketID: bucket.failureBucketID, kind: "regressed", lastNightCrashes: tonight,
+            baseline: 0, pValue: nil))
+        continue
+      }
+      let trailing = history.suffix(baselineNights)
+      guard !trailing.isEmpty else { continue }
+      let mean = Double(trailing.reduce(0) { $0 + (nightly[$1] ?? 0) }) / Double(trailing.count)
+      // P(X >= k) for X ~ Poisson(mean) is the regularized lower incomplete gamma P(k, mean).
+      let p = Statistics.regularizedGammaP(Double(tonight), max(mean, 0.5))
+      if tonight >= spikeMinimum, p < spikeP {
+        result.append(
+          Trend(
+            failureBucketID: bucket.failureBucketID, kind: "spiking", lastNightCrashes: tonight,
+            baseline: mean, pValue: p))
+      }
+    }
+    return result
   }
 
   /// The tables as CSV files, by file name.
@@ -171,8 +271,32 @@ public struct CrashReport: Codable, Sendable, Equatable {
         rate.pValue.map { String(format: "%.4g", $0) } ?? "", rate.note ?? "",
       ])
     }
-    return [
+    var files = [
       "nights.csv": nightsCSV.text, "buckets.csv": bucketsCSV.text, "drivers.csv": ratesCSV.text,
     ]
+    for window in windows {
+      var table = CSVWriter(header: [
+        "rank", "failure_bucket_id", "crashes", "previous_rank", "previous_crashes",
+      ])
+      for entry in window.entries {
+        table.append([
+          String(entry.rank), entry.failureBucketID, String(entry.crashes),
+          entry.previousRank.map(String.init) ?? "", String(entry.previousCrashes),
+        ])
+      }
+      files["top-\(window.nights).csv"] = table.text
+    }
+    var trendsCSV = CSVWriter(header: [
+      "failure_bucket_id", "kind", "last_night_crashes", "baseline_per_night", "p_value",
+    ])
+    for trend in trends {
+      trendsCSV.append([
+        trend.failureBucketID, trend.kind, String(trend.lastNightCrashes),
+        String(format: "%.2f", trend.baseline),
+        trend.pValue.map { String(format: "%.3g", $0) } ?? "",
+      ])
+    }
+    files["trends.csv"] = trendsCSV.text
+    return files
   }
 }

@@ -47,8 +47,37 @@ public enum HTMLReport {
     func number(_ value: Double?, _ format: String = "%.2f") -> String {
       value.map { String(format: format, $0) } ?? ""
     }
+    let windows = report.windows.map { window -> [String: Any] in
+      [
+        "title": window.nights == 1 ? "last night" : "last \(window.nights) nights",
+        "entries": window.entries.map { entry -> [String: Any] in
+          let change: String
+          if let before = entry.previousRank {
+            change =
+              before == entry.rank
+              ? "=" : before > entry.rank ? "↑\(before - entry.rank)" : "↓\(entry.rank - before)"
+          } else {
+            change = "new in the window"
+          }
+          return [
+            "rank": entry.rank, "id": entry.failureBucketID, "crashes": entry.crashes,
+            "previousRank": entry.previousRank.map(String.init) ?? "–", "change": change,
+          ]
+        },
+      ]
+    }
+    let trends = report.trends.map { trend -> [String: Any] in
+      [
+        "id": trend.failureBucketID, "kind": trend.kind, "count": trend.lastNightCrashes,
+        "baseline": String(format: "%.2f", trend.baseline),
+        "pValue": trend.pValue.map { String(format: "%.3g", $0) } ?? "",
+      ]
+    }
     let context: [String: Any] = [
-      "style": ReportTemplates.style, "chart": chart,
+      "style": ReportTemplates.style, "chart": chart, "windows": windows, "trends": trends,
+      "hasTrends": !trends.isEmpty, "quietNights": CrashReport.quietNights,
+      "spikeMinimum": CrashReport.spikeMinimum, "spikeP": CrashReport.spikeP,
+      "baselineNights": CrashReport.baselineNights,
       "firstNight": nightDates.first ?? "", "lastNight": nightDates.last ?? "",
       "crashes": report.nights.reduce(0) { $0 + $1.crashes }, "bucketCount": report.buckets.count,
       "minimum": CrashReport.minimumMachineDays,

@@ -20,7 +20,29 @@ enum ReportTemplates {
 <h2>Crashes per night</h2>
 {{{chart}}}
 
-<h2>Top buckets</h2>
+<h2>What changed last night</h2>
+<p class="meta">New: first seen last night. Regressed: back after {{quietNights}} quiet nights. Spiking: at least {{spikeMinimum}} crashes last night and a one-sided exact Poisson p below {{spikeP}} against the mean of the previous {{baselineNights}} nights.</p>
+{{^trends}}<p>Nothing new, regressed or spiking.</p>{{/trends}}
+{{#hasTrends}}
+<table>
+<tr><th>FAILURE_BUCKET_ID</th><th>kind</th><th>last night</th><th>baseline per night</th><th>p</th></tr>
+{{#trends}}
+<tr><td>{{id}}</td><td class="new">{{kind}}</td><td class="n">{{count}}</td><td class="n">{{baseline}}</td><td class="n">{{pValue}}</td></tr>
+{{/trends}}
+</table>
+{{/hasTrends}}
+
+{{#windows}}
+<h2>Top crashers: {{title}}</h2>
+<table>
+<tr><th>#</th><th>FAILURE_BUCKET_ID</th><th>crashes</th><th>rank before</th><th>change</th></tr>
+{{#entries}}
+<tr><td class="n">{{rank}}</td><td>{{id}}</td><td class="n">{{crashes}}</td><td class="n">{{previousRank}}</td><td>{{change}}</td></tr>
+{{/entries}}
+</table>
+{{/windows}}
+
+<h2>All buckets</h2>
 <table>
 <tr><th>#</th><th>FAILURE_BUCKET_ID</th><th>FAILURE_ID_HASH</th><th>crashes</th><th>last night</th><th>first seen</th><th>last seen</th></tr>
 {{#buckets}}

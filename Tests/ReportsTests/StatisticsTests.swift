@@ -77,3 +77,52 @@ struct ReportTemplatesTests {
     }
   }
 }
+
+/// New, regressed and spiking buckets, and Top Crashers windows, on hand-made counts.
+@Suite("report trends")
+struct ReportTrendsTests {
+  static let nights = (1...9).map { "2026-11-0\($0)" }
+
+  static func bucket(_ id: String, first: String) -> CrashReport.Bucket {
+    CrashReport.Bucket(
+      failureBucketID: id, failureIDHash: "", crashes: 0, firstNight: first,
+      lastNight: "2026-11-09",
+      lastNightCrashes: 0, isNew: first == "2026-11-09")
+  }
+
+  @Test(
+    "a jump from ~1 a night to 10 spikes; 2 does not; first-seen is new; back after 3 quiet nights regressed"
+  )
+  func trends() {
+    var counts: [String: [String: Int]] = [:]
+    for night in Self.nights.dropLast() {
+      counts["steady", default: [:]][night] = 1
+      counts["jump", default: [:]][night] = 1
+    }
+    counts["steady", default: [:]]["2026-11-09"] = 2
+    counts["jump", default: [:]]["2026-11-09"] = 10
+    counts["fresh", default: [:]]["2026-11-09"] = 1
+    counts["back", default: [:]]["2026-11-02"] = 4
+    counts["back", default: [:]]["2026-11-09"] = 1
+    let buckets = [
+      Self.bucket("steady", first: "2026-11-01"), Self.bucket("jump", first: "2026-11-01"),
+      Self.bucket("fresh", first: "2026-11-09"), Self.bucket("back", first: "2026-11-02"),
+    ]
+    let trends = CrashReport.trends(nights: Self.nights, counts: counts, buckets: buckets)
+    let kinds = Dictionary(uniqueKeysWithValues: trends.map { ($0.failureBucketID, $0.kind) })
+    #expect(kinds == ["jump": "spiking", "fresh": "new", "back": "regressed"])
+    // P(X >= 10 | 1) = 1 - sum_{k<10} e^-1 / k! ≈ 1.114e-7.
+    let p = trends.first { $0.kind == "spiking" }?.pValue ?? 1
+    #expect(abs(p - 1.114e-7) < 1e-9)
+  }
+
+  @Test("Top Crashers: ranks in the window and in the one before")
+  func windows() {
+    let counts: [String: [String: Int]] = [
+      "a": ["2026-11-08": 5, "2026-11-09": 1], "b": ["2026-11-08": 1, "2026-11-09": 3],
+    ]
+    let window = CrashReport.window(size: 1, nights: Self.nights, counts: counts)
+    #expect(window.entries.map(\.failureBucketID) == ["b", "a"])
+    #expect(window.entries.map(\.previousRank) == [2, 1])
+  }
+}
