@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Adds the forged crashes to samples/archives/: 300 dumps of the sample kernel, drivers and
 # contoso-app over two weeks (2026-11-09 to 22) and three builds, made by `crashsift forge --scale`
-# (deterministic): kernel triage dumps zipped per night and build as "C:\Windows\Minidump"
-# uploads, user minidumps as WER uploads in tar.gz; one upload is deliberately truncated (a corrupt
+# (deterministic): kernel triage dumps zipped per night and build as "<machine>/Minidump"
+# uploads, user minidumps as "<machine>/WER" uploads in tar.gz; one upload is deliberately truncated (a corrupt
 # archive the run must report and survive). Also the symbol store they need (samples/store; the
 # legacyfs.sys driver's PDB is left out, as its vendor ships none) and the truth of every dump.
 # Everything is committed; users need neither this script nor a build. Needs bsdtar.
@@ -20,26 +20,30 @@ for night in "$work"/corpus/nights/*; do
   mkdir -p "$here/archives/$date"
   for build in "$night"/*; do
     label=$(basename "$build")
-    kernel="$work/pack/$date-$label-k/Minidump"
-    user="$work/pack/$date-$label-u/WER"
+    kernel="$work/pack/$date-$label-k"
+    user="$work/pack/$date-$label-u"
     mkdir -p "$kernel" "$user"
     for dump in "$build"/*.dmp; do
       [ -e "$dump" ] || continue
-      n=$(basename "$dump" .dmp)
+      # forge names dumps <index>_<machine>.dmp; uploads are laid out per machine.
+      stem=$(basename "$dump" .dmp)
+      n=${stem%%_*}
+      machine=${stem#*_}
       if [ "$(head -c 4 "$dump")" = "PAGE" ]; then
         # Windows names triage dumps MMDDYY-NNNNN-01.dmp.
-        cp "$dump" "$kernel/$(echo "$date" | awk -F- '{printf "%s%s%s", $2, $3, substr($1,3)}')-$n-01.dmp"
+        mkdir -p "$kernel/$machine/Minidump"
+        cp "$dump" "$kernel/$machine/Minidump/$(echo "$date" | awk -F- '{printf "%s%s%s", $2, $3, substr($1,3)}')-$n-01.dmp"
       else
-        mkdir -p "$user/AppCrash_contoso-app.exe_$n"
-        cp "$dump" "$user/AppCrash_contoso-app.exe_$n/memory.hdmp"
+        mkdir -p "$user/$machine/WER/AppCrash_contoso-app.exe_$n"
+        cp "$dump" "$user/$machine/WER/AppCrash_contoso-app.exe_$n/memory.hdmp"
       fi
     done
     find "$work/pack/$date-$label-k" "$work/pack/$date-$label-u" -exec touch -d "$date 05:00:00 UTC" {} +
     if [ -n "$(ls -A "$kernel")" ]; then
-      (cd "$work/pack/$date-$label-k" && bsdtar --format zip -cf "$here/archives/$date/kernel-minidumps-$label.zip" Minidump)
+      (cd "$kernel" && bsdtar --format zip -cf "$here/archives/$date/kernel-minidumps-$label.zip" PC-*)
     fi
     if [ -n "$(ls -A "$user")" ]; then
-      (cd "$work/pack/$date-$label-u" && bsdtar -czf "$here/archives/$date/app-crashes-$label.tar.gz" WER)
+      (cd "$user" && bsdtar -czf "$here/archives/$date/app-crashes-$label.tar.gz" PC-*)
     fi
   done
 done

@@ -42,6 +42,8 @@ raw() { # name file [access]
   echo "enum ReportTemplates {"
   raw index reports/index.mustache
   raw bucket reports/bucket.mustache
+  raw failures reports/failures.mustache
+  raw symbols reports/symbols.mustache
   raw style reports/style.css
   echo "}"
 } > Sources/Reports/ReportTemplates.swift

@@ -7,8 +7,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 # libarchive-dev, libsqlite3-dev, pkg-config: build (CArchive and GRDB's system SQLite).
 # libarchive-tools (bsdtar), gcab: test fixtures and the ingest benchmark.
+# chromium, fonts-dejavu-core: the test that renders the HTML report in a headless browser.
 needed=()
-for pkg in libarchive-dev libsqlite3-dev pkg-config libarchive-tools gcab; do
+for pkg in libarchive-dev libsqlite3-dev pkg-config libarchive-tools gcab chromium fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then

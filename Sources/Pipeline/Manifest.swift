@@ -57,6 +57,10 @@ public struct Manifest: Sendable, Equatable {
   public var builds: [Build]
   public var exposure: [Exposure]
   public var batches: [Batch]
+  /// A regular expression whose first capture group (or whole match) names the machine a dump
+  /// came from, matched against the entry path inside its archive and then the archive's path;
+  /// used for distinct-machine counts. Nil: machines are not known.
+  public var machinePattern: String?
 
   /// Reads and validates the manifest at `path`; every problem is reported at once.
   public static func load(path: String) throws(ConfigurationError) -> Manifest {
@@ -88,7 +92,7 @@ public struct Manifest: Sendable, Equatable {
         json, "",
         allowed: [
           "version", "description", "output", "symbol_path", "pipeline", "builds", "exposure",
-          "batches",
+          "batches", "machine_pattern",
         ])
     else { throw ConfigurationError(file: file, messages: v.errors) }
 
@@ -215,10 +219,21 @@ public struct Manifest: Sendable, Equatable {
       v.fail("batches", "expected at least one batch")
     }
 
+    let machinePattern = v.string(root["machine_pattern"], "machine_pattern")
+    if let machinePattern {
+      do {
+        let expression = try NSRegularExpression(pattern: machinePattern)
+        if expression.numberOfCaptureGroups > 1 {
+          v.fail("machine_pattern", "expected at most one capture group (the machine name)")
+        }
+      } catch {
+        v.fail("machine_pattern", "not a valid regular expression: \(machinePattern)")
+      }
+    }
     guard v.errors.isEmpty else { throw ConfigurationError(file: file, messages: v.errors) }
     return Manifest(
       file: file, output: output, symbolPath: symbolPath, pipeline: pipeline, builds: builds,
-      exposure: exposure, batches: batches)
+      exposure: exposure, batches: batches, machinePattern: machinePattern)
   }
 
   private static func base(_ directory: String) -> String {

@@ -12,21 +12,59 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var topBucket: String?
   }
 
+  /// A count of crashes under a name (a build, a driver version, an OS version).
+  public struct Count: Codable, Sendable, Equatable {
+    public var name: String
+    public var crashes: Int
+  }
+
+  /// One example crash of a bucket (up to `examplesPerOffset` per distinct offset, as WER keeps
+  /// cabs per hit): where it came from.
+  public struct Example: Codable, Sendable, Equatable {
+    public var offset: String
+    public var night: String
+    public var build: String
+    public var machine: String
+    public var archive: String
+    public var entry: String
+    public var dump: String
+  }
+
+  /// Crashes of one bucket in one night and build.
+  public struct NightBuild: Codable, Sendable, Equatable {
+    public var night: String
+    public var build: String
+    public var crashes: Int
+  }
+
   public struct Bucket: Codable, Sendable, Equatable {
     public var failureBucketID: String
     public var failureIDHash: String
+    /// `kernel` or `user`, and the bug check or exception code.
+    public var mode: String
+    public var code: String
     public var crashes: Int
+    /// Distinct machines (nil when the manifest names no `machine_pattern`).
+    public var machines: Int?
     public var firstNight: String
     public var lastNight: String
     public var lastNightCrashes: Int
     /// First seen on the newest night of the report.
     public var isNew: Bool
+    public var perBuild: [Count] = []
+    /// Crashes per night and build, nights in order.
+    public var perNight: [NightBuild] = []
+    public var imageVersions: [Count] = []
+    public var osVersions: [Count] = []
+    public var examples: [Example] = []
   }
 
   public struct DriverRate: Codable, Sendable, Equatable {
     public var build: String
     public var image: String
     public var crashes: Int
+    /// Distinct machines among them (nil when machines are unknown).
+    public var machines: Int?
     /// Machine-days of the build over the report's nights (the manifest's exposure).
     public var machineDays: Int64
     /// Crashes per 10,000 machine-days and its exact 95% interval; nil below the population gate.
@@ -51,6 +89,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
       public var previousCrashes: Int
     }
     public var nights: Int
+    /// Whether the report has nights before the window (else there is no rank to compare).
+    public var hasPrevious: Bool
     public var entries: [Entry]
   }
 
@@ -76,6 +116,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
   public static let spikeMinimum = 3
   public static let spikeP = 0.01
   public static let baselineNights = 7
+  /// Example dumps kept per distinct BUCKET_ID_FUNC_OFFSET of a bucket.
+  public static let examplesPerOffset = 10
 
   public var nights: [Night]
   public var buckets: [Bucket]
@@ -83,35 +125,67 @@ public struct CrashReport: Codable, Sendable, Equatable {
   public var hasExposure: Bool
   public var windows: [Window] = []
   public var trends: [Trend] = []
+  /// Archives, dumps, failures and symbol coverage of the workspace.
+  public var health = WorkspaceHealth()
 
   /// Builds the report from `database`. `batchDates` maps batch ids to their night; `builds` is in
-  /// release order; `exposure` holds machines per (build, night).
+  /// release order; `exposure` holds machines per (build, night). `machinePattern` (the
+  /// manifest's) names the machine of each crash; paths under `baseDirectory` are shown relative
+  /// to it.
   public static func build(
     database: DatabaseQueue, batchDates: [String: String], builds: [String],
-    exposure: [(build: String, date: String, machines: Int64)]
+    exposure: [(build: String, date: String, machines: Int64)], machinePattern: String? = nil,
+    baseDirectory: String? = nil, driverVersions: [String: [String: String]] = [:]
   ) throws -> CrashReport {
-    // One row per (dump, night, build) a crash was seen in, with its bucket.
+    // Driver name → version per build, keyed case-insensitively as Windows names files.
+    let shipped = driverVersions.mapValues { map in
+      Dictionary(map.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
+    // One row per occurrence of a bucketed dump; a dump counts once per (night, build), with its
+    // first occurrence (by archive and entry path) as its origin.
     let rows = try database.read { db in
       try Row.fetchAll(
         db,
         sql: """
-          SELECT DISTINCT o.dump_sha256, o.batch, a.build, b.failure_bucket_id, b.failure_id_hash,
-            b.image_name, b.mode
+          SELECT o.dump_sha256, o.batch, o.entry_path, a.path AS archive, a.build,
+            b.failure_bucket_id, b.failure_id_hash, b.image_name, b.mode, b.code,
+            b.function_offset, b.image_version, p.os_version
           FROM occurrences o JOIN archives a ON a.sha256 = o.archive_sha256
           JOIN buckets b ON b.dump_sha256 = o.dump_sha256
+          LEFT JOIN parsed_dumps p ON p.dump_sha256 = o.dump_sha256
+          ORDER BY o.dump_sha256, o.batch, a.build, a.path, o.entry_path
           """)
     }
-    struct Crash {
-      var night: String
-      var build: String?
-      var bucket: String
-      var hash: String
-      var image: String
+    let machineExpression = try machinePattern.map { try NSRegularExpression(pattern: $0) }
+    let relative = RelativePath(base: baseDirectory)
+    var crashes: [Crash] = []
+    var seen: Set<String> = []
+    for row in rows {
+      let dump: String = row["dump_sha256"]
+      let batch: String = row["batch"]
+      let build: String? = row["build"]
+      guard seen.insert("\(dump)\u{1}\(batch)\u{1}\(build ?? "")").inserted else { continue }
+      let entry: String = row["entry_path"]
+      let archive: String = row["archive"]
+      crashes.append(
+        Crash(
+          dump: dump, night: batchDates[batch] ?? batch, build: build,
+          bucket: row["failure_bucket_id"], hash: row["failure_id_hash"],
+          image: row["image_name"], mode: row["mode"], code: row["code"],
+          offset: row["function_offset"],
+          imageVersion: (row["image_version"] as String?)
+            ?? shipped[build ?? ""]?[(row["image_name"] as String).lowercased()].map {
+              "\($0) (the build's, per the manifest)"
+            },
+          osVersion: row["os_version"],
+          machine: machineExpression.flatMap {
+            Self.machine(in: entry, $0) ?? Self.machine(in: archive, $0)
+          },
+          archive: relative.of(archive), entry: entry))
     }
-    let crashes = rows.map { row in
-      Crash(
-        night: batchDates[row["batch"] as String] ?? (row["batch"] as String), build: row["build"],
-        bucket: row["failure_bucket_id"], hash: row["failure_id_hash"], image: row["image_name"])
+    let knowsMachines = machineExpression != nil
+    func machineCount(_ group: [Crash]) -> Int? {
+      knowsMachines ? Set(group.compactMap(\.machine)).count : nil
     }
     let nightList = Set(crashes.map(\.night)).sorted()
     let newest = nightList.last
@@ -126,11 +200,38 @@ public struct CrashReport: Codable, Sendable, Equatable {
     for (id, group) in Dictionary(grouping: crashes, by: \.bucket) {
       let seen = group.map(\.night).sorted()
       let first = seen.first ?? ""
-      buckets.append(
-        Bucket(
-          failureBucketID: id, failureIDHash: group.first?.hash ?? "", crashes: group.count,
-          firstNight: first, lastNight: seen.last ?? "",
-          lastNightCrashes: group.filter { $0.night == newest }.count, isNew: first == newest))
+      var bucket = Bucket(
+        failureBucketID: id, failureIDHash: group.first?.hash ?? "",
+        mode: group.first?.mode ?? "", code: group.first?.code ?? "", crashes: group.count,
+        machines: machineCount(group), firstNight: first, lastNight: seen.last ?? "",
+        lastNightCrashes: group.filter { $0.night == newest }.count, isNew: first == newest)
+      bucket.perBuild = counts(group.map { $0.build ?? "(no build)" }, order: builds)
+      let cells = Dictionary(grouping: group) { "\($0.night)\u{1}\($0.build ?? "(no build)")" }
+      bucket.perNight = cells.map { key, list in
+        let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: false)
+        return NightBuild(
+          night: String(parts.first ?? ""), build: String(parts.last ?? ""), crashes: list.count)
+      }.sorted {
+        ($0.night, builds.firstIndex(of: $0.build) ?? .max, $0.build)
+          < ($1.night, builds.firstIndex(of: $1.build) ?? .max, $1.build)
+      }
+      bucket.imageVersions = counts(group.map { $0.imageVersion ?? "(unknown)" })
+      bucket.osVersions = counts(group.map { $0.osVersion ?? "(unknown)" })
+      // Newest examples first, up to `examplesPerOffset` per offset, offsets by frequency.
+      let byOffset = Dictionary(grouping: group, by: \.offset)
+      for offset in byOffset.keys.sorted(by: {
+        (byOffset[$1]?.count ?? 0, $0) < (byOffset[$0]?.count ?? 0, $1)
+      }) {
+        let picked = (byOffset[offset] ?? []).sorted {
+          ($1.night, $0.archive, $0.entry) < ($0.night, $1.archive, $1.entry)
+        }.prefix(examplesPerOffset)
+        bucket.examples += picked.map {
+          Example(
+            offset: offset, night: $0.night, build: $0.build ?? "", machine: $0.machine ?? "",
+            archive: $0.archive, entry: $0.entry, dump: $0.dump)
+        }
+      }
+      buckets.append(bucket)
     }
     buckets.sort { ($1.crashes, $0.failureBucketID) < ($0.crashes, $1.failureBucketID) }
     // Exposure over the report's nights.
@@ -146,10 +247,12 @@ public struct CrashReport: Codable, Sendable, Equatable {
     for build in builds {
       let images = Set(crashes.filter { $0.build == build }.map(\.image)).sorted()
       for image in images {
-        let count = perDriver["\(build)\u{1}\(image)"]?.count ?? 0
+        let group = perDriver["\(build)\u{1}\(image)"] ?? []
+        let count = group.count
         let days = machineDays[build] ?? 0
         var rate = DriverRate(
-          build: build, image: image, crashes: count, machineDays: days, rate: nil, rateLow: nil,
+          build: build, image: image, crashes: count, machines: machineCount(group),
+          machineDays: days, rate: nil, rateLow: nil,
           rateHigh: nil, previousBuild: nil, ratio: nil, pValue: nil, note: nil)
         if days >= minimumMachineDays {
           let scale = 10_000 / Double(days)
@@ -181,7 +284,46 @@ public struct CrashReport: Codable, Sendable, Equatable {
     for crash in crashes { perNight[crash.bucket, default: [:]][crash.night, default: 0] += 1 }
     report.windows = [1, 7, 28].map { window(size: $0, nights: nightList, counts: perNight) }
     report.trends = trends(nights: nightList, counts: perNight, buckets: buckets)
+    report.health = try WorkspaceHealth.load(database: database, relativeTo: baseDirectory)
     return report
+  }
+
+  /// A crash as the report counts it: one bucketed dump in one night and build.
+  struct Crash {
+    var dump: String
+    var night: String
+    var build: String?
+    var bucket: String
+    var hash: String
+    var image: String
+    var mode: String
+    var code: String
+    var offset: String
+    var imageVersion: String?
+    var osVersion: String?
+    var machine: String?
+    var archive: String
+    var entry: String
+  }
+
+  /// The first capture group of `expression` in `text` (the whole match without one).
+  static func machine(in text: String, _ expression: NSRegularExpression) -> String? {
+    let range = NSRange(text.startIndex..., in: text)
+    guard let match = expression.firstMatch(in: text, range: range) else { return nil }
+    let group = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
+    guard group.location != NSNotFound, let found = Range(group, in: text) else { return nil }
+    return String(text[found])
+  }
+
+  /// Names with their number of occurrences, most frequent first; names in `order` come in
+  /// that order instead (builds in release order).
+  static func counts(_ names: [String], order: [String] = []) -> [Count] {
+    let tally = Dictionary(grouping: names, by: { $0 }).mapValues(\.count)
+    return tally.map { Count(name: $0.key, crashes: $0.value) }.sorted { a, b in
+      let (ia, ib) = (order.firstIndex(of: a.name) ?? .max, order.firstIndex(of: b.name) ?? .max)
+      if ia != ib { return ia < ib }
+      return (b.crashes, a.name) < (a.crashes, b.name)
+    }
   }
 
   static func window(size: Int, nights: [String], counts: [String: [String: Int]]) -> Window {
@@ -200,7 +342,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
         failureBucketID: item.0, crashes: item.1, rank: index + 1,
         previousRank: earlier.map { $0 + 1 }, previousCrashes: earlier.map { before[$0].1 } ?? 0)
     }
-    return Window(nights: size, entries: entries)
+    return Window(nights: size, hasPrevious: !previous.isEmpty, entries: entries)
   }
 
   static func trends(nights: [String], counts: [String: [String: Int]], buckets: [Bucket])
@@ -250,29 +392,70 @@ public struct CrashReport: Codable, Sendable, Equatable {
       nightsCSV.append([night.date, String(night.crashes), night.topBucket ?? ""])
     }
     var bucketsCSV = CSVWriter(header: [
-      "failure_bucket_id", "failure_id_hash", "crashes", "first_night", "last_night",
-      "last_night_crashes", "new",
+      "failure_bucket_id", "failure_id_hash", "mode", "code", "crashes", "machines",
+      "first_night", "last_night", "last_night_crashes", "new",
+    ])
+    var perBuildCSV = CSVWriter(header: ["failure_id_hash", "build", "crashes"])
+    var versionsCSV = CSVWriter(header: ["failure_id_hash", "kind", "version", "crashes"])
+    var examplesCSV = CSVWriter(header: [
+      "failure_id_hash", "offset", "night", "build", "machine", "archive", "entry", "dump_sha256",
     ])
     for bucket in buckets {
       bucketsCSV.append([
-        bucket.failureBucketID, bucket.failureIDHash, String(bucket.crashes), bucket.firstNight,
+        bucket.failureBucketID, bucket.failureIDHash, bucket.mode, bucket.code,
+        String(bucket.crashes), bucket.machines.map(String.init) ?? "", bucket.firstNight,
         bucket.lastNight, String(bucket.lastNightCrashes), bucket.isNew ? "yes" : "no",
       ])
+      for item in bucket.perBuild {
+        perBuildCSV.append([bucket.failureIDHash, item.name, String(item.crashes)])
+      }
+      for (kind, list) in [("driver", bucket.imageVersions), ("os", bucket.osVersions)] {
+        for item in list {
+          versionsCSV.append([bucket.failureIDHash, kind, item.name, String(item.crashes)])
+        }
+      }
+      for example in bucket.examples {
+        examplesCSV.append([
+          bucket.failureIDHash, example.offset, example.night, example.build, example.machine,
+          example.archive, example.entry, example.dump,
+        ])
+      }
     }
     func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "" }
     var ratesCSV = CSVWriter(header: [
-      "build", "driver", "crashes", "machine_days", "rate_per_10000_machine_days", "rate_low_95",
+      "build", "driver", "crashes", "machines", "machine_days", "rate_per_10000_machine_days",
+      "rate_low_95",
       "rate_high_95", "previous_build", "ratio_to_previous", "p_value", "note",
     ])
     for rate in rates {
       ratesCSV.append([
-        rate.build, rate.image, String(rate.crashes), String(rate.machineDays), number(rate.rate),
+        rate.build, rate.image, String(rate.crashes), rate.machines.map(String.init) ?? "",
+        String(rate.machineDays), number(rate.rate),
         number(rate.rateLow), number(rate.rateHigh), rate.previousBuild ?? "", number(rate.ratio),
         rate.pValue.map { String(format: "%.4g", $0) } ?? "", rate.note ?? "",
       ])
     }
+    var failuresCSV = CSVWriter(header: [
+      "kind", "stage", "archive", "entry", "dump_sha256", "reason",
+    ])
+    for failure in health.failures {
+      failuresCSV.append([
+        failure.kind, failure.stage, failure.archive, failure.entry, failure.dump, failure.reason,
+      ])
+    }
+    var symbolsCSV = CSVWriter(header: ["module", "debug_file", "debug_id", "dumps", "reason"])
+    for missing in health.missingSymbols {
+      symbolsCSV.append([
+        missing.module, missing.debugFile, missing.debugID, String(missing.dumps), missing.reason,
+      ])
+    }
+    var summaryCSV = CSVWriter(header: ["measure", "value"])
+    for (name, value) in health.figures { summaryCSV.append([name, String(value)]) }
     var files = [
       "nights.csv": nightsCSV.text, "buckets.csv": bucketsCSV.text, "drivers.csv": ratesCSV.text,
+      "bucket-builds.csv": perBuildCSV.text, "bucket-versions.csv": versionsCSV.text,
+      "examples.csv": examplesCSV.text, "failures.csv": failuresCSV.text,
+      "missing-symbols.csv": symbolsCSV.text, "summary.csv": summaryCSV.text,
     ]
     for window in windows {
       var table = CSVWriter(header: [

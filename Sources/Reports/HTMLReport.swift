@@ -2,34 +2,24 @@ import Foundation
 import GRDB
 import Mustache
 
-/// The report's HTML pages, from the templates in reports/ (compiled in): `index.html` with the
-/// nightly chart, top buckets and driver rates, and one page per bucket with its nights and a
-/// representative stack. swift-mustache escapes every value (`{{…}}`); only the style sheet and
-/// the chart, which escapes its own labels, are inserted raw.
+/// The report's HTML pages, from the templates in reports/ (compiled in): `index.html` (summary,
+/// nightly chart, what changed, top crashers, buckets, driver rates), one page per bucket,
+/// `failures.html` and `symbols.html`. swift-mustache escapes every value (`{{…}}`); only the
+/// style sheet and the charts, which escape their own labels, are inserted raw.
 public enum HTMLReport {
-  /// Renders the pages of `report` into `folder` (index.html and buckets/<hash>.html).
-  /// `batchDates` maps batch ids to nights, as for `CrashReport.build`.
-  public static func write(
-    _ report: CrashReport, database: DatabaseQueue, batchDates: [String: String], to folder: String
-  ) throws {
-    let index = try MustacheTemplate(string: ReportTemplates.index)
-    let bucketTemplate = try MustacheTemplate(string: ReportTemplates.bucket)
-    let top = Array(report.buckets.prefix(5)).map(\.failureBucketID)
+  /// Renders the pages of `report` into `folder`; the database gives each bucket's
+  /// representative stack.
+  public static func write(_ report: CrashReport, database: DatabaseQueue, to folder: String)
+    throws
+  {
     let nightDates = report.nights.map(\.date)
-    let perNight = try database.read { db in
-      try Row.fetchAll(
-        db,
-        sql: """
-          SELECT o.batch AS night, b.failure_bucket_id AS id, COUNT(DISTINCT o.dump_sha256) AS n
-          FROM occurrences o JOIN buckets b ON b.dump_sha256 = o.dump_sha256 GROUP BY 1, 2
-          """)
-    }
     var counts: [String: [String: Int]] = [:]
-    for row in perNight {
-      let batch: String = row["night"]
-      counts[row["id"] as String, default: [:]][batchDates[batch] ?? batch, default: 0] +=
-        row["n"] as Int
+    for bucket in report.buckets {
+      for cell in bucket.perNight {
+        counts[bucket.failureBucketID, default: [:]][cell.night, default: 0] += cell.crashes
+      }
     }
+    let top = Array(report.buckets.prefix(5)).map(\.failureBucketID)
     var series: [(String, [Int])] = top.map { id in
       (id, nightDates.map { counts[id]?[$0] ?? 0 })
     }
@@ -41,13 +31,107 @@ public enum HTMLReport {
       series.append(("other buckets", other.map { max(0, $0) }))
     }
     let chart = NightChart(nights: nightDates, series: series).svg
-    func page(_ hash: String) -> String {
-      hash.filter { $0.isHexDigit || $0 == "-" } + ".html"
+    let health = report.health
+    let common: [String: Any] = [
+      "style": ReportTemplates.style, "firstNight": nightDates.first ?? "",
+      "lastNight": nightDates.last ?? "",
+    ]
+    var context = common
+    context.merge(
+      [
+        "chart": chart, "windows": windows(report), "trends": trends(report),
+        "hasTrends": !report.trends.isEmpty, "quietNights": CrashReport.quietNights,
+        "spikeMinimum": CrashReport.spikeMinimum, "spikeP": CrashReport.spikeP,
+        "baselineNights": CrashReport.baselineNights,
+        "crashes": report.nights.reduce(0) { $0 + $1.crashes },
+        "bucketCount": report.buckets.count, "minimum": CrashReport.minimumMachineDays,
+        "knowsMachines": report.buckets.first?.machines != nil,
+        "exposureNote": report.hasExposure
+          ? "rates per 10,000 machine-days" : "no exposure data in the manifest: counts only",
+        "health": [
+          "archives": health.archives, "archivesFailed": health.archivesFailed,
+          "dumps": health.dumps, "occurrences": health.occurrences, "parsed": health.parsed,
+          "bucketed": health.bucketed, "deferred": health.deferred,
+          "failures": health.failures.count, "walked": health.walked,
+          "fullySymbolized": health.fullySymbolized,
+          "coverage": health.walked == 0
+            ? "–"
+            : String(
+              format: "%.1f%%", 100 * Double(health.fullySymbolized) / Double(health.walked)),
+          "missingModules": health.missingSymbols.count,
+        ] as [String: Any],
+        "buckets": report.buckets.enumerated().map { rank, bucket -> [String: Any] in
+          [
+            "rank": rank + 1, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
+            "page": page(bucket.failureIDHash), "crashes": bucket.crashes,
+            "machines": bucket.machines.map(String.init) ?? "",
+            "lastNightCrashes": bucket.lastNightCrashes, "firstNight": bucket.firstNight,
+            "lastNight": bucket.lastNight, "isNew": bucket.isNew,
+          ]
+        },
+        "rates": report.rates.map { rate -> [String: Any] in
+          [
+            "build": rate.build, "image": rate.image, "crashes": rate.crashes,
+            "machines": rate.machines.map(String.init) ?? "",
+            "machineDays": rate.machineDays, "rate": number(rate.rate),
+            "interval": rate.rate == nil
+              ? "" : "\(number(rate.rateLow))–\(number(rate.rateHigh))",
+            "ratio": rate.ratio.map { String(format: "×%.2f", $0) } ?? "",
+            "pValue": number(rate.pValue, "%.3g"), "note": rate.note ?? "",
+          ]
+        },
+      ], uniquingKeysWith: { $1 })
+    try render(ReportTemplates.index, context, to: "\(folder)/index.html")
+
+    var failures = common
+    failures["failures"] = health.failures.map { failure -> [String: Any] in
+      [
+        "kind": failure.kind, "stage": failure.stage, "archive": failure.archive,
+        "entry": failure.entry, "dump": failure.dump, "reason": failure.reason,
+      ]
     }
-    func number(_ value: Double?, _ format: String = "%.2f") -> String {
-      value.map { String(format: format, $0) } ?? ""
+    failures["count"] = health.failures.count
+    failures["hasRows"] = !health.failures.isEmpty
+    try render(ReportTemplates.failures, failures, to: "\(folder)/failures.html")
+
+    var symbols = common
+    symbols["modules"] = health.missingSymbols.map { missing -> [String: Any] in
+      [
+        "module": missing.module, "debugFile": missing.debugFile, "debugID": missing.debugID,
+        "dumps": missing.dumps, "reason": missing.reason,
+      ]
     }
-    let windows = report.windows.map { window -> [String: Any] in
+    symbols["hasRows"] = !health.missingSymbols.isEmpty
+    symbols["walked"] = health.walked
+    symbols["fullySymbolized"] = health.fullySymbolized
+    try render(ReportTemplates.symbols, symbols, to: "\(folder)/symbols.html")
+
+    try FileManager.default.createDirectory(
+      atPath: "\(folder)/buckets", withIntermediateDirectories: true)
+    let builds = Array(Set(report.rates.map(\.build)))
+    for bucket in report.buckets {
+      try render(
+        ReportTemplates.bucket, bucketContext(bucket, nights: nightDates, builds: builds, database),
+        to: "\(folder)/buckets/\(page(bucket.failureIDHash))")
+    }
+  }
+
+  static func render(_ template: String, _ context: [String: Any], to path: String) throws {
+    try MustacheTemplate(string: template).render(context).write(
+      toFile: path, atomically: false, encoding: .utf8)
+  }
+
+  /// A bucket page's file name: the hash, reduced to characters safe in a path.
+  static func page(_ hash: String) -> String {
+    hash.filter { $0.isHexDigit || $0 == "-" } + ".html"
+  }
+
+  static func number(_ value: Double?, _ format: String = "%.2f") -> String {
+    value.map { String(format: format, $0) } ?? ""
+  }
+
+  static func windows(_ report: CrashReport) -> [[String: Any]] {
+    report.windows.map { window -> [String: Any] in
       [
         "title": window.nights == 1 ? "last night" : "last \(window.nights) nights",
         "entries": window.entries.map { entry -> [String: Any] in
@@ -57,7 +141,7 @@ public enum HTMLReport {
               before == entry.rank
               ? "=" : before > entry.rank ? "↑\(before - entry.rank)" : "↓\(entry.rank - before)"
           } else {
-            change = "new in the window"
+            change = window.hasPrevious ? "new in the window" : "–"
           }
           return [
             "rank": entry.rank, "id": entry.failureBucketID, "crashes": entry.crashes,
@@ -66,85 +150,79 @@ public enum HTMLReport {
         },
       ]
     }
-    let trends = report.trends.map { trend -> [String: Any] in
+  }
+
+  static func trends(_ report: CrashReport) -> [[String: Any]] {
+    report.trends.map { trend -> [String: Any] in
       [
         "id": trend.failureBucketID, "kind": trend.kind, "count": trend.lastNightCrashes,
         "baseline": String(format: "%.2f", trend.baseline),
         "pValue": trend.pValue.map { String(format: "%.3g", $0) } ?? "",
       ]
     }
-    let context: [String: Any] = [
-      "style": ReportTemplates.style, "chart": chart, "windows": windows, "trends": trends,
-      "hasTrends": !trends.isEmpty, "quietNights": CrashReport.quietNights,
-      "spikeMinimum": CrashReport.spikeMinimum, "spikeP": CrashReport.spikeP,
-      "baselineNights": CrashReport.baselineNights,
-      "firstNight": nightDates.first ?? "", "lastNight": nightDates.last ?? "",
-      "crashes": report.nights.reduce(0) { $0 + $1.crashes }, "bucketCount": report.buckets.count,
-      "minimum": CrashReport.minimumMachineDays,
-      "exposureNote": report.hasExposure
-        ? "rates per 10,000 machine-days" : "no exposure data in the manifest: counts only",
-      "buckets": report.buckets.enumerated().map { rank, bucket -> [String: Any] in
+  }
+
+  static func bucketContext(
+    _ bucket: CrashReport.Bucket, nights: [String], builds: [String], _ database: DatabaseQueue
+  ) throws -> [String: Any] {
+    let (example, frames) = try database.read { db -> (String, [Row]) in
+      // The newest example is the representative: its stack is the one users will meet next.
+      let dump = bucket.examples.first?.dump ?? ""
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT frame, module, module_offset, function, function_offset, trust
+          FROM symbolized_frames WHERE dump_sha256 = ? ORDER BY frame LIMIT 64
+          """, arguments: [dump])
+      return (dump, rows)
+    }
+    let bucketBuilds = bucket.perBuild.map(\.name)
+    let chart = NightChart(
+      nights: nights,
+      series: bucketBuilds.map { build in
+        (
+          build,
+          nights.map { night in
+            bucket.perNight.first { $0.night == night && $0.build == build }?.crashes ?? 0
+          }
+        )
+      }
+    ).svg
+    let offsets = Dictionary(grouping: bucket.examples, by: \.offset)
+    return [
+      "style": ReportTemplates.style, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
+      "mode": bucket.mode, "code": bucket.code, "crashes": bucket.crashes,
+      "machines": bucket.machines.map(String.init) ?? "", "knowsMachines": bucket.machines != nil,
+      "firstNight": bucket.firstNight, "lastNight": bucket.lastNight, "exampleDump": example,
+      "chart": chart,
+      "perBuild": bucket.perBuild.map { ["name": $0.name, "crashes": $0.crashes] },
+      "imageVersions": bucket.imageVersions.map { ["name": $0.name, "crashes": $0.crashes] },
+      "osVersions": bucket.osVersions.map { ["name": $0.name, "crashes": $0.crashes] },
+      "offsets": offsets.keys.sorted().map { offset -> [String: Any] in
         [
-          "rank": rank + 1, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
-          "page": page(bucket.failureIDHash), "crashes": bucket.crashes,
-          "lastNightCrashes": bucket.lastNightCrashes, "firstNight": bucket.firstNight,
-          "lastNight": bucket.lastNight, "isNew": bucket.isNew,
+          "offset": "+0x" + offset,
+          "examples": (offsets[offset] ?? []).map { item -> [String: Any] in
+            [
+              "night": item.night, "build": item.build, "machine": item.machine,
+              "archive": item.archive, "entry": item.entry, "dump": item.dump,
+            ]
+          },
         ]
       },
-      "rates": report.rates.map { rate -> [String: Any] in
-        [
-          "build": rate.build, "image": rate.image, "crashes": rate.crashes,
-          "machineDays": rate.machineDays, "rate": number(rate.rate),
-          "interval": rate.rate == nil ? "" : "\(number(rate.rateLow))–\(number(rate.rateHigh))",
-          "ratio": rate.ratio.map { String(format: "×%.2f", $0) } ?? "",
-          "pValue": number(rate.pValue, "%.3g"), "note": rate.note ?? "",
+      "perOffset": CrashReport.examplesPerOffset,
+      "frames": frames.map { row -> [String: Any] in
+        let module = (row["module"] as String?) ?? "?"
+        let site: String
+        if let function = row["function"] as String? {
+          let offset = (row["function_offset"] as Int64?) ?? 0
+          site = "\(module)!\(function)+0x\(String(offset, radix: 16))"
+        } else {
+          site = "\(module)+0x\(String((row["module_offset"] as Int64?) ?? 0, radix: 16))"
+        }
+        return [
+          "index": row["frame"] as Int64, "site": site, "trust": (row["trust"] as String?) ?? "",
         ]
       },
     ]
-    try index.render(context).write(
-      toFile: "\(folder)/index.html", atomically: true, encoding: .utf8)
-    try FileManager.default.createDirectory(
-      atPath: "\(folder)/buckets", withIntermediateDirectories: true)
-    for bucket in report.buckets {
-      let (example, frames) = try database.read { db -> (String, [Row]) in
-        let dump =
-          try String.fetchOne(
-            db,
-            sql: "SELECT dump_sha256 FROM buckets WHERE failure_bucket_id = ? ORDER BY 1 LIMIT 1",
-            arguments: [bucket.failureBucketID]) ?? ""
-        let rows = try Row.fetchAll(
-          db,
-          sql: """
-            SELECT frame, module, module_offset, function, function_offset, trust
-            FROM symbolized_frames WHERE dump_sha256 = ? ORDER BY frame LIMIT 64
-            """, arguments: [dump])
-        return (dump, rows)
-      }
-      let pageContext: [String: Any] = [
-        "style": ReportTemplates.style, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
-        "crashes": bucket.crashes, "firstNight": bucket.firstNight, "lastNight": bucket.lastNight,
-        "exampleDump": example,
-        "nights": nightDates.compactMap { night -> [String: Any]? in
-          guard let count = counts[bucket.failureBucketID]?[night] else { return nil }
-          return ["date": night, "count": count]
-        },
-        "frames": frames.map { row -> [String: Any] in
-          let module = (row["module"] as String?) ?? "?"
-          let site: String
-          if let function = row["function"] as String? {
-            let offset = (row["function_offset"] as Int64?) ?? 0
-            site = "\(module)!\(function)+0x\(String(offset, radix: 16))"
-          } else {
-            site = "\(module)+0x\(String((row["module_offset"] as Int64?) ?? 0, radix: 16))"
-          }
-          return [
-            "index": row["frame"] as Int64, "site": site, "trust": (row["trust"] as String?) ?? "",
-          ]
-        },
-      ]
-      try bucketTemplate.render(pageContext).write(
-        toFile: "\(folder)/buckets/\(page(bucket.failureIDHash))", atomically: true, encoding: .utf8
-      )
-    }
   }
 }

@@ -17,6 +17,17 @@ enum ReportTemplates {
 <h1>Crash report</h1>
 <p class="meta">Nights {{firstNight}} to {{lastNight}} · {{crashes}} crashes · {{bucketCount}} buckets · {{exposureNote}}</p>
 
+{{#health}}
+<h2>This run</h2>
+<table class="summary">
+<tr><th>archives read</th><td class="n">{{archives}}</td><th>archives failed</th><td class="n">{{archivesFailed}}</td></tr>
+<tr><th>distinct dumps</th><td class="n">{{dumps}}</td><th>uploads of them</th><td class="n">{{occurrences}}</td></tr>
+<tr><th>dumps parsed</th><td class="n">{{parsed}}</td><th>dumps bucketed</th><td class="n">{{bucketed}}</td></tr>
+<tr><th>failures</th><td class="n"><a href="failures.html">{{failures}}</a></td><th>waiting for symbols</th><td class="n">{{deferred}}</td></tr>
+<tr><th>stacks fully symbolized</th><td class="n">{{fullySymbolized}} of {{walked}} ({{coverage}})</td><th>modules without symbols</th><td class="n"><a href="symbols.html">{{missingModules}}</a></td></tr>
+</table>
+{{/health}}
+
 <h2>Crashes per night</h2>
 {{{chart}}}
 
@@ -44,21 +55,22 @@ enum ReportTemplates {
 
 <h2>All buckets</h2>
 <table>
-<tr><th>#</th><th>FAILURE_BUCKET_ID</th><th>FAILURE_ID_HASH</th><th>crashes</th><th>last night</th><th>first seen</th><th>last seen</th></tr>
+<tr><th>#</th><th>FAILURE_BUCKET_ID</th><th>FAILURE_ID_HASH</th><th>crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>last night</th><th>first seen</th><th>last seen</th></tr>
 {{#buckets}}
-<tr><td class="n">{{rank}}</td><td><a href="buckets/{{page}}">{{id}}</a>{{#isNew}} <span class="new">new</span>{{/isNew}}</td><td class="mono">{{hash}}</td><td class="n">{{crashes}}</td><td class="n">{{lastNightCrashes}}</td><td>{{firstNight}}</td><td>{{lastNight}}</td></tr>
+<tr><td class="n">{{rank}}</td><td><a href="buckets/{{page}}">{{id}}</a>{{#isNew}} <span class="new">new</span>{{/isNew}}</td><td class="mono">{{hash}}</td><td class="n">{{crashes}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{lastNightCrashes}}</td><td>{{firstNight}}</td><td>{{lastNight}}</td></tr>
 {{/buckets}}
 </table>
 
 <h2>Drivers per build</h2>
 <p class="meta">Rates are crashes per 10,000 machine-days of the build (the manifest's exposure over the report's nights), with exact 95% Poisson intervals; the ratio compares the same driver with the previous build (exact two-sided test). Below {{minimum}} machine-days no rate is given.</p>
 <table>
-<tr><th>build</th><th>driver</th><th>crashes</th><th>machine-days</th><th>rate</th><th>95% interval</th><th>vs previous build</th><th>p</th><th>note</th></tr>
+<tr><th>build</th><th>driver</th><th>crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>machine-days</th><th>rate</th><th>95% interval</th><th>vs previous build</th><th>p</th><th>note</th></tr>
 {{#rates}}
-<tr><td>{{build}}</td><td>{{image}}</td><td class="n">{{crashes}}</td><td class="n">{{machineDays}}</td><td class="n">{{rate}}</td><td class="n">{{interval}}</td><td class="n">{{ratio}}</td><td class="n">{{pValue}}</td><td class="note">{{note}}</td></tr>
+<tr><td>{{build}}</td><td>{{image}}</td><td class="n">{{crashes}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{machineDays}}</td><td class="n">{{rate}}</td><td class="n">{{interval}}</td><td class="n">{{ratio}}</td><td class="n">{{pValue}}</td><td class="note">{{note}}</td></tr>
 {{/rates}}
 </table>
-<p class="meta">Tables as CSV: <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="drivers.csv">drivers.csv</a>; all of it in <a href="report.json">report.json</a>.</p>
+{{^knowsMachines}}<p class="meta">Machines are unknown: the manifest names no <code>machine_pattern</code>.</p>{{/knowsMachines}}
+<p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>; all of it in <a href="report.json">report.json</a>.</p>
 </body>
 </html>
 """#
@@ -75,15 +87,32 @@ enum ReportTemplates {
 <body>
 <p><a href="../index.html">← report</a></p>
 <h1>{{id}}</h1>
-<p class="meta">FAILURE_ID_HASH <span class="mono">{{hash}}</span> · {{crashes}} crashes · first seen {{firstNight}} · last seen {{lastNight}}</p>
+<p class="meta">FAILURE_ID_HASH <span class="mono">{{hash}}</span> · {{mode}} mode, code {{code}} · {{crashes}} crashes{{#knowsMachines}} on {{machines}} machines{{/knowsMachines}} · first seen {{firstNight}} · last seen {{lastNight}}</p>
 
-<h2>Crashes per night</h2>
+<h2>Crashes per night, by build</h2>
+{{{chart}}}
 <table>
-<tr><th>night</th><th>crashes</th></tr>
-{{#nights}}
-<tr><td>{{date}}</td><td class="n">{{count}}</td></tr>
-{{/nights}}
+<tr><th>build</th><th>crashes</th></tr>
+{{#perBuild}}
+<tr><td>{{name}}</td><td class="n">{{crashes}}</td></tr>
+{{/perBuild}}
 </table>
+
+<h2>Versions involved</h2>
+<div class="columns">
+<table>
+<tr><th>driver or image version</th><th>crashes</th></tr>
+{{#imageVersions}}
+<tr><td class="mono">{{name}}</td><td class="n">{{crashes}}</td></tr>
+{{/imageVersions}}
+</table>
+<table>
+<tr><th>OS version</th><th>crashes</th></tr>
+{{#osVersions}}
+<tr><td class="mono">{{name}}</td><td class="n">{{crashes}}</td></tr>
+{{/osVersions}}
+</table>
+</div>
 
 <h2>Representative stack</h2>
 <p class="meta">Dump <span class="mono">{{exampleDump}}</span></p>
@@ -93,6 +122,70 @@ enum ReportTemplates {
 <tr><td class="n">{{index}}</td><td class="mono">{{site}}</td><td>{{trust}}</td></tr>
 {{/frames}}
 </table>
+
+<h2>Example dumps</h2>
+<p class="meta">Up to {{perOffset}} per distinct BUCKET_ID_FUNC_OFFSET, newest first, with the upload they came in.</p>
+{{#offsets}}
+<h3 class="mono">{{offset}}</h3>
+<table class="examples">
+<tr><th>night</th><th>build</th><th>machine</th><th>archive</th><th>entry</th><th>dump SHA-256</th></tr>
+{{#examples}}
+<tr><td>{{night}}</td><td>{{build}}</td><td>{{machine}}</td><td class="mono">{{archive}}</td><td class="mono">{{entry}}</td><td class="mono">{{dump}}</td></tr>
+{{/examples}}
+</table>
+{{/offsets}}
+</body>
+</html>
+"""#
+  static let failures = #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<title>crashsift report: failures</title>
+<style>
+{{{style}}}
+</style>
+</head>
+<body>
+<p><a href="index.html">← report</a></p>
+<h1>Failures</h1>
+<p class="meta">Nights {{firstNight}} to {{lastNight}} · {{count}} archives, archive entries and dumps that could not be read or analysed, with the reason (a dump that failed a stage has no bucket and is not in the crash tables). As CSV: <a href="failures.csv">failures.csv</a>.</p>
+{{^failures}}<p>Nothing failed.</p>{{/failures}}
+{{#hasRows}}
+<table>
+<tr><th>kind</th><th>stage</th><th>archive</th><th>entry</th><th>dump</th><th>reason</th></tr>
+{{#failures}}
+<tr><td>{{kind}}</td><td>{{stage}}</td><td class="mono">{{archive}}</td><td class="mono">{{entry}}</td><td class="mono">{{dump}}</td><td>{{reason}}</td></tr>
+{{/failures}}
+</table>
+{{/hasRows}}
+</body>
+</html>
+"""#
+  static let symbols = #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<title>crashsift report: missing symbols</title>
+<style>
+{{{style}}}
+</style>
+</head>
+<body>
+<p><a href="index.html">← report</a></p>
+<h1>Missing symbols</h1>
+<p class="meta">{{fullySymbolized}} of {{walked}} crashing stacks had symbols for every module they passed through. The modules below had none: add their PDB (by debug file and id, the symbol-store layout) or .sym file to the symbol path and re-run; the buckets of the affected dumps may change. As CSV: <a href="missing-symbols.csv">missing-symbols.csv</a>.</p>
+{{^modules}}<p>No module was missing symbols.</p>{{/modules}}
+{{#hasRows}}
+<table>
+<tr><th>module</th><th>debug file</th><th>debug id</th><th>dumps affected</th><th>reason</th></tr>
+{{#modules}}
+<tr><td class="mono">{{module}}</td><td class="mono">{{debugFile}}</td><td class="mono">{{debugID}}</td><td class="n">{{dumps}}</td><td>{{reason}}</td></tr>
+{{/modules}}
+</table>
+{{/hasRows}}
 </body>
 </html>
 """#
@@ -110,5 +203,9 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .note { color: #9a6700; }
 svg text { font: 11px system-ui, sans-serif; fill: #1b1f24; }
 @media print { body { margin: 0; } a { color: inherit; text-decoration: none; } }
+h3 { font-size: 14px; margin: 16px 0 4px; }
+.columns { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
+table.summary th { font-weight: 500; }
+table.examples td { white-space: nowrap; }
 """#
 }

@@ -4,22 +4,29 @@ import GRDB
 import Pipeline
 import Reports
 
-/// `crashsift report`: the morning report's tables as CSV and JSON.
+/// `crashsift report`: the morning report (HTML pages, CSV tables and JSON).
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report",
     abstract: "Write the crash report (HTML, CSV and JSON) into <workspace>/report/.",
     discussion: """
-      nights.csv (crashes per night and the night's top bucket), buckets.csv (every bucket with \
-      its hash, crashes, first and last night, last night's count, whether it is new) and \
-      drivers.csv (per build and blamed driver: crashes, machine-days of exposure from the \
-      manifest, crashes per 10,000 machine-days with an exact 95% Poisson interval, the ratio to \
-      the previous build with an exact two-sided p-value; "too few machines to rate" below 1,000 \
-      machine-days, counts only without exposure), plus report.json with the same data. CSV is \
-      RFC 4180 with CRLF; cells starting with = + - @ are prefixed with ' so spreadsheets do \
-      not evaluate them. index.html shows the crashes per night (chart stacked by the top buckets), the \
-      buckets and the driver rates; buckets/<hash>.html shows each bucket's nights and a \
-      representative stack. The pages need no script and no network.
+      Also the last stage of `crashsift run`. Writes, replacing the previous report whole:
+        index.html        run summary (archives, dumps, failures, symbol coverage), crashes per \
+      night stacked by the top buckets, what changed last night (new, regressed, spiking \
+      buckets), Top Crashers for the last 1, 7 and 28 nights with rank change, every bucket, and \
+      the driver rates per build
+        buckets/<hash>.html   one page per bucket: code, counts per night and build (chart), \
+      driver and OS versions, the representative stack, up to 10 example dumps per offset with \
+      their archive and entry path
+        failures.html, symbols.html   what could not be read, and modules without symbols
+        *.csv, report.json    every table (RFC 4180, CRLF; cells starting with = + - @ are \
+      prefixed with ' so spreadsheets do not evaluate them) and the same data as JSON
+
+      Driver rates are crashes per 10,000 machine-days of the build (the manifest's exposure) \
+      with an exact 95% Poisson interval and the exact test against the previous build; below \
+      1,000 machine-days the page says "too few machines to rate", and without exposure it gives \
+      counts only. Distinct machines come from the manifest's machine_pattern. The pages need no \
+      script and no network.
 
       Examples:
         crashsift report
@@ -38,35 +45,39 @@ struct ReportCommand: ParsableCommand {
   func run() throws {
     let loaded = try Manifest.load(path: manifest)
     let directory = workspace ?? loaded.output
-    let database = try DatabaseQueue(
-      path: Workspace(directory: directory).databasePath,
-      configuration: {
-        var c = Configuration()
-        c.readonly = true
-        return c
-      }())
-    let batchDates = Dictionary(uniqueKeysWithValues: loaded.batches.map { ($0.id, $0.date) })
-    let report = try CrashReport.build(
-      database: database, batchDates: batchDates,
-      builds: loaded.builds.map(\.label),
-      exposure: loaded.exposure.map { ($0.build, $0.date, $0.machines) })
     let folder = "\(directory)/report"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    for (name, text) in report.csv {
-      try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8)
-    }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    let data = try encoder.encode(report)
-    try data.write(to: URL(fileURLWithPath: "\(folder)/report.json"))
-    try HTMLReport.write(report, database: database, batchDates: batchDates, to: folder)
+    let written = try Self.write(manifest: loaded, workspace: directory)
     if json {
-      print(String(decoding: data, as: UTF8.self))
+      print(written.json)
     } else {
+      let health = written.report.health
       print(
-        "report: \(folder)/index.html (and buckets/, nights.csv, buckets.csv, drivers.csv, report.json)"
-      )
+        "report: \(folder)/index.html (\(written.report.buckets.count) buckets, "
+          + "\(health.failures.count) failures, \(health.missingSymbols.count) modules without "
+          + "symbols; CSV, JSON and one page per bucket beside it)")
     }
+  }
+
+  /// Writes the report of `workspace` with the manifest's nights, builds, exposure and machine
+  /// pattern; shared with `crashsift run`, whose last stage it is.
+  static func write(manifest: Manifest, workspace: String) throws -> (
+    report: CrashReport, json: String
+  ) {
+    let database = Workspace(directory: workspace).databasePath
+    guard FileManager.default.fileExists(atPath: database) else {
+      throw ValidationError(
+        "no workspace database at \(database): run `crashsift run` first (or pass --workspace)")
+    }
+    var inputs = ReportWriter.Inputs(
+      batchDates: Dictionary(
+        manifest.batches.map { ($0.id, $0.date) }, uniquingKeysWith: { a, _ in a }),
+      builds: manifest.builds.map(\.label),
+      exposure: manifest.exposure.map { ($0.build, $0.date, $0.machines) },
+      machinePattern: manifest.machinePattern,
+      baseDirectory: URL(fileURLWithPath: manifest.file).standardizedFileURL
+        .deletingLastPathComponent().path)
+    inputs.driverVersions = Dictionary(
+      manifest.builds.map { ($0.label, $0.drivers) }, uniquingKeysWith: { a, _ in a })
+    return try ReportWriter.write(database: database, inputs: inputs, folder: "\(workspace)/report")
   }
 }

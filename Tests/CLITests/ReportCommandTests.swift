@@ -11,7 +11,7 @@ import Testing
 /// database.
 @Suite("report command")
 struct ReportCommandTests {
-  @Test("forge --scale 80, run, report: nights, buckets and drivers agree with the database")
+  @Test("forge --scale 80, run: every CSV and every number of the pages agree with the database")
   func report() throws {
     let dir = TemporaryDirectory()
     #expect(
@@ -20,42 +20,127 @@ struct ReportCommandTests {
         "\(Corpus.packageRoot)/samples/images",
       ]).status == 0)
     let manifest = dir.file("manifest.json")
+    // `run` writes the report as its last stage.
     #expect(try CrashsiftBinary.run(["run", "--manifest", manifest, "--quiet"]).status == 0)
+    let folder = dir.file("out/report")
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    var written: [String: String] = [:]
+    for name in files where name.hasSuffix(".csv") || name.hasSuffix(".json") {
+      written[name] = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
+    }
+    // `report` on the same database writes the same files.
     let report = try CrashsiftBinary.run(["report", "--manifest", manifest])
     #expect(report.status == 0, "\(report.stderr)")
+    for (name, text) in written {
+      #expect(try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8) == text, "\(name)")
+    }
     func rows(_ name: String) throws -> [[String]] {
-      let text = try String(contentsOfFile: dir.file("out/report/\(name)"), encoding: .utf8)
+      let text = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
       #expect(text.hasSuffix("\r\n"))
       return text.components(separatedBy: "\r\n").dropFirst().filter { !$0.isEmpty }.map {
         $0.components(separatedBy: ",")
       }
     }
     let queue = try DatabaseQueue(path: dir.file("out/crashsift.sqlite"))
-    let perBucket = try queue.read { db in
+    // The truth, computed here from the database: crashes and machines per bucket and driver.
+    let occurrences = try queue.read { db in
       try Row.fetchAll(
         db,
         sql: """
-          SELECT b.failure_bucket_id AS id, COUNT(DISTINCT o.dump_sha256 || o.batch) AS n
-          FROM buckets b JOIN occurrences o ON o.dump_sha256 = b.dump_sha256 GROUP BY 1
+          SELECT b.failure_id_hash AS hash, b.image_name AS image, a.build, o.dump_sha256 AS dump,
+            o.entry_path AS entry
+          FROM buckets b JOIN occurrences o ON o.dump_sha256 = b.dump_sha256
+          JOIN archives a ON a.sha256 = o.archive_sha256
           """)
     }
-    let buckets = try rows("buckets.csv")
-    #expect(buckets.count == perBucket.count)
-    for row in perBucket {
-      let id: String = row["id"]
-      let n: Int = row["n"]
-      #expect(buckets.contains { $0[0] == id && $0[2] == String(n) }, "\(id)")
+    func machine(_ entry: String) -> String {
+      guard let range = entry.range(of: "PC-[0-9]+", options: .regularExpression) else { return "" }
+      return String(entry[range])
     }
+    var crashes: [String: Set<String>] = [:]
+    var machines: [String: Set<String>] = [:]
+    for row in occurrences {
+      for key in [row["hash"] as String, "\(row["build"] as String)/\(row["image"] as String)"] {
+        crashes[key, default: []].insert(row["dump"])
+        machines[key, default: []].insert(machine(row["entry"]))
+      }
+    }
+    let buckets = try rows("buckets.csv")
+    #expect(buckets.count == Set(occurrences.map { $0["hash"] as String }).count)
+    for row in buckets {
+      #expect(row[4] == String(crashes[row[1]]?.count ?? -1), "\(row)")
+      #expect(row[5] == String(machines[row[1]]?.count ?? -1), "\(row)")
+    }
+    #expect(machines.values.contains { $0.count < 80 })
     let nights = try rows("nights.csv")
     #expect(nights.reduce(0) { $0 + (Int($1[1]) ?? 0) } == 80)
     let drivers = try rows("drivers.csv")
     #expect(drivers.reduce(0) { $0 + (Int($1[2]) ?? 0) } == 80)
-    // Every rated row has its interval around the rate.
-    for row in drivers where !row[4].isEmpty {
-      let (rate, low, high) = (Double(row[4]) ?? -1, Double(row[5]) ?? -1, Double(row[6]) ?? -1)
+    for row in drivers {
+      #expect(row[2] == String(crashes["\(row[0])/\(row[1])"]?.count ?? -1), "\(row)")
+      #expect(row[3] == String(machines["\(row[0])/\(row[1])"]?.count ?? -1), "\(row)")
+      // Every rated row has its interval around the rate.
+      guard !row[5].isEmpty else { continue }
+      let (rate, low, high) = (Double(row[5]) ?? -1, Double(row[6]) ?? -1, Double(row[7]) ?? -1)
       #expect(low <= rate && rate <= high, "\(row)")
     }
-    #expect(FileManager.default.fileExists(atPath: dir.file("out/report/report.json")))
+    // Examples: real occurrences, at most 10 per bucket and offset.
+    let examples = try rows("examples.csv")
+    #expect(!examples.isEmpty)
+    for (_, group) in Dictionary(grouping: examples, by: { "\($0[0]) \($0[1])" }) {
+      #expect(group.count <= 10)
+    }
+    for row in examples {
+      #expect(
+        occurrences.contains {
+          ($0["dump"] as String) == row[7] && ($0["entry"] as String) == row[6]
+        },
+        "\(row)")
+    }
+    let summary = Dictionary(uniqueKeysWithValues: try rows("summary.csv").map { ($0[0], $0[1]) })
+    let counts = try queue.read { db in
+      (
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM archives") ?? -1,
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dumps") ?? -1,
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM buckets") ?? -1
+      )
+    }
+    #expect(summary["archives"] == String(counts.0))
+    #expect(summary["dumps"] == String(counts.1))
+    #expect(summary["bucketed"] == String(counts.2))
+
+    // The pages show the same numbers.
+    let index = try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8)
+    let tables = try #require(HTMLTables.parse(index))
+    let cells = tables.first ?? []
+    func figure(_ label: String) -> String? {
+      for row in cells {
+        if let at = row.firstIndex(of: label), at + 1 < row.count { return row[at + 1] }
+      }
+      return nil
+    }
+    #expect(figure("archives read") == String(counts.0))
+    #expect(figure("distinct dumps") == String(counts.1))
+    #expect(figure("dumps bucketed") == String(counts.2))
+    let bucketTable = try #require(tables.first { $0.first?.contains("FAILURE_ID_HASH") == true })
+    #expect(bucketTable.count - 1 == buckets.count)
+    for row in bucketTable.dropFirst() {
+      #expect(row[3] == String(crashes[row[2]]?.count ?? -1), "\(row)")
+      #expect(row[4] == String(machines[row[2]]?.count ?? -1), "\(row)")
+    }
+    let driverTable = try #require(tables.first { $0.first?.contains("machine-days") == true })
+    #expect(driverTable.count - 1 == drivers.count)
+    for row in driverTable.dropFirst() {
+      #expect(row[2] == String(crashes["\(row[0])/\(row[1])"]?.count ?? -1), "\(row)")
+    }
+    for bucket in buckets {
+      let page = "\(folder)/buckets/\(bucket[1].filter { $0.isHexDigit || $0 == "-" }).html"
+      let html = try String(contentsOfFile: page, encoding: .utf8)
+      let pageTables = try #require(HTMLTables.parse(html), "\(page)")
+      let perBuild = try #require(pageTables.first { $0.first == ["build", "crashes"] })
+      let total = perBuild.dropFirst().reduce(0) { $0 + (Int($1[1]) ?? 0) }
+      #expect(total == crashes[bucket[1]]?.count, "\(page)")
+    }
   }
 }
 
@@ -89,7 +174,7 @@ struct ReportPagesTests {
     }
     #expect(try CrashsiftBinary.run(["report", "--manifest", manifest]).status == 0)
     let folder = dir.file("out/report")
-    var pages = ["\(folder)/index.html"]
+    var pages = ["\(folder)/index.html", "\(folder)/failures.html", "\(folder)/symbols.html"]
     pages += try FileManager.default.contentsOfDirectory(atPath: "\(folder)/buckets").map {
       "\(folder)/buckets/\($0)"
     }
@@ -110,5 +195,55 @@ struct ReportPagesTests {
     #expect(csv.contains("<script>alert(\"\"x\"\")"))
     let drivers = try String(contentsOfFile: "\(folder)/drivers.csv", encoding: .utf8)
     #expect(drivers.contains("'=cmd|"))
+  }
+}
+
+/// The pages in a real browser: headless Chromium loads them with no console message and no
+/// request at all, and the screenshots are kept in .build/report-screenshots/ for a look.
+@Suite("report in a browser")
+struct ReportBrowserTests {
+  @Test("index, a bucket page, failures and symbols render in Chromium without errors or requests")
+  func chromium() throws {
+    guard var chromium = HeadlessChromium.find() else {
+      print("skipped: chromium is not installed (apt-get install chromium)")
+      #expect(!Tools.isCI, "chromium is missing on CI; scripts/install-deps.sh must install it")
+      return
+    }
+    let shots = "\(Corpus.packageRoot)/.build/report-screenshots"
+    try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+    // The harness must see what it is meant to catch: a page with a console error, a missing
+    // image and an external one.
+    let dir = TemporaryDirectory()
+    try chromium.calibrate(scratch: dir)
+    let bad = dir.file("bad.html")
+    try #"""
+    <!DOCTYPE html><html><head><meta charset="utf-8"/><title>bad</title></head><body>
+    <img src="missing.png"/><img src="http://example.com/a.png"/>
+    <script>console.error("boom")</script></body></html>
+    """#.write(toFile: bad, atomically: true, encoding: .utf8)
+    let control = try chromium.render(bad, screenshot: "\(shots)/control.png", height: 300)
+    #expect(control.consoleMessages.contains { $0.contains("boom") }, "\(control.log)")
+    #expect(control.requests.contains { $0.hasSuffix("/missing.png") }, "\(control.log)")
+    #expect(control.requests.contains("http://example.com/a.png"), "\(control.log)")
+
+    // The embedded sample corpus: a failed upload and modules without symbols fill every page.
+    let run = try CrashsiftBinary.run([
+      "run", "--manifest", "\(Corpus.packageRoot)/corpus-manifest.json", "--workspace",
+      dir.file("out"), "--quiet",
+    ])
+    #expect(run.status == 1, "one sample upload is truncated on purpose: \(run.stderr)")
+    let folder = dir.file("out/report")
+    let bucket = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: "\(folder)/buckets").sorted().first)
+    for (page, shot) in [
+      ("index.html", "index.png"), ("buckets/\(bucket)", "bucket.png"),
+      ("failures.html", "failures.png"), ("symbols.html", "symbols.png"),
+    ] {
+      let outcome = try chromium.render("\(folder)/\(page)", screenshot: "\(shots)/\(shot)")
+      #expect(outcome.consoleMessages.isEmpty, "\(page): \(outcome.consoleMessages)")
+      #expect(outcome.requests.isEmpty, "\(page): \(outcome.requests)")
+      // A blank page compresses to a few kilobytes; a rendered report does not.
+      #expect(outcome.screenshotBytes > 20_000, "\(page): \(outcome.screenshotBytes) bytes")
+    }
   }
 }

@@ -18,6 +18,23 @@ struct SampleCorpusTests {
     Golden.check(
       Golden.normalize(first.stdout, workspace: workspace.path), against: "sample-run.json")
 
+    // The report, written as the run's last stage: every CSV equals its golden file.
+    let report = "\(workspace.path)/report"
+    let csvs = try FileManager.default.contentsOfDirectory(atPath: report).filter {
+      $0.hasSuffix(".csv")
+    }.sorted()
+    #expect(
+      csvs == [
+        "bucket-builds.csv", "bucket-versions.csv", "buckets.csv", "drivers.csv", "examples.csv",
+        "failures.csv", "missing-symbols.csv", "nights.csv", "summary.csv", "top-1.csv",
+        "top-28.csv", "top-7.csv", "trends.csv",
+      ])
+    for name in csvs {
+      Golden.check(
+        try String(contentsOfFile: "\(report)/\(name)", encoding: .utf8),
+        against: "sample-report-\(name)")
+    }
+
     let second = try CrashsiftBinary.run([
       "run", "--manifest", manifest, "--workspace", workspace.path, "--json",
     ])

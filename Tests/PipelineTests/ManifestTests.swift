@@ -72,6 +72,21 @@ struct ManifestTests {
     #expect(found.count == 10, "\(found)")
   }
 
+  @Test("machine_pattern: a valid regular expression with at most one capture group")
+  func machinePattern() throws {
+    let batches = #""batches": [{"date": "2026-11-02", "archives": ["a.zip"]}]"#
+    let manifest = try parse(#"{"version": 1, "machine_pattern": "(PC-[0-9]+)/", "# + batches + "}")
+    #expect(manifest.machinePattern == "(PC-[0-9]+)/")
+    #expect(
+      errors(#"{"version": 1, "machine_pattern": "(PC-[0-9]+", "# + batches + "}") == [
+        "machine_pattern: not a valid regular expression: (PC-[0-9]+"
+      ])
+    #expect(
+      errors(#"{"version": 1, "machine_pattern": "(a)(b)", "# + batches + "}") == [
+        "machine_pattern: expected at most one capture group (the machine name)"
+      ])
+  }
+
   @Test("missing keys, wrong types, bad JSON and a wrong version are reported")
   func structural() {
     #expect(errors("{\"version\": 1}") == ["missing required key \"batches\""])

@@ -68,6 +68,8 @@ struct ReportTemplatesTests {
     let folder = "\(Corpus.packageRoot)/reports"
     for (name, compiled) in [
       ("index.mustache", ReportTemplates.index), ("bucket.mustache", ReportTemplates.bucket),
+      ("failures.mustache", ReportTemplates.failures),
+      ("symbols.mustache", ReportTemplates.symbols),
       ("style.css", ReportTemplates.style),
     ] {
       let text = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
@@ -85,7 +87,8 @@ struct ReportTrendsTests {
 
   static func bucket(_ id: String, first: String) -> CrashReport.Bucket {
     CrashReport.Bucket(
-      failureBucketID: id, failureIDHash: "", crashes: 0, firstNight: first,
+      failureBucketID: id, failureIDHash: "", mode: "km", code: "0xD1", crashes: 0, machines: nil,
+      firstNight: first,
       lastNight: "2026-11-09",
       lastNightCrashes: 0, isNew: first == "2026-11-09")
   }
@@ -124,5 +127,20 @@ struct ReportTrendsTests {
     let window = CrashReport.window(size: 1, nights: Self.nights, counts: counts)
     #expect(window.entries.map(\.failureBucketID) == ["b", "a"])
     #expect(window.entries.map(\.previousRank) == [2, 1])
+    #expect(window.hasPrevious)
+    #expect(!CrashReport.window(size: 28, nights: Self.nights, counts: counts).hasPrevious)
+  }
+
+  @Test("the machine of an upload: the first capture group, else the whole match, else none")
+  func machines() throws {
+    let grouped = try NSRegularExpression(pattern: "(PC-[0-9]+)/")
+    #expect(CrashReport.machine(in: "PC-00042/Minidump/112226-1-01.dmp", grouped) == "PC-00042")
+    #expect(CrashReport.machine(in: "Minidump/112226-1-01.dmp", grouped) == nil)
+    let whole = try NSRegularExpression(pattern: "M-[0-9]{4}")
+    #expect(CrashReport.machine(in: "WER/M-0003/app.dmp", whole) == "M-0003")
+    // Builds in release order first, then by count.
+    let counts = CrashReport.counts(["b2", "b1", "b2", "x", "x", "x"], order: ["b1", "b2"])
+    #expect(counts.map(\.name) == ["b1", "b2", "x"])
+    #expect(counts.map(\.crashes) == [1, 2, 3])
   }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// Writes the whole report of a workspace: the CSV tables, `report.json` and the HTML pages. The
+/// files are written into a fresh sibling folder that then replaces `report/`, so a run killed
+/// while reporting leaves the previous report whole rather than half of a new one.
+public enum ReportWriter {
+  /// What the report needs from the manifest.
+  public struct Inputs: Sendable {
+    /// Batch id → night (`YYYY-MM-DD`).
+    public var batchDates: [String: String]
+    /// Build labels in release order.
+    public var builds: [String]
+    public var exposure: [(build: String, date: String, machines: Int64)]
+    public var machinePattern: String?
+    /// Paths under this directory are shown relative to it (the manifest's directory).
+    public var baseDirectory: String?
+    /// Build label → driver file name → version shipped (the manifest's `builds[].drivers`),
+    /// for dumps whose images carry no version (kernel triage dumps).
+    public var driverVersions: [String: [String: String]] = [:]
+
+    public init(
+      batchDates: [String: String], builds: [String],
+      exposure: [(build: String, date: String, machines: Int64)], machinePattern: String?,
+      baseDirectory: String?
+    ) {
+      self.batchDates = batchDates
+      self.builds = builds
+      self.exposure = exposure
+      self.machinePattern = machinePattern
+      self.baseDirectory = baseDirectory
+    }
+  }
+
+  /// Builds the report from the workspace database and writes it to `<workspace>/report`.
+  /// Returns the report and its JSON text.
+  @discardableResult
+  public static func write(database path: String, inputs: Inputs, folder: String) throws -> (
+    report: CrashReport, json: String
+  ) {
+    var configuration = Configuration()
+    configuration.readonly = true
+    let database = try DatabaseQueue(path: path, configuration: configuration)
+    let report = try CrashReport.build(
+      database: database, batchDates: inputs.batchDates, builds: inputs.builds,
+      exposure: inputs.exposure, machinePattern: inputs.machinePattern,
+      baseDirectory: inputs.baseDirectory, driverVersions: inputs.driverVersions)
+    let manager = FileManager.default
+    let staging = folder + ".partial"
+    try? manager.removeItem(atPath: staging)
+    try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
+    for (name, text) in report.csv {
+      try text.write(toFile: "\(staging)/\(name)", atomically: false, encoding: .utf8)
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    let data = try encoder.encode(report)
+    try data.write(to: URL(fileURLWithPath: "\(staging)/report.json"))
+    try HTMLReport.write(report, database: database, to: staging)
+    // Replace the old report: move it aside, move the new one in, drop the old one.
+    let previous = folder + ".old"
+    try? manager.removeItem(atPath: previous)
+    if manager.fileExists(atPath: folder) { try manager.moveItem(atPath: folder, toPath: previous) }
+    try manager.moveItem(atPath: staging, toPath: folder)
+    try? manager.removeItem(atPath: previous)
+    return (report, String(decoding: data, as: UTF8.self))
+  }
+}
