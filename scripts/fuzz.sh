@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump, kernel, pdb, sym. Seeds: the corpus dumps; findings are written to out/fuzz/<target>/.
+# Targets: minidump, kernel, pdb, sym, pe, archive (or `all`, each for the budget). Seeds: the
+# corpus files of each kind; findings are written to out/fuzz/<target>/findings/.
 # A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${1:-minidump}
 SECONDS_BUDGET=${2:-60}
+if [ "$TARGET" = all ]; then
+  for target in minidump kernel pdb sym pe archive; do
+    echo "== $target"
+    "$0" "$target" "$SECONDS_BUDGET"
+  done
+  exit 0
+fi
 corpus=${CRASHSIFT_CORPUS:-../shared/corpus}
 out=out/fuzz/$TARGET
 build=.build-fuzz
@@ -45,6 +53,28 @@ case $TARGET in
       Sources/Symbols/BreakpadSymbolReader.swift Sources/Symbols/SymbolTable.swift \
       Fuzz/BreakpadSymbolFuzzer.swift -o "$build/fuzz-sym" 2>/dev/null
     find "$corpus" -type f -name '*.sym' -size -1100k -exec cp {} "$out/corpus/" \;
+    ;;
+  pe)
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCodeView -module-name PEImage \
+      Sources/PEImage/*.swift Fuzz/PEImageFuzzer.swift -o "$build/fuzz-pe" 2>/dev/null
+    find "$corpus" -type f \( -iname '*.dll' -o -iname '*.exe' -o -iname '*.sys' \) -size -1100k \
+      -exec cp {} "$out/corpus/" \;
+    cp samples/images/*.sys samples/images/*.exe "$out/corpus/" 2>/dev/null || true
+    ;;
+  archive)
+    # Checkpoint's value types and a SHA256 stand-in, so the walker builds without GRDB and BoringSSL.
+    swiftc "${flags[@]}" -emit-library -static -emit-module -module-name Checkpoint \
+      -emit-module-path "$build/Checkpoint.swiftmodule" Sources/Checkpoint/DumpKind.swift \
+      Sources/Checkpoint/StoredDump.swift Sources/Checkpoint/ArchiveOutcome.swift \
+      -o "$build/libCheckpoint.a" 2>/dev/null
+    swiftc "${flags[@]}" -emit-library -static -emit-module -module-name Crypto \
+      -emit-module-path "$build/Crypto.swiftmodule" Fuzz/Support/CryptoStandIn.swift \
+      -o "$build/libCrypto.a" 2>/dev/null
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lCheckpoint -lCrypto -I Sources/CArchive \
+      -I Sources/CPosix $(pkg-config --cflags-only-I libarchive | sed 's/-I/-Xcc -I/g') -larchive \
+      -module-name Ingest Sources/Ingest/*.swift Fuzz/ArchiveWalkerFuzzer.swift \
+      -o "$build/fuzz-archive" 2>/dev/null
+    find samples/archives -type f -size -1100k -exec cp {} "$out/corpus/" \;
     ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac

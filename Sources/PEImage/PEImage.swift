@@ -290,7 +290,8 @@ public struct PEImage: Sendable {
       }
       exports.append(
         PEExport(
-          ordinal: base + UInt32(index), name: nameByIndex[index], rva: rva, forwarder: forwarder))
+          // The base is any DWORD; a hostile one must wrap, not trap (fuzz finding).
+          ordinal: base &+ UInt32(index), name: nameByIndex[index], rva: rva, forwarder: forwarder))
     }
     return exports.sorted { ($0.rva, $0.ordinal) < ($1.rva, $1.ordinal) }
   }

@@ -73,22 +73,14 @@ public struct DumpStageRunner {
     }
     let reporter = ProgressReporter(
       mode: progress, stage: stage.name, total: Int64(total), unit: "dumps")
-    // Keyset paging by sha256: rows this run claimed or retried are never picked up again.
-    var cursor: String?
-    while true {
-      let chunk = try database.write { db -> [WorkItem] in
-        let items = try StageLedger.work(
-          db, stage: stage.name, version: stage.version, upstream: upstream,
-          retryFailed: retryFailed,
-          retryDeferred: retryDeferred || stage.retriesDeferredEveryRun, after: cursor,
-          limit: chunkSize)
+    // Claims `chunk`, processes it on the worker pool and commits the results in small
+    // transactions.
+    func process(_ chunk: [WorkItem]) throws {
+      try database.write { db in
         try StageLedger.claim(
-          db, dumps: items.map(\.dumpSHA256), stage: stage.name, version: stage.version,
+          db, dumps: chunk.map(\.dumpSHA256), stage: stage.name, version: stage.version,
           now: Timestamp.now())
-        return items
       }
-      guard let last = chunk.last else { break }
-      cursor = last.dumpSHA256
       FaultInjection.hit("\(stage.name)-claim")
       var pending: [(WorkItem, StageResult)] = []
       let store = self.store
@@ -134,6 +126,7 @@ public struct DumpStageRunner {
       }
       try WorkerPool.run(items: chunk, jobs: jobs) {
         (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
+        FaultInjection.poison(item.dumpSHA256)
         var input = DumpStageInput(item: item, path: store.path(sha256: item.dumpSHA256))
         let result: StageResult
         do {
@@ -151,6 +144,25 @@ public struct DumpStageRunner {
           done: Int64(summary.processed), detail: "\(summary.processed)/\(total) dumps")
       }
       if !pending.isEmpty { try commit() }
+    }
+    // Keyset paging by sha256: rows this run claimed or retried are never picked up again.
+    var cursor: String?
+    while true {
+      let items = try database.read { db in
+        try StageLedger.work(
+          db, stage: stage.name, version: stage.version, upstream: upstream,
+          retryFailed: retryFailed,
+          retryDeferred: retryDeferred || stage.retriesDeferredEveryRun, after: cursor,
+          limit: chunkSize)
+      }
+      guard let last = items.last else { break }
+      cursor = last.dumpSHA256
+      // Dumps whose earlier claim ended in a killed process are redone one at a time: a kill
+      // then counts against the one dump in flight only, so `maxAttempts` finds the dump that
+      // really kills the process instead of failing the 255 innocent dumps of its chunk.
+      for suspect in items where suspect.attempts > 0 { try process([suspect]) }
+      let fresh = items.filter { $0.attempts == 0 }
+      if !fresh.isEmpty { try process(fresh) }
     }
     summary.seconds = Date().timeIntervalSince(started)
     reporter.finish(

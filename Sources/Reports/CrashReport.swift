@@ -160,24 +160,24 @@ public struct CrashReport: Codable, Sendable, Equatable {
     let relative = RelativePath(base: baseDirectory)
     var crashes: [Crash] = []
     var seen: Set<String> = []
+    // Columns by position: a name lookup per cell costs more than the rest of the loop.
     for row in rows {
-      let dump: String = row["dump_sha256"]
-      let batch: String = row["batch"]
-      let build: String? = row["build"]
+      let dump: String = row[0]
+      let batch: String = row[1]
+      let build: String? = row[4]
       guard seen.insert("\(dump)\u{1}\(batch)\u{1}\(build ?? "")").inserted else { continue }
-      let entry: String = row["entry_path"]
-      let archive: String = row["archive"]
+      let entry: String = row[2]
+      let archive: String = row[3]
+      let image: String = row[7]
       crashes.append(
         Crash(
-          dump: dump, night: batchDates[batch] ?? batch, build: build,
-          bucket: row["failure_bucket_id"], hash: row["failure_id_hash"],
-          image: row["image_name"], mode: row["mode"], code: row["code"],
-          offset: row["function_offset"],
-          imageVersion: (row["image_version"] as String?)
-            ?? shipped[build ?? ""]?[(row["image_name"] as String).lowercased()].map {
+          dump: dump, night: batchDates[batch] ?? batch, build: build, bucket: row[5], hash: row[6],
+          image: image, mode: row[8], code: row[9], offset: row[10],
+          imageVersion: (row[11] as String?)
+            ?? shipped[build ?? ""]?[image.lowercased()].map {
               "\($0) (the build's, per the manifest)"
             },
-          osVersion: row["os_version"],
+          osVersion: row[12],
           machine: machineExpression.flatMap {
             Self.machine(in: entry, $0) ?? Self.machine(in: archive, $0)
           },

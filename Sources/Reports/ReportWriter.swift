@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import GRDB
 
@@ -40,6 +41,8 @@ public enum ReportWriter {
   ) {
     var configuration = Configuration()
     configuration.readonly = true
+    // A read-only connection may meet the writer's last checkpoint; wait rather than fail.
+    configuration.busyMode = .timeout(30)
     let database = try DatabaseQueue(path: path, configuration: configuration)
     let report = try CrashReport.build(
       database: database, batchDates: inputs.batchDates, builds: inputs.builds,
@@ -61,7 +64,9 @@ public enum ReportWriter {
     // Replace the old report: move it aside, move the new one in, drop the old one.
     let previous = folder + ".old"
     try? manager.removeItem(atPath: previous)
+    FaultInjection.hit("report-written")
     if manager.fileExists(atPath: folder) { try manager.moveItem(atPath: folder, toPath: previous) }
+    FaultInjection.hit("report-swap")
     try manager.moveItem(atPath: staging, toPath: folder)
     try? manager.removeItem(atPath: previous)
     return (report, String(decoding: data, as: UTF8.self))

@@ -232,6 +232,7 @@ struct ReportBrowserTests {
       dir.file("out"), "--quiet",
     ])
     #expect(run.status == 1, "one sample upload is truncated on purpose: \(run.stderr)")
+    #expect(run.stderr.contains("report: not written") == false, "\(run.stderr)")
     let folder = dir.file("out/report")
     let bucket = try #require(
       try FileManager.default.contentsOfDirectory(atPath: "\(folder)/buckets").sorted().first)

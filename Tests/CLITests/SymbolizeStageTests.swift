@@ -73,7 +73,8 @@ struct SymbolizeStageTests {
     try FileManager.default.copyItem(
       atPath: "\(testdata)/symbols/\(key)/test_app.sym", toPath: "\(symbols)/\(key)/test_app.sym")
     // No flag needed: deferred symbolization is retried by every run.
-    #expect(try CrashsiftBinary.run(arguments).status == 0)
+    let again = try CrashsiftBinary.run(arguments)
+    #expect(again.status == 0, "\(again.stderr)")
     (row, status) = try Self.frame(workspace)
     #expect(status == "done")
     #expect(row?["function"] == "`anonymous namespace'::CrashFunction")

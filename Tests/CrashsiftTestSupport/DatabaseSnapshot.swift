@@ -28,6 +28,10 @@ public enum DatabaseSnapshot {
     ),
     ("stack_walks", "SELECT * FROM stack_walks ORDER BY 1"),
     ("buckets", "SELECT * FROM buckets ORDER BY 1"),
+    ("parsed_dumps", "SELECT * FROM parsed_dumps ORDER BY 1"),
+    ("dump_modules", "SELECT * FROM dump_modules ORDER BY 1, 2"),
+    ("kernel_dumps", "SELECT * FROM kernel_dumps ORDER BY 1"),
+    ("thread_frames", "SELECT * FROM thread_frames ORDER BY 1, 2, 3"),
   ]
 
   /// One line per row, prefixed by its table, in a stable order.

@@ -82,7 +82,7 @@ struct HostileMinidumpTests {
       #expect(!Tools.isCI)
       return
     }
-    var generator = SplitMix(seed: 0x5EED)
+    var generator = SplitMix64(seed: 0x5EED)
     var runs = 0
     for relative in MinidumpCorpus.allDumps() {
       guard let path = MinidumpCorpus.path(relative),
@@ -132,42 +132,6 @@ struct HostileMinidumpTests {
       _ = try dump.threads()
     } catch {
       #expect(error.description.contains("count 4294967295 × 48 bytes does not fit"))
-    }
-  }
-}
-
-/// A tiny deterministic generator for reproducible corruption.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
-extension HostileMinidumpTests {
-  @Test("thousands of modules pointing at one long name exhaust a budget instead of memory")
-  func nameAmplification() throws {
-    var builder = SyntheticMinidump()
-    let name = builder.string(String(repeating: "A", count: 30_000))
-    var list = builder.le32(4000)
-    for index in 0..<4000 {
-      var module = builder.le64(0x1000_0000 + UInt64(index) * 0x10000) + builder.le32(0x1000)
-      module += builder.le32(0) + builder.le32(0) + builder.le32(name)
-      module += [UInt8](repeating: 0, count: 52) + [UInt8](repeating: 0, count: 32)
-      list += module
-    }
-    builder.stream(4, list)
-    let dump = try Minidump(file: MappedFile(copying: builder.build()))
-    do {
-      _ = try dump.modules()
-      Issue.record("4,000 × 60 KB of names should exceed the decoding budget")
-    } catch {
-      #expect(error.description.contains("decoding budget"))
     }
   }
 }

@@ -30,6 +30,26 @@ struct HostilePEImageTests {
     #expect(throws: ParseError.self) { try BreakpadSymbolWriter.stackCFI(image) }
   }
 
+  @Test("fuzz findings (Tests/FuzzFindings/pe): every read of the fuzzer, no trap")
+  func fuzzFindings() throws {
+    let folder = "\(Corpus.packageRoot)/Tests/FuzzFindings/pe"
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    #expect(!names.isEmpty)
+    for name in names {
+      let image = try PEImage(path: "\(folder)/\(name)")
+      _ = try? image.debugEntries()
+      _ = try? image.codeView()
+      _ = try? image.exports()
+      for function in (try? image.runtimeFunctions()) ?? [] {
+        _ = try? image.unwindChain(function)
+      }
+    }
+    // export-ordinal-base-overflow: an ordinal base of 0xFFFFFFFF wraps like the DWORD it is.
+    let image = try PEImage(path: "\(folder)/export-ordinal-base-overflow")
+    let exports = try image.exports()
+    #expect(exports.prefix(4).map(\.ordinal) == [0, 42, 146, 687])
+  }
+
   @Test("truncations and corrupted headers of a real DLL: errors, never a crash")
   func truncations() throws {
     guard let root = Corpus.root,
