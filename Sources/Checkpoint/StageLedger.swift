@@ -124,11 +124,12 @@ public enum StageLedger {
     ).execute(arguments: [dump, stage, version, outcome.status.rawValue, outcome.error, now])
     if !downstream.isEmpty {
       let marks = databaseQuestionMarks(count: downstream.count)
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           UPDATE stage_state SET status = 'pending', updated_at = ?
           WHERE dump_sha256 = ? AND stage IN (\(marks)) AND status != 'pending'
-          """, arguments: StatementArguments([now, dump] + downstream))
+          """
+      ).execute(arguments: StatementArguments([now, dump] + downstream))
     }
   }
 

@@ -29,14 +29,16 @@ public struct BucketStage: DumpStage {
   }
 
   public func load(_ db: Database, dump: String) throws -> (any Sendable)? {
+    // Cached statements: this runs once per dump on every worker's connection.
     let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT module, module_offset, function, function_offset, trust, file, line, address
-        FROM symbolized_frames WHERE dump_sha256 = ? ORDER BY frame
-        """, arguments: [dump])
+      db.cachedStatement(
+        sql: """
+          SELECT module, module_offset, function, function_offset, trust, file, line, address
+          FROM symbolized_frames WHERE dump_sha256 = ? ORDER BY frame
+          """), arguments: [dump])
     let reason = try String.fetchOne(
-      db, sql: "SELECT crash_reason FROM parsed_dumps WHERE dump_sha256 = ?", arguments: [dump])
+      db.cachedStatement(sql: "SELECT crash_reason FROM parsed_dumps WHERE dump_sha256 = ?"),
+      arguments: [dump])
     return Upstream(
       frames: rows.map { row in
         Bucketer.Frame(
@@ -96,13 +98,14 @@ public struct BucketStage: DumpStage {
         bucket.socorroSignature, bucket.imageTimestamp, bucket.imageVersion, bucket.processName,
       ] as [(any DatabaseValueConvertible)?])
     return StageResult { db in
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO buckets (dump_sha256, mode, code, subtype, prefix, followup_frame, symbol_name,
             module_name, image_name, function, function_offset, failure_bucket_id, failure_id_hash,
             symbolized, trust, skipped, rules_version, socorro_signature, image_timestamp,
             image_version, process_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-          """, arguments: arguments)
+          """
+      ).execute(arguments: arguments)
     }
   }
 }

@@ -114,12 +114,13 @@ public struct ParseStage: DumpStage {
     }
     return StageResult { db in
       try Self.insertParsed(db, parsed)
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO kernel_dumps (dump_sha256, dump_type, machine, build, bugcheck_code,
             bugcheck_name, parameter1, parameter2, parameter3, parameter4, fault_ip, fault_module,
             fault_offset, process_name, kernel_base) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-          """, arguments: kernel)
+          """
+      ).execute(arguments: kernel)
       try Self.insertModules(db, modules)
     }
   }
@@ -136,11 +137,12 @@ public struct ParseStage: DumpStage {
 
   /// A `parsed_dumps` row, the 15 columns in table order.
   static func insertParsed(_ db: Database, _ row: StatementArguments) throws {
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO parsed_dumps (dump_sha256, format, cpu, os, os_version, dump_time,
           process_id, exception_code, crash_reason, crash_address, crashing_thread, faulting_ip,
           thread_count, module_count, problems) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """, arguments: row)
+        """
+    ).execute(arguments: row)
   }
 }

@@ -86,11 +86,12 @@ public struct SymbolizeStage: DumpStage {
     return StageResult(outcome: outcome) { db in
       for row in rows { try Self.insert(db, row) }
       try Self.insertThreads(db, sha, others)
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO stack_walks (dump_sha256, thread_id, frame_count, stop_reason, truncated,
             missing_symbols) VALUES (?,?,?,?,?,?)
-          """, arguments: walk)
+          """
+      ).execute(arguments: walk)
     }
   }
 
@@ -108,12 +109,13 @@ public struct SymbolizeStage: DumpStage {
     for stack in stacks {
       for frame in stack.frames {
         let location = frame.location
-        try db.execute(
+        try db.cachedStatement(
           sql: """
             INSERT INTO thread_frames (dump_sha256, thread_id, frame, address, stack_pointer, trust,
               module, module_offset, function, function_offset, file, line)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-            """,
+            """
+        ).execute(
           arguments: StatementArguments(
             [
               sha, Int64(stack.threadID ?? 0), frame.index, Int64(bitPattern: frame.instruction),
@@ -191,11 +193,12 @@ public struct SymbolizeStage: DumpStage {
   }
 
   static func insert(_ db: Database, _ row: StatementArguments) throws {
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO symbolized_frames (dump_sha256, frame, address, module, module_offset,
           function, function_offset, file, line, inlines, missing, stack_pointer, trust,
           line_offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """, arguments: row)
+        """
+    ).execute(arguments: row)
   }
 }
