@@ -65,6 +65,9 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var crashes: Int
     /// Distinct machines among them (nil when machines are unknown).
     public var machines: Int?
+    /// The driver's share of the build's crashes (0…1): what is left to compare when there is
+    /// no exposure.
+    public var share: Double = 0
     /// Machine-days of the build over the report's nights (the manifest's exposure).
     public var machineDays: Int64
     /// Crashes per 10,000 machine-days and its exact 95% interval; nil below the population gate.
@@ -275,6 +278,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
               count, Double(days), before, Double(previousDays))
           }
         }
+        let buildTotal = crashes.filter { $0.build == build }.count
+        rate.share = buildTotal == 0 ? 0 : Double(count) / Double(buildTotal)
         rates.append(rate)
       }
     }
@@ -423,13 +428,15 @@ public struct CrashReport: Codable, Sendable, Equatable {
     }
     func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "" }
     var ratesCSV = CSVWriter(header: [
-      "build", "driver", "crashes", "machines", "machine_days", "rate_per_10000_machine_days",
+      "build", "driver", "crashes", "share_of_build", "machines", "machine_days",
+      "rate_per_10000_machine_days",
       "rate_low_95",
       "rate_high_95", "previous_build", "ratio_to_previous", "p_value", "note",
     ])
     for rate in rates {
       ratesCSV.append([
-        rate.build, rate.image, String(rate.crashes), rate.machines.map(String.init) ?? "",
+        rate.build, rate.image, String(rate.crashes), String(format: "%.3f", rate.share),
+        rate.machines.map(String.init) ?? "",
         String(rate.machineDays), number(rate.rate),
         number(rate.rateLow), number(rate.rateHigh), rate.previousBuild ?? "", number(rate.ratio),
         rate.pValue.map { String(format: "%.4g", $0) } ?? "", rate.note ?? "",

@@ -72,6 +72,7 @@ public enum HTMLReport {
         "rates": report.rates.map { rate -> [String: Any] in
           [
             "build": rate.build, "image": rate.image, "crashes": rate.crashes,
+            "share": String(format: "%.1f%%", 100 * rate.share),
             "machines": rate.machines.map(String.init) ?? "",
             "machineDays": rate.machineDays, "rate": number(rate.rate),
             "interval": rate.rate == nil

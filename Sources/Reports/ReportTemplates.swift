@@ -62,11 +62,11 @@ enum ReportTemplates {
 </table>
 
 <h2>Drivers per build</h2>
-<p class="meta">Rates are crashes per 10,000 machine-days of the build (the manifest's exposure over the report's nights), with exact 95% Poisson intervals; the ratio compares the same driver with the previous build (exact two-sided test). Below {{minimum}} machine-days no rate is given.</p>
+<p class="meta">Rates are crashes per 10,000 machine-days of the build (the manifest's exposure over the report's nights), with exact 95% Poisson intervals; the ratio compares the same driver with the previous build (exact two-sided test). Below {{minimum}} machine-days no rate is given ("too few machines to rate"); without exposure data only counts and each driver's share of its build's crashes are given.</p>
 <table>
-<tr><th>build</th><th>driver</th><th>crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>machine-days</th><th>rate</th><th>95% interval</th><th>vs previous build</th><th>p</th><th>note</th></tr>
+<tr><th>build</th><th>driver</th><th>crashes</th><th>share of the build's crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>machine-days</th><th>rate</th><th>95% interval</th><th>vs previous build</th><th>p</th><th>note</th></tr>
 {{#rates}}
-<tr><td>{{build}}</td><td>{{image}}</td><td class="n">{{crashes}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{machineDays}}</td><td class="n">{{rate}}</td><td class="n">{{interval}}</td><td class="n">{{ratio}}</td><td class="n">{{pValue}}</td><td class="note">{{note}}</td></tr>
+<tr><td>{{build}}</td><td>{{image}}</td><td class="n">{{crashes}}</td><td class="n">{{share}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{machineDays}}</td><td class="n">{{rate}}</td><td class="n">{{interval}}</td><td class="n">{{ratio}}</td><td class="n">{{pValue}}</td><td class="note">{{note}}</td></tr>
 {{/rates}}
 </table>
 {{^knowsMachines}}<p class="meta">Machines are unknown: the manifest names no <code>machine_pattern</code>.</p>{{/knowsMachines}}

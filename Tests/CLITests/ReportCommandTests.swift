@@ -76,12 +76,17 @@ struct ReportCommandTests {
     #expect(nights.reduce(0) { $0 + (Int($1[1]) ?? 0) } == 80)
     let drivers = try rows("drivers.csv")
     #expect(drivers.reduce(0) { $0 + (Int($1[2]) ?? 0) } == 80)
+    // Shares add up to one per build.
+    for (build, group) in Dictionary(grouping: drivers, by: { $0[0] }) {
+      let total = group.reduce(0.0) { $0 + (Double($1[3]) ?? 0) }
+      #expect(abs(total - 1) < 0.01, "\(build): \(total)")
+    }
     for row in drivers {
       #expect(row[2] == String(crashes["\(row[0])/\(row[1])"]?.count ?? -1), "\(row)")
-      #expect(row[3] == String(machines["\(row[0])/\(row[1])"]?.count ?? -1), "\(row)")
+      #expect(row[4] == String(machines["\(row[0])/\(row[1])"]?.count ?? -1), "\(row)")
       // Every rated row has its interval around the rate.
-      guard !row[5].isEmpty else { continue }
-      let (rate, low, high) = (Double(row[5]) ?? -1, Double(row[6]) ?? -1, Double(row[7]) ?? -1)
+      guard !row[6].isEmpty else { continue }
+      let (rate, low, high) = (Double(row[6]) ?? -1, Double(row[7]) ?? -1, Double(row[8]) ?? -1)
       #expect(low <= rate && rate <= high, "\(row)")
     }
     // Examples: real occurrences, at most 10 per bucket and offset.
