@@ -34,13 +34,14 @@ public enum IngestLedger {
 
   /// Records that `archive` is being ingested (again) and remembers `archive.path` as its source.
   public static func begin(_ db: Database, archive: ArchiveRow, now: String) throws {
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO archives (sha256, path, size, mtime, batch, build, status, attempts, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, 'running', 1, ?)
         ON CONFLICT(sha256) DO UPDATE SET
           status = 'running', error = NULL, attempts = attempts + 1, updated_at = excluded.updated_at
-        """,
+        """
+    ).execute(
       arguments: [
         archive.sha256, archive.path, archive.size, archive.mtime, archive.batch, archive.build,
         now,
@@ -50,13 +51,14 @@ public enum IngestLedger {
 
   /// Remembers a manifest path whose content is `archive.sha256` (also for skipped duplicates).
   public static func recordSource(_ db: Database, archive: ArchiveRow) throws {
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO archive_sources (path, sha256, size, mtime, batch) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(path) DO UPDATE SET
           sha256 = excluded.sha256, size = excluded.size, mtime = excluded.mtime,
           batch = excluded.batch
-        """,
+        """
+    ).execute(
       arguments: [archive.path, archive.sha256, archive.size, archive.mtime, archive.batch])
   }
 
@@ -97,12 +99,13 @@ public enum IngestLedger {
   public static func finish(
     _ db: Database, archiveSHA256: String, outcome: ArchiveOutcome, now: String
   ) throws {
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         UPDATE archives SET status = ?, error = ?, entries = ?, dumps = ?, skipped = ?,
           formats = ?, updated_at = ?
         WHERE sha256 = ?
-        """,
+        """
+    ).execute(
       arguments: [
         outcome.error == nil ? "done" : "failed", outcome.error, outcome.entries, outcome.dumps,
         outcome.skipped, outcome.formats, now, archiveSHA256,

@@ -28,6 +28,8 @@ public struct IngestStage {
   var retryFailed = false
   /// Dump rows are committed in transactions of at most this many.
   var batchSize = 500
+  /// Archives finished per transaction at most (small archives are committed in groups).
+  var finishBatchSize = 200
 
   public init(
     database: CheckpointDatabase, store: DumpStore, limits: IngestLimits, jobs: Int,
@@ -141,14 +143,25 @@ public struct IngestStage {
     var finishedBytes: Int64 = 0
     var pendingDumps: [(archive: String, batch: String, dump: StoredDump)] = []
     var pendingIssues: [String: [(entryPath: String, reason: String)]] = [:]
+    // Group commit: archives begun and finished since the last transaction. A corpus of many
+    // small archives (or bare dumps) would otherwise cost two transactions and a syncfs each.
+    var pendingBegins: [ArchiveRow] = []
+    var pendingFinishes: [(String, ArchiveOutcome)] = []
     let store = self.store
     let limits = self.limits
 
-    func flush(finishing: (String, ArchiveOutcome)?) throws {
+    // One transaction: the archives begun (their rows must exist before their dumps'), the dumps
+    // and issues, and the archives finished — each archive's done-mark commits with its last
+    // dumps, so a kill never leaves an archive done with dumps missing.
+    func flush() throws {
       if !pendingDumps.isEmpty { store.synchronize() }
+      let begins = pendingBegins
       let dumps = pendingDumps
       let issues = pendingIssues
+      let finishes = pendingFinishes
       try database.write { db in
+        let now = Timestamp.now()
+        for row in begins { try IngestLedger.begin(db, archive: row, now: now) }
         var byArchive: [String: (batch: String, dumps: [StoredDump])] = [:]
         for item in dumps {
           byArchive[item.archive, default: (item.batch, [])].dumps.append(item.dump)
@@ -160,13 +173,14 @@ public struct IngestStage {
         for (archive, list) in issues {
           try IngestLedger.insertIssues(db, issues: list, archiveSHA256: archive)
         }
-        if let (archive, outcome) = finishing {
-          try IngestLedger.finish(
-            db, archiveSHA256: archive, outcome: outcome, now: Timestamp.now())
+        for (archive, outcome) in finishes {
+          try IngestLedger.finish(db, archiveSHA256: archive, outcome: outcome, now: now)
         }
       }
+      pendingBegins.removeAll(keepingCapacity: true)
       pendingDumps.removeAll(keepingCapacity: true)
       pendingIssues.removeAll()
+      pendingFinishes.removeAll(keepingCapacity: true)
       FaultInjection.hit("ingest-commit")
     }
 
@@ -205,12 +219,12 @@ public struct IngestStage {
     } consume: { event in
       switch event {
       case .begin(let row):
-        try database.write { db in try IngestLedger.begin(db, archive: row, now: Timestamp.now()) }
+        pendingBegins.append(row)
       case .dump(let archive, let batch, let dump):
         pendingDumps.append((archive, batch, dump))
         summary.dumpsFound += 1
         FaultInjection.hit("ingest-dump")
-        if pendingDumps.count >= batchSize { try flush(finishing: nil) }
+        if pendingDumps.count >= batchSize { try flush() }
       case .issue(let archive, let entryPath, let reason):
         pendingIssues[archive, default: []].append((entryPath, reason))
       case .progress(let archive, let bytes):
@@ -219,7 +233,8 @@ public struct IngestStage {
         if let error = outcome.error, error.hasPrefix("store: ") {
           throw IngestError.store(String(error.dropFirst(7)))
         }
-        try flush(finishing: (archive, outcome))
+        pendingFinishes.append((archive, outcome))
+        if pendingFinishes.count >= finishBatchSize || outcome.error != nil { try flush() }
         consumed[archive] = nil
         finishedBytes += sizes[archive] ?? 0
         summary.archivesIngested += 1
@@ -237,7 +252,11 @@ public struct IngestStage {
         done: finishedBytes + inFlight,
         detail: "\(summary.archivesIngested)/\(toWalk.count) archives, \(summary.dumpsFound) dumps")
     }
-    if !pendingDumps.isEmpty || !pendingIssues.isEmpty { try flush(finishing: nil) }
+    if !pendingDumps.isEmpty || !pendingIssues.isEmpty || !pendingBegins.isEmpty
+      || !pendingFinishes.isEmpty
+    {
+      try flush()
+    }
     // Other paths of the same content; recorded after the walk so that their archive row exists.
     if !sourcesOnly.isEmpty {
       try database.write { db in
