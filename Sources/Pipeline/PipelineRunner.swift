@@ -64,6 +64,12 @@ public struct PipelineRunner {
         &summary, database: database, store: store, ingest: ingest, dumpStageNames: dumpStageNames)
     } catch {
       // Keep what the stages committed; record why the run stopped, then report it.
+      var error: any Error = error
+      if let database = error as? DatabaseError, database.resultCode == .SQLITE_FULL {
+        error = WorkspaceFull(
+          workspace: workspace.directory,
+          detail: "SQLite: \(database.message ?? "database or disk is full")")
+      }
       summary.seconds = Date().timeIntervalSince(started)
       summary.status = "failed"
       summary.error = "\(error)"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import Pipeline
 
 /// The `crashsift` command: argument parsing and wiring only; the work lives in `Pipeline`.
@@ -52,7 +53,13 @@ struct Crashsift: ParsableCommand {
         exit(withError: error)
       }
       // A run stopped by its environment (disk full, unreadable database): not a usage error.
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      var message = "\(error)"
+      if let database = error as? DatabaseError, database.resultCode == .SQLITE_FULL {
+        message =
+          "the disk holding the workspace is full (\(error)); free space and run again: work "
+          + "already committed is kept"
+      }
+      FileHandle.standardError.write(Data("error: \(message)\n".utf8))
       Foundation.exit(1)
     }
   }

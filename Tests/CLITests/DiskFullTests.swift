@@ -60,4 +60,63 @@ struct DiskFullTests {
     #expect(actual == expected, "\(LineDiff.describe(actual: actual, expected: expected))")
     #expect(TemporaryDirectory.files(under: "\(workspace)/tmp").isEmpty)
   }
+
+  @Test(
+    "the database fills during the per-dump stages: a clear error; with space the run completes")
+  func databaseFull() throws {
+    let dir = TemporaryDirectory()
+    #expect(
+      try CrashsiftBinary.run([
+        "forge", "--scale", "60", "-o", dir.file("corpus"), "--images",
+        "\(Corpus.packageRoot)/samples/images",
+      ]).status == 0)
+    let manifest = dir.file("corpus/manifest.json")
+    let mountPoint = dir.file("small")
+    try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+    guard let mount = Tools.find("mount"), let umount = Tools.find("umount"),
+      try Tools.run(mount, ["-t", "tmpfs", "-o", "size=32m", "tmpfs", mountPoint]) == 0
+    else {
+      print("cannot mount a tmpfs here (needs root); skipping the database-full test")
+      return
+    }
+    defer { _ = try? Tools.run(umount, [mountPoint]) }
+    let workspace = "\(mountPoint)/ws"
+    #expect(
+      try CrashsiftBinary.run([
+        "ingest", "--manifest", manifest, "--workspace", workspace, "--quiet",
+      ]).status == 0)
+    // Leave the database a few pages: the stages' rows (frames, modules) need far more.
+    var info = statvfs()
+    #expect(statvfs(mountPoint, &info) == 0)
+    let free = Int(info.f_bavail) * Int(info.f_frsize)
+    let filler = "\(mountPoint)/filler"
+    _ = FileManager.default.createFile(
+      atPath: filler, contents: Data(count: max(0, free - 48 * 1024)))
+    let full = try CrashsiftBinary.run([
+      "run", "--manifest", manifest, "--workspace", workspace, "--quiet",
+    ])
+    #expect(!full.signaled, "crashed instead of reporting: \(full.stderr)")
+    #expect(full.status == 1, "\(full.stderr)")
+    let message = full.stderr.lowercased()
+    #expect(
+      message.contains("full") || message.contains("no space left"), "\(full.stderr)")
+
+    try FileManager.default.removeItem(atPath: filler)
+    let again = try CrashsiftBinary.run([
+      "run", "--manifest", manifest, "--workspace", workspace, "--quiet",
+    ])
+    #expect(again.status == 0, "\(again.stderr)")
+    let reference = dir.file("reference")
+    #expect(
+      try CrashsiftBinary.run([
+        "run", "--manifest", manifest, "--workspace", reference, "--quiet",
+      ]).status == 0)
+    let actual = try DatabaseSnapshot.lines(databasePath: "\(workspace)/crashsift.sqlite")
+    let expected = try DatabaseSnapshot.lines(databasePath: "\(reference)/crashsift.sqlite")
+    #expect(actual.filter { $0.hasPrefix("buckets|") }.count == 60)
+    #expect(actual == expected, "\(LineDiff.describe(actual: actual, expected: expected))")
+    // And the report of the completed run is whole.
+    #expect(FileManager.default.fileExists(atPath: "\(workspace)/report/index.html"))
+    #expect(!FileManager.default.fileExists(atPath: "\(workspace)/report.partial"))
+  }
 }
