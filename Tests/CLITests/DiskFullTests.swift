@@ -9,15 +9,10 @@ struct DiskFullTests {
   @Test("a full disk stops the run with a clear error; with space the next run completes")
   func diskFull() throws {
     let dir = TemporaryDirectory()
-    let mountPoint = dir.file("small")
-    try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-    guard let mount = Tools.find("mount"), let umount = Tools.find("umount"),
-      try Tools.run(mount, ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint]) == 0
-    else {
-      print("cannot mount a tmpfs here (needs root); skipping the disk-full test")
-      return
-    }
-    defer { _ = try? Tools.run(umount, [mountPoint]) }
+    guard let small = try SmallFilesystem(dir, size: "2m") else { return }
+    let mountPoint = small.path
+    // Mounted until the test ends, not until the last use of `small`.
+    defer { withExtendedLifetime(small) {} }
     // 6 MiB of dumps in 3 archives: more than the filesystem holds.
     for index in 0..<3 {
       try ArchiveFixture.write(
@@ -39,7 +34,7 @@ struct DiskFullTests {
     let message = full.stderr.lowercased()
     #expect(message.contains("no space left") || message.contains("disk is full"), "\(full.stderr)")
 
-    #expect(try Tools.run(mount, ["-o", "remount,size=64m", mountPoint]) == 0)
+    #expect(try small.resize("64m"))
     let again = try CrashsiftBinary.run([
       "ingest", "--manifest", manifest, "--workspace", workspace, "--quiet",
     ])
@@ -71,15 +66,10 @@ struct DiskFullTests {
         "\(Corpus.packageRoot)/samples/images",
       ]).status == 0)
     let manifest = dir.file("corpus/manifest.json")
-    let mountPoint = dir.file("small")
-    try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-    guard let mount = Tools.find("mount"), let umount = Tools.find("umount"),
-      try Tools.run(mount, ["-t", "tmpfs", "-o", "size=32m", "tmpfs", mountPoint]) == 0
-    else {
-      print("cannot mount a tmpfs here (needs root); skipping the database-full test")
-      return
-    }
-    defer { _ = try? Tools.run(umount, [mountPoint]) }
+    guard let small = try SmallFilesystem(dir, size: "32m") else { return }
+    let mountPoint = small.path
+    // Mounted until the test ends, not until the last use of `small`.
+    defer { withExtendedLifetime(small) {} }
     let workspace = "\(mountPoint)/ws"
     #expect(
       try CrashsiftBinary.run([
@@ -119,4 +109,32 @@ struct DiskFullTests {
     #expect(FileManager.default.fileExists(atPath: "\(workspace)/report/index.html"))
     #expect(!FileManager.default.fileExists(atPath: "\(workspace)/report.partial"))
   }
+}
+
+/// A tmpfs of a given size under a test directory, unmounted when released; nil (with a
+/// printed skip message) where mounting is not allowed (needs root).
+final class SmallFilesystem {
+  let path: String
+  private let mount: String
+  private let umount: String
+
+  init?(_ dir: TemporaryDirectory, size: String) throws {
+    path = dir.file("small")
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    guard let mount = Tools.find("mount"), let umount = Tools.find("umount"),
+      try Tools.run(mount, ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path]) == 0
+    else {
+      print("cannot mount a tmpfs here (needs root); skipping this disk-full test")
+      return nil
+    }
+    self.mount = mount
+    self.umount = umount
+  }
+
+  /// Grows (or shrinks) the filesystem in place.
+  func resize(_ size: String) throws -> Bool {
+    try Tools.run(mount, ["-o", "remount,size=\(size)", path]) == 0
+  }
+
+  deinit { _ = try? Tools.run(umount, [path]) }
 }
