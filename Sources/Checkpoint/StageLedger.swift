@@ -46,7 +46,10 @@ public enum StageLedger {
     let upstreamJoin =
       upstream == nil
       ? ""
-      : "JOIN stage_state u ON u.dump_sha256 = d.sha256 AND u.stage = ?"
+      // CROSS JOIN keeps `dumps` the outer loop, walked in sha256 order from the cursor: with a
+      // plain JOIN SQLite drives from the status index and sorts every remaining row for each
+      // chunk (0.12 s per chunk at 100,000 dumps, quadratic over a run).
+      : "CROSS JOIN stage_state u ON u.dump_sha256 = d.sha256 AND u.stage = ?"
         + " AND u.status IN ('done', 'deferred')"
     var arguments: [(any DatabaseValueConvertible)?] = []
     if let upstream { arguments.append(upstream) }
