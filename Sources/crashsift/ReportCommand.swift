@@ -25,8 +25,8 @@ struct ReportCommand: ParsableCommand {
       Driver rates are crashes per 10,000 machine-days of the build (the manifest's exposure) \
       with an exact 95% Poisson interval and the exact test against the previous build; below \
       1,000 machine-days the page says "too few machines to rate", and without exposure it gives \
-      counts only. Distinct machines come from the manifest's machine_pattern. The pages need no \
-      script and no network.
+      counts and each driver's share of its build's crashes. Distinct machines come from the \
+      manifest's machine_pattern. The pages need no script and no network.
 
       Examples:
         crashsift report
