@@ -186,6 +186,10 @@ public final class ArchiveWalker {
     } else if Self.looksLikeDumpName(entryPath) {
       try storeDump(
         reader: reader, headCount: headCount, kind: .unknown, entry: entry, entryPath: entryPath)
+    } else if reader.isRaw && depth == 0 {
+      // The manifest named this file as an upload, and it is neither: say so rather than
+      // report an archive of one entry and no dump.
+      try issue(entryPath, "neither an archive nor a crash dump: nothing stored")
     } else {
       skipped += 1
     }

@@ -38,6 +38,22 @@ struct ArchiveWalkerHostileTests {
     }
   }
 
+  @Test("a file that is neither an archive nor a dump is recorded as such, not silently empty")
+  func neitherArchiveNorDump() throws {
+    let harness = WalkHarness()
+    let junk = harness.scratch.file("upload.zip")
+    _ = FileManager.default.createFile(atPath: junk, contents: Data("not a zip at all\n".utf8))
+    let result = try harness.walk(junk)
+    #expect(result.dumps.isEmpty)
+    #expect(result.issues.count == 1)
+    #expect(result.issues.first?.1 == "neither an archive nor a crash dump: nothing stored")
+    // A real archive of a dump records no issue.
+    let gz = harness.scratch.file("crash.dmp.gz")
+    try ArchiveFixture.write(
+      [.file("crash.dmp", FakeDump.minidump(seed: 5))], format: .tarGzip, to: gz)
+    #expect(try harness.walk(gz).issues.isEmpty)
+  }
+
   @Test("an entry over max_entry_bytes is skipped and recorded; the next entry is read")
   func entryCap() throws {
     var harness = WalkHarness()
