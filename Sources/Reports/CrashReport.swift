@@ -146,8 +146,21 @@ public struct CrashReport: Codable, Sendable, Equatable {
     }
     // One row per occurrence of a bucketed dump; a dump counts once per (night, build), with its
     // first occurrence (by archive and entry path) as its origin.
-    let rows = try database.read { db in
-      try Row.fetchAll(
+    let machineExpression = try machinePattern.map { try NSRegularExpression(pattern: $0) }
+    let relative = RelativePath(base: baseDirectory)
+    // Streamed through a cursor, with repeated strings (buckets, builds, versions, archives)
+    // shared: 100,000 materialised rows held several times the memory of the crashes themselves.
+    let crashes = try database.read { db -> [Crash] in
+      var pool: [String: String] = [:]
+      func shared(_ text: String) -> String {
+        if let known = pool[text] { return known }
+        pool[text] = text
+        return text
+      }
+      func shared(_ text: String?) -> String? { text.map { shared($0) } }
+      var result: [Crash] = []
+      var previous = ""
+      let cursor = try Row.fetchCursor(
         db,
         sql: """
           SELECT o.dump_sha256, o.batch, o.entry_path, a.path AS archive, a.build,
@@ -158,33 +171,37 @@ public struct CrashReport: Codable, Sendable, Equatable {
           LEFT JOIN parsed_dumps p ON p.dump_sha256 = o.dump_sha256
           ORDER BY o.dump_sha256, o.batch, a.build, a.path, o.entry_path
           """)
-    }
-    let machineExpression = try machinePattern.map { try NSRegularExpression(pattern: $0) }
-    let relative = RelativePath(base: baseDirectory)
-    var crashes: [Crash] = []
-    var seen: Set<String> = []
-    // Columns by position: a name lookup per cell costs more than the rest of the loop.
-    for row in rows {
-      let dump: String = row[0]
-      let batch: String = row[1]
-      let build: String? = row[4]
-      guard seen.insert("\(dump)\u{1}\(batch)\u{1}\(build ?? "")").inserted else { continue }
-      let entry: String = row[2]
-      let archive: String = row[3]
-      let image: String = row[7]
-      crashes.append(
-        Crash(
-          dump: dump, night: batchDates[batch] ?? batch, build: build, bucket: row[5], hash: row[6],
-          image: image, mode: row[8], code: row[9], offset: row[10],
-          imageVersion: (row[11] as String?)
-            ?? shipped[build ?? ""]?[image.lowercased()].map {
-              "\($0) (the build's, per the manifest)"
-            },
-          osVersion: row[12],
-          machine: machineExpression.flatMap {
-            Self.machine(in: entry, $0) ?? Self.machine(in: archive, $0)
-          },
-          archive: relative.of(archive), entry: entry))
+      // Columns by position: a name lookup per cell costs more than the rest of the loop.
+      while let row = try cursor.next() {
+        let dump: String = row[0]
+        let batch: String = row[1]
+        let build: String? = row[4]
+        // Rows come sorted by dump, night and build: the first of each is the crash's origin.
+        let key = "\(dump)\u{1}\(batch)\u{1}\(build ?? "")"
+        guard key != previous else { continue }
+        previous = key
+        let entry: String = row[2]
+        let archive: String = row[3]
+        let image: String = row[7]
+        result.append(
+          Crash(
+            dump: dump, night: shared(batchDates[batch] ?? batch), build: shared(build),
+            bucket: shared(row[5] as String), hash: shared(row[6] as String), image: shared(image),
+            mode: shared(row[8] as String), code: shared(row[9] as String),
+            offset: shared(row[10] as String),
+            imageVersion: shared(
+              (row[11] as String?)
+                ?? shipped[build ?? ""]?[image.lowercased()].map {
+                  "\($0) (the build's, per the manifest)"
+                }),
+            osVersion: shared(row[12] as String?),
+            machine: shared(
+              machineExpression.flatMap {
+                Self.machine(in: entry, $0) ?? Self.machine(in: archive, $0)
+              }),
+            archive: shared(relative.of(archive)), entry: entry))
+      }
+      return result
     }
     let knowsMachines = machineExpression != nil
     func machineCount(_ group: [Crash]) -> Int? {
