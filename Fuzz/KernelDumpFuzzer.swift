@@ -13,6 +13,10 @@ public func kernelDumpFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: I
     _ = try? dump.read(virtual: parameter, count: 16)
   }
   if let kdbg = dump.header.kdDebuggerDataBlock { _ = try? dump.read(virtual: kdbg, count: 64) }
+  // Stack and code reads, as the stack walker does (all paging modes and triage ranges).
+  if let sp = dump.context?.stackPointer { _ = dump.readPresent(virtual: sp, count: 0x2100) }
+  if let ip = dump.context?.instructionPointer { _ = try? dump.read(virtual: ip, count: 16) }
+  for module in dump.modules.prefix(8) { _ = try? dump.read(virtual: module.base, count: 64) }
   if let map = dump.physicalMemory {
     for pfn in map.allPFNs(limit: 8) { _ = dump.physicalPage(pfn) }
   }

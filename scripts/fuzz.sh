@@ -42,6 +42,8 @@ case $TARGET in
     # Small synthetic full, bitmap and RDMP dumps from the dump writer.
     swift build --product crashsift-bench >/dev/null
     "$(swift build --show-bin-path)/crashsift-bench" kernel-generate "$out/corpus/synthetic-bitmap.dmp" 1 >/dev/null
+    # ARM64, x86 PAE, x86 (full and bitmap) and a 32-bit triage dump.
+    "$(swift build --show-bin-path)/crashsift-bench" paging-generate "$out/corpus"
     ;;
   pdb)
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCodeView -module-name PDB \

@@ -53,11 +53,16 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
   public var modules: [Module]
   public var unloadedDrivers: [String]
   public var virtualBytes: UInt64
+  /// Full, bitmap and RDMP dumps: the physical pages held, and how addresses translate.
+  public var physicalPages: UInt64?
+  public var paging: String?
   public var problems: [String]
 
   /// `symbols`: when given, FAULTING_IP is named through the driver's image and PDB.
   public init(_ dump: KernelDump, name: String, symbols: SymbolTableCache? = nil) {
     let h = dump.header
+    // WinDbg prints a 32-bit target's addresses with 8 digits.
+    let hex: (UInt64) -> String = { Self.hex($0, digits: h.is64Bit ? 16 : 8) }
     file = name
     size = dump.file.bytes.count
     banner = h.dumpType.banner
@@ -65,19 +70,19 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
     machine = h.machineName
     build = h.minorVersion
     processors = h.numberProcessors
-    kernelBase = dump.kernelBase.map(Self.hex)
-    psLoadedModuleList = h.psLoadedModuleList.map(Self.hex)
+    kernelBase = dump.kernelBase.map(hex)
+    psLoadedModuleList = h.psLoadedModuleList.map(hex)
     debugSessionTime = h.systemTime.map(Self.fileTime)
     systemUptime = h.systemUpTime.map(Self.duration)
     bugCheck = BugCheck(
       code: String(format: "0x%08X", h.bugCheckCode), name: BugCheckTable.name(for: h.bugCheckCode),
-      parameters: h.bugCheckParameters.map(Self.hex))
+      parameters: h.bugCheckParameters.map(hex))
     if let index = BugCheckTable.faultingIPParameter(for: h.bugCheckCode) {
       let ip = h.bugCheckParameters[index]
       let module = dump.module(containing: ip)
       fault = Fault(
-        ip: Self.hex(ip),
-        location: module.map { "\($0.name)+0x\(String(ip - $0.base, radix: 16))" } ?? Self.hex(ip),
+        ip: hex(ip),
+        location: module.map { "\($0.name)+0x\(String(ip - $0.base, radix: 16))" } ?? hex(ip),
         module: module?.name, source: "bug check parameter \(index + 1)")
       if let symbols, let module {
         // WinDbg names kernel modules without their extension: `amdppm!WriteIoMemRawEx+0x70`.
@@ -96,24 +101,26 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
         }
       }
     }
-    instructionPointer = dump.context?.instructionPointer.map(Self.hex)
-    stackPointer = dump.context?.stackPointer.map(Self.hex)
+    instructionPointer = dump.context?.instructionPointer.map(hex)
+    stackPointer = dump.context?.stackPointer.map(hex)
     processName = dump.processName
-    currentThread = dump.currentThread.map(Self.hex)
-    currentProcess = dump.currentProcess.map(Self.hex)
+    currentThread = dump.currentThread.map(hex)
+    currentProcess = dump.currentProcess.map(hex)
     modules = dump.modules.map {
       Module(
-        base: Self.hex($0.base), end: Self.hex($0.end), name: $0.name,
+        base: hex($0.base), end: hex($0.end), name: $0.name,
         timestamp: String(format: "0x%08x", $0.timeDateStamp), path: $0.path)
     }
     unloadedDrivers = dump.unloadedDrivers.map(\.name)
     virtualBytes = dump.virtualRanges.reduce(0) { $0 + $1.size }
+    physicalPages = dump.physicalMemory?.pageCount
+    paging = dump.pagingMode?.rawValue
     problems = dump.problems
   }
 
-  static func hex(_ value: UInt64) -> String {
+  static func hex(_ value: UInt64, digits: Int = 16) -> String {
     let text = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 16 - text.count)) + text
+    return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
   }
 
   /// FILETIME (100 ns since 1601) as ISO-8601 UTC.
@@ -171,7 +178,11 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
     }
     lines.append("")
     lines.append("Loaded modules (\(modules.count)):")
-    lines.append("  start              end                module name")
+    let column = modules.first?.base.count ?? 18
+    func padded(_ text: String) -> String {
+      text + String(repeating: " ", count: max(1, column + 1 - text.count))
+    }
+    lines.append("  " + padded("start") + padded("end") + "module name")
     for module in modules {
       lines.append("  \(module.base) \(module.end) \(module.name)  \(module.timestamp)")
     }
@@ -179,7 +190,13 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
       lines.append("Unloaded modules: \(unloadedDrivers.joined(separator: ", "))")
     }
     lines.append("")
-    lines.append("Virtual memory in the dump: \(virtualBytes) bytes")
+    if let physicalPages {
+      lines.append(
+        "Physical memory in the dump: \(physicalPages) pages (\(physicalPages * 4) KiB); address translation: \(paging ?? "not supported")"
+      )
+    } else {
+      lines.append("Virtual memory in the dump: \(virtualBytes) bytes")
+    }
     if !problems.isEmpty {
       lines.append("Problems:")
       for problem in problems { lines.append("  \(problem)") }

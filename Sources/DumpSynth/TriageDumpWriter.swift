@@ -1,6 +1,7 @@
 import Foundation
 
-/// Writes a 64-bit triage ("small memory") dump, DumpType 4, in the layout of
+/// Writes a triage ("small memory") dump, DumpType 4 — 64-bit, or 32-bit x86 when
+/// `header.machine` is 0x14C — in the layout of
 /// reference/kernel-dumps.md §1.7: DUMP_HEADER64, TRIAGE_DUMP64 at 0x2000 with absolute offsets,
 /// unloaded drivers, KPRCB/EPROCESS/ETHREAD copies, the call stack, the driver list and its string
 /// pool, the KDDEBUGGER_DATA64 copy, data blocks, and the 'TRGD' marker.
@@ -38,17 +39,35 @@ public struct TriageDumpWriter {
     KernelDumpWriter.put64(value, at: offset, in: &bytes)
   }
 
-  /// The dump bytes.
+  /// The dump bytes: 64-bit, or 32-bit (`PAGEDUMP` with TRIAGE_DUMP32 at 0x1000, ntiodump.h) when
+  /// `header.machine` is 0x14C.
   public func bytes() -> [UInt8] {
-    // The header: reuse the full-dump header, then turn it into a triage header.
-    var file = Array(header.bytes(SyntheticKernel()).prefix(0x2000))
-    Self.put32(4, at: 0xF98, in: &file)
-    Self.put32(0xC7F, at: 0x1038, in: &file)
-    // PhysicalMemoryBlock of a triage dump: 'PAGE' fill.
-    for offset in stride(from: 0x88, to: 0x344, by: 4) {
-      Self.put32(0x4547_4150, at: offset, in: &file)
+    let wide = header.machine != 0x14C
+    let triageBase = wide ? 0x2000 : 0x1000
+    var file: [UInt8]
+    if wide {
+      // The header: reuse the full-dump header, then turn it into a triage header.
+      file = Array(header.bytes(SyntheticKernel()).prefix(0x2000))
+      Self.put32(4, at: 0xF98, in: &file)
+      Self.put32(0xC7F, at: 0x1038, in: &file)
+      // PhysicalMemoryBlock of a triage dump: 'PAGE' fill.
+      for offset in stride(from: 0x88, to: 0x344, by: 4) {
+        Self.put32(0x4547_4150, at: offset, in: &file)
+      }
+      file += [UInt8](repeating: 0, count: 0x80)  // TRIAGE_DUMP64, filled in below
+    } else {
+      file = header.header32(SyntheticKernel(paging: .x86), dumpType: 4)
+      Self.put32(0xC7F, at: 0xF8C, in: &file)
+      file += [UInt8](repeating: 0, count: 0x68)  // TRIAGE_DUMP32, filled in below
     }
-    file += [UInt8](repeating: 0, count: 0x80)  // TRIAGE_DUMP64, filled in below
+    Self.align8(&file)
+    func putPointer(_ value: UInt64, at offset: Int, in bytes: inout [UInt8]) {
+      if wide {
+        Self.put64(value, at: offset, in: &bytes)
+      } else {
+        Self.put32(UInt32(truncatingIfNeeded: value), at: offset, in: &bytes)
+      }
+    }
     var triage: [Int: UInt64] = [:]
 
     // _MI_TRIAGE_STORAGE (version 1, size 0x50).
@@ -58,20 +77,23 @@ public struct TriageDumpWriter {
     Self.put32(0x50, at: 4, in: &mm)
     file += mm
 
+    // Unloaded drivers: a count, then DUMP_UNLOADED_DRIVERS64 (0x38) or ...32 (0x28) entries.
     triage[0x18] = UInt64(file.count)
-    var list = [UInt8](repeating: 0, count: 8)
-    Self.put64(UInt64(unloaded.count), at: 0, in: &list)
+    let (countSize, entrySize, nameAt, startAt, endAt) =
+      wide ? (8, 0x38, 0x10, 0x28, 0x30) : (4, 0x28, 8, 0x20, 0x24)
+    var list = [UInt8](repeating: 0, count: countSize)
+    Self.put32(UInt32(unloaded.count), at: 0, in: &list)
     for driver in unloaded {
-      var entry = [UInt8](repeating: 0, count: 0x38)
+      var entry = [UInt8](repeating: 0, count: entrySize)
       let units = Array(driver.name.utf16.prefix(12))
       entry[0] = UInt8((units.count * 2) & 0xFF)
       entry[2] = 24
       for (index, unit) in units.enumerated() {
-        entry[0x10 + index * 2] = UInt8(unit & 0xFF)
-        entry[0x11 + index * 2] = UInt8(unit >> 8)
+        entry[nameAt + index * 2] = UInt8(unit & 0xFF)
+        entry[nameAt + 1 + index * 2] = UInt8(unit >> 8)
       }
-      Self.put64(driver.start, at: 0x28, in: &entry)
-      Self.put64(driver.end, at: 0x30, in: &entry)
+      putPointer(driver.start, at: startAt, in: &entry)
+      putPointer(driver.end, at: endAt, in: &entry)
       list += entry
     }
     file += list
@@ -79,7 +101,7 @@ public struct TriageDumpWriter {
 
     triage[0x1C] = UInt64(file.count)
     var prcb = [UInt8](repeating: 0, count: prcbSize)
-    Self.put64(thread, at: 0x8, in: &prcb)
+    putPointer(thread, at: 0x8, in: &prcb)
     file += prcb
     triage[0x20] = UInt64(file.count)
     var eprocess = [UInt8](repeating: 0, count: 0xA40)
@@ -88,27 +110,31 @@ public struct TriageDumpWriter {
     file += eprocess
     triage[0x24] = UInt64(file.count)
     var ethread = [UInt8](repeating: 0, count: 0x898)
-    Self.put64(process, at: 0xB8, in: &ethread)
+    putPointer(process, at: 0xB8, in: &ethread)
     file += ethread
     triage[0x28] = UInt64(file.count)
     triage[0x2C] = UInt64(stack.count)
     file += stack
     Self.align8(&file)
 
-    // Driver list, then the string pool it points into.
+    // Driver list, then the string pool it points into. DUMP_DRIVER_ENTRY64 (0x90 bytes) or
+    // DUMP_DRIVER_ENTRY32 (0x4C): name offset, then the KLDR_DATA_TABLE_ENTRY copy.
+    let stride = wide ? 0x90 : 0x4C
+    let (baseAt, sizeAt, checksumAt, stampAt) =
+      wide ? (0x38, 0x48, 0x80, 0x88) : (0x1C, 0x24, 0x44, 0x48)
     let listOffset = file.count
     triage[0x30] = UInt64(listOffset)
     triage[0x34] = UInt64(modules.count)
-    file += [UInt8](repeating: 0, count: modules.count * 0x90)
+    file += [UInt8](repeating: 0, count: modules.count * stride)
     let poolOffset = file.count
     triage[0x38] = UInt64(poolOffset)
     for (index, module) in modules.enumerated() {
-      let entry = listOffset + index * 0x90
+      let entry = listOffset + index * stride
       Self.put32(UInt32(file.count), at: entry, in: &file)
-      Self.put64(module.base, at: entry + 0x38, in: &file)
-      Self.put32(module.size, at: entry + 0x48, in: &file)
-      Self.put32(module.checksum, at: entry + 0x80, in: &file)
-      Self.put32(module.timeDateStamp, at: entry + 0x88, in: &file)
+      putPointer(module.base, at: entry + baseAt, in: &file)
+      Self.put32(module.size, at: entry + sizeAt, in: &file)
+      Self.put32(module.checksum, at: entry + checksumAt, in: &file)
+      Self.put32(module.timeDateStamp, at: entry + stampAt, in: &file)
       let units = Array(module.path.utf16)
       var record = [UInt8](repeating: 0, count: 4)
       Self.put32(UInt32(units.count), at: 0, in: &record)
@@ -119,16 +145,18 @@ public struct TriageDumpWriter {
     }
     triage[0x3C] = UInt64(file.count - poolOffset)
 
-    triage[0x70] = UInt64(file.count)
-    triage[0x74] = 0x380
+    // Where TRIAGE_DUMP64 and TRIAGE_DUMP32 differ: from TopOfStack on.
+    let (debuggerAt, blocksAt) = wide ? (0x70, 0x78) : (0x58, 0x60)
+    triage[debuggerAt] = UInt64(file.count)
+    triage[debuggerAt + 4] = 0x380
     file += SyntheticKernel.debuggerData(
       kernBase: kernBase, psLoadedModuleList: header.psLoadedModuleList ?? 0,
       kiProcessorBlock: kiProcessorBlock)
 
-    // Data blocks: the table, then their bytes.
+    // Data blocks (TRIAGE_DATA_BLOCK, 16 bytes in both): the table, then their bytes.
     let tableOffset = file.count
-    triage[0x78] = UInt64(tableOffset)
-    triage[0x7C] = UInt64(dataBlocks.count)
+    triage[blocksAt] = UInt64(tableOffset)
+    triage[blocksAt + 4] = UInt64(dataBlocks.count)
     file += [UInt8](repeating: 0, count: dataBlocks.count * 16)
     for (index, block) in dataBlocks.enumerated() {
       Self.put64(block.0, at: tableOffset + index * 16, in: &file)
@@ -142,13 +170,13 @@ public struct TriageDumpWriter {
     file += Array("TRGD".utf8)
     triage[0x04] = UInt64(file.count)
     triage[0x08] = UInt64(validOffset)
-    triage[0x0C] = 0x348
-    triage[0x10] = 0xF00
+    triage[0x0C] = wide ? 0x348 : 0x320
+    triage[0x10] = wide ? 0xF00 : 0x7D0
     triage[0x44] = 0xFFFF_FFFF
     for (offset, value) in triage where offset != 0x48 {
-      Self.put32(UInt32(truncatingIfNeeded: value), at: 0x2000 + offset, in: &file)
+      Self.put32(UInt32(truncatingIfNeeded: value), at: triageBase + offset, in: &file)
     }
-    Self.put64(topOfStack, at: 0x2000 + 0x48, in: &file)
+    putPointer(topOfStack, at: triageBase + 0x48, in: &file)
     Self.put64(UInt64(file.count), at: 0xFA0, in: &file)
     return file
   }

@@ -42,4 +42,13 @@ public struct KDDebuggerData: Sendable, Equatable {
     offsetPcrContainedPrcb = try r.u16(at: 0x2E6, w)
     offsetPrcbContext = try r.u16(at: 0x338, w)
   }
+
+  /// 32-bit kernels store their pointers here sign-extended (0xFFFFFFFF8xxxxxxx); crashsift keeps
+  /// 32-bit addresses as their 32 bits (`PagingMode.canonical`).
+  mutating func narrowPointers() {
+    kernBase &= 0xFFFF_FFFF
+    psLoadedModuleList &= 0xFFFF_FFFF
+    psActiveProcessHead &= 0xFFFF_FFFF
+    kiProcessorBlock &= 0xFFFF_FFFF
+  }
 }

@@ -1,15 +1,17 @@
 import ByteReader
 import CPUContexts
 
-/// A 64-bit Windows kernel dump (`PAGEDU64`), memory-mapped.
+/// A Windows kernel dump (`PAGEDU64`, or 32-bit `PAGEDUMP`), memory-mapped.
 ///
 /// Opening reads the 0x2000-byte header, the header context and exception record, and for triage
 /// dumps (type 4) the triage header, driver list, unloaded drivers, KDDEBUGGER_DATA64 copy and
 /// the map of the virtual memory the dump holds. Nothing scans the file. What could not be read is
 /// listed in `problems` instead of failing the open, so a damaged dump still yields its bugcheck.
 /// Full, bitmap and RDMP dumps get a physical-memory map (built from the header; a bitmap's rank
-/// index only on first use), x64 page-table translation, and the module list walked from
-/// PsLoadedModuleList. ARM64 translation is not implemented yet and is reported as such.
+/// index only on first use), page-table translation (x64, ARM64, x86 with or without PAE), and
+/// the module list walked from PsLoadedModuleList. 32-bit dumps are read the same way (full,
+/// bitmap and triage); 32-bit RDMP dumps are reported as unsupported. Addresses of 32-bit kernels
+/// are kept as their 32 bits (`PagingMode.canonical`).
 public final class KernelDump: Sendable {
   public let file: MappedFile
   public let header: KernelDumpHeader
@@ -48,46 +50,33 @@ public final class KernelDump: Sendable {
     let r = file.reader
     header = try KernelDumpHeader.read(r)
     var problems: [String] = []
-    if !header.is64Bit {
-      // 32-bit (PAGEDUMP): the header, x86 context and bug check; nothing behind them yet.
-      context = (try? ContextX86(try r.window(at: 0x320, count: ContextX86.size, "header context")))
-        .map { .x86($0) }
-      exception = nil
-      triage = nil
-      debuggerData = nil
-      modules = []
-      unloadedDrivers = []
-      virtualRanges = []
-      currentThread = nil
-      currentProcess = nil
-      processName = nil
-      paged = nil
-      problems.append(
-        "32-bit kernel dump (PAGEDUMP): only the header, context and bug check are read; physical memory, the module list and the triage data are not supported yet"
-      )
-      self.problems = problems
-      return
-    }
+    let mode = PagingMode.of(machine: header.machineImageType, paeEnabled: header.paeEnabled)
 
     var context: CPUContext?
     do {
       switch header.machineImageType {
-      case 0x8664:
+      case 0x8664 where header.is64Bit:
         context = .amd64(
           try ContextAMD64(try r.window(at: 0x348, count: ContextAMD64.size, "header context")))
-      case 0xAA64:
+      case 0xAA64 where header.is64Bit:
         context = .arm64(
           try ContextARM64(try r.window(at: 0x348, count: ContextARM64.size, "header context")))
+      case 0x14C where !header.is64Bit:
+        context = .x86(
+          try ContextX86(try r.window(at: 0x320, count: ContextX86.size, "header context")))
       default:
         problems.append(
-          "header context: machine type 0x\(String(header.machineImageType, radix: 16)) is not supported"
+          "header context: machine type 0x\(String(header.machineImageType, radix: 16)) in a \(header.is64Bit ? 64 : 32)-bit dump is not supported"
         )
       }
     } catch {
       problems.append(error.description)
     }
     self.context = context
-    exception = try? KernelExceptionRecord(r, at: 0xF00)
+    exception =
+      header.is64Bit
+      ? try? KernelExceptionRecord(r, at: 0xF00)
+      : try? KernelExceptionRecord(record32: r, at: 0x7D0)
 
     guard header.dumpType == .triage else {
       triage = nil
@@ -97,11 +86,12 @@ public final class KernelDump: Sendable {
       do {
         let map = try PhysicalMemoryReader.map(file, header: header)
         paged = PagedMemory(
-          file: file, map: map, directoryTableBase: header.directoryTableBase,
-          isX64: header.machineImageType == 0x8664)
-        if header.machineImageType != 0x8664 {
+          file: file, map: map, directoryTableBase: header.directoryTableBase, mode: mode,
+          build: header.minorVersion)
+        if mode == nil {
           problems.append(
-            "virtual memory: translation for machine \(header.machineName) is not supported yet")
+            "virtual memory: unsupported: translation for machine \(header.machineName) is not implemented"
+          )
         }
       } catch {
         problems.append(error.description)
@@ -111,11 +101,12 @@ public final class KernelDump: Sendable {
       var modules: [KernelModule] = []
       var thread: UInt64?
       var process: UInt64?
-      if let paged, let kdbg = header.kdDebuggerDataBlock {
+      if let paged, mode != nil, let kdbg = header.kdDebuggerDataBlock {
         do {
           let bytes = try paged.read(kdbg, count: 0x340)
-          debuggerData = try KDDebuggerData(
-            MappedFile(copying: bytes, label: "KDDEBUGGER_DATA64").reader)
+          var kd = try KDDebuggerData(MappedFile(copying: bytes, label: "KDDEBUGGER_DATA64").reader)
+          if !header.is64Bit { kd.narrowPointers() }
+          debuggerData = kd
         } catch {
           problems.append("KDDEBUGGER_DATA64 at 0x\(String(kdbg, radix: 16)): \(error)")
         }
@@ -146,7 +137,7 @@ public final class KernelDump: Sendable {
     }
     paged = nil
 
-    let triage = try TriageDumpHeader(r)
+    let triage = try TriageDumpHeader(r, is64Bit: header.is64Bit)
     self.triage = triage
     if !triage.isValid {
       problems.append(
@@ -156,10 +147,12 @@ public final class KernelDump: Sendable {
     var debuggerData: KDDebuggerData?
     if triage.debuggerDataOffset != 0 {
       do {
-        debuggerData = try KDDebuggerData(
+        var kd = try KDDebuggerData(
           try r.window(
             at: Int(triage.debuggerDataOffset), count: Int(max(triage.debuggerDataSize, 0x340)),
             "KDDEBUGGER_DATA64 copy"))
+        if !header.is64Bit { kd.narrowPointers() }
+        debuggerData = kd
       } catch {
         problems.append(error.description)
       }
@@ -183,11 +176,15 @@ public final class KernelDump: Sendable {
     // The crashing CPU's thread and process, from the copies the triage dump keeps.
     var thread: UInt64?
     var process: UInt64?
+    let wide = header.is64Bit
+    let pointer = { (offset: Int, what: String) -> UInt64? in
+      wide ? try? r.u64(at: offset, what) : (try? r.u32(at: offset, what)).map(UInt64.init)
+    }
     if let kd = debuggerData, triage.prcbOffset != 0 {
-      thread = try? r.u64(at: Int(triage.prcbOffset) + Int(kd.offsetPrcbCurrentThread), "PRCB copy")
+      thread = pointer(Int(triage.prcbOffset) + Int(kd.offsetPrcbCurrentThread), "PRCB copy")
       if triage.threadOffset != 0 {
-        process = try? r.u64(
-          at: Int(triage.threadOffset) + Int(kd.offsetKThreadApcProcess), "ETHREAD copy")
+        process = pointer(
+          Int(triage.threadOffset) + Int(kd.offsetKThreadApcProcess), "ETHREAD copy")
       }
     }
     currentThread = thread
@@ -222,6 +219,14 @@ public final class KernelDump: Sendable {
     add(
       header.kdDebuggerDataBlock, triage.debuggerDataOffset, UInt64(triage.debuggerDataSize),
       "KDDEBUGGER_DATA64 copy")
+    if !header.is64Bit {
+      // Data blocks hold 32-bit kernels' addresses sign-extended; keep their 32 bits.
+      ranges = ranges.map {
+        VirtualRange(
+          address: $0.address & 0xFFFF_FFFF, size: $0.size, fileOffset: $0.fileOffset,
+          source: $0.source)
+      }
+    }
     add(triage.topOfStack, triage.callStackOffset, UInt64(triage.sizeOfCallStack), "call stack")
     if let kd = debuggerData {
       add(thread, triage.threadOffset, UInt64(kd.sizeEThread), "ETHREAD copy")
@@ -237,7 +242,11 @@ public final class KernelDump: Sendable {
   /// The 4 KiB physical page `pfn`, if the dump holds it.
   public func physicalPage(_ pfn: UInt64) -> UnsafeRawBufferPointer? { paged?.page(pfn) }
 
-  /// x64 virtual-to-physical translation through the header's page tables (or `directoryTableBase`).
+  /// How virtual addresses translate (`nil` for triage dumps and unsupported machines).
+  public var pagingMode: PagingMode? { paged?.mode }
+
+  /// Virtual-to-physical translation through the header's page tables (or `directoryTableBase`):
+  /// x64, ARM64, x86 PAE or x86 (`pagingMode`).
   public func translate(virtual address: UInt64, directoryTableBase: UInt64? = nil) -> UInt64? {
     paged?.translate(address, directoryTableBase: directoryTableBase)
   }
@@ -250,22 +259,33 @@ public final class KernelDump: Sendable {
   ) -> (UInt64?, UInt64?) {
     let count = min(Int(header.numberProcessors), 4096)
     var chosen: UInt64?
+    let width = UInt64(paged.mode?.pointerSize ?? 8)
+    // Where CONTEXT keeps the stack pointer: Rsp 0x98 (x64), Sp 0x100 (ARM64), Esp 0xC4 (x86).
+    let spOffset: UInt64
+    switch paged.mode {
+    case .arm64: spOffset = 0x100
+    case .x86, .x86PAE: spOffset = 0xC4
+    default: spOffset = 0x98
+    }
     for index in 0..<count {
-      guard let prcb = try? paged.u64(kd.kiProcessorBlock + UInt64(index) * 8) else { continue }
+      guard let prcb = try? paged.pointer(kd.kiProcessorBlock + UInt64(index) * width) else {
+        continue
+      }
       if chosen == nil { chosen = prcb }
       if let sp = context?.stackPointer,
-        let saved = try? paged.u64(prcb + UInt64(kd.offsetPrcbContext)),
-        (try? paged.u64(saved + 0x98)) == sp
+        let saved = try? paged.pointer(prcb + UInt64(kd.offsetPrcbContext)),
+        (try? paged.pointer(saved + spOffset)) == sp
       {
         chosen = prcb
         break
       }
     }
-    guard let prcb = chosen, let thread = try? paged.u64(prcb + UInt64(kd.offsetPrcbCurrentThread))
+    guard let prcb = chosen,
+      let thread = try? paged.pointer(prcb + UInt64(kd.offsetPrcbCurrentThread))
     else {
       return (nil, nil)
     }
-    return (thread, try? paged.u64(thread + UInt64(kd.offsetKThreadApcProcess)))
+    return (thread, try? paged.pointer(thread + UInt64(kd.offsetKThreadApcProcess)))
   }
 
   /// `EPROCESS.ImageFileName` offsets observed per build (not in KDDEBUGGER_DATA64; they come from
@@ -285,16 +305,25 @@ public final class KernelDump: Sendable {
   {
     let w = "triage driver list"
     let count = Int(t.driverCount)
-    guard count <= maxDrivers, r.contains(offset: Int(t.driverListOffset), count: count * 0x90)
+    // DUMP_DRIVER_ENTRY64: u32 name offset, u32 alignment, KLDR_DATA_TABLE_ENTRY64 (DllBase +0x30,
+    // SizeOfImage +0x40, CheckSum +0x78, TimeDateStamp +0x80): 0x90 bytes. DUMP_DRIVER_ENTRY32:
+    // u32 name offset, KLDR_DATA_TABLE_ENTRY32 (DllBase +0x18, SizeOfImage +0x20, CheckSum +0x40,
+    // TimeDateStamp +0x44): 0x4C bytes (ntiodump.h; reference/kernel-dumps.md §1.7).
+    let stride = t.is64Bit ? 0x90 : 0x4C
+    let ldr = t.is64Bit ? 8 : 4
+    let (base, size, checksum, stamp) =
+      t.is64Bit ? (0x30, 0x40, 0x78, 0x80) : (0x18, 0x20, 0x40, 0x44)
+    guard count <= maxDrivers, r.contains(offset: Int(t.driverListOffset), count: count * stride)
     else {
       throw ParseError(
-        w, offset: Int(t.driverListOffset), "\(count) entries of 0x90 bytes do not fit in the file")
+        w, offset: Int(t.driverListOffset),
+        "\(count) entries of 0x\(String(stride, radix: 16)) bytes do not fit in the file")
     }
     var modules: [KernelModule] = []
     modules.reserveCapacity(count)
     var budget = DecodeBudget()
     for index in 0..<count {
-      let o = Int(t.driverListOffset) + index * 0x90
+      let o = Int(t.driverListOffset) + index * stride
       let nameOffset = Int(try r.u32(at: o, w))
       // String pool record: u32 length in characters, then UTF-16LE text.
       let length = Int(try r.u32(at: nameOffset, "driver name"))
@@ -308,9 +337,12 @@ public final class KernelDump: Sendable {
         path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
       modules.append(
         KernelModule(
-          name: name, path: path, base: try r.u64(at: o + 0x38, w),
-          size: try r.u32(at: o + 0x48, w),
-          checksum: try r.u32(at: o + 0x80, w), timeDateStamp: try r.u32(at: o + 0x88, w)))
+          name: name, path: path,
+          base: t.is64Bit
+            ? try r.u64(at: o + ldr + base, w) : UInt64(try r.u32(at: o + ldr + base, w)),
+          size: try r.u32(at: o + ldr + size, w),
+          checksum: try r.u32(at: o + ldr + checksum, w),
+          timeDateStamp: try r.u32(at: o + ldr + stamp, w)))
     }
     return modules
   }
@@ -320,7 +352,13 @@ public final class KernelDump: Sendable {
   {
     guard t.unloadedDriversOffset != 0 else { return [] }
     let w = "triage unloaded drivers"
-    let count = try r.u64(at: Int(t.unloadedDriversOffset), w)
+    // A ULONG count (padded to 8 on 64-bit), then DUMP_UNLOADED_DRIVERS64 (UNICODE_STRING64,
+    // WCHAR[12], u64 start and end: 0x38 bytes) or DUMP_UNLOADED_DRIVERS32 (UNICODE_STRING32,
+    // WCHAR[12], u32 start and end: 0x28 bytes) (ntiodump.h).
+    let count =
+      t.is64Bit
+      ? try r.u64(at: Int(t.unloadedDriversOffset), w)
+      : UInt64(try r.u32(at: Int(t.unloadedDriversOffset), w))
     guard count <= 1024 else {
       throw ParseError(
         w, offset: Int(t.unloadedDriversOffset),
@@ -328,12 +366,22 @@ public final class KernelDump: Sendable {
     }
     var drivers: [UnloadedDriver] = []
     for index in 0..<Int(count) {
-      let o = Int(t.unloadedDriversOffset) + 8 + index * 0x38
-      let length = Int(try r.u16(at: o, w))
-      let name = try r.utf16(at: o + 0x10, byteCount: min(length, 24), stopAtNUL: true, w)
-      drivers.append(
-        UnloadedDriver(
-          name: name, start: try r.u64(at: o + 0x28, w), end: try r.u64(at: o + 0x30, w)))
+      if t.is64Bit {
+        let o = Int(t.unloadedDriversOffset) + 8 + index * 0x38
+        let length = Int(try r.u16(at: o, w))
+        let name = try r.utf16(at: o + 0x10, byteCount: min(length, 24), stopAtNUL: true, w)
+        drivers.append(
+          UnloadedDriver(
+            name: name, start: try r.u64(at: o + 0x28, w), end: try r.u64(at: o + 0x30, w)))
+      } else {
+        let o = Int(t.unloadedDriversOffset) + 4 + index * 0x28
+        let length = Int(try r.u16(at: o, w))
+        let name = try r.utf16(at: o + 8, byteCount: min(length, 24), stopAtNUL: true, w)
+        drivers.append(
+          UnloadedDriver(
+            name: name, start: UInt64(try r.u32(at: o + 0x20, w)),
+            end: UInt64(try r.u32(at: o + 0x24, w))))
+      }
     }
     return drivers
   }

@@ -9,10 +9,17 @@ enum PhysicalMemoryReader {
     let r = file.reader
     switch header.dumpType {
     case .full:
-      return try full(r, file)
+      return header.is64Bit ? try full(r, file) : try full32(r, file)
     case .bitmapFull, .bitmapKernel:
-      return try bitmap(r, file)
+      // BITMAP_DUMP follows the header: at 0x2000 (64-bit) or 0x1000 (32-bit), same layout.
+      return try bitmap(r, file, at: header.is64Bit ? 0x2000 : 0x1000)
     case .kernelMemory, .kernelAndUserMemory, .completeMemory:
+      guard header.is64Bit else {
+        throw ParseError(
+          "physical memory",
+          "unsupported: 32-bit \(header.dumpType.name) (RDMP) dumps are not read; only the header, context and bug check are available"
+        )
+      }
       return try rdmp(r, file, type: header.dumpType)
     default:
       throw ParseError(
@@ -46,35 +53,68 @@ enum PhysicalMemoryReader {
     return try validated(runs, end: offset, r, file, what: w)
   }
 
-  /// Types 5 and 6: 'SDMP'/'FDMP' header and bitmap at 0x2000.
-  static func bitmap(_ r: ByteReader, _ file: MappedFile) throws(ParseError) -> PhysicalMemoryMap {
-    let w = "bitmap dump header"
-    let signature = try r.u32(at: 0x2000, w)
-    guard signature == 0x504D_4453 || signature == 0x504D_4446,
-      try r.u32(at: 0x2004, w) == 0x504D_5544
-    else {
-      throw ParseError(w, offset: 0x2000, "signature is not SDMP/FDMP DUMP")
-    }
-    let firstPage = try r.u64(at: 0x2020, w)
-    let present = try r.u64(at: 0x2028, w)
-    let bits = try r.u64(at: 0x2030, w)
-    let bitmapBytes = (bits + 7) / 8
-    guard bits <= (1 << 40), r.contains(offset: 0x2038, count: Int(bitmapBytes)) else {
+  /// 32-bit type 1: PHYSICAL_MEMORY_DESCRIPTOR32 at 0x64 (u32 NumberOfRuns, u32 NumberOfPages,
+  /// then u32 BasePage/PageCount pairs in the 700-byte block), pages from 0x1000 in run order
+  /// (ntiodump.h DUMP_HEADER32; reference/kernel-dumps.md §1.9).
+  static func full32(_ r: ByteReader, _ file: MappedFile) throws(ParseError) -> PhysicalMemoryMap {
+    let w = "PHYSICAL_MEMORY_DESCRIPTOR32"
+    let count = Int(try r.u32(at: 0x64, w))
+    guard count <= 86 else {
       throw ParseError(
-        w, offset: 0x2030, "a bitmap of \(bits) bits does not fit in the \(r.count)-byte file")
+        w, offset: 0x64, "\(count) runs do not fit the 700-byte descriptor (at most 86)")
+    }
+    var runs: [PhysicalMemoryMap.Run] = []
+    var offset: UInt64 = 0x1000
+    for index in 0..<count {
+      let base = UInt64(try r.u32(at: 0x6C + index * 8, w))
+      let pages = UInt64(try r.u32(at: 0x70 + index * 8, w))
+      runs.append(PhysicalMemoryMap.Run(firstPFN: base, pageCount: pages, fileOffset: offset))
+      // pages < 2^32, so pages * 0x1000 < 2^44 and the sum cannot overflow.
+      offset += pages * 0x1000
+      guard offset <= UInt64(r.count) else {
+        throw ParseError(
+          w, offset: 0x70 + index * 8, "run \(index) (\(pages) pages) runs past the end of the file"
+        )
+      }
+    }
+    return try validated(runs, end: offset, r, file, what: w)
+  }
+
+  /// Types 5 and 6: 'SDMP'/'FDMP' header and bitmap at `base` (0x2000, or 0x1000 for 32-bit
+  /// dumps).
+  static func bitmap(_ r: ByteReader, _ file: MappedFile, at base: Int) throws(ParseError)
+    -> PhysicalMemoryMap
+  {
+    let w = "bitmap dump header"
+    let signature = try r.u32(at: base, w)
+    guard signature == 0x504D_4453 || signature == 0x504D_4446,
+      try r.u32(at: base + 4, w) == 0x504D_5544
+    else {
+      throw ParseError(w, offset: base, "signature is not SDMP/FDMP DUMP")
+    }
+    let firstPage = try r.u64(at: base + 0x20, w)
+    let present = try r.u64(at: base + 0x28, w)
+    let bits = try r.u64(at: base + 0x30, w)
+    let bitmapBytes = (bits + 7) / 8
+    guard bits <= (1 << 40), r.contains(offset: base + 0x38, count: Int(bitmapBytes)) else {
+      throw ParseError(
+        w, offset: base + 0x30,
+        "a bitmap of \(bits) bits does not fit in the \(r.count)-byte file")
     }
     let (data, overflow) = present.multipliedReportingOverflow(by: 0x1000)
-    guard !overflow, firstPage >= 0x2038 + bitmapBytes, firstPage <= UInt64(r.count),
+    guard !overflow, firstPage >= UInt64(base + 0x38) + bitmapBytes,
+      firstPage <= UInt64(r.count),
       data <= UInt64(r.count) - firstPage
     else {
       throw ParseError(
-        w, offset: 0x2028,
+        w, offset: base + 0x28,
         "\(present) present pages from file offset 0x\(String(firstPage, radix: 16)) do not fit in the \(r.count)-byte file"
       )
     }
     return PhysicalMemoryMap(
       layout: .bitmap(
-        bitmapOffset: 0x2038, bits: bits, firstPage: firstPage, presentPages: present), file: file)
+        bitmapOffset: base + 0x38, bits: bits, firstPage: firstPage, presentPages: present),
+      file: file)
   }
 
   /// Types 8, 9, 10: 'RDMP' header at 0x2000 with a PFN range array.

@@ -1,7 +1,7 @@
 import ByteReader
 
-/// `TRIAGE_DUMP64` at 0x2000 (reference/kernel-dumps.md §1.7). Every offset is absolute in the
-/// file.
+/// `TRIAGE_DUMP64` at 0x2000 (reference/kernel-dumps.md §1.7), or `TRIAGE_DUMP32` at 0x1000.
+/// Every offset is absolute in the file.
 public struct TriageDumpHeader: Sendable, Equatable {
   public static let offset = 0x2000
   /// 'TRGD' at `validOffset`.
@@ -36,9 +36,14 @@ public struct TriageDumpHeader: Sendable, Equatable {
   /// Whether the 'TRGD' marker is where `validOffset` says (the dump was completely written).
   public var isValid: Bool
 
-  init(_ r: ByteReader) throws(ParseError) {
-    let w = "TRIAGE_DUMP64"
-    let o = Self.offset
+  /// `TRIAGE_DUMP32` at 0x1000 (0x68 bytes; ntiodump.h): the 64-bit fields up to TriageOptions,
+  /// then TopOfStack and DataPageAddress as u32 and no IA64 block.
+  public var is64Bit: Bool
+
+  init(_ r: ByteReader, is64Bit: Bool = true) throws(ParseError) {
+    let w = is64Bit ? "TRIAGE_DUMP64" : "TRIAGE_DUMP32"
+    let o = is64Bit ? Self.offset : 0x1000
+    self.is64Bit = is64Bit
     servicePackBuild = try r.u32(at: o, w)
     sizeOfDump = try r.u32(at: o + 0x04, w)
     validOffset = try r.u32(at: o + 0x08, w)
@@ -57,14 +62,25 @@ public struct TriageDumpHeader: Sendable, Equatable {
     stringPoolSize = try r.u32(at: o + 0x3C, w)
     brokenDriverOffset = try r.u32(at: o + 0x40, w)
     triageOptions = try r.u32(at: o + 0x44, w)
-    topOfStack = try r.u64(at: o + 0x48, w)
-    dataPageAddress = try r.u64(at: o + 0x60, w)
-    dataPageOffset = try r.u32(at: o + 0x68, w)
-    dataPageSize = try r.u32(at: o + 0x6C, w)
-    debuggerDataOffset = try r.u32(at: o + 0x70, w)
-    debuggerDataSize = try r.u32(at: o + 0x74, w)
-    dataBlocksOffset = try r.u32(at: o + 0x78, w)
-    dataBlocksCount = try r.u32(at: o + 0x7C, w)
+    if is64Bit {
+      topOfStack = try r.u64(at: o + 0x48, w)
+      dataPageAddress = try r.u64(at: o + 0x60, w)
+      dataPageOffset = try r.u32(at: o + 0x68, w)
+      dataPageSize = try r.u32(at: o + 0x6C, w)
+      debuggerDataOffset = try r.u32(at: o + 0x70, w)
+      debuggerDataSize = try r.u32(at: o + 0x74, w)
+      dataBlocksOffset = try r.u32(at: o + 0x78, w)
+      dataBlocksCount = try r.u32(at: o + 0x7C, w)
+    } else {
+      topOfStack = UInt64(try r.u32(at: o + 0x48, w))
+      dataPageAddress = UInt64(try r.u32(at: o + 0x4C, w))
+      dataPageOffset = try r.u32(at: o + 0x50, w)
+      dataPageSize = try r.u32(at: o + 0x54, w)
+      debuggerDataOffset = try r.u32(at: o + 0x58, w)
+      debuggerDataSize = try r.u32(at: o + 0x5C, w)
+      dataBlocksOffset = try r.u32(at: o + 0x60, w)
+      dataBlocksCount = try r.u32(at: o + 0x64, w)
+    }
     isValid = (try? r.u32(at: Int(validOffset), w)) == Self.validMarker
   }
 }

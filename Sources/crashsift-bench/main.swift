@@ -14,6 +14,7 @@ import Synchronization
 // Prints one JSON line with the rate.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
+// paging-generate DIR: see below.
 // kernel-generate PATH MEGABYTES: a sparse bitmap dump whose data pages are mapped at
 // 0xfffff80100000000 onwards (one in every 4 PFNs present, so the bitmap and the rank index are
 // exercised). kernel-read PATH READS SEED: open, header, module list, READS random 8-byte virtual
@@ -123,6 +124,18 @@ if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(argume
 }
 
 let dataBase: UInt64 = 0xFFFF_F801_0000_0000
+// paging-generate DIR: the ARM64, x86 PAE and x86 scenario dumps (full and bitmap) and a 32-bit
+// triage dump, as fuzzing seeds.
+if arguments.first == "paging-generate", arguments.count == 2 {
+  for machine in PagingScenario.machines {
+    for (name, layout) in PagingScenario.layouts {
+      try PagingScenario.writer(machine, layout).write(
+        PagingScenario.kernel(machine), to: "\(arguments[1])/\(machine.name)-\(name).dmp")
+    }
+  }
+  try PagingScenario.triage32().write(to: "\(arguments[1])/triage32.dmp")
+  exit(0)
+}
 if arguments.first == "kernel-generate", arguments.count == 3, let megabytes = Int(arguments[2]) {
   let kernel = SyntheticKernel()
   let pages = megabytes * 256

@@ -1,4 +1,5 @@
 import CrashsiftTestSupport
+import DumpSynth
 import Foundation
 import Testing
 
@@ -83,8 +84,37 @@ struct AnalyzeCommandTests {
     _ = FileManager.default.createFile(atPath: garbage, contents: Data("hello".utf8))
     let result = try CrashsiftBinary.run(["analyze", kernel, garbage, dir.file("missing.dmp")])
     #expect(result.status == 1)
-    #expect(result.stdout.contains("32-bit kernel dump (PAGEDUMP): only the header"))
+    // Random bytes after the signature: the header is shown, and what could not be read is said.
+    #expect(result.stdout.contains("in a 32-bit dump is not supported"))
+    #expect(result.stdout.contains("hold no physical memory map"))
     #expect(result.stderr.contains("not MDMP"))
     #expect(result.stderr.contains("cannot open"))
+  }
+
+  @Test("written ARM64, x86 PAE, x86 and 32-bit triage dumps: banner, lm, translation (golden)")
+  func pagingModes() throws {
+    let dir = TemporaryDirectory()
+    var paths: [String] = []
+    for machine in PagingScenario.machines {
+      let path = dir.file("\(machine.name).dmp")
+      try PagingScenario.writer(machine, .full).write(PagingScenario.kernel(machine), to: path)
+      paths.append(path)
+    }
+    let triage = PagingScenario.triage32()
+    let mini = dir.file("mini32.dmp")
+    try triage.write(to: mini)
+    paths.append(mini)
+
+    let text = try CrashsiftBinary.run(["analyze"] + paths)
+    #expect(text.status == 0, "\(text.stderr)")
+    #expect(text.stdout.contains("  0x9b4a0000 0x9b4bb000 contoso.sys  0x65200000"))
+    #expect(text.stdout.contains("address translation: x86-pae"))
+    Golden.check(Golden.normalize(text.stdout, workspace: dir.path), against: "analyze-paging.txt")
+    let json = try CrashsiftBinary.run(["analyze", "--json"] + paths)
+    #expect(json.status == 0)
+    let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+    #expect(decoded?.map { $0["paging"] as? String } == ["arm64", "x86-pae", "x86", nil])
+    #expect(decoded?.map { ($0["modules"] as? [Any])?.count } == [3, 3, 3, 3])
+    #expect(decoded?.map { $0["problems"] as? [String] } == [[], [], [], []])
   }
 }

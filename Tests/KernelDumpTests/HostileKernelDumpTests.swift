@@ -232,7 +232,91 @@ extension HostileKernelDumpTests {
     #expect(dump.header.bugCheckParameters == parameters.map(UInt64.init))
     #expect(dump.header.psLoadedModuleList == nil)
     #expect(dump.context?.instructionPointer == 0x8053_8B4C)
-    #expect(dump.problems.contains { $0.contains("32-bit kernel dump (PAGEDUMP)") })
+    // DumpType 3 (header only) holds no memory: said, and reads fail with a reason.
+    #expect(dump.problems.contains { $0.contains("hold no physical memory") })
     #expect(throws: ParseError.self) { try dump.read(virtual: 0x8053_8B4C, count: 4) }
+  }
+
+  /// A written 32-bit x86 full dump (PAE) of the paging scenario, as bytes to damage.
+  static func dump32(_ layout: KernelDumpWriter.Layout = .full) -> (
+    [UInt8], PagingModeTests.Machine
+  ) {
+    let machine = PagingModeTests.machines[1]
+    let kernel = PagingModeTests.kernel(machine)
+    return (PagingModeTests.writer(machine, layout).bytes(kernel), machine)
+  }
+
+  @Test("32-bit full dumps: too many runs, runs past the end, overlapping runs")
+  func runs32() throws {
+    var (bytes, _) = Self.dump32()
+    let runs = Int(bytes[0x64])
+    var many = bytes
+    Self.put(87, at: 0x64, in: &many)
+    let tooMany = try KernelDump(file: MappedFile(copying: many))
+    #expect(tooMany.problems.contains { $0.contains("at most 86") })
+    #expect(tooMany.modules.isEmpty)
+    var long = bytes
+    Self.put(0xFFFF_FFF0, at: 0x70 + (runs - 1) * 8, in: &long)
+    let pastEnd = try KernelDump(file: MappedFile(copying: long))
+    #expect(pastEnd.problems.contains { $0.contains("past the end of the file") })
+    #expect(pastEnd.header.bugCheckCode == 0xD1)
+    // The second run starts inside the first.
+    let first = UInt32(bytes[0x6C]) | UInt32(bytes[0x6D]) << 8
+    Self.put(first, at: 0x6C + 8, in: &bytes)
+    let overlapping = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(overlapping.problems.contains { $0.contains("runs overlap") })
+  }
+
+  @Test("32-bit RDMP dumps are reported as unsupported, with the header still read")
+  func rdmp32() throws {
+    var (bytes, _) = Self.dump32()
+    Self.put(8, at: 0xF88, in: &bytes)
+    let dump = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(dump.problems.contains { $0.contains("unsupported: 32-bit") })
+    #expect(dump.header.bugCheckCode == 0xD1)
+    #expect(dump.context?.instructionPointer != nil)
+  }
+
+  @Test("x86: page tables pointing outside memory and a looping module list stop cleanly")
+  func hostileTables32() throws {
+    let machine = PagingModeTests.machines[2]  // x86 without PAE: 4-byte entries
+    let kernel = PagingModeTests.kernel(machine)
+    // Point the page directory entry of the module entries at a PFN the dump does not hold.
+    var root = kernel.pages[kernel.pml4PFN] ?? []
+    let slot = Int(machine.moduleEntries >> 22) * 4
+    root.replaceSubrange(slot..<(slot + 4), with: [0x03, 0xF0, 0xFF, 0x7F])
+    kernel.setPage(kernel.pml4PFN, root)
+    let outside = try KernelDump(
+      file: MappedFile(copying: PagingModeTests.writer(machine, .full).bytes(kernel)))
+    #expect(outside.modules.isEmpty)
+    #expect(outside.problems.contains { $0.contains("module list") })
+    #expect(outside.translate(virtual: machine.moduleEntries) == nil)
+
+    // A list whose last entry points back at the first entry instead of the head.
+    let looping = PagingModeTests.kernel(machine)
+    looping.writePointer(virtual: machine.moduleEntries + 0x400, machine.moduleEntries)
+    let dump = try KernelDump(
+      file: MappedFile(copying: PagingModeTests.writer(machine, .full).bytes(looping)))
+    #expect(dump.modules.count == 3)
+    #expect(dump.problems.contains { $0.contains("loops back") })
+  }
+
+  @Test("32-bit triage: absurd driver and unloaded counts are refused before allocating")
+  func absurdTriage32() throws {
+    var writer = TriageDumpWriter()
+    writer.header.machine = 0x14C
+    writer.modules = PagingModeTests.modules32
+    writer.unloaded = [("dam.sys", 0x9C00_0000, 0x9C01_C000)]
+    var bytes = writer.bytes()
+    let unloadedOffset = Int(bytes[0x1018]) | Int(bytes[0x1019]) << 8 | Int(bytes[0x101A]) << 16
+    Self.put(0xFFFF_FFFF, at: 0x1000 + 0x34, in: &bytes)  // DriverCount
+    Self.put(0x7FFF_FFFF, at: unloadedOffset, in: &bytes)  // unloaded count
+    Self.put(0x7FFF_FFFF, at: 0x1000 + 0x64, in: &bytes)  // DataBlocksCount
+    let dump = try KernelDump(file: MappedFile(copying: bytes))
+    #expect(dump.modules.isEmpty)
+    #expect(dump.unloadedDrivers.isEmpty)
+    #expect(dump.problems.contains { $0.contains("0x4c bytes do not fit") })
+    #expect(dump.problems.contains { $0.contains("implausible") })
+    #expect(dump.problems.contains { $0.contains("triage data blocks") })
   }
 }

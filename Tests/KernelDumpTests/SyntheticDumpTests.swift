@@ -89,6 +89,14 @@ struct SyntheticDumpTests {
     #expect(context["Rip"] == dump.context?.instructionPointer.map(Self.hex))
     #expect(context["Rsp"] == dump.context?.stackPointer.map(Self.hex))
 
+    try Self.comparePagesAndReads(dump, oracle: oracle, reads: reads)
+  }
+
+  /// kdmp-parser's page set, each page's SHA-256, and its virtual reads (bytes, or "missing") equal
+  /// ours.
+  static func comparePagesAndReads(
+    _ dump: KernelDump, oracle: [String: Any], reads: [(UInt64, Int)]
+  ) throws {
     let physical = try #require(oracle["physical_pages"] as? [String: Any])
     let pages = try #require(physical["pages"] as? [[String: Any]])
     #expect(

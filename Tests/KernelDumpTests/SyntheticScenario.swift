@@ -16,18 +16,7 @@ enum SyntheticScenario {
   static let process: UInt64 = 0xFFFF_C08B_DCE9_4180
   static let rsp: UInt64 = 0xFFFF_8504_2989_2120
 
-  static let modules = [
-    SyntheticKernel.Module(
-      name: "ntoskrnl.exe", path: #"\SystemRoot\system32\ntoskrnl.exe"#,
-      base: 0xFFFF_F804_7BA0_0000,
-      size: 0x104_6000, checksum: 0xA5_938C, timeDateStamp: 0x0D83_33E6),
-    SyntheticKernel.Module(
-      name: "hal.dll", path: #"\SystemRoot\system32\hal.dll"#, base: 0xFFFF_F804_7944_0000,
-      size: 0x6000, checksum: 0xCE9F, timeDateStamp: 0x1A7B_E8E9),
-    SyntheticKernel.Module(
-      name: "contoso.sys", path: #"\SystemRoot\System32\drivers\contoso.sys"#,
-      base: 0xFFFF_F804_8B58_0000, size: 0x3_B000, checksum: 0x4_1234, timeDateStamp: 0x6520_0000),
-  ]
+  static let modules = PagingScenario.x64Modules
 
   static func kernel() -> SyntheticKernel {
     let kernel = SyntheticKernel()
