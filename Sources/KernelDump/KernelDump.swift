@@ -127,7 +127,7 @@ public final class KernelDump: Sendable {
       if let paged, let process,
         let offset = Self.imageFileNameOffset(
           machine: header.machineImageType, build: header.minorVersion),
-        let bytes = try? paged.read(process + UInt64(offset), count: 15)
+        let bytes = try? paged.read(process &+ UInt64(offset), count: 15)
       {
         name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
       }
@@ -268,24 +268,24 @@ public final class KernelDump: Sendable {
     default: spOffset = 0x98
     }
     for index in 0..<count {
-      guard let prcb = try? paged.pointer(kd.kiProcessorBlock + UInt64(index) * width) else {
+      guard let prcb = try? paged.pointer(kd.kiProcessorBlock &+ UInt64(index) &* width) else {
         continue
       }
       if chosen == nil { chosen = prcb }
       if let sp = context?.stackPointer,
-        let saved = try? paged.pointer(prcb + UInt64(kd.offsetPrcbContext)),
-        (try? paged.pointer(saved + spOffset)) == sp
+        let saved = try? paged.pointer(prcb &+ UInt64(kd.offsetPrcbContext)),
+        (try? paged.pointer(saved &+ spOffset)) == sp
       {
         chosen = prcb
         break
       }
     }
     guard let prcb = chosen,
-      let thread = try? paged.pointer(prcb + UInt64(kd.offsetPrcbCurrentThread))
+      let thread = try? paged.pointer(prcb &+ UInt64(kd.offsetPrcbCurrentThread))
     else {
       return (nil, nil)
     }
-    return (thread, try? paged.pointer(thread + UInt64(kd.offsetKThreadApcProcess)))
+    return (thread, try? paged.pointer(thread &+ UInt64(kd.offsetKThreadApcProcess)))
   }
 
   /// `EPROCESS.ImageFileName` offsets observed per build (not in KDDEBUGGER_DATA64; they come from

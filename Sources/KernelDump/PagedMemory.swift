@@ -145,7 +145,7 @@ struct PagedMemory: Sendable {
       try read(address, count: 2).withUnsafeBytes { $0.loadUnaligned(as: UInt16.self).littleEndian }
     )
     guard length > 0 else { return "" }
-    let bufferField = address + UInt64(mode?.pointerSize ?? 8)
+    let bufferField = address &+ UInt64(mode?.pointerSize ?? 8)
     let raw = try read(try pointer(bufferField), count: length & ~1)
     var units: [UInt16] = []
     units.reserveCapacity(raw.count / 2)
@@ -194,15 +194,15 @@ struct PagedMemory: Sendable {
             "module list: loops back to 0x\(String(entry, radix: 16)); stopped after \(modules.count) modules"
           )
         }
-        let path = try unicodeString(entry + layout.fullName)
-        var name = try unicodeString(entry + layout.baseName)
+        let path = try unicodeString(entry &+ layout.fullName)
+        var name = try unicodeString(entry &+ layout.baseName)
         if name.isEmpty { name = path.split(separator: "\\").last.map(String.init) ?? path }
         modules.append(
           KernelModule(
-            name: name, path: path, base: try pointer(entry + layout.dllBase),
-            size: try u32(entry + layout.size),
-            checksum: (try? u32(entry + layout.checksum)) ?? 0,
-            timeDateStamp: (try? u32(entry + layout.timeDateStamp)) ?? 0))
+            name: name, path: path, base: try pointer(entry &+ layout.dllBase),
+            size: try u32(entry &+ layout.size),
+            checksum: (try? u32(entry &+ layout.checksum)) ?? 0,
+            timeDateStamp: (try? u32(entry &+ layout.timeDateStamp)) ?? 0))
         entry = try pointer(entry)
       }
     } catch {

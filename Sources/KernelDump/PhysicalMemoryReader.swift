@@ -95,7 +95,8 @@ enum PhysicalMemoryReader {
     let firstPage = try r.u64(at: base + 0x20, w)
     let present = try r.u64(at: base + 0x28, w)
     let bits = try r.u64(at: base + 0x30, w)
-    let bitmapBytes = (bits + 7) / 8
+    // Checked before rounding up: `bits + 7` must not overflow.
+    let bitmapBytes = bits <= (1 << 40) ? (bits + 7) / 8 : 0
     guard bits <= (1 << 40), r.contains(offset: base + 0x38, count: Int(bitmapBytes)) else {
       throw ParseError(
         w, offset: base + 0x30,

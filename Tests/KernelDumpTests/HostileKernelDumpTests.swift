@@ -320,3 +320,30 @@ extension HostileKernelDumpTests {
     #expect(dump.problems.contains { $0.contains("triage data blocks") })
   }
 }
+
+extension HostileKernelDumpTests {
+  @Test("fuzz findings (Tests/FuzzFindings/kernel): every read of the fuzzer, no trap")
+  func fuzzFindings() throws {
+    let folder = "\(Corpus.packageRoot)/Tests/FuzzFindings/kernel"
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    #expect(!names.isEmpty)
+    for name in names {
+      // The same reads as Fuzz/KernelDumpFuzzer.swift.
+      guard let dump = try? KernelDump(path: "\(folder)/\(name)") else { continue }
+      for parameter in dump.header.bugCheckParameters {
+        _ = dump.module(containing: parameter)
+        _ = try? dump.read(virtual: parameter, count: 16)
+      }
+      if let sp = dump.context?.stackPointer { _ = dump.readPresent(virtual: sp, count: 0x2100) }
+      for module in dump.modules.prefix(8) { _ = try? dump.read(virtual: module.base, count: 64) }
+    }
+    // current-thread-prcb-overflow: a KPRCB pointer near 2^64 plus the KDBG's context offset
+    // overflowed; addresses now wrap like the CPU's, and the thread is simply not found.
+    let dump = try KernelDump(path: "\(folder)/current-thread-prcb-overflow.dmp")
+    #expect(dump.header.is64Bit)
+    // bitmap-bits-overflow: a bitmap of 2^64-1 bits; rounding it up to bytes overflowed. Now the
+    // size is refused first.
+    let bitmap = try KernelDump(path: "\(folder)/bitmap-bits-overflow.dmp")
+    #expect(bitmap.problems.contains { $0.contains("does not fit") })
+  }
+}
