@@ -1,7 +1,8 @@
 import ByteReader
 
 // libFuzzer entry point for the PDB reader, built by scripts/fuzz.sh with the PDB sources. Every
-// input is opened as an MSF file; publics, module lists, procedures, line tables, inline sites and inlinee names are walked.
+// input is opened as an MSF file; publics, module lists, procedures and their type names, line
+// tables, inline sites and inlinee names are walked.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func pdbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let file = MappedFile(copying: UnsafeBufferPointer(start: data, count: size))
@@ -9,9 +10,12 @@ public func pdbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
   _ = try? pdb.publicSymbols()
   let names = try? pdb.namesTable()
   let inlinees = (try? pdb.inlineeNames()) ?? [:]
+  let types = try? PDBTypePrinter(pdb)
   for module in (try? pdb.modules()) ?? [] {
     guard let stream = try? pdb.moduleStream(module, names: names) else { continue }
-    _ = try? pdb.procedures(in: stream)
+    for procedure in (try? pdb.procedures(in: stream)) ?? [] {
+      _ = types?.function(procedure.typeIndex)
+    }
     _ = try? pdb.lineBlocks(in: stream)
     _ = try? pdb.inlineSites(in: stream, inlinees: inlinees)
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump, kernel, pdb, sym, pe, archive (or `all`, each for the budget). Seeds: the
+# Targets: minidump, kernel, pdb, sym, pe, archive, undname (or `all`, each for the budget). Seeds: the
 # corpus files of each kind; findings are written to out/fuzz/<target>/findings/.
 # A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 TARGET=${1:-minidump}
 SECONDS_BUDGET=${2:-60}
 if [ "$TARGET" = all ]; then
-  for target in minidump kernel pdb sym pe archive; do
+  for target in minidump kernel pdb sym pe archive undname; do
     echo "== $target"
     "$0" "$target" "$SECONDS_BUDGET"
   done
@@ -77,6 +77,13 @@ case $TARGET in
       -module-name Ingest Sources/Ingest/*.swift Fuzz/ArchiveWalkerFuzzer.swift \
       -o "$build/fuzz-archive" 2>/dev/null
     find samples/archives -type f -size -1100k -exec cp {} "$out/corpus/" \;
+    ;;
+  undname)
+    swiftc "${flags[@]}" -module-name Symbols Sources/Symbols/MSVCDemangler.swift \
+      Fuzz/MSVCDemanglerFuzzer.swift -o "$build/fuzz-undname" 2>/dev/null
+    # Seeds: the decorated names in the corpus PDBs, one per file.
+    find "$corpus" -type f -name '*.pdb' -size -5M -exec grep -aoh '?[?$@A-Za-z0-9_]\{4,\}' {} + \
+      | sort -u | head -3000 | split -l 1 - "$out/corpus/name-"
     ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac

@@ -102,7 +102,8 @@ extension PDBFile {
         PDBProcedure(
           name: name, segment: try symbols.u16(at: offset + 36, "procedure"),
           offset: try symbols.u32(at: offset + 32, "procedure"),
-          length: try symbols.u32(at: offset + 16, "procedure")))
+          length: try symbols.u32(at: offset + 16, "procedure"), kind: kind,
+          typeIndex: try symbols.u32(at: offset + 28, "procedure")))
     }
     return result
   }

@@ -13,6 +13,9 @@ public struct PDBFile: Sendable {
   public let machine: UInt16
   /// Section headers (VirtualAddress) for segment:offset → RVA.
   public let sectionAddresses: [UInt32]
+  /// Whether each section (by segment − 1) holds code (IMAGE_SCN_CNT_CODE 0x20 or
+  /// IMAGE_SCN_MEM_EXECUTE 0x20000000 in its Characteristics).
+  public let sectionIsCode: [Bool]
   /// OMAP from-source records (sorted by source), when the image was reordered.
   let omapFromSource: [(UInt32, UInt32)]
   let symbolRecordStream: Int
@@ -61,12 +64,15 @@ public struct PDBFile: Sendable {
     let omapFrom = debugStream(4)
     let sectionStream = omapFrom != nil ? (debugStream(10) ?? debugStream(5)) : debugStream(5)
     var addresses: [UInt32] = []
+    var code: [Bool] = []
     if let index = sectionStream, let headers = try msf.stream(index) {
       for section in 0..<(headers.count / 40) {
         addresses.append(try headers.u32(at: section * 40 + 12, "section headers"))
+        code.append(try headers.u32(at: section * 40 + 36, "section headers") & 0x2000_0020 != 0)
       }
     }
     sectionAddresses = addresses
+    sectionIsCode = code
     var omap: [(UInt32, UInt32)] = []
     if let index = omapFrom, let stream = try msf.stream(index) {
       for record in 0..<(stream.count / 8) {

@@ -1,5 +1,6 @@
 import ByteReader
 import CodeView
+import PDB
 import PEImage
 
 /// Writes Breakpad `.sym` text (google/breakpad `docs/symbol_files.md`).
@@ -42,6 +43,147 @@ public enum BreakpadSymbolWriter {
     }
     return lines
   }
+
+  /// A `.sym` for a PDB (and its image, for `INFO CODE_ID` and x64 `STACK CFI`), in the layout
+  /// breakpad's `dump_syms` writes: MODULE, INFO, FILE, FUNC with their line records, PUBLIC for
+  /// the publics no FUNC starts at, then STACK CFI. Names follow DIA where crashsift knows how:
+  /// C++ functions get their parameters from the decorated public at their address
+  /// (`C::h(C const &)`), x64 C names lose one leading `_`, x86 publics lose their decoration and
+  /// take their parameter size from it (`_RtlUnwind@16` → `10 RtlUnwind`). Not written: the
+  /// `static <return type>` form DIA gives file-local functions (it needs the type stream),
+  /// zero-length line records, `STACK WIN` (x86 frame data), INLINE records.
+  public static func export(
+    pdb: PDBFile, pdbName: String, image: PEImage? = nil, imageName: String? = nil
+  ) throws(ParseError) -> String {
+    let table = try PDBSymbolTable.read(pdb)
+    let x86 = pdb.machine == 0x14C
+    let cpu: String
+    switch pdb.machine {
+    case 0x14C: cpu = "x86"
+    case 0xAA64: cpu = "arm64"
+    case 0x1C0, 0x1C4: cpu = "arm"
+    default: cpu = "x86_64"
+    }
+    // Decorated C++ names and how many publics / procedures share each address.
+    var decorated: [UInt32: String] = [:]
+    var publicsAt: [UInt32: Int] = [:]
+    var publicNames: [UInt32: Set<String>] = [:]
+    var parameterSizes: [UInt32: UInt32] = [:]
+    // DIA lists the publics of code sections, with or without the code/function flags.
+    var codePublics: [(rva: UInt32, name: String)] = []
+    for symbol in try pdb.publicSymbols() {
+      guard let rva = pdb.rva(segment: symbol.segment, offset: symbol.offset) else { continue }
+      publicsAt[rva, default: 0] += 1
+      publicNames[rva, default: []].insert(symbol.name)
+      if x86, !symbol.name.hasPrefix("?") {
+        // stdcall/fastcall decoration: the function's parameter bytes (`_f@12`).
+        let size = undecoratedC(symbol.name).1
+        if size > 0 { parameterSizes[rva] = size }
+      }
+      let section = Int(symbol.segment) - 1
+      if symbol.flags & 0x3 != 0
+        || (section >= 0 && section < pdb.sectionIsCode.count && pdb.sectionIsCode[section])
+      {
+        codePublics.append((rva, symbol.name))
+      }
+      if symbol.name.hasPrefix("?"), decorated[rva] == nil { decorated[rva] = symbol.name }
+    }
+    var proceduresAt: [UInt32: Int] = [:]
+    var procedureAt: [UInt32: PDBProcedure] = [:]
+    for module in try pdb.modules() {
+      for procedure in try pdb.procedures(module) {
+        if let rva = pdb.rva(segment: procedure.segment, offset: procedure.offset) {
+          proceduresAt[rva, default: 0] += 1
+          if procedureAt[rva] == nil { procedureAt[rva] = procedure }
+        }
+      }
+    }
+    let typeNames = try PDBTypePrinter(pdb)
+
+    var lines = ["MODULE windows \(cpu) \(pdb.debugIdentifier) \(pdbName)"]
+    if let image, let imageName {
+      lines.append("INFO CODE_ID \(image.codeIdentifier.uppercased()) \(imageName)")
+    }
+    var used = Set<Int>()
+    for line in table.lines { used.insert(line.file) }
+    for (index, file) in table.files.enumerated() where used.contains(index) && !file.isEmpty {
+      lines.append("FILE \(index + 1) \(file)")
+    }
+    // FUNC (with their line records) and PUBLIC records, merged by address as breakpad orders them.
+    var records: [(rva: UInt32, lines: [String])] = []
+    var starts = Set<UInt32>()
+    for function in table.functions {
+      starts.insert(function.rva)
+      var name = function.name
+      let procedure = procedureAt[function.rva]
+      if let procedure, procedure.isLocal,
+        let (returns, parameters) = typeNames.function(procedure.typeIndex)
+      {
+        // DIA names file-local functions from their type: `static int f(char *)`.
+        name = "static \(returns) \(procedure.name)(\(parameters))"
+      } else if let mangled = decorated[function.rva],
+        let signature = MSVCDemangler.demangle(mangled)?.signature
+      {
+        name = signature
+      } else if x86, publicNames[function.rva]?.contains(function.name) == true {
+        // Assembly procedures carry their decorated public name (`@_EH4_LocalUnwind@16`);
+        // DIA shows it undecorated.
+        name = undecoratedC(name).0
+      } else if !x86 && name.hasPrefix("_") && !name.contains("::") {
+        // Observed in breakpad's DIA output: x64 C names lose one leading `_`, x86 ones keep it.
+        name.removeFirst()
+      }
+      let multiple = (proceduresAt[function.rva] ?? 1) > 1 ? "m " : ""
+      let parameterSize = parameterSizes[function.rva] ?? function.parameterSize
+      var record = [
+        "FUNC \(multiple)\(hex(function.rva)) \(hex(function.size)) \(hex(parameterSize)) \(name)"
+      ]
+      for line in table.lines[function.linesStart..<(function.linesStart + function.linesCount)] {
+        record.append("\(hex(line.rva)) \(hex(line.size)) \(line.line) \(line.file + 1)")
+      }
+      records.append((function.rva, record))
+    }
+    var written = Set<UInt32>()
+    codePublics.sort { ($0.rva, $0.name) < ($1.rva, $1.name) }
+    for symbol in codePublics
+    where !starts.contains(symbol.rva) && written.insert(symbol.rva).inserted {
+      var name = symbol.name
+      var parameterSize: UInt32 = 0
+      if name.hasPrefix("?") {
+        name = MSVCDemangler.demangle(name)?.name ?? name
+      } else if x86 {
+        (name, parameterSize) = undecoratedC(name)
+      }
+      let multiple = (publicsAt[symbol.rva] ?? 1) > 1 ? "m " : ""
+      records.append(
+        (symbol.rva, ["PUBLIC \(multiple)\(hex(symbol.rva)) \(hex(parameterSize)) \(name)"]))
+    }
+    // Stable: a FUNC and a PUBLIC never share an address (publics at FUNC starts are skipped).
+    records.sort { $0.rva < $1.rva }
+    for record in records { lines.append(contentsOf: record.lines) }
+    if let image, pdb.machine == 0x8664 {
+      lines.append(contentsOf: try stackCFI(image))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// An x86 C name without its decoration: `_f` (cdecl), `_f@12` (stdcall), `@f@12` (fastcall),
+  /// and the bytes of parameters passed on the stack: the `@N`, less the 8 that fastcall passes
+  /// in ECX and EDX (what breakpad's FUNC and PUBLIC records show).
+  static func undecoratedC(_ name: String) -> (String, UInt32) {
+    guard let first = name.first, first == "_" || first == "@" else { return (name, 0) }
+    var body = name.dropFirst()
+    var size: UInt32 = 0
+    if let at = body.lastIndex(of: "@"), let value = UInt32(body[body.index(after: at)...]) {
+      size = first == "@" ? (value > 8 ? value - 8 : 0) : value
+      body = body[..<at]
+    } else if first == "@" {
+      return (name, 0)
+    }
+    return (String(body), size)
+  }
+
+  static func hex(_ value: UInt32) -> String { String(value, radix: 16) }
 
   /// The last component of a Windows or POSIX path.
   public static func baseName(_ path: String) -> String {

@@ -17,10 +17,15 @@ public enum PDBSymbolTable {
     var publics: [SymbolTable.Public] = []
     for symbol in try pdb.publicSymbols() {
       guard let rva = pdb.rva(segment: symbol.segment, offset: symbol.offset) else { continue }
-      // PUBSYMFLAGS (microsoft-pdb cvinfo.h): 0x1 code, 0x2 function.
+      // PUBSYMFLAGS (microsoft-pdb cvinfo.h): 0x1 code, 0x2 function. C++ names are shown
+      // undecorated, as WinDbg shows them in frames (`std::exception::what`).
+      let name =
+        symbol.name.hasPrefix("?")
+        ? MSVCDemangler.demangle(symbol.name)?.name ?? symbol.name
+        : symbol.name
       publics.append(
         SymbolTable.Public(
-          rva: rva, parameterSize: 0, name: symbol.name, isCode: symbol.flags & 0x3 != 0))
+          rva: rva, parameterSize: 0, name: name, isCode: symbol.flags & 0x3 != 0))
     }
     // Stable order: by address, then name (aliases at one address stay deterministic).
     publics.sort { ($0.rva, $0.name) < ($1.rva, $1.name) }

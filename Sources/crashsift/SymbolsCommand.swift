@@ -4,6 +4,9 @@ import ArgumentParser
 struct SymbolsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "symbols",
-    abstract: "Look addresses up in symbol stores, .sym files and PDBs.",
-    subcommands: [SymbolsLookupCommand.self, SymbolsIndexCommand.self])
+    abstract: "Look addresses up in symbol stores, .sym files and PDBs; export and undecorate.",
+    subcommands: [
+      SymbolsLookupCommand.self, SymbolsIndexCommand.self, SymbolsExportCommand.self,
+      SymbolsUndecorateCommand.self,
+    ])
 }

@@ -88,3 +88,58 @@ extension SymbolsCommandTests {
     #expect(!FileManager.default.fileExists(atPath: "\(store)/broken.pdb"))
   }
 }
+
+extension SymbolsCommandTests {
+  @Test("export writes a .sym (golden) that lookup then serves; undecorate names MSVC symbols")
+  func exportAndUndecorate() throws {
+    guard let root = Corpus.root else {
+      #expect(!Tools.isCI, "the fixture corpus is required on CI")
+      return
+    }
+    let out = "\(root)/pdb/generated-lld/out"
+    let dir = TemporaryDirectory()
+    let sym = dir.file("tiny64.sym")
+    let export = try CrashsiftBinary.run([
+      "symbols", "export", "\(out)/tiny64.pdb", "--pe", "\(out)/tiny64.dll", "-o", sym,
+    ])
+    #expect(export.status == 0, "\(export.stderr)")
+    let text = try String(contentsOfFile: sym, encoding: .utf8)
+    Golden.check(Golden.normalize(text, workspace: dir.path), against: "symbols-export-tiny64.sym")
+    // Laid out as a Breakpad tree, the export answers lookups like the PDB.
+    let id = "080EE95D32E0099C4C4C44205044422E1"
+    let tree = dir.file("tree/tiny64.pdb/\(id)")
+    try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: sym, toPath: "\(tree)/tiny64.sym")
+    let viaSym = try CrashsiftBinary.run([
+      "symbols", "lookup", "--store", dir.file("tree"), "tiny64.pdb", id, "0x1040",
+    ])
+    let viaPDB = try CrashsiftBinary.run([
+      "symbols", "lookup", "--store", "\(out)/store", "tiny64.pdb", id, "0x1040",
+    ])
+    #expect(viaSym.status == 0 && viaPDB.status == 0)
+    #expect(
+      viaSym.stdout.split(separator: "\n").first == viaPDB.stdout.split(separator: "\n").first)
+
+    let missing = try CrashsiftBinary.run(["symbols", "export", dir.file("none.pdb")])
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("none.pdb"))
+    let nothing = try CrashsiftBinary.run(["symbols", "export"])
+    #expect(nothing.status != 0)
+    #expect(nothing.stderr.contains("--pe"))
+
+    let undecorated = try CrashsiftBinary.run([
+      "symbols", "undecorate", "?what@exception@std@@UEBAPEBDXZ",
+      "??_GC@google_breakpad@@UAEPAXI@Z",
+    ])
+    #expect(undecorated.status == 0)
+    #expect(
+      undecorated.stdout
+        == "public: virtual char const * __cdecl std::exception::what(void) const\npublic: virtual void * __thiscall google_breakpad::C::`scalar deleting dtor'(unsigned int)\n"
+    )
+    let names = try CrashsiftBinary.run([
+      "symbols", "undecorate", "--name", "?what@exception@std@@UEBAPEBDXZ", "not_mangled",
+    ])
+    #expect(names.status == 1)
+    #expect(names.stdout == "std::exception::what\nnot_mangled\n")
+  }
+}
