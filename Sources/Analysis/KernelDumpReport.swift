@@ -172,7 +172,13 @@ public struct KernelDumpReport: Codable, Sendable, Equatable {
     if let instructionPointer {
       lines.append("Header context: ip \(instructionPointer)  sp \(stackPointer ?? "?")")
     }
-    if let processName { lines.append("PROCESS_NAME: \(processName)") }
+    if let processName {
+      lines.append("PROCESS_NAME: \(processName)")
+    } else if currentProcess != nil {
+      // The image name's EPROCESS offset is known for a few builds only (KernelDump's table), or
+      // the dump does not hold that page.
+      lines.append("PROCESS_NAME: unknown")
+    }
     if let currentThread {
       lines.append("Current thread: \(currentThread)  process: \(currentProcess ?? "?")")
     }
