@@ -16,6 +16,9 @@ public struct PDBFile: Sendable {
   /// Whether each section (by segment − 1) holds code (IMAGE_SCN_CNT_CODE 0x20 or
   /// IMAGE_SCN_MEM_EXECUTE 0x20000000 in its Characteristics).
   public let sectionIsCode: [Bool]
+  /// The DBI optional debug header: stream numbers by slot (0xFFFF = none); slot 0 FPO, 9 new FPO
+  /// (frame data), 3/4 OMAP, 5 section headers (reference/pdb-and-symbols.md).
+  let debugStreamIndexes: [Int]
   /// OMAP from-source records (sorted by source), when the image was reordered.
   let omapFromSource: [(UInt32, UInt32)]
   let symbolRecordStream: Int
@@ -57,6 +60,7 @@ public struct PDBFile: Sendable {
         debugStreams.append(Int(try dbi.u16(at: offset + index * 2, "DBI optional debug header")))
       }
     }
+    debugStreamIndexes = debugStreams
     func debugStream(_ index: Int) -> Int? {
       index < debugStreams.count && debugStreams[index] != 0xFFFF ? debugStreams[index] : nil
     }
@@ -92,7 +96,12 @@ public struct PDBFile: Sendable {
   /// section is unknown or OMAP eliminated the address.
   public func rva(segment: UInt16, offset: UInt32) -> UInt32? {
     guard segment >= 1, Int(segment) <= sectionAddresses.count else { return nil }
-    let internalRVA = sectionAddresses[Int(segment) - 1] &+ offset
+    return mapped(sectionAddresses[Int(segment) - 1] &+ offset)
+  }
+
+  /// An RVA of the image as linked (what FPO and frame data hold) in the final image: itself, or
+  /// through OMAP; `nil` when OMAP eliminated it.
+  public func mapped(_ internalRVA: UInt32) -> UInt32? {
     guard !omapFromSource.isEmpty else { return internalRVA }
     var low = 0
     var high = omapFromSource.count

@@ -49,9 +49,10 @@ public enum BreakpadSymbolWriter {
   /// the publics no FUNC starts at, then STACK CFI. Names follow DIA where crashsift knows how:
   /// C++ functions get their parameters from the decorated public at their address
   /// (`C::h(C const &)`), x64 C names lose one leading `_`, x86 publics lose their decoration and
-  /// take their parameter size from it (`_RtlUnwind@16` → `10 RtlUnwind`). Not written: the
-  /// `static <return type>` form DIA gives file-local functions (it needs the type stream),
-  /// zero-length line records, `STACK WIN` (x86 frame data), INLINE records.
+  /// take their parameter size from it (`_RtlUnwind@16` → `10 RtlUnwind`), file-local functions
+  /// are named from their type (`static int f(char *)`), x86 frame data and FPO records become
+  /// STACK WIN. Not written: FILE records of sources without lines, zero-length line records,
+  /// INLINE records; OMAP images keep one FUNC per procedure.
   public static func export(
     pdb: PDBFile, pdbName: String, image: PEImage? = nil, imageName: String? = nil
   ) throws(ParseError) -> String {
@@ -161,6 +162,20 @@ public enum BreakpadSymbolWriter {
     // Stable: a FUNC and a PUBLIC never share an address (publics at FUNC starts are skipped).
     records.sort { $0.rva < $1.rva }
     for record in records { lines.append(contentsOf: record.lines) }
+    if x86 {
+      // STACK WIN <type> <rva> <size> <prolog> <epilog> <params> <saved regs> <locals>
+      // <max stack> <has program> <program | allocates base pointer>; numbers in hex.
+      for record in try pdb.frameRecords() {
+        guard let rva = pdb.mapped(record.rva) else { continue }
+        let fields = [
+          rva, record.codeSize, record.prologSize, 0, record.parameterSize,
+          record.savedRegisterSize, record.localSize, record.maxStackSize,
+        ].map(hex).joined(separator: " ")
+        let tail =
+          record.program.map { "1 \($0)" } ?? "0 \(record.allocatesBasePointer ? 1 : 0)"
+        lines.append("STACK WIN \(record.type) \(fields) \(tail)")
+      }
+    }
     if let image, pdb.machine == 0x8664 {
       lines.append(contentsOf: try stackCFI(image))
     }

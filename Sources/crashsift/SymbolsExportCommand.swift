@@ -11,14 +11,14 @@ struct SymbolsExportCommand: ParsableCommand {
     commandName: "export",
     abstract: "Write a Breakpad .sym for a PDB (or for an image without its PDB).",
     discussion: """
-      The .sym has MODULE, INFO CODE_ID (with --pe), FILE, FUNC with line records, PUBLIC for \\
-      code no function covers, and, for x64 images given with --pe, breakpad's STACK CFI from \\
-      the image's unwind data. Given only --pe (no PDB), it writes what breakpad writes for an \\
-      image whose PDB is missing: MODULE, INFO and STACK CFI. Put the result in a Breakpad tree \\
+      The .sym has MODULE, INFO CODE_ID (with --pe), FILE, FUNC with line records, PUBLIC for \
+      code no function covers, STACK WIN for x86 PDBs (frame data and FPO records) and, for x64 \
+      images given with --pe, breakpad's STACK CFI from the image's unwind data. Given only --pe (no PDB), it writes what breakpad writes for an \
+      image whose PDB is missing: MODULE, INFO and STACK CFI. Put the result in a Breakpad tree \
       as <pdb>/<DEBUGID>/<name>.sym, or let `symbols index` do it.
 
-      Not yet written (see the README): the `static <return type>` names DIA gives file-local \\
-      functions, zero-length line records, x86 STACK WIN frame data, INLINE records.
+      Not yet written (see the README): FILE records of sources without lines, zero-length \
+      line records, INLINE records.
 
       Examples:
         crashsift symbols export app.pdb --pe app.exe -o app.sym

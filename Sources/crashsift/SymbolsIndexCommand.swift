@@ -8,9 +8,9 @@ struct SymbolsIndexCommand: ParsableCommand {
     commandName: "index",
     abstract: "Lay PDBs, PE images and .sym files out as a symbol store.",
     discussion: """
-      Walks the given files and folders (recursively) and copies every PDB to \\
-      <pdb>/<GUID><age>/<pdb>, every PE image to <image>/<TIMESTAMP><SizeOfImage>/<image> and every \\
-      Breakpad .sym to <pdb>/<ID>/<name>.sym under --store, as symstore.exe does. Files are \\
+      Walks the given files and folders (recursively) and copies every PDB to \
+      <pdb>/<GUID><age>/<pdb>, every PE image to <image>/<TIMESTAMP><SizeOfImage>/<image> and every \
+      Breakpad .sym to <pdb>/<ID>/<name>.sym under --store, as symstore.exe does. Files are \
       recognised by content; others are skipped. A key already in the store is left as it is.
 
       Examples:

@@ -10,8 +10,8 @@ struct SymbolsLookupCommand: ParsableCommand {
     commandName: "lookup",
     abstract: "Name RVAs of one module: function+offset and file:line.",
     discussion: """
-      Finds the module's symbols by debug file name and debug id (GUID + age, as in `lm` and \\
-      minidump CodeView records) and prints one line per RVA: the RVA, `function+0xoffset` (or \\
+      Finds the module's symbols by debug file name and debug id (GUID + age, as in `lm` and \
+      minidump CodeView records) and prints one line per RVA: the RVA, `function+0xoffset` (or \
       `??`) and `file:line` when the symbols have lines, then one `inlined` line per function inlined \
       there (innermost first). Public-only names are marked (public).
 

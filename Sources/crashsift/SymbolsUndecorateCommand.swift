@@ -9,9 +9,9 @@ struct SymbolsUndecorateCommand: ParsableCommand {
     commandName: "undecorate",
     abstract: "Undecorate MSVC mangled names (?what@exception@std@@UEBAPEBDXZ).",
     discussion: """
-      Prints one line per name: the full declaration (access, return type, calling convention, \\
-      parameters), or with --name the qualified name alone as frames show it. Names come from the \\
-      arguments, or one per line on standard input. A name that is not an MSVC mangled name is \\
+      Prints one line per name: the full declaration (access, return type, calling convention, \
+      parameters), or with --name the qualified name alone as frames show it. Names come from the \
+      arguments, or one per line on standard input. A name that is not an MSVC mangled name is \
       printed unchanged and the exit status is 1.
 
       Examples:

@@ -16,6 +16,18 @@ struct CLIBasicsTests {
     #expect(sub.status == 0)
     #expect(sub.stdout.contains("--retry-failed"))
     #expect(sub.stdout.contains("Examples:"))
+    // Every subcommand's help: examples, and no stray line-continuation backslashes.
+    let commands = [
+      ["run"], ["ingest"], ["parse"], ["status"], ["analyze"], ["bucket"], ["explain"], ["hash"],
+      ["signify"], ["report"], ["forge"], ["symbols", "lookup"], ["symbols", "index"],
+      ["symbols", "export"], ["symbols", "undecorate"],
+    ]
+    for command in commands {
+      let help = try CrashsiftBinary.run(command + ["--help"])
+      #expect(help.status == 0, "\(command)")
+      #expect(!help.stdout.contains("\\\n"), "\(command): a literal backslash in --help")
+      #expect(!help.stdout.contains(" \\ "), "\(command): a literal backslash in --help")
+    }
   }
 
   @Test("usage errors exit 2 with the reason")
