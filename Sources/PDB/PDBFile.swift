@@ -95,8 +95,13 @@ public struct PDBFile: Sendable {
   /// The RVA of `segment:offset`, through OMAP when the image was reordered; `nil` when the
   /// section is unknown or OMAP eliminated the address.
   public func rva(segment: UInt16, offset: UInt32) -> UInt32? {
+    linkedRVA(segment: segment, offset: offset).flatMap(mapped)
+  }
+
+  /// The RVA of `segment:offset` in the image as linked, before any OMAP reordering.
+  public func linkedRVA(segment: UInt16, offset: UInt32) -> UInt32? {
     guard segment >= 1, Int(segment) <= sectionAddresses.count else { return nil }
-    return mapped(sectionAddresses[Int(segment) - 1] &+ offset)
+    return sectionAddresses[Int(segment) - 1] &+ offset
   }
 
   /// An RVA of the image as linked (what FPO and frame data hold) in the final image: itself, or

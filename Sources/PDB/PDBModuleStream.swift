@@ -10,4 +10,9 @@ public struct PDBModuleStream: Sendable {
   let subsections: [(kind: UInt32, data: ByteReader)]
   /// Source file names by FILECHKSMS entry offset (the file ids of LINES and inlinee records).
   let fileNames: [UInt32: String]
+
+  /// The module's source files in its checksum table's order.
+  public var sourceFiles: [String] {
+    fileNames.sorted { $0.key < $1.key }.map(\.value)
+  }
 }

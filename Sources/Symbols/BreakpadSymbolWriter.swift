@@ -51,12 +51,12 @@ public enum BreakpadSymbolWriter {
   /// (`C::h(C const &)`), x64 C names lose one leading `_`, x86 publics lose their decoration and
   /// take their parameter size from it (`_RtlUnwind@16` → `10 RtlUnwind`), file-local functions
   /// are named from their type (`static int f(char *)`), x86 frame data and FPO records become
-  /// STACK WIN. Not written: FILE records of sources without lines, zero-length line records,
-  /// INLINE records; OMAP images keep one FUNC per procedure.
+  /// STACK WIN, FILE ids follow DIA's numbering and empty line entries are kept. Not written:
+  /// INLINE records; OMAP images keep one FUNC per procedure where breakpad splits by block.
   public static func export(
     pdb: PDBFile, pdbName: String, image: PEImage? = nil, imageName: String? = nil
   ) throws(ParseError) -> String {
-    let table = try PDBSymbolTable.read(pdb)
+    let table = try PDBSymbolTable.read(pdb, keepingEmptyLines: true)
     let x86 = pdb.machine == 0x14C
     let cpu: String
     switch pdb.machine {
@@ -71,7 +71,7 @@ public enum BreakpadSymbolWriter {
     var publicNames: [UInt32: Set<String>] = [:]
     var parameterSizes: [UInt32: UInt32] = [:]
     // DIA lists the publics of code sections, with or without the code/function flags.
-    var codePublics: [(rva: UInt32, name: String)] = []
+    var codePublics: [(rva: UInt32, name: String, linked: UInt32)] = []
     for symbol in try pdb.publicSymbols() {
       guard let rva = pdb.rva(segment: symbol.segment, offset: symbol.offset) else { continue }
       publicsAt[rva, default: 0] += 1
@@ -85,7 +85,8 @@ public enum BreakpadSymbolWriter {
       if symbol.flags & 0x3 != 0
         || (section >= 0 && section < pdb.sectionIsCode.count && pdb.sectionIsCode[section])
       {
-        codePublics.append((rva, symbol.name))
+        codePublics.append(
+          (rva, symbol.name, pdb.linkedRVA(segment: symbol.segment, offset: symbol.offset) ?? rva))
       }
       if symbol.name.hasPrefix("?"), decorated[rva] == nil { decorated[rva] = symbol.name }
     }
@@ -105,13 +106,34 @@ public enum BreakpadSymbolWriter {
     if let image, let imageName {
       lines.append("INFO CODE_ID \(image.codeIdentifier.uppercased()) \(imageName)")
     }
-    var used = Set<Int>()
-    for line in table.lines { used.insert(line.file) }
-    for (index, file) in table.files.enumerated() where used.contains(index) && !file.isEmpty {
-      lines.append("FILE \(index + 1) \(file)")
+    // FILE ids as DIA numbers them: every module's source files (its checksum table) in module
+    // order, one id per entry; a name seen before (case-insensitively) keeps its first id and is
+    // not written again.
+    var fileIDs: [String: Int] = [:]
+    var nextID = 1
+    let names = try pdb.namesTable()
+    for module in try pdb.modules() {
+      guard let stream = try pdb.moduleStream(module, names: names) else { continue }
+      for name in stream.sourceFiles {
+        defer { nextID += 1 }
+        let key = name.lowercased()
+        guard fileIDs[key] == nil else { continue }
+        fileIDs[key] = nextID
+        lines.append("FILE \(nextID) \(name)")
+      }
     }
-    // FUNC (with their line records) and PUBLIC records, merged by address as breakpad orders them.
-    var records: [(rva: UInt32, lines: [String])] = []
+    // Files only the line tables name (a module without a checksum table) get ids after those.
+    func fileID(_ index: Int) -> Int {
+      let key = table.files[index].lowercased()
+      if let id = fileIDs[key] { return id }
+      fileIDs[key] = nextID
+      lines.append("FILE \(nextID) \(table.files[index])")
+      nextID += 1
+      return nextID - 1
+    }
+    // FUNC (with their line records) and PUBLIC records, merged by address as breakpad orders
+    // them: by the address in the image as linked, which OMAP may have moved.
+    var records: [(linked: UInt32, lines: [String])] = []
     var starts = Set<UInt32>()
     for function in table.functions {
       starts.insert(function.rva)
@@ -140,9 +162,10 @@ public enum BreakpadSymbolWriter {
         "FUNC \(multiple)\(hex(function.rva)) \(hex(function.size)) \(hex(parameterSize)) \(name)"
       ]
       for line in table.lines[function.linesStart..<(function.linesStart + function.linesCount)] {
-        record.append("\(hex(line.rva)) \(hex(line.size)) \(line.line) \(line.file + 1)")
+        record.append("\(hex(line.rva)) \(hex(line.size)) \(line.line) \(fileID(line.file))")
       }
-      records.append((function.rva, record))
+      let linked = procedure.flatMap { pdb.linkedRVA(segment: $0.segment, offset: $0.offset) }
+      records.append((linked ?? function.rva, record))
     }
     var written = Set<UInt32>()
     codePublics.sort { ($0.rva, $0.name) < ($1.rva, $1.name) }
@@ -157,10 +180,10 @@ public enum BreakpadSymbolWriter {
       }
       let multiple = (publicsAt[symbol.rva] ?? 1) > 1 ? "m " : ""
       records.append(
-        (symbol.rva, ["PUBLIC \(multiple)\(hex(symbol.rva)) \(hex(parameterSize)) \(name)"]))
+        (symbol.linked, ["PUBLIC \(multiple)\(hex(symbol.rva)) \(hex(parameterSize)) \(name)"]))
     }
-    // Stable: a FUNC and a PUBLIC never share an address (publics at FUNC starts are skipped).
-    records.sort { $0.rva < $1.rva }
+    // A FUNC and a PUBLIC never share an address (publics at FUNC starts are skipped).
+    records.sort { $0.linked < $1.linked }
     for record in records { lines.append(contentsOf: record.lines) }
     if x86 {
       // STACK WIN <type> <rva> <size> <prolog> <epilog> <params> <saved regs> <locals>

@@ -13,7 +13,12 @@ public enum PDBSymbolTable {
     var module: Int
   }
 
-  public static func read(_ pdb: PDBFile) throws(ParseError) -> SymbolTable {
+  /// - Parameter keepingEmptyLines: also keep the line entries that cover no bytes (an entry
+  /// followed by another at the same offset) as size-0 lines before the real one, as breakpad's
+  /// DIA-based .sym files do; for export only — lookups never land on them.
+  public static func read(_ pdb: PDBFile, keepingEmptyLines: Bool = false) throws(ParseError)
+    -> SymbolTable
+  {
     var publics: [SymbolTable.Public] = []
     for symbol in try pdb.publicSymbols() {
       guard let rva = pdb.rva(segment: symbol.segment, offset: symbol.offset) else { continue }
@@ -60,7 +65,8 @@ public enum PDBSymbolTable {
       }
       for block in try pdb.lineBlocks(in: stream) {
         appendLines(
-          of: block, file: fileNumber(block.file), module: moduleIndex, pdb: pdb, to: &lines)
+          of: block, file: fileNumber(block.file), module: moduleIndex, pdb: pdb,
+          keepingEmpty: keepingEmptyLines, to: &lines)
       }
       for site in try pdb.inlineSites(in: stream, inlinees: inlinees) {
         guard let procedure = pdb.rva(segment: site.segment, offset: site.procedureOffset) else {
@@ -83,7 +89,11 @@ public enum PDBSymbolTable {
     for entry in functions where unique.last?.function.rva != entry.function.rva {
       unique.append(entry)
     }
-    lines.sort { ($0.line.rva, $0.module, $0.line.line) < ($1.line.rva, $1.module, $1.line.line) }
+    // An empty entry sorts before the real one at its address, as breakpad writes them.
+    lines.sort {
+      ($0.line.rva, $0.line.size == 0 ? 0 : 1, $0.module, $0.line.line)
+        < ($1.line.rva, $1.line.size == 0 ? 0 : 1, $1.module, $1.line.line)
+    }
     var (sortedFunctions, ownLines) = attach(lines: lines, to: unique)
     var inlines: [SymbolTable.Inline] = []
     for index in sortedFunctions.indices {
@@ -111,14 +121,14 @@ public enum PDBSymbolTable {
   /// followed by another at the same offset covers nothing and is dropped (llvm-symbolizer keeps
   /// the first of such a pair, DIA/.sym and symbolic the second; §9.1 recommends the second).
   private static func appendLines(
-    of block: PDBLineBlock, file: Int, module: Int, pdb: PDBFile,
+    of block: PDBLineBlock, file: Int, module: Int, pdb: PDBFile, keepingEmpty: Bool,
     to lines: inout [(line: SymbolTable.Line, module: Int)]
   ) {
     let entries = block.entries
     for index in entries.indices {
       let start = entries[index].offset
       let end = index + 1 < entries.count ? entries[index + 1].offset : block.contributionSize
-      guard end > start else { continue }
+      guard end > start || (keepingEmpty && end == start) else { continue }
       let (address, overflow) = block.offset.addingReportingOverflow(start)
       guard !overflow, let rva = pdb.rva(segment: block.segment, offset: address) else { continue }
       let line = SymbolTable.Line(
@@ -153,9 +163,10 @@ public enum PDBSymbolTable {
       var lastRVA: UInt32?
       for entry in lines[range] where !fromModule || entry.module == module {
         // One line per address: a second record at the same address could never be found.
+        // (Empty entries, kept for export, sort first and do not count.)
         guard entry.line.rva != lastRVA else { continue }
         own.append(entry.line)
-        lastRVA = entry.line.rva
+        if entry.line.size > 0 { lastRVA = entry.line.rva }
       }
       placed.linesCount = own.count - placed.linesStart
       result.append(placed)

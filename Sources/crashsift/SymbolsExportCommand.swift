@@ -17,8 +17,8 @@ struct SymbolsExportCommand: ParsableCommand {
       image whose PDB is missing: MODULE, INFO and STACK CFI. Put the result in a Breakpad tree \
       as <pdb>/<DEBUGID>/<name>.sym, or let `symbols index` do it.
 
-      Not yet written (see the README): FILE records of sources without lines, zero-length \
-      line records, INLINE records.
+      Not yet written (see the README): INLINE records, and one FUNC per moved block for \
+      OMAP-reordered images.
 
       Examples:
         crashsift symbols export app.pdb --pe app.exe -o app.sym
