@@ -101,7 +101,7 @@ public struct SymbolPath: Sendable, Equatable {
           case .failure(let error): reasons.append(error.description)
           }
         } else {
-          switch Self.flat(dir, debugFile: debugFile, debugID: debugID) {
+          switch Self.flat(dir, debugFile: debugFile, debugID: debugID, cache: cache) {
           case .success(let table?): return .success(table)
           case .success(nil): break
           case .failure(let error): reasons.append(error.description)
@@ -125,21 +125,26 @@ public struct SymbolPath: Sendable, Equatable {
   }
 
   /// `DIR/<name>.sym` or `DIR/<name>.pdb`, accepted only when its identity is `debugID`.
-  private static func flat(_ dir: String, debugFile: String, debugID: String)
+  private static func flat(_ dir: String, debugFile: String, debugID: String, cache: String?)
     -> Result<SymbolTable?, ParseError>
   {
     let file = BreakpadSymbolWriter.baseName(debugFile)
     let stem = file.lowercased().hasSuffix(".pdb") ? String(file.dropLast(4)) : file
+    let store = DerivedTableStore(cache: cache)
     return Result { () throws(ParseError) -> SymbolTable? in
       if let sym = SymbolTree.entry(in: dir, named: "\(stem).sym") {
-        let table = try BreakpadSymbolReader.read(path: "\(dir)/\(sym)")
+        let path = "\(dir)/\(sym)"
+        let table = try store.table(for: path) { () throws(ParseError) in
+          try BreakpadSymbolReader.read(path: path)
+        }
         if table.debugID?.uppercased() == debugID.uppercased() { return table }
       }
       if file.lowercased().hasSuffix(".pdb"), let name = SymbolTree.entry(in: dir, named: file) {
-        let pdb = try PDBFile(path: "\(dir)/\(name)")
-        if pdb.debugIdentifier.uppercased() == debugID.uppercased() {
-          return try PDBSymbolTable.read(pdb)
+        let path = "\(dir)/\(name)"
+        let table = try store.table(for: path) { () throws(ParseError) in
+          try PDBSymbolTable.read(try PDBFile(path: path))
         }
+        if table.debugID?.uppercased() == debugID.uppercased() { return table }
       }
       return nil
     }

@@ -55,15 +55,21 @@ public struct SymbolTree: Sendable {
       let file = BreakpadSymbolWriter.baseName(debugFile)
       return .failure(ParseError("symbols", "no \(file)/\(debugID) (.sym or .pdb) in \(root)"))
     }
+    let store = DerivedTableStore(cache: cache)
     return Result { () throws(ParseError) in
       guard path.lowercased().hasSuffix(".pdb") else {
-        return try BreakpadSymbolReader.read(path: path)
+        return try store.table(for: path) { () throws(ParseError) in
+          try BreakpadSymbolReader.read(path: path)
+        }
       }
-      let pdb = try PDBFile(path: path)
-      guard pdb.debugIdentifier.uppercased() == debugID.uppercased() else {
-        throw ParseError(path, "is \(pdb.debugIdentifier), not the \(debugID) the module asks for")
+      let table = try store.table(for: path) { () throws(ParseError) in
+        try PDBSymbolTable.read(try PDBFile(path: path))
       }
-      return try PDBSymbolTable.read(pdb)
+      let identity = table.debugID ?? "?"
+      guard identity.uppercased() == debugID.uppercased() else {
+        throw ParseError(path, "is \(identity), not the \(debugID) the module asks for")
+      }
+      return table
     }
   }
 

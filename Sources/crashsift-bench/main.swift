@@ -124,6 +124,34 @@ if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(argume
 }
 
 let dataBase: UInt64 = 0xFFFF_F801_0000_0000
+// table-cache FILE...: per PDB or .sym, the time to derive its table (median of 5), the time to
+// read it back from a SymbolTableArchive (median of 5) and the archive's size.
+if arguments.first == "table-cache", arguments.count >= 2 {
+  func milliseconds(_ body: () -> Void) -> Double {
+    var samples: [Double] = []
+    for _ in 0..<5 {
+      let start = DispatchTime.now().uptimeNanoseconds
+      body()
+      samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    return samples.sorted()[2]
+  }
+  for path in arguments.dropFirst() {
+    guard let table = loadTable(path) else { continue }
+    let derive = milliseconds { _ = loadTable(path) }
+    let bytes = SymbolTableArchive.encode(table)
+    let archive = "/tmp/crashsift-bench-\(getpid()).cstab"
+    try Data(bytes).write(to: URL(fileURLWithPath: archive))
+    let load = milliseconds {
+      _ = try? SymbolTableArchive.decode(MappedFile(path: archive).reader)
+    }
+    try? FileManager.default.removeItem(atPath: archive)
+    print(
+      "\(URL(fileURLWithPath: path).lastPathComponent)\tderive \(String(format: "%.2f", derive)) ms\tload \(String(format: "%.2f", load)) ms\tarchive \(bytes.count / 1024) KiB\tsource \(((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1024) KiB"
+    )
+  }
+  exit(0)
+}
 // paging-generate DIR: the ARM64, x86 PAE and x86 scenario dumps (full and bitmap) and a 32-bit
 // triage dump, as fuzzing seeds.
 if arguments.first == "paging-generate", arguments.count == 2 {

@@ -25,6 +25,15 @@ public enum CrashsiftBinary {
     public var signaled: Bool
   }
 
+  /// One cache folder for every binary run of this test process.
+  static let testCache: String = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "crashsift-test-cache-\(ProcessInfo.processInfo.processIdentifier)"
+    ).path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }()
+
   /// Starts `crashsift` with `arguments`; the caller waits or kills.
   public static func start(
     _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil
@@ -33,8 +42,10 @@ public enum CrashsiftBinary {
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
-    // A developer's WinDbg symbol path must not change what the golden files see.
+    // A developer's WinDbg symbol path must not change what the golden files see, and the runs'
+    // expanded symbols and table archives stay out of the user's cache.
     env["_NT_SYMBOL_PATH"] = nil
+    env["XDG_CACHE_HOME"] = testCache
     for (key, value) in environment { env[key] = value }
     process.environment = env
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }

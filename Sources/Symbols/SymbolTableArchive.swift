@@ -1,0 +1,235 @@
+import ByteReader
+
+/// A symbol table as bytes, so a table derived once from a PDB or a .sym is reused by later runs
+/// (`DerivedTableStore`): magic `CSTAB`, the format version, a string table (each distinct string
+/// once), then the table's arrays as fixed-size little-endian records.
+///
+/// Reading checks every count against the bytes left and every index against its array before
+/// building the table: a damaged file is an error (and the store derives the table again), never
+/// a table whose lookups could trap.
+public enum SymbolTableArchive {
+  /// Bumped whenever the bytes or what a table holds change (derivation rules included, e.g.
+  /// undecorated public names), so stale archives are not used.
+  public static let version: UInt32 = 1
+  static let magic = Array("CSTAB\0\0\0".utf8)
+
+  // MARK: writing
+
+  private struct Writer {
+    var bytes: [UInt8] = []
+    var strings: [String] = []
+    var index: [String: UInt32] = [:]
+
+    mutating func u32(_ value: UInt32) {
+      withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func string(_ text: String?) {
+      guard let text else { return u32(0) }
+      if let known = index[text] { return u32(known) }
+      strings.append(text)
+      let id = UInt32(strings.count)  // 0 is "none"
+      index[text] = id
+      u32(id)
+    }
+  }
+
+  /// The bytes of `table`.
+  public static func encode(_ table: SymbolTable) -> [UInt8] {
+    var w = Writer()
+    let source: UInt32 =
+      switch table.source {
+      case .pdb: 0
+      case .breakpad: 1
+      case .exports: 2
+      }
+    w.u32(source)
+    for text in [table.os, table.cpu, table.debugID, table.debugFile, table.codeID] {
+      w.string(text)
+    }
+    w.u32(UInt32(table.functions.count))
+    for f in table.functions {
+      for value in [f.rva, f.size, f.parameterSize] { w.u32(value) }
+      w.string(f.name)
+      for value in [f.linesStart, f.linesCount, f.inlinesStart, f.inlinesCount] {
+        w.u32(UInt32(value))
+      }
+      w.u32(f.inlinesMaxSize)
+    }
+    w.u32(UInt32(table.lines.count))
+    for l in table.lines {
+      for value in [l.rva, l.size, l.line, UInt32(l.file)] { w.u32(value) }
+    }
+    w.u32(UInt32(table.files.count))
+    for file in table.files { w.string(file) }
+    w.u32(UInt32(table.publics.count))
+    for p in table.publics {
+      for value in [p.rva, p.parameterSize] { w.u32(value) }
+      w.string(p.name)
+      w.u32(p.isCode ? 1 : 0)
+    }
+    w.u32(UInt32(table.inlines.count))
+    for i in table.inlines {
+      for value in [i.rva, i.size, UInt32(i.depth)] { w.u32(value) }
+      w.string(i.name)
+      for value in [i.line, UInt32(i.file)] { w.u32(value) }
+    }
+    w.u32(UInt32(table.stackRecords.count))
+    for record in table.stackRecords { w.string(record) }
+
+    var out = magic
+    withUnsafeBytes(of: version.littleEndian) { out.append(contentsOf: $0) }
+    withUnsafeBytes(of: UInt32(w.strings.count).littleEndian) { out.append(contentsOf: $0) }
+    for text in w.strings {
+      let utf8 = Array(text.utf8)
+      withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { out.append(contentsOf: $0) }
+      out.append(contentsOf: utf8)
+    }
+    return out + w.bytes
+  }
+
+  // MARK: reading
+
+  private struct Cursor {
+    let r: ByteReader
+    var offset: Int
+
+    mutating func u32() throws(ParseError) -> UInt32 {
+      defer { offset += 4 }
+      return try r.u32(at: offset, "symbol table archive")
+    }
+
+    /// A count of records of `size` bytes that must fit in what is left.
+    mutating func count(_ size: Int) throws(ParseError) -> Int {
+      let value = Int(try u32())
+      guard value <= (r.count - offset) / max(size, 1) else {
+        throw ParseError(
+          "symbol table archive", offset: offset, "\(value) records do not fit in the file")
+      }
+      return value
+    }
+  }
+
+  /// The table stored in `bytes`.
+  public static func decode(_ r: ByteReader) throws(ParseError) -> SymbolTable {
+    let w = "symbol table archive"
+    guard r.count >= 16, try r.array(at: 0, count: 8, w) == magic else {
+      throw ParseError(w, offset: 0, "not a crashsift symbol table")
+    }
+    guard try r.u32(at: 8, w) == version else {
+      throw ParseError(w, offset: 8, "written by another version")
+    }
+    var c = Cursor(r: r, offset: 12)
+    let stringCount = try c.count(4)
+    var strings: [String] = []
+    strings.reserveCapacity(stringCount)
+    for _ in 0..<stringCount {
+      let length = Int(try c.u32())
+      strings.append(String(decoding: try r.array(at: c.offset, count: length, w), as: UTF8.self))
+      c.offset += length
+    }
+    func string(_ id: UInt32) throws(ParseError) -> String? {
+      guard id != 0 else { return nil }
+      guard Int(id) <= strings.count else {
+        throw ParseError(w, offset: c.offset, "string \(id) of \(strings.count)")
+      }
+      return strings[Int(id) - 1]
+    }
+    func name(_ id: UInt32) throws(ParseError) -> String { try string(id) ?? "" }
+
+    let sourceCode = try c.u32()
+    let source: SymbolTable.Source =
+      switch sourceCode {
+      case 0: .pdb
+      case 1: .breakpad
+      default: .exports
+      }
+    let os = try string(try c.u32())
+    let cpu = try string(try c.u32())
+    let debugID = try string(try c.u32())
+    let debugFile = try string(try c.u32())
+    let codeID = try string(try c.u32())
+
+    var functions: [SymbolTable.Function] = []
+    let functionCount = try c.count(40)
+    functions.reserveCapacity(functionCount)
+    for _ in 0..<functionCount {
+      let rva = try c.u32()
+      let size = try c.u32()
+      let parameterSize = try c.u32()
+      let functionName = try name(try c.u32())
+      var function = SymbolTable.Function(
+        rva: rva, size: size, parameterSize: parameterSize, name: functionName,
+        linesStart: Int(try c.u32()), linesCount: Int(try c.u32()))
+      function.inlinesStart = Int(try c.u32())
+      function.inlinesCount = Int(try c.u32())
+      function.inlinesMaxSize = try c.u32()
+      functions.append(function)
+    }
+    var lines: [SymbolTable.Line] = []
+    let lineCount = try c.count(16)
+    lines.reserveCapacity(lineCount)
+    for _ in 0..<lineCount {
+      lines.append(
+        SymbolTable.Line(
+          rva: try c.u32(), size: try c.u32(), line: try c.u32(), file: Int(try c.u32())))
+    }
+    var files: [String] = []
+    let fileCount = try c.count(4)
+    for _ in 0..<fileCount { files.append(try name(try c.u32())) }
+    var publics: [SymbolTable.Public] = []
+    let publicCount = try c.count(16)
+    publics.reserveCapacity(publicCount)
+    for _ in 0..<publicCount {
+      let rva = try c.u32()
+      let parameterSize = try c.u32()
+      let publicName = try name(try c.u32())
+      publics.append(
+        SymbolTable.Public(
+          rva: rva, parameterSize: parameterSize, name: publicName, isCode: try c.u32() != 0))
+    }
+    var inlines: [SymbolTable.Inline] = []
+    let inlineCount = try c.count(24)
+    inlines.reserveCapacity(inlineCount)
+    for _ in 0..<inlineCount {
+      let rva = try c.u32()
+      let size = try c.u32()
+      let depth = Int(try c.u32())
+      let inlineName = try name(try c.u32())
+      inlines.append(
+        SymbolTable.Inline(
+          rva: rva, size: size, depth: depth, name: inlineName, line: try c.u32(),
+          file: Int(try c.u32())))
+    }
+    var stackRecords: [String] = []
+    let recordCount = try c.count(4)
+    for _ in 0..<recordCount { stackRecords.append(try name(try c.u32())) }
+
+    // Every slice and index must be inside its array: lookups index without checks.
+    for function in functions {
+      guard function.linesStart <= lines.count,
+        function.linesCount <= lines.count - function.linesStart,
+        function.inlinesStart <= inlines.count,
+        function.inlinesCount <= inlines.count - function.inlinesStart
+      else {
+        throw ParseError(w, "function \(function.name) points outside the line or inline arrays")
+      }
+    }
+    // Lookups binary-search these; file indexes are checked at lookup.
+    guard zip(functions, functions.dropFirst()).allSatisfy({ $0.rva <= $1.rva }),
+      zip(publics, publics.dropFirst()).allSatisfy({ $0.rva <= $1.rva })
+    else {
+      throw ParseError(w, "functions or publics are not in address order")
+    }
+    var table = SymbolTable(
+      source: source, functions: functions, lines: lines, files: files, publics: publics,
+      stackRecords: stackRecords)
+    table.inlines = inlines
+    table.os = os
+    table.cpu = cpu
+    table.debugID = debugID
+    table.debugFile = debugFile
+    table.codeID = codeID
+    return table
+  }
+}
