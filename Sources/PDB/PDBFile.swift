@@ -21,6 +21,11 @@ public struct PDBFile: Sendable {
   let debugStreamIndexes: [Int]
   /// OMAP from-source records (sorted by source), when the image was reordered.
   let omapFromSource: [(UInt32, UInt32)]
+  /// OMAP to source: `(RVA in the final image, RVA as linked)`, sorted by the first.
+  let omapToSource: [(UInt32, UInt32)]
+  /// The end of the last section (VirtualAddress + VirtualSize) in the headers read: the image
+  /// length OMAP ranges are capped at.
+  let imageLength: UInt32
   let symbolRecordStream: Int
 
   public init(path: String) throws(ParseError) {
@@ -69,12 +74,24 @@ public struct PDBFile: Sendable {
     let sectionStream = omapFrom != nil ? (debugStream(10) ?? debugStream(5)) : debugStream(5)
     var addresses: [UInt32] = []
     var code: [Bool] = []
+    var end: UInt32 = 0
     if let index = sectionStream, let headers = try msf.stream(index) {
       for section in 0..<(headers.count / 40) {
-        addresses.append(try headers.u32(at: section * 40 + 12, "section headers"))
+        let address = try headers.u32(at: section * 40 + 12, "section headers")
+        addresses.append(address)
         code.append(try headers.u32(at: section * 40 + 36, "section headers") & 0x2000_0020 != 0)
+        end = max(end, address &+ (try headers.u32(at: section * 40 + 8, "section headers")))
       }
     }
+    imageLength = end
+    var omapTo: [(UInt32, UInt32)] = []
+    if omapFrom != nil, let index = debugStream(3), let stream = try msf.stream(index) {
+      for record in 0..<(stream.count / 8) {
+        omapTo.append(
+          (try stream.u32(at: record * 8, "OMAP"), try stream.u32(at: record * 8 + 4, "OMAP")))
+      }
+    }
+    omapToSource = omapTo
     sectionAddresses = addresses
     sectionIsCode = code
     var omap: [(UInt32, UInt32)] = []

@@ -17,8 +17,8 @@ struct SymbolsExportCommand: ParsableCommand {
       image whose PDB is missing: MODULE, INFO and STACK CFI. Put the result in a Breakpad tree \
       as <pdb>/<DEBUGID>/<name>.sym, or let `symbols index` do it.
 
-      Not yet written (see the README): INLINE records, and one FUNC per moved block for \
-      OMAP-reordered images.
+      Images reordered after linking (OMAP) get one FUNC, line and STACK WIN record per \
+      piece, as breakpad writes them. INLINE records are not written.
 
       Examples:
         crashsift symbols export app.pdb --pe app.exe -o app.sym

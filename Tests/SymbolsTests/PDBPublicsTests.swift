@@ -174,3 +174,77 @@ struct PDBPublicsTests {
     }
   }
 }
+
+extension PDBPublicsTests {
+  /// `name → (segment, offset, code size)` of S_GPROC32 / S_LPROC32 records in llvm-pdbutil's dump.
+  static func pdbutilProcedures(_ text: String) -> [String: (UInt16, UInt32, UInt32)] {
+    var result: [String: (UInt16, UInt32, UInt32)] = [:]
+    var pending: String?
+    for raw in text.split(whereSeparator: \.isNewline) {
+      let line = raw.trimmingCharacters(in: .whitespaces)
+      if line.contains("S_GPROC32") || line.contains("S_LPROC32"),
+        let open = line.firstIndex(of: "`"), let close = line.lastIndex(of: "`"), open < close
+      {
+        pending = String(line[line.index(after: open)..<close])
+      } else if let name = pending, let range = line.range(of: "addr = "),
+        let sizeRange = line.range(of: "code size = ")
+      {
+        let address = line[range.upperBound...].prefix { $0 != "," }.split(separator: ":")
+        let size = UInt32(line[sizeRange.upperBound...].prefix { $0.isNumber })
+        if address.count == 2, let segment = UInt16(address[0]), let offset = UInt32(address[1]),
+          let size, result[name] == nil
+        {
+          result[name] = (segment, offset, size)
+        }
+        pending = nil
+      }
+    }
+    return result
+  }
+
+  @Test(
+    "MSVC PDBs: store key, every public and every procedure equal pdb_oracle.sh (llvm-pdbutil)",
+    arguments: [
+      "pdb/getsentry-symbolic/crash.pdb", "pdb/getsentry-symbolic/CrashWithException.pdb",
+      "kernel/symbols/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb",
+    ])
+  func msvcOracle(path: String) throws {
+    guard let root = Corpus.root, let script = Tools.oracleScript("pdb_oracle.sh") else {
+      #expect(!Tools.isCI, "the corpus and its oracles are required on CI")
+      return
+    }
+    guard Tools.find("llvm-pdbutil-14") != nil else {
+      #expect(!Tools.isCI, "llvm-pdbutil-14 (oracles/install.sh) is required on CI")
+      return
+    }
+    let text = String(
+      decoding: try Tools.output("/bin/bash", [script, "\(root)/\(path)"]), as: UTF8.self)
+    let pdb = try PDBFile(path: "\(root)/\(path)")
+    #expect(text.contains("# symbol-store key (GUID + DBI age): \(pdb.debugIdentifier)"))
+    let publics = Self.pdbutilPublics(text)
+    let ours = try pdb.publicSymbols()
+    #expect(ours.count == publics.count, "\(path) publics")
+    #expect(ours.count > 10)
+    for symbol in ours {
+      let expected = publics[symbol.name]
+      #expect(
+        expected?.0 == symbol.segment && expected?.1 == symbol.offset, "\(path) \(symbol.name)")
+    }
+    let procedures = Self.pdbutilProcedures(text)
+    var compared = 0
+    for module in try pdb.modules() {
+      for procedure in try pdb.procedures(module) {
+        guard let expected = procedures[procedure.name] else {
+          Issue.record("\(path): llvm-pdbutil has no procedure \(procedure.name)")
+          continue
+        }
+        // Names repeat across modules (static functions); the oracle keeps the first.
+        if expected.0 == procedure.segment && expected.1 == procedure.offset {
+          #expect(expected.2 == procedure.length, "\(path) \(procedure.name) size")
+          compared += 1
+        }
+      }
+    }
+    #expect(compared == procedures.count, "\(path): \(compared) of \(procedures.count) procedures")
+  }
+}

@@ -33,6 +33,7 @@ struct SymbolExportTests {
     "the exported .sym equals the one breakpad's DIA dump_syms wrote, line for line",
     arguments: [
       ("dump_syms_regtest64", true), ("dump_syms_regtest", false), ("omap_reorder_funcs", false),
+      ("omap_reorder_bbs", false), ("omap_stretched", false), ("omap_stretched_filled", false),
     ])
   func conformance(name: String, withImage: Bool) throws {
     guard let root = Corpus.root else {
@@ -61,25 +62,6 @@ struct SymbolExportTests {
     let theirTable = try BreakpadSymbolReader.read(text: theirs)
     #expect(Self.lineRecords(ourTable) == Self.lineRecords(theirTable))
     #expect(ourTable.stackRecords == theirTable.stackRecords)
-  }
-
-  @Test(
-    "OMAP images whose blocks moved: same functions and names, not yet breakpad's per-block split")
-  func omapBlocks() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
-    let dir = "\(root)/pdb/breakpad"
-    for name in ["omap_reorder_bbs", "omap_stretched"] {
-      let ours = try BreakpadSymbolReader.read(
-        text: try BreakpadSymbolWriter.export(
-          pdb: try PDBFile(path: "\(dir)/\(name).pdb"), pdbName: "\(name).pdb"))
-      let theirs = try BreakpadSymbolReader.read(path: "\(dir)/\(name).sym")
-      // Breakpad writes one FUNC per contiguous mapped piece; every name is still there.
-      #expect(Set(ours.functions.map(\.name)) == Set(theirs.functions.map(\.name)), "\(name)")
-      #expect(theirs.functions.count > ours.functions.count, "\(name): breakpad splits")
-    }
   }
 
   @Test("an image without its PDB: the export command writes breakpad's PE-only .sym")
