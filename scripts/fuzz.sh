@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump, kernel, pdb, sym, pe, archive, undname (or `all`, each for the budget). Seeds: the
+# Targets: minidump, kernel, pdb, sym, pe, archive, undname, table (or `all`, each for the budget). Seeds: the
 # corpus files of each kind; findings are written to out/fuzz/<target>/findings/.
 # A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 TARGET=${1:-minidump}
 SECONDS_BUDGET=${2:-60}
 if [ "$TARGET" = all ]; then
-  for target in minidump kernel pdb sym pe archive undname; do
+  for target in minidump kernel pdb sym pe archive undname table; do
     echo "== $target"
     "$0" "$target" "$SECONDS_BUDGET"
   done
@@ -84,6 +84,16 @@ case $TARGET in
     # Seeds: the decorated names in the corpus PDBs, one per file.
     find "$corpus" -type f -name '*.pdb' -size -5M -exec grep -aoh '?[?$@A-Za-z0-9_]\{4,\}' {} + \
       | sort -u | head -3000 | split -l 1 - "$out/corpus/name-"
+    ;;
+  table)
+    swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Symbols \
+      Sources/Symbols/SymbolTable.swift Sources/Symbols/SymbolTableArchive.swift \
+      Fuzz/SymbolTableArchiveFuzzer.swift -o "$build/fuzz-table" 2>/dev/null
+    # Seeds: archives of the corpus .sym files and PDBs.
+    swift build --product crashsift-bench >/dev/null
+    find "$corpus" -type f \( -name '*.sym' -o -name '*.pdb' \) -size -1100k | head -40 | while read -r f; do
+      "$(swift build --show-bin-path)/crashsift-bench" table-archive "$f" "$out/corpus/$(basename "$f").cstab" || true
+    done
     ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac

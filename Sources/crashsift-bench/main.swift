@@ -124,6 +124,12 @@ if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(argume
 }
 
 let dataBase: UInt64 = 0xFFFF_F801_0000_0000
+// table-archive FILE OUT: write the symbol-table archive of a PDB or .sym (fuzzing seeds).
+if arguments.first == "table-archive", arguments.count == 3 {
+  guard let table = loadTable(arguments[1]) else { exit(1) }
+  try Data(SymbolTableArchive.encode(table)).write(to: URL(fileURLWithPath: arguments[2]))
+  exit(0)
+}
 // table-cache FILE...: per PDB or .sym, the time to derive its table (median of 5), the time to
 // read it back from a SymbolTableArchive (median of 5) and the archive's size.
 if arguments.first == "table-cache", arguments.count >= 2 {
