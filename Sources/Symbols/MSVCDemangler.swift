@@ -67,6 +67,9 @@ public struct MSVCDemangler {
   }
 
   private let input: [UInt8]
+  /// The longest text any part may become. Backreferences copy earlier parts, so without a cap
+  /// nested templates double their text at every level (a 200-byte name could ask for gigabytes).
+  static let maxText = 16_384
   private var index = 0
   private var depth = 0
   /// Backreferences `0`–`9`: simple names, and parameter types longer than one character.
@@ -214,6 +217,7 @@ public struct MSVCDemangler {
     }
     (names, parameters) = saved
     let text = "\(base)<\(arguments.joined(separator: ", "))>"
+    guard text.utf8.count <= Self.maxText else { return nil }
     if memorize { remember(text) }
     return text
   }
@@ -297,6 +301,7 @@ public struct MSVCDemangler {
       scopes.append(scope)
     }
     let outer = scopes.reversed().joined(separator: "::")
+    guard outer.utf8.count <= Self.maxText else { return nil }
     let prefix = outer.isEmpty ? "" : outer + "::"
     switch first {
     case .plain(let text): return (prefix + text, first)
@@ -319,7 +324,8 @@ public struct MSVCDemangler {
       }
       parts.append(part)
     } while !consume("@")
-    return parts.reversed().joined(separator: "::")
+    let text = parts.reversed().joined(separator: "::")
+    return text.utf8.count <= Self.maxText ? text : nil
   }
 
   // MARK: types
@@ -502,7 +508,8 @@ public struct MSVCDemangler {
       guard peek != nil, list.count < 256, let type = parameterType() else { return nil }
       list.append(type.plain)
     }
-    return list.joined(separator: ", ")
+    let text = list.joined(separator: ", ")
+    return text.utf8.count <= Self.maxText ? text : nil
   }
 
   private mutating func throwSpec() -> Bool {

@@ -151,7 +151,7 @@ public enum SymbolTableArchive {
     let codeID = try string(try c.u32())
 
     var functions: [SymbolTable.Function] = []
-    let functionCount = try c.count(40)
+    let functionCount = try c.count(36)
     functions.reserveCapacity(functionCount)
     for _ in 0..<functionCount {
       let rva = try c.u32()

@@ -45,7 +45,8 @@ struct SymbolsExportCommand: ParsableCommand {
     do {
       image = try pe.map { try PEImage(path: $0) }
     } catch {
-      throw CleanExit.message("error: cannot read \(pe ?? ""): \(error)")
+      FileHandle.standardError.write(Data("error: cannot read \(pe ?? ""): \(error)\n".utf8))
+      throw ExitCode(1)
     }
     let imageName = pe.map { URL(fileURLWithPath: $0).lastPathComponent }
     let text: String

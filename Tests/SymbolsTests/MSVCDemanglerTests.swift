@@ -127,6 +127,14 @@ struct MSVCDemanglerTests {
     let pointers = "?x@@3" + String(repeating: "PA", count: 500) + "HA"
     #expect(MSVCDemangler.demangle(pointers) == nil)
     #expect(MSVCDemangler.demangle("?f@@YAX9@Z") == nil)  // backreference to nothing
+    // Templates whose arguments repeat the previous one by backreference double their text at
+    // every level: 40 levels of a 250-byte name would be terabytes; refused past the cap.
+    var nested = "V?$A@H@@"
+    for level in 0..<40 { nested = "V?$B\(level)@\(nested)0@@" }
+    #expect(MSVCDemangler.demangle("?f@@YAX" + nested + "@Z") == nil)
+    var shallow = "V?$A@H@@"
+    for level in 0..<4 { shallow = "V?$B\(level)@\(shallow)0@@" }
+    #expect(MSVCDemangler.demangle("?f@@YAX" + shallow + "@Z")?.text.contains("B3<") == true)
     #expect(MSVCDemangler.demangle("?f@" + String(repeating: "x", count: 5000) + "@@YAXXZ") == nil)
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     for _ in 0..<5000 {

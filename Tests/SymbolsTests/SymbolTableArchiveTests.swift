@@ -45,6 +45,20 @@ struct SymbolTableArchiveTests {
     }
   }
 
+  @Test("a table of functions only (no lines, publics or records) reads back: counts are checked against record sizes, not more")
+  func functionsOnly() throws {
+    let functions = (0..<1000).map {
+      SymbolTable.Function(
+        rva: UInt32($0) * 16, size: 16, parameterSize: 0, name: "f\($0)", linesStart: 0,
+        linesCount: 0)
+    }
+    let table = SymbolTable(
+      source: .exports, functions: functions, lines: [], files: [], publics: [], stackRecords: [])
+    let back = try SymbolTableArchive.decode(
+      MappedFile(copying: SymbolTableArchive.encode(table)).reader)
+    #expect(back == table)
+  }
+
   @Test("truncated, damaged or foreign archives are errors, never a trap")
   func hostile() throws {
     guard let (_, table) = Self.corpusTables().first(where: { $0.1.lines.count > 100 }) else {
