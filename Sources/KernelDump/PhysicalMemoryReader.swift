@@ -27,55 +27,51 @@ enum PhysicalMemoryReader {
     }
   }
 
-  /// Type 1: the run list at 0x88, pages from 0x2000 in run order.
+  /// Type 1: PHYSICAL_MEMORY_DESCRIPTOR64 in the header (u32 NumberOfRuns at 0x88, then u64
+  /// BasePage/PageCount pairs from 0x98), pages from 0x2000 in run order.
   static func full(_ r: ByteReader, _ file: MappedFile) throws(ParseError) -> PhysicalMemoryMap {
-    let w = "PHYSICAL_MEMORY_DESCRIPTOR64"
-    let count = Int(try r.u32(at: 0x88, w))
-    guard count <= 42 else {
-      throw ParseError(
-        w, offset: 0x88, "\(count) runs do not fit the 700-byte descriptor (at most 42)")
-    }
-    var runs: [PhysicalMemoryMap.Run] = []
-    var offset: UInt64 = 0x2000
-    for index in 0..<count {
-      let base = try r.u64(at: 0x98 + index * 16, w)
-      let pages = try r.u64(at: 0xA0 + index * 16, w)
-      runs.append(PhysicalMemoryMap.Run(firstPFN: base, pageCount: pages, fileOffset: offset))
-      let (next, overflow) = offset.addingReportingOverflow(
-        pages.multipliedReportingOverflow(by: 0x1000).partialValue)
-      guard !overflow, pages < (1 << 40), next <= UInt64(r.count) else {
-        throw ParseError(
-          w, offset: 0xA0 + index * 16,
-          "run \(index) (\(pages) pages) runs past the end of the file")
-      }
-      offset = next
-    }
-    return try validated(runs, end: offset, r, file, what: w)
+    try runList(
+      r, file, what: "PHYSICAL_MEMORY_DESCRIPTOR64", countAt: 0x88, runsAt: 0x98, width: 8,
+      maxRuns: 42, firstPage: 0x2000)
   }
 
   /// 32-bit type 1: PHYSICAL_MEMORY_DESCRIPTOR32 at 0x64 (u32 NumberOfRuns, u32 NumberOfPages,
   /// then u32 BasePage/PageCount pairs in the 700-byte block), pages from 0x1000 in run order
   /// (ntiodump.h DUMP_HEADER32; reference/kernel-dumps.md §1.9).
   static func full32(_ r: ByteReader, _ file: MappedFile) throws(ParseError) -> PhysicalMemoryMap {
-    let w = "PHYSICAL_MEMORY_DESCRIPTOR32"
-    let count = Int(try r.u32(at: 0x64, w))
-    guard count <= 86 else {
+    try runList(
+      r, file, what: "PHYSICAL_MEMORY_DESCRIPTOR32", countAt: 0x64, runsAt: 0x6C, width: 4,
+      maxRuns: 86, firstPage: 0x1000)
+  }
+
+  /// A run list of `width`-byte BasePage/PageCount pairs: at most `maxRuns` (what the 700-byte
+  /// descriptor holds), each run's pages stored back to back from `firstPage`.
+  static func runList(
+    _ r: ByteReader, _ file: MappedFile, what w: String, countAt: Int, runsAt: Int, width: Int,
+    maxRuns: Int, firstPage: UInt64
+  ) throws(ParseError) -> PhysicalMemoryMap {
+    let count = Int(try r.u32(at: countAt, w))
+    guard count <= maxRuns else {
       throw ParseError(
-        w, offset: 0x64, "\(count) runs do not fit the 700-byte descriptor (at most 86)")
+        w, offset: countAt,
+        "\(count) runs do not fit the 700-byte descriptor (at most \(maxRuns))")
+    }
+    func field(_ offset: Int) throws(ParseError) -> UInt64 {
+      width == 8 ? try r.u64(at: offset, w) : UInt64(try r.u32(at: offset, w))
     }
     var runs: [PhysicalMemoryMap.Run] = []
-    var offset: UInt64 = 0x1000
+    var offset = firstPage
     for index in 0..<count {
-      let base = UInt64(try r.u32(at: 0x6C + index * 8, w))
-      let pages = UInt64(try r.u32(at: 0x70 + index * 8, w))
+      let at = runsAt + index * 2 * width
+      let base = try field(at)
+      let pages = try field(at + width)
       runs.append(PhysicalMemoryMap.Run(firstPFN: base, pageCount: pages, fileOffset: offset))
-      // pages < 2^32, so pages * 0x1000 < 2^44 and the sum cannot overflow.
-      offset += pages * 0x1000
-      guard offset <= UInt64(r.count) else {
+      // pages < 2^40 keeps pages * 0x1000 below 2^52, and offset stays within the file.
+      guard pages < (1 << 40), offset + pages * 0x1000 <= UInt64(r.count) else {
         throw ParseError(
-          w, offset: 0x70 + index * 8, "run \(index) (\(pages) pages) runs past the end of the file"
-        )
+          w, offset: at + width, "run \(index) (\(pages) pages) runs past the end of the file")
       }
+      offset += pages * 0x1000
     }
     return try validated(runs, end: offset, r, file, what: w)
   }

@@ -15,6 +15,10 @@ public struct OMAPRangeMapper: Sendable {
   }
 
   let pieces: [Piece]
+  /// `reach[i]`: the furthest linked address any of `pieces[0...i]` covers (removed content
+  /// included). Non-decreasing, so a lookup skips by binary search every piece that ends before
+  /// its range instead of clipping them one by one.
+  let reach: [UInt64]
 
   /// `nil` when the PDB has no OMAP: ranges map to themselves.
   public init?(_ pdb: PDBFile) {
@@ -63,6 +67,12 @@ public struct OMAPRangeMapper: Sendable {
       front = pieces[index].linked &+ pieces[index].length
     }
     self.pieces = pieces
+    var furthest: UInt64 = 0
+    reach = pieces.map { piece in
+      furthest = max(
+        furthest, UInt64(piece.linked) + UInt64(piece.length) + UInt64(piece.removed))
+      return furthest
+    }
   }
 
   /// The final-image ranges `(rva, length)` of the linked range; for a zero length, the distinct
@@ -71,7 +81,14 @@ public struct OMAPRangeMapper: Sendable {
     let queryLength = max(length, 1)
     let queryEnd = UInt64(rva) + UInt64(queryLength)
     var hits: [Piece] = []
-    for piece in pieces {
+    // The first piece that may reach `rva`.
+    var low = 0
+    var high = reach.count
+    while low < high {
+      let mid = (low + high) / 2
+      if reach[mid] <= UInt64(rva) { low = mid + 1 } else { high = mid }
+    }
+    for piece in pieces[low...] {
       guard UInt64(piece.linked) < queryEnd else { break }  // sorted by linked address
       if let clipped = Self.clip(piece, start: rva, end: queryEnd),
         clipped.length &+ clipped.injected > 0

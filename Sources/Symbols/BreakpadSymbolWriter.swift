@@ -94,17 +94,41 @@ public enum BreakpadSymbolWriter {
         codePublics.append((linked, symbol.name, linked))
       }
     }
+    // One pass over the modules, each stream assembled once: procedures, source files and, for
+    // a reordered image (OMAP), the line entries at their linked addresses — there functions,
+    // lines and frame records are mapped piece by piece from their linked ranges.
+    let mapper = OMAPRangeMapper(pdb)
     var proceduresAt: [UInt32: Int] = [:]
     var procedureAt: [UInt32: PDBProcedure] = [:]
     var allProcedures: [(linked: UInt32, procedure: PDBProcedure)] = []
+    var sourceFiles: [String] = []
+    var linkedLines: [(linked: UInt32, size: UInt32, line: UInt32, file: String)] = []
+    let names = try pdb.namesTable()
     for module in try pdb.modules() {
-      for procedure in try pdb.procedures(module) {
+      guard let stream = try pdb.moduleStream(module, names: names) else { continue }
+      for procedure in try pdb.procedures(in: stream) {
         if let linked = pdb.linkedRVA(segment: procedure.segment, offset: procedure.offset) {
           proceduresAt[linked, default: 0] += 1
           if procedureAt[linked] == nil { procedureAt[linked] = procedure }
           if procedure.length > 0 { allProcedures.append((linked, procedure)) }
         }
       }
+      sourceFiles += stream.sourceFiles
+      guard mapper != nil else { continue }
+      for block in try pdb.lineBlocks(in: stream) {
+        for (index, entry) in block.entries.enumerated() {
+          let end =
+            index + 1 < block.entries.count
+            ? block.entries[index + 1].offset : block.contributionSize
+          guard end >= entry.offset,
+            let linked = pdb.linkedRVA(segment: block.segment, offset: block.offset &+ entry.offset)
+          else { continue }
+          linkedLines.append((linked, end - entry.offset, entry.line, block.file))
+        }
+      }
+    }
+    linkedLines.sort {
+      ($0.linked, $0.size == 0 ? 0 : 1, $0.line) < ($1.linked, $1.size == 0 ? 0 : 1, $1.line)
     }
     let typeNames = try PDBTypePrinter(pdb)
 
@@ -117,16 +141,12 @@ public enum BreakpadSymbolWriter {
     // not written again.
     var fileIDs: [String: Int] = [:]
     var nextID = 1
-    let names = try pdb.namesTable()
-    for module in try pdb.modules() {
-      guard let stream = try pdb.moduleStream(module, names: names) else { continue }
-      for name in stream.sourceFiles {
-        defer { nextID += 1 }
-        let key = name.lowercased()
-        guard fileIDs[key] == nil else { continue }
-        fileIDs[key] = nextID
-        lines.append("FILE \(nextID) \(name)")
-      }
+    for name in sourceFiles {
+      defer { nextID += 1 }
+      let key = name.lowercased()
+      guard fileIDs[key] == nil else { continue }
+      fileIDs[key] = nextID
+      lines.append("FILE \(nextID) \(name)")
     }
     // Files only the line tables name (a module without a checksum table) get ids after those.
     func fileID(named name: String) -> Int {
@@ -138,30 +158,6 @@ public enum BreakpadSymbolWriter {
       return nextID - 1
     }
     func fileID(_ index: Int) -> Int { fileID(named: table.files[index]) }
-    // A reordered image (OMAP): functions, lines and frame records are mapped piece by piece
-    // from their linked ranges, so the lines come from the PDB's blocks at linked addresses.
-    let mapper = OMAPRangeMapper(pdb)
-    var linkedLines: [(linked: UInt32, size: UInt32, line: UInt32, file: String)] = []
-    if mapper != nil {
-      for module in try pdb.modules() {
-        guard let stream = try pdb.moduleStream(module, names: names) else { continue }
-        for block in try pdb.lineBlocks(in: stream) {
-          for (index, entry) in block.entries.enumerated() {
-            let end =
-              index + 1 < block.entries.count
-              ? block.entries[index + 1].offset : block.contributionSize
-            guard end >= entry.offset,
-              let linked = pdb.linkedRVA(
-                segment: block.segment, offset: block.offset &+ entry.offset)
-            else { continue }
-            linkedLines.append((linked, end - entry.offset, entry.line, block.file))
-          }
-        }
-      }
-      linkedLines.sort {
-        ($0.linked, $0.size == 0 ? 0 : 1, $0.line) < ($1.linked, $1.size == 0 ? 0 : 1, $1.line)
-      }
-    }
     // FUNC (with their line records) and PUBLIC records, merged by address as breakpad orders
     // them: by the address in the image as linked, which OMAP may have moved.
     var records: [(linked: UInt32, lines: [String])] = []
