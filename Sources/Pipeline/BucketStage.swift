@@ -74,7 +74,7 @@ public struct BucketStage: DumpStage {
       describe = { $0.describe(from: dump) }
     case .unknown: crash = nil
     }
-    guard let crash else { return StageResult { _ in } }  // Nothing crashed: no bucket.
+    guard let crash else { return StageResult() }  // Nothing crashed: no bucket.
     var bucket = Bucketer.bucket(crash, frames: frames, rules: rules)
     describe(&bucket)
     // Socorro signs user-mode crashes; its lists know nothing of kernel bug-check plumbing.
@@ -89,23 +89,22 @@ public struct BucketStage: DumpStage {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let skipped = String(decoding: (try? encoder.encode(bucket.skipped)) ?? Data(), as: UTF8.self)
-    let arguments = StatementArguments(
+    var rows = StageRows(
+      table: "buckets",
+      columns: [
+        "dump_sha256", "mode", "code", "subtype", "prefix", "followup_frame", "symbol_name",
+        "module_name", "image_name", "function", "function_offset", "failure_bucket_id",
+        "failure_id_hash", "symbolized", "trust", "skipped", "rules_version", "socorro_signature",
+        "image_timestamp", "image_version", "process_name",
+      ])
+    rows.append(
       [
         sha, bucket.mode, bucket.code, bucket.subtype, bucket.prefix,
         bucket.followupFrame.map { Int64($0) }, bucket.symbolName, bucket.moduleName,
         bucket.imageName, bucket.function, bucket.functionOffset, bucket.failureBucketID,
         bucket.failureIDHash, bucket.symbolized ? 1 : 0, bucket.trust, skipped, bucket.rulesVersion,
         bucket.socorroSignature, bucket.imageTimestamp, bucket.imageVersion, bucket.processName,
-      ] as [(any DatabaseValueConvertible)?])
-    return StageResult { db in
-      try db.cachedStatement(
-        sql: """
-          INSERT INTO buckets (dump_sha256, mode, code, subtype, prefix, followup_frame, symbol_name,
-            module_name, image_name, function, function_offset, failure_bucket_id, failure_id_hash,
-            symbolized, trust, skipped, rules_version, socorro_signature, image_timestamp,
-            image_version, process_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-          """
-      ).execute(arguments: arguments)
-    }
+      ])
+    return StageResult(tables: [rows])
   }
 }

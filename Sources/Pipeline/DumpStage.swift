@@ -3,8 +3,8 @@ import GRDB
 
 /// A per-dump stage (parse, symbolize, bucket): pure work on one dump, then rows to write.
 ///
-/// `process` runs on a worker thread and must not touch the database; `StageResult.write` runs
-/// on the single writer inside the transaction that first deletes the dump's previous rows from
+/// `process` runs on a worker thread or in a worker process and must not touch the database; its
+/// `StageResult` rows are written by the single writer inside the transaction that first deletes the dump's previous rows from
 /// `outputTables` and then records the stage state, so a dump's output is replaced atomically.
 /// Bumping `version` makes every row of older versions stale: the next run redoes them and
 /// everything downstream.
@@ -42,19 +42,30 @@ public struct DumpStageInput: Sendable {
   public var upstream: (any Sendable)? = nil
 }
 
-/// What a stage produced for one dump.
+/// What a stage produced for one dump: plain rows, so a result computed in a worker process
+/// crosses the pipe as data (`WireFormat`) and is written by the parent, the single writer.
 public struct StageResult: Sendable {
   public var outcome: StageOutcome
-  /// Writes the output rows; runs inside the writer's transaction.
-  public var write: @Sendable (Database) throws -> Void
+  /// The rows to insert, table by table, in order.
+  public var tables: [StageRows]
 
-  public init(outcome: StageOutcome = .done, write: @escaping @Sendable (Database) throws -> Void) {
+  public init(outcome: StageOutcome = .done, tables: [StageRows] = []) {
     self.outcome = outcome
-    self.write = write
+    self.tables = tables
   }
 
   /// The input is not ready for this stage yet (e.g. symbols missing); retried on request.
   public static func deferred(_ reason: String) -> StageResult {
-    StageResult(outcome: StageOutcome(status: .deferred, error: reason)) { _ in }
+    StageResult(outcome: StageOutcome(status: .deferred, error: reason))
+  }
+
+  /// The stage could not produce a result for this dump.
+  public static func failed(_ reason: String) -> StageResult {
+    StageResult(outcome: StageOutcome(status: .failed, error: reason))
+  }
+
+  /// Inserts the rows; runs inside the writer's transaction.
+  public func write(_ db: Database) throws {
+    for rows in tables { try rows.insert(db) }
   }
 }

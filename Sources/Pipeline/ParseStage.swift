@@ -45,28 +45,24 @@ public struct ParseStage: DumpStage {
         ? nil
         : String(
           decoding: (try? JSONEncoder().encode(report.errors)) ?? Data("[]".utf8), as: UTF8.self)
-      let row: [(any DatabaseValueConvertible)?] = [
+      var parsed = Self.parsedRows()
+      parsed.append([
         sha, "MDMP", report.system?.cpu, report.system?.os, report.system?.osVersion,
         report.timestamp, report.processID.map { Int64($0) }, exception.map { Int64($0.code) },
         crash?.reason, crash.map { Int64(bitPattern: $0.address) },
         exception.map { Int64($0.threadID) },
         (exception?.context?.instructionPointer).map { Int64(bitPattern: $0) },
         report.threads.count, modules.count, problems,
-      ]
-      let moduleRows: [[(any DatabaseValueConvertible)?]] = modules.enumerated().map {
-        index, module in
-        [
+      ])
+      var moduleRows = Self.moduleRows()
+      for (index, module) in modules.enumerated() {
+        moduleRows.append([
           sha, index, Int64(bitPattern: module.baseOfImage), Int64(module.sizeOfImage), module.name,
           module.versionInfo.fileVersion, module.codeIdentifier, module.debugFile,
           module.codeView?.debugIdentifier,
-        ]
+        ])
       }
-      let rowArguments = StatementArguments(row)
-      let moduleArguments = moduleRows.map { StatementArguments($0) }
-      return StageResult { db in
-        try Self.insertParsed(db, rowArguments)
-        try Self.insertModules(db, moduleArguments)
-      }
+      return StageResult(tables: [parsed, moduleRows])
     }
   }
 
@@ -84,7 +80,8 @@ public struct ParseStage: DumpStage {
       ? nil
       : String(
         decoding: (try? JSONEncoder().encode(dump.problems)) ?? Data("[]".utf8), as: UTF8.self)
-    let parsed = StatementArguments(
+    var parsed = Self.parsedRows()
+    parsed.append(
       [
         sha, h.is64Bit ? "PAGEDU64" : "PAGEDUMP", h.machineName, "Windows NT",
         "\(h.majorVersion == 0xF ? "10.0." : "")\(h.minorVersion)",
@@ -93,8 +90,15 @@ public struct ParseStage: DumpStage {
         faultIP.map { Int64(bitPattern: $0) }, nil,
         dump.context?.instructionPointer.map { Int64(bitPattern: $0) },
         0, dump.modules.count, problems,
-      ] as [(any DatabaseValueConvertible)?])
-    let kernel = StatementArguments(
+      ])
+    var kernel = StageRows(
+      table: "kernel_dumps",
+      columns: [
+        "dump_sha256", "dump_type", "machine", "build", "bugcheck_code", "bugcheck_name",
+        "parameter1", "parameter2", "parameter3", "parameter4", "fault_ip", "fault_module",
+        "fault_offset", "process_name", "kernel_base",
+      ])
+    kernel.append(
       [
         sha, Int64(h.dumpType.rawValue), h.machineName, Int64(h.minorVersion),
         Int64(h.bugCheckCode),
@@ -102,47 +106,38 @@ public struct ParseStage: DumpStage {
         Int64(bitPattern: h.bugCheckParameters[0]), Int64(bitPattern: h.bugCheckParameters[1]),
         Int64(bitPattern: h.bugCheckParameters[2]), Int64(bitPattern: h.bugCheckParameters[3]),
         faultIP.map { Int64(bitPattern: $0) }, faultModule?.name,
-        faultIP.flatMap { ip in faultModule.map { Int64(ip - $0.base) } }, dump.processName,
-        dump.kernelBase.map { Int64(bitPattern: $0) },
-      ] as [(any DatabaseValueConvertible)?])
-    let modules = dump.modules.enumerated().map { index, module in
-      StatementArguments(
-        [
-          sha, index, Int64(bitPattern: module.base), Int64(module.size), module.name, nil,
-          module.codeIdentifier, nil, nil,
-        ] as [(any DatabaseValueConvertible)?])
+        // The module contains the address, so the offset is below its size.
+        faultIP.flatMap { ip in faultModule.map { Int64(bitPattern: ip &- $0.base) } },
+        dump.processName, dump.kernelBase.map { Int64(bitPattern: $0) },
+      ])
+    var modules = Self.moduleRows()
+    for (index, module) in dump.modules.enumerated() {
+      modules.append([
+        sha, index, Int64(bitPattern: module.base), Int64(module.size), module.name, nil,
+        module.codeIdentifier, nil, nil,
+      ])
     }
-    return StageResult { db in
-      try Self.insertParsed(db, parsed)
-      try db.cachedStatement(
-        sql: """
-          INSERT INTO kernel_dumps (dump_sha256, dump_type, machine, build, bugcheck_code,
-            bugcheck_name, parameter1, parameter2, parameter3, parameter4, fault_ip, fault_module,
-            fault_offset, process_name, kernel_base) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-          """
-      ).execute(arguments: kernel)
-      try Self.insertModules(db, modules)
-    }
+    return StageResult(tables: [parsed, kernel, modules])
   }
 
   /// `dump_modules` rows: (dump, index, base, size, name, version, code id, debug file, debug id).
-  static func insertModules(_ db: Database, _ rows: [StatementArguments]) throws {
-    let statement = try db.cachedStatement(
-      sql: """
-        INSERT INTO dump_modules (dump_sha256, idx, base, size, name, version, code_id,
-          debug_file, debug_id) VALUES (?,?,?,?,?,?,?,?,?)
-        """)
-    for arguments in rows { try statement.execute(arguments: arguments) }
+  static func moduleRows() -> StageRows {
+    StageRows(
+      table: "dump_modules",
+      columns: [
+        "dump_sha256", "idx", "base", "size", "name", "version", "code_id", "debug_file",
+        "debug_id",
+      ])
   }
 
-  /// A `parsed_dumps` row, the 15 columns in table order.
-  static func insertParsed(_ db: Database, _ row: StatementArguments) throws {
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO parsed_dumps (dump_sha256, format, cpu, os, os_version, dump_time,
-          process_id, exception_code, crash_reason, crash_address, crashing_thread, faulting_ip,
-          thread_count, module_count, problems) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """
-    ).execute(arguments: row)
+  /// The `parsed_dumps` row, the 15 columns in table order.
+  static func parsedRows() -> StageRows {
+    StageRows(
+      table: "parsed_dumps",
+      columns: [
+        "dump_sha256", "format", "cpu", "os", "os_version", "dump_time", "process_id",
+        "exception_code", "crash_reason", "crash_address", "crashing_thread", "faulting_ip",
+        "thread_count", "module_count", "problems",
+      ])
   }
 }

@@ -47,8 +47,7 @@ public struct SymbolizeStage: DumpStage {
       let others = allThreads ? otherThreads(dump) : []
       guard let stack = ThreadStack.crashingThread(of: dump, symbols: symbols) else {
         // No exception: nothing crashed; other threads are still walked when asked for.
-        let rows = others
-        return StageResult { db in try Self.insertThreads(db, sha, rows) }
+        return StageResult(tables: [Self.threadRows(sha, others)])
       }
       return result(sha, stack, others: others)
     case .kernel32, .kernel64:
@@ -58,7 +57,7 @@ public struct SymbolizeStage: DumpStage {
       }
       return faultingIPOnly(sha, dump)
     case .unknown:
-      return StageResult { _ in }
+      return StageResult()
     }
   }
 
@@ -67,32 +66,28 @@ public struct SymbolizeStage: DumpStage {
   /// dump: most user stacks pass through system DLLs whose symbols an offline store rarely has,
   /// and deferring those would retry nearly every dump on every run.
   func result(_ sha: String, _ stack: ThreadStack, others: [ThreadStack] = []) -> StageResult {
-    let rows = stack.frames.map { Self.row(sha, frame: $0) }
+    var rows = Self.frameRows()
+    for frame in stack.frames { Self.append(&rows, sha, frame: frame) }
     let missing =
       stack.missingSymbols.isEmpty
       ? nil
       : String(
         decoding: (try? Self.sortedEncoder.encode(stack.missingSymbols)) ?? Data(), as: UTF8.self)
-    let walk = StatementArguments(
-      [
-        sha, stack.threadID.map { Int64($0) }, stack.frames.count, stack.stopReason,
-        stack.truncated ? 1 : 0, missing,
-      ] as [(any DatabaseValueConvertible)?])
+    var walk = StageRows(
+      table: "stack_walks",
+      columns: [
+        "dump_sha256", "thread_id", "frame_count", "stop_reason", "truncated", "missing_symbols",
+      ])
+    walk.append([
+      sha, stack.threadID.map { Int64($0) }, stack.frames.count, stack.stopReason,
+      stack.truncated ? 1 : 0, missing,
+    ])
     var outcome = StageOutcome.done
     if let waiting = stack.frames.first, waiting.location.awaitsSymbols {
       outcome = StageOutcome(
         status: .deferred, error: waiting.location.missingSymbols ?? "no symbols")
     }
-    return StageResult(outcome: outcome) { db in
-      for row in rows { try Self.insert(db, row) }
-      try Self.insertThreads(db, sha, others)
-      try db.cachedStatement(
-        sql: """
-          INSERT INTO stack_walks (dump_sha256, thread_id, frame_count, stop_reason, truncated,
-            missing_symbols) VALUES (?,?,?,?,?,?)
-          """
-      ).execute(arguments: walk)
-    }
+    return StageResult(outcome: outcome, tables: [rows, Self.threadRows(sha, others), walk])
   }
 
   /// Every thread of a minidump except the exception's, walked from its own context.
@@ -105,27 +100,27 @@ public struct SymbolizeStage: DumpStage {
     }
   }
 
-  static func insertThreads(_ db: Database, _ sha: String, _ stacks: [ThreadStack]) throws {
+  /// `thread_frames` rows for every frame of `stacks`.
+  static func threadRows(_ sha: String, _ stacks: [ThreadStack]) -> StageRows {
+    var rows = StageRows(
+      table: "thread_frames",
+      columns: [
+        "dump_sha256", "thread_id", "frame", "address", "stack_pointer", "trust", "module",
+        "module_offset", "function", "function_offset", "file", "line",
+      ])
     for stack in stacks {
       for frame in stack.frames {
         let location = frame.location
-        try db.cachedStatement(
-          sql: """
-            INSERT INTO thread_frames (dump_sha256, thread_id, frame, address, stack_pointer, trust,
-              module, module_offset, function, function_offset, file, line)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-            """
-        ).execute(
-          arguments: StatementArguments(
-            [
-              sha, Int64(stack.threadID ?? 0), frame.index, Int64(bitPattern: frame.instruction),
-              Int64(bitPattern: frame.stackPointer), frame.trust.rawValue, location.module,
-              location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
-              location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
-              location.line.map { Int64($0) },
-            ] as [(any DatabaseValueConvertible)?]))
+        rows.append([
+          sha, Int64(stack.threadID ?? 0), frame.index, Int64(bitPattern: frame.instruction),
+          Int64(bitPattern: frame.stackPointer), frame.trust.rawValue, location.module,
+          location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
+          location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
+          location.line.map { Int64($0) },
+        ])
       }
     }
+    return rows
   }
 
   static let sortedEncoder: JSONEncoder = {
@@ -140,12 +135,13 @@ public struct SymbolizeStage: DumpStage {
     guard
       let parameter = BugCheckTable.faultingIPParameter(for: header.bugCheckCode),
       parameter < header.bugCheckParameters.count
-    else { return StageResult { _ in } }
+    else { return StageResult() }
     let ip = header.bugCheckParameters[parameter]
     guard let module = dump.module(containing: ip) else {
       let location = CrashLocation(missingSymbols: "no driver contains the address")
-      let row = Self.row(sha, frame: 0, address: ip, location)
-      return StageResult { db in try Self.insert(db, row) }
+      var rows = Self.frameRows()
+      Self.append(&rows, sha, frame: 0, address: ip, location)
+      return StageResult(tables: [rows])
     }
     var location = CrashLocation(module: module.name, moduleOffset: ip - module.base)
     var outcome = StageOutcome.done
@@ -163,42 +159,43 @@ public struct SymbolizeStage: DumpStage {
       location.missingSymbols = "no symbol path given"
       outcome = StageOutcome(status: .deferred, error: "no symbol path given")
     }
-    let row = Self.row(sha, frame: 0, address: ip, location)
-    return StageResult(outcome: outcome) { db in try Self.insert(db, row) }
+    var rows = Self.frameRows()
+    Self.append(&rows, sha, frame: 0, address: ip, location)
+    return StageResult(outcome: outcome, tables: [rows])
   }
 
-  static func row(_ sha: String, frame: ThreadStack.Frame) -> StatementArguments {
-    row(
-      sha, frame: frame.index, address: frame.instruction, frame.location,
+  static func append(_ rows: inout StageRows, _ sha: String, frame: ThreadStack.Frame) {
+    append(
+      &rows, sha, frame: frame.index, address: frame.instruction, frame.location,
       stackPointer: frame.stackPointer, trust: frame.trust.rawValue)
   }
 
-  static func row(
-    _ sha: String, frame: Int, address: UInt64, _ location: CrashLocation,
-    stackPointer: UInt64? = nil, trust: String? = nil
-  ) -> StatementArguments {
+  static func append(
+    _ rows: inout StageRows, _ sha: String, frame: Int, address: UInt64,
+    _ location: CrashLocation, stackPointer: UInt64? = nil, trust: String? = nil
+  ) {
     let inlines =
       location.inlines.isEmpty
       ? nil
       : String(decoding: (try? JSONEncoder().encode(location.inlines)) ?? Data(), as: UTF8.self)
-    return StatementArguments(
-      [
-        sha, frame, Int64(bitPattern: address), location.module,
-        location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
-        location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
-        location.line.map { Int64($0) }, inlines, location.missingSymbols,
-        stackPointer.map { Int64(bitPattern: $0) }, trust,
-        location.lineOffset.map { Int64(bitPattern: $0) },
-      ] as [(any DatabaseValueConvertible)?])
+    rows.append([
+      sha, frame, Int64(bitPattern: address), location.module,
+      location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
+      location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
+      location.line.map { Int64($0) }, inlines, location.missingSymbols,
+      stackPointer.map { Int64(bitPattern: $0) }, trust,
+      location.lineOffset.map { Int64(bitPattern: $0) },
+    ])
   }
 
-  static func insert(_ db: Database, _ row: StatementArguments) throws {
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO symbolized_frames (dump_sha256, frame, address, module, module_offset,
-          function, function_offset, file, line, inlines, missing, stack_pointer, trust,
-          line_offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """
-    ).execute(arguments: row)
+  /// `symbolized_frames` rows, the 14 columns in table order.
+  static func frameRows() -> StageRows {
+    StageRows(
+      table: "symbolized_frames",
+      columns: [
+        "dump_sha256", "frame", "address", "module", "module_offset", "function",
+        "function_offset", "file", "line", "inlines", "missing", "stack_pointer", "trust",
+        "line_offset",
+      ])
   }
 }

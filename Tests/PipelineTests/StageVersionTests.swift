@@ -36,12 +36,9 @@ final class CountingStage: DumpStage, @unchecked Sendable {
     if failOn.contains(input.item.dumpSHA256) { throw Failure(description: "synthetic failure") }
     let size = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? -1
     let value = "v\(version):\(size)"
-    let table = self.table
-    return StageResult { db in
-      try db.execute(
-        sql: "INSERT INTO \(table) (dump_sha256, value) VALUES (?, ?)",
-        arguments: [input.item.dumpSHA256, value])
-    }
+    var rows = StageRows(table: table, columns: ["dump_sha256", "value"])
+    rows.append([input.item.dumpSHA256, value])
+    return StageResult(tables: [rows])
   }
 }
 
@@ -58,12 +55,11 @@ struct HalfWritingStage: DumpStage {
 
   func process(_ input: DumpStageInput) throws -> StageResult {
     let sha = input.item.dumpSHA256
-    return StageResult { db in
-      try db.execute(
-        sql: "INSERT INTO test_half VALUES (?, 1000 + length(?))", arguments: [sha, sha])
-      try db.execute(
-        sql: "INSERT INTO test_half VALUES (?, 1000 + length(?))", arguments: [sha, sha])
-    }
+    // The same unique value twice: the second insert fails after the first succeeded.
+    var rows = StageRows(table: "test_half", columns: ["dump_sha256", "n"])
+    rows.append([sha, 1000 + sha.count])
+    rows.append([sha, 1000 + sha.count])
+    return StageResult(tables: [rows])
   }
 }
 
