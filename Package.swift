@@ -37,7 +37,8 @@ let package = Package(
     .target(name: "PEImage", dependencies: ["ByteReader", "CodeView"]),
     .target(name: "PDB", dependencies: ["ByteReader", "CodeView"]),
     // Symbol tables and Breakpad .sym import/export.
-    .target(name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"]),
+    .target(
+      name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"]),
     .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
     .target(name: "Unwind", dependencies: ["CPUContexts", "PEImage", "Symbols", "ByteReader"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
@@ -45,11 +46,12 @@ let package = Package(
     .target(
       name: "Reports",
       dependencies: [
-        "Checkpoint", .product(name: "GRDB", package: "GRDB.swift"),
+        "Checkpoint", "CPosix", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Mustache", package: "swift-mustache"),
       ]),
     .target(
-      name: "Forge", dependencies: ["DumpSynth", "PEImage", "PDB", "Symbols", "Unwind", "ByteReader"]),
+      name: "Forge",
+      dependencies: ["DumpSynth", "PEImage", "PDB", "Symbols", "Unwind", "ByteReader"]),
     // Crash model: bug-check tables, fault location, reports of one dump.
     .target(
       name: "Analysis",
@@ -59,7 +61,9 @@ let package = Package(
       ]),
     .target(
       name: "Checkpoint",
-      dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+      // Fault-injection hooks (FaultInjection) exist only in debug builds, the ones tests run.
+      swiftSettings: [.define("CRASHSIFT_TEST_HOOKS", .when(configuration: .debug))]
     ),
     .target(
       name: "Ingest",
@@ -130,7 +134,8 @@ let package = Package(
     .testTarget(
       name: "UnwindTests",
       dependencies: [
-        "Unwind", "Analysis", "Minidump", "KernelDump", "Symbols", "PEImage", "CPUContexts", "ByteReader",
+        "Unwind", "Analysis", "Minidump", "KernelDump", "Symbols", "PEImage", "CPUContexts",
+        "ByteReader",
         "Forge", "CrashsiftTestSupport",
       ]
     ),

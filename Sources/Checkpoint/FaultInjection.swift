@@ -1,31 +1,78 @@
 import Foundation
 
-/// Test hook: `CRASHSIFT_FAULT=<point>:<n>` kills the process with SIGKILL the n-th time `<point>`
-/// is reached, so crash-safety tests can stop a real run at exact places (after a dump is stored
-/// but before its row is committed, right after a commit, …). Unset in normal use: then `hit` is a
-/// single comparison.
+/// Test hooks that make a run fail on purpose, so crash-safety tests can stop it at exact places.
+///
+/// Compiled in only when `CRASHSIFT_TEST_HOOKS` is defined, which Package.swift does for debug
+/// builds (the ones `swift test` runs). A release build — what users install — ignores the
+/// variables below entirely, so a stray environment variable can never make a production run
+/// kill itself.
+///
+/// - `CRASHSIFT_FAULT=<point>:<n>`: SIGKILL the process the n-th time `<point>` is reached
+///   (after a dump is stored but before its row is committed, right after a commit, …).
+/// - `CRASHSIFT_POISON=<sha256>[:<mode>][,…]`: misbehave when a stage starts on that dump, like
+///   an input that breaks the reader every time. Modes: `kill` (SIGKILL, the default), `trap` (a
+///   trapping integer conversion, as a bad dump field would cause), `hang` (never returns),
+///   `memory` (allocates without bound).
 public enum FaultInjection {
-  private static let configured: (point: String, count: Int)? = {
-    guard let spec = ProcessInfo.processInfo.environment["CRASHSIFT_FAULT"] else { return nil }
-    let parts = spec.split(separator: ":")
-    guard parts.count == 2, let count = Int(parts[1]), count > 0 else { return nil }
-    return (String(parts[0]), count)
-  }()
-  // Touched only from the single writer thread (and the report writer, which runs after it).
-  nonisolated(unsafe) private static var hits: [String: Int] = [:]
-
-  /// Marks that `point` was reached; dies here if this is the configured hit.
-  public static func hit(_ point: String) {
-    guard let configured, configured.point == point else { return }
-    hits[point, default: 0] += 1
-    if hits[point] == configured.count { kill(getpid(), SIGKILL) }
+  /// Whether this build honours the hooks.
+  public static var compiledIn: Bool {
+    #if CRASHSIFT_TEST_HOOKS
+      true
+    #else
+      false
+    #endif
   }
 
-  private static let poisoned: String? = ProcessInfo.processInfo.environment["CRASHSIFT_POISON"]
+  #if CRASHSIFT_TEST_HOOKS
+    private static let configured: (point: String, count: Int)? = {
+      guard let spec = ProcessInfo.processInfo.environment["CRASHSIFT_FAULT"] else { return nil }
+      let parts = spec.split(separator: ":")
+      guard parts.count == 2, let count = Int(parts[1]), count > 0 else { return nil }
+      return (String(parts[0]), count)
+    }()
+    // Touched only from the single writer thread (and the report writer, which runs after it).
+    nonisolated(unsafe) private static var hits: [String: Int] = [:]
 
-  /// `CRASHSIFT_POISON=<sha256>`: dies when a stage starts on that dump, like an input that
-  /// crashes the process every time (any thread may call this).
+    private static let poisoned: [String: String] = {
+      guard let spec = ProcessInfo.processInfo.environment["CRASHSIFT_POISON"] else { return [:] }
+      var result: [String: String] = [:]
+      for entry in spec.split(separator: ",") {
+        let parts = entry.split(separator: ":", maxSplits: 1)
+        guard let sha = parts.first else { continue }
+        result[String(sha)] = parts.count > 1 ? String(parts[1]) : "kill"
+      }
+      return result
+    }()
+  #endif
+
+  /// Marks that `point` was reached; dies here if this is the configured hit.
+  @inline(__always)
+  public static func hit(_ point: String) {
+    #if CRASHSIFT_TEST_HOOKS
+      guard let configured, configured.point == point else { return }
+      hits[point, default: 0] += 1
+      if hits[point] == configured.count { kill(getpid(), SIGKILL) }
+    #endif
+  }
+
+  /// Misbehaves as configured when a stage starts on `dump` (any thread may call this).
+  @inline(__always)
   public static func poison(_ dump: String) {
-    if let poisoned, poisoned == dump { kill(getpid(), SIGKILL) }
+    #if CRASHSIFT_TEST_HOOKS
+      guard let mode = poisoned[dump] else { return }
+      switch mode {
+      case "trap":
+        // The conversion that brought down real runs: a 64-bit dump field into a signed Int.
+        let field = UInt64.max - UInt64(truncatingIfNeeded: getpid() & 0)
+        print(Int(field))
+      case "hang":
+        while true { sleep(3600) }
+      case "memory":
+        var hoard: [[UInt8]] = []
+        while true { hoard.append([UInt8](repeating: 1, count: 64 << 20)) }
+      default:
+        kill(getpid(), SIGKILL)
+      }
+    #endif
   }
 }
