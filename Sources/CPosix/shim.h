@@ -1,7 +1,21 @@
 #ifndef CRASHSIFT_CPOSIX_SHIM_H
 #define CRASHSIFT_CPOSIX_SHIM_H
 // glibc declares these only under _GNU_SOURCE, which Swift's Glibc module is not built with.
-// The prototypes match glibc's <unistd.h> and <stdlib.h>.
+// The prototypes match glibc's <unistd.h>, <stdlib.h> and <stdio.h>.
+#include <sys/prctl.h>
+#include <signal.h>
+#include <spawn.h>
 extern int syncfs(int fd);
 extern int mkostemp(char *template_, int flags);
+// renameat2(2) (glibc 2.28); flags from <linux/fs.h>.
+extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                     unsigned int flags);
+// posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every fd >= from.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+#define CRASHSIFT_RENAME_EXCHANGE (1 << 1)
+
+// prctl is variadic, which Swift cannot call: a worker asks to die with its parent.
+static inline int crashsift_die_with_parent(void) {
+  return prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
 #endif

@@ -23,6 +23,8 @@ public struct DumpStageRunner {
   var retryDeferred = false
   /// Dumps claimed and processed per round; a kill loses at most this much work.
   var chunkSize = 256
+  /// Worker processes to run stages in; nil runs them on threads of this process.
+  var supervisor: WorkerSupervisor?
 
   public init(
     database: CheckpointDatabase, store: DumpStore, stages: [any DumpStage], jobs: Int,
@@ -125,24 +127,24 @@ public struct DumpStageRunner {
         }
         FaultInjection.hit("\(stage.name)-commit")
       }
-      try WorkerPool.run(items: chunk, jobs: jobs) {
-        (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
-        FaultInjection.poison(item.dumpSHA256)
-        var input = DumpStageInput(item: item, path: store.path(sha256: item.dumpSHA256))
-        let result: StageResult
-        do {
-          input.upstream = try database.read { db in try stage.load(db, dump: item.dumpSHA256) }
-          result = try stage.process(input)
-        } catch {
-          result = StageResult(outcome: StageOutcome(status: .failed, error: "\(error)")) { _ in }
-        }
-        try? context.emit((item, result))
-      } consume: { (item, result) in
+      func collect(_ item: WorkItem, _ result: StageResult) throws {
         pending.append((item, result))
         summary.processed += 1
         if pending.count >= 64 { try commit() }
         reporter.update(
           done: Int64(summary.processed), detail: "\(summary.processed)/\(total) dumps")
+      }
+      if let supervisor {
+        try supervisor.process(items: chunk, stage: index, stageName: stage.name, consume: collect)
+      } else {
+        try WorkerPool.run(items: chunk, jobs: jobs) {
+          (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
+          let result = Self.process(
+            item, stage: stage, path: store.path(sha256: item.dumpSHA256), database: database)
+          try? context.emit((item, result))
+        } consume: { (item, result) in
+          try collect(item, result)
+        }
       }
       if !pending.isEmpty { try commit() }
     }
@@ -171,5 +173,22 @@ public struct DumpStageRunner {
         "\(summary.processed) dumps (\(summary.done) done, \(summary.failed) failed, \(summary.deferred) deferred)"
     )
     return summary
+  }
+
+  /// One dump through one stage: the test hooks, the stage's upstream read, its work; an error
+  /// becomes a failed result. Runs on a worker thread or in a worker process.
+  static func process(
+    _ item: WorkItem, stage: any DumpStage, path: String, database: CheckpointDatabase?
+  ) -> StageResult {
+    FaultInjection.poison(item.dumpSHA256)
+    var input = DumpStageInput(item: item, path: path)
+    do {
+      if let database {
+        input.upstream = try database.read { db in try stage.load(db, dump: item.dumpSHA256) }
+      }
+      return try stage.process(input)
+    } catch {
+      return .failed("\(error)")
+    }
   }
 }

@@ -13,6 +13,10 @@ public struct PipelineRunner {
     public var progress: ProgressMode = .quiet
     public var retryFailed = false
     public var retryDeferred = false
+    /// Where the worker program is; nil (or `inProcess`) runs the stages on threads.
+    public var workerLaunch: WorkerLaunch?
+    /// Run the per-dump stages on threads of this process even when the settings isolate them.
+    public var inProcess = false
 
     public init() {}
   }
@@ -20,8 +24,11 @@ public struct PipelineRunner {
   public let manifest: Manifest
   public let settings: PipelineSettings
   public let options: Options
-  /// Per-dump stages in order (upstream first); empty until the parse stage exists.
+  /// Per-dump stages in order (upstream first).
   public var dumpStages: [any DumpStage] = []
+  /// How `dumpStages` were built; worker processes build theirs from it. Without a recipe the
+  /// stages run on threads.
+  public var recipe: StageRecipe?
   let logger: Logger
 
   public init(manifest: Manifest, settings: PipelineSettings, options: Options, logger: Logger) {
@@ -102,11 +109,22 @@ public struct PipelineRunner {
       summary.ingest = try stage.run(archives: archives)
     }
     if !dumpStages.isEmpty {
-      let runner = DumpStageRunner(
+      var runner = DumpStageRunner(
         database: database, store: store, stages: dumpStages, jobs: jobs,
         progress: options.progress,
         logger: logger, maxAttempts: settings.maxAttempts, retryFailed: options.retryFailed,
         retryDeferred: options.retryDeferred)
+      if settings.isolateWorkers, !options.inProcess, let launch = options.workerLaunch,
+        let recipe
+      {
+        runner.supervisor = WorkerSupervisor(
+          launch: launch,
+          setup: WorkerSetup(
+            workspace: workspace.directory, recipe: recipe,
+            memoryLimitBytes: settings.workerLimits.memoryLimitBytes),
+          limits: settings.workerLimits, count: jobs, logger: logger)
+      }
+      defer { runner.supervisor?.shutdown() }
       let stale = try runner.invalidateStale()
       for (index, stage) in dumpStages.enumerated()
       where dumpStageNames == nil || dumpStageNames?.contains(stage.name) == true {

@@ -13,6 +13,11 @@ public struct PipelineSettings: Sendable, Equatable {
   public var rules: [String] = []
   /// Symbolize stage: walk every thread of a minidump, not only the crashing one.
   public var allThreads = false
+  /// Run the per-dump stages in worker processes (`workers.isolate`, default true), so a dump
+  /// that crashes or hangs a reader fails alone.
+  public var isolateWorkers = true
+  /// Per-dump time and memory bounds of worker processes.
+  public var workerLimits = WorkerLimits()
 
   public init() {}
 
@@ -28,7 +33,10 @@ public struct PipelineSettings: Sendable, Equatable {
     guard
       let root = v.object(
         json, "",
-        allowed: ["version", "description", "jobs", "max_attempts", "ingest", "rules", "symbolize"])
+        allowed: [
+          "version", "description", "jobs", "max_attempts", "ingest", "rules", "symbolize",
+          "workers",
+        ])
     else { throw ConfigurationError(file: path, messages: v.errors) }
     if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1), version != 1
     {
@@ -52,6 +60,30 @@ public struct PipelineSettings: Sendable, Equatable {
         settings.allThreads = flag
       } else {
         v.fail("symbolize.all_threads", "expected true or false")
+      }
+    }
+    if let workers = v.object(
+      root["workers"], "workers",
+      allowed: ["isolate", "dump_timeout_seconds", "memory_limit_mib", "batch_size"])
+    {
+      if let value = workers["isolate"] {
+        if case .bool(let flag) = value {
+          settings.isolateWorkers = flag
+        } else {
+          v.fail("workers.isolate", "expected true or false")
+        }
+      }
+      if let value = v.number(
+        workers["dump_timeout_seconds"], "workers.dump_timeout_seconds", minimum: 0.1)
+      {
+        settings.workerLimits.dumpTimeoutSeconds = value
+      }
+      if let value = v.integer(workers["memory_limit_mib"], "workers.memory_limit_mib", minimum: 64)
+      {
+        settings.workerLimits.memoryLimitMiB = Int(min(value, 1 << 30))
+      }
+      if let value = v.integer(workers["batch_size"], "workers.batch_size", minimum: 1) {
+        settings.workerLimits.batchSize = Int(min(value, 4096))
       }
     }
     let keys: Set<String> = [

@@ -31,6 +31,14 @@ struct CommonOptions: ParsableArguments {
   @Flag(name: .long, help: "Also retry dumps that a stage deferred (e.g. waiting for a parser).")
   var retryDeferred = false
 
+  @Flag(
+    name: .long,
+    help: """
+      Run the per-dump stages on threads of this process instead of isolated worker processes \
+      (for debugging: a dump that crashes a reader then stops the whole run).
+      """)
+  var inProcess = false
+
   func validate() throws {
     if let jobs, jobs < 1 || jobs > 1024 {
       throw ValidationError("--jobs must be between 1 and 1024, got \(jobs)")
@@ -48,6 +56,8 @@ struct CommonOptions: ParsableArguments {
     options.jobs = jobs
     options.retryFailed = retryFailed
     options.retryDeferred = retryDeferred
+    options.inProcess = inProcess
+    options.workerLaunch = WorkerCommand.launch
     options.progress = quiet ? .quiet : (isatty(STDERR_FILENO) != 0 ? .bar : .lines)
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -61,21 +71,31 @@ struct CommonOptions: ParsableArguments {
       manifest.symbolPath.isEmpty
       ? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]
       : manifest.symbolPath.joined(separator: ";")
-    runner.dumpStages = StageName.dumpStages(
-      symbolPath: symbolPath, allThreads: settings.allThreads,
-      rules: try Self.bucketRules(settings.rules))
+    let recipe = try Self.recipe(
+      symbolPath: symbolPath, allThreads: settings.allThreads, rules: settings.rules)
+    runner.recipe = recipe
+    runner.dumpStages = try recipe.makeStages()
     return runner
   }
 
-  /// The bucketing rules: the pipeline's first rules file, else the built-in rules (the same as
-  /// the shipped pipelines/rules/bucketing.json).
-  static func bucketRules(_ files: [String]) throws -> BucketRules {
-    guard let file = files.first else { return .defaults }
+  /// The stages' recipe; the bucketing rules are the pipeline's first rules file, else the
+  /// built-in rules (the same as the shipped pipelines/rules/bucketing.json).
+  static func recipe(symbolPath: String?, allThreads: Bool, rules files: [String]) throws
+    -> StageRecipe
+  {
+    var recipe = StageRecipe(symbolPath: symbolPath, allThreads: allThreads)
+    guard let file = files.first else { return recipe }
+    guard let data = FileManager.default.contents(atPath: file) else {
+      throw ConfigurationError(file: file, messages: ["cannot read the rules file \(file)"])
+    }
+    recipe.rules = data
+    recipe.rulesName = file
     do {
-      return try BucketRules.load(path: file)
+      _ = try recipe.makeStages()
     } catch let error as BucketRulesError {
       throw ConfigurationError(file: file, messages: [error.description])
     }
+    return recipe
   }
 
   /// Prints the summary and turns failures into exit status 1. The progress reporter has already

@@ -1,0 +1,114 @@
+import CrashsiftTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// `crashsift run` runs the per-dump stages in supervised worker processes: a dump that traps,
+/// hangs or exhausts memory in a reader fails alone, with the reason, and the night goes on.
+@Suite("worker isolation", .serialized)
+struct WorkerIsolationTests {
+  static func forge(_ count: Int, into dir: TemporaryDirectory) throws -> String {
+    let forge = try CrashsiftBinary.run([
+      "forge", "--scale", String(count), "-o", dir.file("corpus"), "--images",
+      "\(Corpus.packageRoot)/samples/images",
+    ])
+    #expect(forge.status == 0, "\(forge.stderr)")
+    return dir.file("corpus/manifest.json")
+  }
+
+  static func stageRows(_ workspace: String) throws -> [Row] {
+    try DatabaseQueue(path: "\(workspace)/crashsift.sqlite").read { db in
+      try Row.fetchAll(db, sql: "SELECT dump_sha256, stage, status, error FROM stage_state")
+    }
+  }
+
+  @Test("a trapping, a hanging and a memory-hungry dump among 2,000: one run, three failures")
+  func poisonAmongGood() throws {
+    let dir = TemporaryDirectory()
+    let manifest = try Self.forge(2003, into: dir)
+    let workspace = dir.file("ws")
+    let ingest = try CrashsiftBinary.run([
+      "ingest", "--manifest", manifest, "--workspace", workspace, "--quiet",
+    ])
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    let picks = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite").read { db in
+      try String.fetchAll(
+        db, sql: "SELECT sha256 FROM dumps ORDER BY sha256 LIMIT 3 OFFSET 700")
+    }
+    try #require(picks.count == 3)
+    let (trap, hang, hungry) = (picks[0], picks[1], picks[2])
+    let pipeline = dir.file("pipeline.json")
+    try #"{"version": 1, "workers": {"dump_timeout_seconds": 3, "memory_limit_mib": 300}}"#
+      .write(toFile: pipeline, atomically: true, encoding: .utf8)
+    let run = try CrashsiftBinary.run(
+      [
+        "run", "--manifest", manifest, "--workspace", workspace, "--pipeline", pipeline,
+        "--quiet", "--jobs", "2",
+      ],
+      environment: ["CRASHSIFT_POISON": "\(trap):trap,\(hang):hang,\(hungry):memory"])
+    #expect(!run.signaled && run.status == 1, "exit 1 names the failures: \(run.stderr)")
+    #expect(run.stderr.contains("parse: 3 dumps failed"), "\(run.stderr)")
+
+    let rows = try Self.stageRows(workspace)
+    let failed = Dictionary(
+      uniqueKeysWithValues: rows.filter { ($0["status"] as String) == "failed" }.map {
+        ($0["dump_sha256"] as String, $0["error"] as String? ?? "")
+      })
+    #expect(Set(failed.keys) == [trap, hang, hungry])
+    let trapReason = failed[trap] ?? ""
+    #expect(trapReason.contains("worker killed by SIGILL while parsing"), "\(trapReason)")
+    #expect(trapReason.contains("Not enough bits to represent the passed value"), "\(trapReason)")
+    #expect(trapReason.contains("reproduce with crashsift analyze \(workspace)/dumps/"))
+    let hangReason = failed[hang] ?? ""
+    #expect(
+      hangReason.contains("worker killed after 3 s on this dump while parsing"), "\(hangReason)")
+    let hungryReason = failed[hungry] ?? ""
+    #expect(
+      hungryReason.contains("memory_limit_mib"), "a memory death names the limit: \(hungryReason)")
+    // Every other dump went through every stage.
+    for stage in ["parse", "symbolize", "bucket"] {
+      let done = rows.filter {
+        ($0["stage"] as String) == stage && ($0["status"] as String) == "done"
+      }
+      #expect(done.count == 2000, "\(stage): \(done.count) done")
+    }
+    #expect(!rows.contains { ($0["status"] as String) == "running" })
+    let failures = try String(contentsOfFile: "\(workspace)/report/failures.html", encoding: .utf8)
+    #expect(failures.contains(trap) && failures.contains("SIGILL"))
+    #expect(OrphanWorkers.list().isEmpty)
+
+    // Nothing is left to do: the failed dumps are not retried without --retry-failed.
+    let again = try CrashsiftBinary.run(
+      [
+        "run", "--manifest", manifest, "--workspace", workspace, "--pipeline", pipeline,
+        "--quiet", "--json",
+      ],
+      environment: ["CRASHSIFT_POISON": "\(trap):trap,\(hang):hang,\(hungry):memory"])
+    let summary = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
+    let stages = summary?["stages"] as? [[String: Any]] ?? []
+    #expect(stages.count == 3)
+    #expect(stages.allSatisfy { ($0["processed"] as? Int) == 0 }, "\(again.stdout)")
+  }
+
+  @Test("results from worker processes equal results from threads, table by table")
+  func sameAsThreads() throws {
+    let dir = TemporaryDirectory()
+    let manifest = try Self.forge(400, into: dir)
+    var snapshots: [[String]] = []
+    for mode in [["--in-process"], []] {
+      let workspace = dir.file("ws\(snapshots.count)")
+      let run = try CrashsiftBinary.run(
+        ["run", "--manifest", manifest, "--workspace", workspace, "--quiet", "--no-report"]
+          + mode)
+      #expect(run.status == 0, "\(run.stderr)")
+      snapshots.append(
+        try DatabaseSnapshot.lines(databasePath: "\(workspace)/crashsift.sqlite").filter {
+          !$0.hasPrefix("runs|")
+        })
+    }
+    #expect(snapshots[0].count > 400)
+    #expect(
+      snapshots[0] == snapshots[1],
+      "\(LineDiff.describe(actual: snapshots[1], expected: snapshots[0]))")
+  }
+}
