@@ -1,10 +1,12 @@
+import CPosix
 import Checkpoint
 import Foundation
 import GRDB
 
 /// Writes the whole report of a workspace: the CSV tables, `report.json` and the HTML pages. The
-/// files are written into a fresh sibling folder that then replaces `report/`, so a run killed
-/// while reporting leaves the previous report whole rather than half of a new one.
+/// files are written into a fresh sibling folder (`report.partial/`), flushed to disk, and then
+/// exchanged with `report/` in one `renameat2(RENAME_EXCHANGE)`: at every instant `report/` is
+/// either the previous report or the new one, whole, even when the run is killed mid-swap.
 public enum ReportWriter {
   /// What the report needs from the manifest.
   public struct Inputs: Sendable {
@@ -50,6 +52,12 @@ public enum ReportWriter {
       baseDirectory: inputs.baseDirectory, driverVersions: inputs.driverVersions)
     let manager = FileManager.default
     let staging = folder + ".partial"
+    let previous = folder + ".old"
+    // An older crashsift swapped in two renames; a kill between them left only `report.old`.
+    if !manager.fileExists(atPath: folder) && manager.fileExists(atPath: previous) {
+      try? manager.moveItem(atPath: previous, toPath: folder)
+    }
+    try? manager.removeItem(atPath: previous)
     try? manager.removeItem(atPath: staging)
     try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
     for (name, text) in report.csv {
@@ -61,14 +69,12 @@ public enum ReportWriter {
     let data = try encoder.encode(report)
     try data.write(to: URL(fileURLWithPath: "\(staging)/report.json"))
     try HTMLReport.write(report, database: database, to: staging)
-    // Replace the old report: move it aside, move the new one in, drop the old one.
-    let previous = folder + ".old"
-    try? manager.removeItem(atPath: previous)
+    try ReportSwap.flush(directory: staging)
     FaultInjection.hit("report-written")
-    if manager.fileExists(atPath: folder) { try manager.moveItem(atPath: folder, toPath: previous) }
+    try ReportSwap.replace(folder, with: staging)
     FaultInjection.hit("report-swap")
-    try manager.moveItem(atPath: staging, toPath: folder)
-    try? manager.removeItem(atPath: previous)
+    // `staging` now holds the previous report (or nothing, on a first run or the fallback).
+    try? manager.removeItem(atPath: staging)
     return (report, String(decoding: data, as: UTF8.self))
   }
 }

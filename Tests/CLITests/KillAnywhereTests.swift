@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import Testing
 
-/// The whole pipeline, killed with SIGKILL at 20 points spread over every stage and the report,
-/// then finished by one more run, must leave exactly what one uninterrupted run leaves: the same
+/// The whole pipeline, killed with SIGKILL at 20 points spread over every stage and the report
+/// (and twice more in the report swap once a report exists), then finished by one more run, must leave exactly what one uninterrupted run leaves: the same
 /// database rows, the same store and the same report files.
 @Suite("SIGKILL anywhere", .serialized)
 struct KillAnywhereTests {
@@ -23,6 +23,12 @@ struct KillAnywhereTests {
     }
   }
 
+  /// The report as it stands, nil when there is none.
+  static func currentReport(_ workspace: String) throws -> [String]? {
+    FileManager.default.fileExists(atPath: "\(workspace)/report")
+      ? try reportFiles(workspace) : nil
+  }
+
   static func state(_ workspace: String) throws -> [String] {
     let rows = try DatabaseSnapshot.lines(databasePath: "\(workspace)/crashsift.sqlite")
     let files = TemporaryDirectory.files(under: "\(workspace)/dumps").map { "file|\($0)" }
@@ -30,7 +36,7 @@ struct KillAnywhereTests {
       + (try reportFiles(workspace))
   }
 
-  @Test("forged corpus, SIGKILL at 20 points across ingest, parse, symbolize, bucket and report")
+  @Test("forged corpus, SIGKILL at 22 points across ingest, parse, symbolize, bucket and report")
   func killAnywhere() throws {
     let dir = TemporaryDirectory()
     let count = Self.dumps
@@ -70,6 +76,18 @@ struct KillAnywhereTests {
     let victim = dir.file("victim")
     var killed = 0
     var fired: [String] = []
+    let expectedReport = try Self.reportFiles(reference)
+    // Right after every run, killed or not, `report/` is the one before the run or the new one
+    // (equal to the reference once every stage is done), whole: never missing, never a mix.
+    var reportBefore: [String]? = nil
+    func checkReport(_ what: String) throws {
+      let now = try Self.currentReport(victim)
+      #expect(
+        now == reportBefore || now == expectedReport,
+        "report after \(what): \(now.map { "\($0.count) files" } ?? "missing"), not the previous (\(reportBefore?.count ?? 0) files) or the new one (\(expectedReport.count) files)"
+      )
+      reportBefore = now
+    }
     for (index, fault) in faults.enumerated() {
       if index < 4 {
         let delay = 0.05 + 0.5 * random.unit()
@@ -80,8 +98,10 @@ struct KillAnywhereTests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         if process.terminationReason == .uncaughtSignal { killed += 1 }
+        try checkReport("a timed kill")
       }
       let planned = try run(victim, fault: fault)
+      try checkReport(fault)
       if planned.signaled {
         killed += 1
         fired.append(fault)
@@ -92,6 +112,16 @@ struct KillAnywhereTests {
     print("kill test: \(killed) of 20 runs killed; exact points that fired: \(fired)")
     #expect(fired == faults, "every exact point should have cut a run with work left")
     #expect(killed >= 18, "the timed kills land early in a run: \(killed) of 20 killed")
+    // The report points again, now that a report exists: the swap itself is cut, and `report/`
+    // must still be whole (the old two-rename swap left no `report/` here).
+    let complete = try run(victim)
+    #expect(complete.status == 0, "\(complete.stderr)")
+    try checkReport("a complete run")
+    for fault in ["report-written:1", "report-swap:1"] {
+      let cut = try run(victim, fault: fault)
+      #expect(cut.signaled, "\(fault) with a report in place: \(cut.stderr)")
+      try checkReport("\(fault) with a report in place")
+    }
     let final = try run(victim)
     #expect(final.status == 0, "\(final.stderr)")
     let actual = try Self.state(victim)
@@ -104,14 +134,18 @@ struct KillAnywhereTests {
       try String.fetchAll(db, sql: "SELECT status FROM runs ORDER BY id")
     }
     #expect(statuses.last == "done")
+    // Workers die with the run that started them: none is left without its parent.
+    #expect(OrphanWorkers.list().isEmpty, "orphaned workers: \(OrphanWorkers.list())")
   }
 }
 
-/// A dump that kills the process every time it is processed is given up after three
-/// interrupted runs, alone: the other dumps of its chunk are redone one at a time and finish.
+/// With the stages on threads (`--in-process`), a dump that kills the whole process every time it
+/// is processed is given up after three interrupted runs, alone: the other dumps of its chunk are
+/// redone one at a time and finish. (Isolated workers fail it in the first run:
+/// `WorkerIsolationTests`.)
 @Suite("poison dump")
 struct PoisonDumpTests {
-  @Test("a dump that crashes the process is failed after 3 runs; the 599 others are done")
+  @Test("in-process: a dump that crashes the process is failed after 3 runs; 599 others done")
   func poison() throws {
     let dir = TemporaryDirectory()
     #expect(
@@ -131,7 +165,8 @@ struct PoisonDumpTests {
     var kills = 0
     for _ in 0..<4 {
       let result = try CrashsiftBinary.run(
-        ["run", "--manifest", manifest, "--quiet"], environment: ["CRASHSIFT_POISON": poison])
+        ["run", "--manifest", manifest, "--quiet", "--in-process"],
+        environment: ["CRASHSIFT_POISON": poison])
       if result.signaled { kills += 1 }
     }
     #expect(kills == 3, "killed while the chunk, then the dump alone, was processed")
