@@ -38,12 +38,9 @@ struct PDBPublicsTests {
 
   @Test(
     "lld PDBs: every public equals llvm-pdbutil's, and RVAs follow the section headers",
-    arguments: lldImages)
+    .requires(.corpus), arguments: lldImages)
   func lld(name: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/generated-lld/out"
     let pdb = try PDBFile(path: "\(dir)/\(name).pdb")
     let ours = try pdb.publicSymbols()
@@ -67,12 +64,10 @@ struct PDBPublicsTests {
   }
 
   @Test(
-    "amdppm.pdb (stripped, publics only) resolves 0x334c to WriteIoMemRawEx+0x70; its store key")
+    "amdppm.pdb (stripped, publics only) resolves 0x334c to WriteIoMemRawEx+0x70; its store key",
+    .requires(.corpus))
   func amdppm() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let pdb = try PDBFile(
       path: "\(root)/kernel/symbols/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb")
     #expect(pdb.debugIdentifier == "1C19FDDB27BB3399D9B45973EFEAFCF31")
@@ -85,14 +80,12 @@ struct PDBPublicsTests {
 
   @Test(
     "OMAP: reordered images map publics to the addresses breakpad's .sym gives them",
+    .requires(.corpus),
     arguments: [
       "omap_reorder_funcs", "omap_reorder_bbs", "omap_stretched", "omap_stretched_filled",
     ])
   func omap(name: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/breakpad"
     let table = try PDBSymbolTable.read(try PDBFile(path: "\(dir)/\(name).pdb"))
     let sym = try BreakpadSymbolReader.read(path: "\(dir)/\(name).sym")
@@ -130,7 +123,7 @@ struct PDBPublicsTests {
   }
 
   @Test(
-    "an MSF 2.0 (JG) PDB is refused with a clear message; truncations and bad blocks are errors")
+    "an MSF 2.0 (JG) PDB is refused with a clear message")
   func hostile() throws {
     let jg =
       Array("Microsoft C/C++ program database 2.00\r\n\u{1A}JG\0\0".utf8)
@@ -141,12 +134,14 @@ struct PDBPublicsTests {
     } catch {
       #expect(error.description.contains("MSF 2.0"))
     }
-    guard let root = Corpus.root,
-      let data = FileManager.default.contents(atPath: "\(root)/pdb/generated-lld/out/tiny64.pdb")
-    else {
-      #expect(!Tools.isCI)
-      return
-    }
+  }
+
+  @Test(
+    "tiny64.pdb truncated, with a bad directory block or random bytes: errors, never a trap",
+    .requires(.corpus))
+  func hostileCorpus() throws {
+    let path = "\(try Requirement.corpus.resolve())/pdb/generated-lld/out/tiny64.pdb"
+    let data = try #require(FileManager.default.contents(atPath: path), "\(path)")
     let bytes = [UInt8](data)
     for length in stride(from: 0, to: bytes.count, by: 1021) {
       if let msf = try? MSFFile(file: MappedFile(copying: bytes[0..<length])),
@@ -204,19 +199,15 @@ extension PDBPublicsTests {
 
   @Test(
     "MSVC PDBs: store key, every public and every procedure equal pdb_oracle.sh (llvm-pdbutil)",
+    .requires(.corpus, .oracleScript("pdb_oracle.sh"), .tool("llvm-pdbutil-14")),
     arguments: [
       "pdb/getsentry-symbolic/crash.pdb", "pdb/getsentry-symbolic/CrashWithException.pdb",
       "kernel/symbols/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb",
     ])
   func msvcOracle(path: String) throws {
-    guard let root = Corpus.root, let script = Tools.oracleScript("pdb_oracle.sh") else {
-      #expect(!Tools.isCI, "the corpus and its oracles are required on CI")
-      return
-    }
-    guard Tools.find("llvm-pdbutil-14") != nil else {
-      #expect(!Tools.isCI, "llvm-pdbutil-14 (oracles/install.sh) is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
+    let script = try Requirement.oracleScript("pdb_oracle.sh").resolve()
+    try Requirement.tool("llvm-pdbutil-14").resolve()
     let text = String(
       decoding: try Tools.output("/bin/bash", [script, "\(root)/\(path)"]), as: UTF8.self)
     let pdb = try PDBFile(path: "\(root)/\(path)")

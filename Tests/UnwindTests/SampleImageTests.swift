@@ -15,13 +15,12 @@ struct SampleImageTests {
     "user/ntdll.dll",
   ]
 
-  @Test("llvm-symbolizer agrees with our PDB tables on every .text byte", arguments: images)
+  @Test(
+    "llvm-symbolizer agrees with our PDB tables on every .text byte",
+    .requires(.oracleScript("symbolize.sh")), arguments: images)
   func symbolizer(image relative: String) throws {
     let path = "\(Corpus.packageRoot)/samples/images/\(relative)"
-    guard let script = Tools.oracleScript("symbolize.sh") else {
-      #expect(!Tools.isCI, "the oracles are required on CI")
-      return
-    }
+    let script = try Requirement.oracleScript("symbolize.sh").resolve()
     let image = try PEImage(path: path)
     let pdbName = try #require(try image.codeView()?.pdbFileName)
     let pdb = (path as NSString).deletingLastPathComponent + "/" + pdbName
