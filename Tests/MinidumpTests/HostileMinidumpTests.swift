@@ -139,7 +139,7 @@ struct HostileMinidumpTests {
     // refused every imperfect file, fails here.
     #expect(rejected >= files * 2, "only \(rejected) of \(files * 40) mutants were refused")
     #expect(opened >= files * 20, "only \(opened) of \(files * 40) mutants opened")
-    #expect(accessorErrors >= opened / 4, "\(accessorErrors) accessor errors in \(opened) mutants")
+    #expect(accessorErrors >= opened / 8, "\(accessorErrors) accessor errors in \(opened) mutants")
     #expect(cleanAccessors > 0, "no opened mutant could be read without an error")
   }
 

@@ -78,6 +78,14 @@ struct PDBPublicsTests {
     #expect(0x334C - hit.symbolRVA == 0x70)
   }
 
+  /// PUBLIC records in each OMAP fixture's .sym (breakpad's dump_syms output).
+  static let omapPublics = [
+    "omap_reorder_funcs": 4, "omap_reorder_bbs": 4, "omap_stretched": 4,
+    "omap_stretched_filled": 4,
+  ]
+  /// FUNC records of omap_reorder_funcs.sym with a plain C name that one public of ours carries.
+  static let omapReorderedFunctions = 123
+
   @Test(
     "OMAP: reordered images map publics to the addresses breakpad's .sym gives them",
     .requires(.corpus),
@@ -101,25 +109,32 @@ struct PDBPublicsTests {
       }
       if plain != symbol.name { ours[plain, default: []].append(symbol.rva) }
     }
-    var compared = 0
+    var missing: [String] = []
     for symbol in sym.publics {
       let candidates = ours[symbol.name] ?? ours["_" + symbol.name] ?? []
-      guard !candidates.isEmpty else { continue }
+      guard !candidates.isEmpty else {
+        missing.append(symbol.name)
+        continue
+      }
       #expect(candidates.contains(symbol.rva), "\(name) PUBLIC \(symbol.name)")
-      compared += 1
     }
+    // Every PUBLIC record of breakpad's .sym has a public of ours to compare with, and the .sym
+    // files are fixed fixtures, so the count is known: an empty table or a lost name fails here.
+    #expect(missing.isEmpty, "\(name): no public named \(missing)")
+    #expect(sym.publics.count == Self.omapPublics[name], "\(name) PUBLIC records")
     // Where whole functions were moved, FUNC starts equal the public entry points; where basic
     // blocks were reordered or padding stretched them, a function's lowest address need not be
     // its entry, so only the PUBLIC records are compared there.
     if name == "omap_reorder_funcs" {
+      var functions = 0
       for function in sym.functions
       where !function.name.contains(" ") && !function.name.contains(":") {
         guard let candidates = ours["_" + function.name], candidates.count == 1 else { continue }
         #expect(candidates[0] == function.rva, "\(name) FUNC \(function.name)")
-        compared += 1
+        functions += 1
       }
+      #expect(functions == Self.omapReorderedFunctions, "\(name) FUNC records compared")
     }
-    #expect(compared > 0)
   }
 
   @Test(
