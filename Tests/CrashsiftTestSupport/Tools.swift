@@ -33,10 +33,13 @@ public enum Tools {
 }
 
 extension Tools {
-  /// Where `../shared/oracles/install.sh` puts the oracle venv's Python. It lives in the user's
-  /// cache, so hiding the corpus does not hide it.
+  /// Where `../shared/oracles/install.sh` puts the oracle venv's Python, found as that script
+  /// and the oracles find it. It lives in the user's cache, so hiding the corpus does not hide it.
   public static var oracleVenvPython: String {
-    "\(NSHomeDirectory())/.cache/crashsift-oracles/venv/bin/python"
+    let environment = ProcessInfo.processInfo.environment
+    let cache = environment["XDG_CACHE_HOME"] ?? "\(NSHomeDirectory())/.cache"
+    let venv = environment["CRASHSIFT_ORACLE_VENV"] ?? "\(cache)/crashsift-oracles/venv"
+    return "\(venv)/bin/python"
   }
 
   /// The oracle venv's Python, if installed.
