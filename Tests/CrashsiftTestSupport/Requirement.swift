@@ -58,7 +58,9 @@ public enum Requirement: Sendable, CustomStringConvertible {
     case .oracleScript(let name):
       if let script = Tools.oracleScript(name) { return .success(script) }
       return .failure(
-        Missing(description: "oracle script not found at \(Tools.oracleDirectory)/\(name)"))
+        Missing(
+          description: "oracle script not found at \(Tools.oracleDirectory)/\(name) "
+            + "(the oracles folder beside the corpus, ../shared/oracles)"))
     case .program(let names):
       for name in names {
         if let path = Tools.find(name) { return .success(path) }
