@@ -13,8 +13,8 @@ import Testing
 @Suite("bucketing")
 struct BucketingTests {
   /// The rows of analyze-bucket-anchors.tsv, by column name.
-  static func anchors() throws -> [[String: String]]? {
-    guard let root = Corpus.root else { return nil }
+  static func anchors() throws -> [[String: String]] {
+    let root = try Requirement.corpus.resolve()
     let text = try String(
       contentsOfFile: "\(root)/kernel/analyze-bucket-anchors.tsv", encoding: .utf8)
     let lines = text.split(separator: "\n").map {
@@ -24,12 +24,10 @@ struct BucketingTests {
     return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
   }
 
-  @Test("FAILURE_ID_HASH equals the printed hash for every anchor row that has one")
+  @Test(
+    "FAILURE_ID_HASH equals the printed hash for every anchor row that has one", .requires(.corpus))
   func hashes() throws {
-    guard let rows = try Self.anchors() else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let rows = try Self.anchors()
     let hashed = rows.filter { !($0["failure_id_hash"] ?? "").isEmpty }
     #expect(hashed.count == 16)
     for row in hashed {
@@ -43,12 +41,11 @@ struct BucketingTests {
         == "{80b08685-e1dc-47da-cb28-ceadf9b63c14}")
   }
 
-  @Test("the grammar rebuilds each anchor's FAILURE_BUCKET_ID from the components the row lists")
+  @Test(
+    "the grammar rebuilds each anchor's FAILURE_BUCKET_ID from the components the row lists",
+    .requires(.corpus))
   func grammar() throws {
-    guard let rows = try Self.anchors() else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let rows = try Self.anchors()
     // Modern-format rows whose prefix follows from the bug check alone (old outputs kept the
     // offset in the bucket); for 0x7E rows bucketed AV_ the first
     // parameter is the access-violation exception c0000005 (that is what AV_ says there).
@@ -185,12 +182,11 @@ struct BucketingTests {
     #expect(!bare.symbolized)
   }
 
-  @Test("triage_x64 with amdppm.pdb: AV_amdppm!WriteIoMemRawEx, as WinDbg's grammar gives it")
+  @Test(
+    "triage_x64 with amdppm.pdb: AV_amdppm!WriteIoMemRawEx, as WinDbg's grammar gives it",
+    .requires(.corpus))
   func amdppm() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = TemporaryDirectory()
     let (guid, age) = try #require(
       StubPEImage.guidAndAge(debugID: "1C19FDDB27BB3399D9B45973EFEAFCF31"))

@@ -9,14 +9,12 @@ import Testing
 /// The Socorro-compatible signature against siggen's own outputs.
 @Suite("Socorro signatures")
 struct SocorroSignatureTests {
-  static var vectors: String? { Corpus.root.map { "\($0)/minidump/siggen/vectors" } }
 
-  @Test("every siggen vector: signature, proto signature, normalized frames and notes")
+  @Test(
+    "every siggen vector: signature, proto signature, normalized frames and notes",
+    .requires(.corpus))
   func vectors() throws {
-    guard let dir = Self.vectors else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let dir = "\(try Requirement.corpus.resolve())/minidump/siggen/vectors"
     let lists = try #require(SocorroLists.defaults)
     let names = try FileManager.default.contentsOfDirectory(atPath: dir)
       .filter { $0.hasSuffix(".input.json") }.map { String($0.dropLast(11)) }.sorted()
@@ -63,12 +61,11 @@ struct SocorroSignatureTests {
         == BucketRules.defaultText.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
-  @Test("minidump2 walked by crashsift with symbols: (anonymous namespace)::CrashFunction")
+  @Test(
+    "minidump2 walked by crashsift with symbols: (anonymous namespace)::CrashFunction",
+    .requires(.corpus))
   func ourStack() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
     let dump = try Minidump(file: MappedFile(path: "\(testdata)/minidump2.dmp"))
     let with = try #require(
@@ -91,16 +88,14 @@ struct SocorroSignatureTests {
 /// Our signature of our own stacks equals siggen's signature of the same stacks.
 @Suite("Socorro signatures vs siggen")
 struct SocorroOracleTests {
-  @Test("breakpad's test minidumps, walked by crashsift: siggen agrees on every signature")
+  @Test(
+    "breakpad's test minidumps, walked by crashsift: siggen agrees on every signature",
+    .requires(.corpus, .oraclePython, .oracleScript("siggen_oracle.sh")))
   func oracle() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
-    guard let script = Tools.oracleScript("siggen_oracle.sh") else {
-      #expect(!Tools.isCI, "the siggen oracle is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
+    let script = try Requirement.oracleScript("siggen_oracle.sh").resolve()
+    // The script falls back to a system siggen, but the pinned one is what the answers mean.
+    try Requirement.oraclePython.resolve()
     let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
     let symbols = SymbolTableCache(path: SymbolPath(parsing: "\(testdata)/symbols"))
     let lists = try #require(SocorroLists.defaults)

@@ -5,12 +5,9 @@ import Testing
 
 @Suite("crashsift analyze")
 struct AnalyzeCommandTests {
-  @Test("a minidump's text and JSON reports match their golden files")
+  @Test("a minidump's text and JSON reports match their golden files", .requires(.corpus))
   func minidump() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let path = "\(root)/minidump/breakpad/src/processor/testdata/minidump2.dmp"
     let text = try CrashsiftBinary.run(["analyze", path])
     #expect(text.status == 0, "\(text.stderr)")
@@ -26,12 +23,11 @@ struct AnalyzeCommandTests {
     #expect(decoded?.count == 2)
   }
 
-  @Test("--symbols names the faulting function and line from a Breakpad symbol folder")
+  @Test(
+    "--symbols names the faulting function and line from a Breakpad symbol folder",
+    .requires(.corpus))
   func symbolized() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
     let result = try CrashsiftBinary.run([
       "analyze", "--symbols", "\(testdata)/symbols", "\(testdata)/minidump2.dmp",
@@ -55,12 +51,11 @@ struct AnalyzeCommandTests {
       missing.stdout.contains("Location:      test_app.exe+0x429e (symbols: no test_app.pdb/"))
   }
 
-  @Test("kernel triage dumps: banner, bug check, faulting module and lm, text and JSON")
+  @Test(
+    "kernel triage dumps: banner, bug check, faulting module and lm, text and JSON",
+    .requires(.corpus))
   func kernel() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let x64 = "\(root)/kernel/triage_x64.dmp"
     let text = try CrashsiftBinary.run(["analyze", x64, "\(root)/kernel/triage_arm64.dmp"])
     #expect(text.status == 0, "\(text.stderr)")

@@ -6,10 +6,12 @@ import Testing
 /// the next run with space must complete with exactly the rows of a clean run.
 @Suite("Disk full", .serialized)
 struct DiskFullTests {
-  @Test("a full disk stops the run with a clear error; with space the next run completes")
+  @Test(
+    "a full disk stops the run with a clear error; with space the next run completes",
+    .requires(SmallFilesystem.requirement))
   func diskFull() throws {
     let dir = TemporaryDirectory()
-    guard let small = try SmallFilesystem(dir, size: "2m") else { return }
+    let small = try SmallFilesystem(dir, size: "2m")
     let mountPoint = small.path
     // Mounted until the test ends, not until the last use of `small`.
     defer { withExtendedLifetime(small) {} }
@@ -57,7 +59,8 @@ struct DiskFullTests {
   }
 
   @Test(
-    "the database fills during the per-dump stages: a clear error; with space the run completes")
+    "the database fills during the per-dump stages: a clear error; with space the run completes",
+    .requires(SmallFilesystem.requirement))
   func databaseFull() throws {
     let dir = TemporaryDirectory()
     #expect(
@@ -66,7 +69,7 @@ struct DiskFullTests {
         "\(Corpus.packageRoot)/samples/images",
       ]).status == 0)
     let manifest = dir.file("corpus/manifest.json")
-    guard let small = try SmallFilesystem(dir, size: "32m") else { return }
+    let small = try SmallFilesystem(dir, size: "32m")
     let mountPoint = small.path
     // Mounted until the test ends, not until the last use of `small`.
     defer { withExtendedLifetime(small) {} }
@@ -111,24 +114,35 @@ struct DiskFullTests {
   }
 }
 
-/// A tmpfs of a given size under a test directory, unmounted when released; nil (with a
-/// printed skip message) where mounting is not allowed (needs root).
+/// A tmpfs of a given size under a test directory, unmounted when released. Mounting needs root
+/// (or CAP_SYS_ADMIN), so tests using it carry `.requires(SmallFilesystem.requirement)`.
 final class SmallFilesystem {
   let path: String
   private let mount: String
   private let umount: String
 
-  init?(_ dir: TemporaryDirectory, size: String) throws {
+  /// Whether a tmpfs can be mounted here, found by mounting a tiny one once per test process.
+  static let requirement = Requirement.capability("a tmpfs mount") { probe }
+
+  private static let probe: String? = {
+    let dir = TemporaryDirectory("tmpfs-probe")
+    do {
+      _ = try SmallFilesystem(dir, size: "64k")
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }()
+
+  init(_ dir: TemporaryDirectory, size: String) throws {
     path = dir.file("small")
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    guard let mount = Tools.find("mount"), let umount = Tools.find("umount"),
-      try Tools.run(mount, ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path]) == 0
-    else {
-      print("cannot mount a tmpfs here (needs root); skipping this disk-full test")
-      return nil
+    mount = try Requirement.tool("mount").resolve()
+    umount = try Requirement.tool("umount").resolve()
+    guard try Tools.run(mount, ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path]) == 0 else {
+      throw Requirement.Missing(
+        description: "cannot mount a tmpfs at \(path) (needs root or CAP_SYS_ADMIN)")
     }
-    self.mount = mount
-    self.umount = umount
   }
 
   /// Grows (or shrinks) the filesystem in place.

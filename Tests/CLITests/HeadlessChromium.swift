@@ -38,11 +38,12 @@ struct HeadlessChromium {
     background = Set(outcome.requests.map(Self.endpoint))
   }
 
-  /// Chromium on PATH, if installed.
-  static func find() -> HeadlessChromium? {
-    (Tools.find("chromium") ?? Tools.find("chromium-browser")).map {
-      HeadlessChromium(executable: $0)
-    }
+  /// Chromium on PATH, under Debian's or Ubuntu's name.
+  static let requirement = Requirement.tool("chromium", "chromium-browser")
+
+  /// Chromium on PATH; throws naming it when it is not installed.
+  static func find() throws -> HeadlessChromium {
+    HeadlessChromium(executable: try requirement.resolve())
   }
 
   struct Outcome {

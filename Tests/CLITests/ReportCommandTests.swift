@@ -207,13 +207,11 @@ struct ReportPagesTests {
 /// request at all, and the screenshots are kept in .build/report-screenshots/ for a look.
 @Suite("report in a browser")
 struct ReportBrowserTests {
-  @Test("index, a bucket page, failures and symbols render in Chromium without errors or requests")
+  @Test(
+    "index, a bucket page, failures and symbols render in Chromium without errors or requests",
+    .requires(HeadlessChromium.requirement))
   func chromium() throws {
-    guard var chromium = HeadlessChromium.find() else {
-      print("skipped: chromium is not installed (apt-get install chromium)")
-      #expect(!Tools.isCI, "chromium is missing on CI; scripts/install-deps.sh must install it")
-      return
-    }
+    var chromium = try HeadlessChromium.find()
     let shots = "\(Corpus.packageRoot)/.build/report-screenshots"
     try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
     // The harness must see what it is meant to catch: a page with a console error, a missing

@@ -23,13 +23,9 @@ struct SymbolizeStageTests {
     return (["run", "--manifest", manifest, "--workspace", workspace, "--quiet"], workspace)
   }
 
-  /// breakpad's minidump2.dmp zipped into `night/a.zip`; the corpus test-data folder, or nil
-  /// (with the skip recorded) when the corpus is absent.
-  static func minidump2Night(_ dir: TemporaryDirectory) throws -> String? {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return nil
-    }
+  /// breakpad's minidump2.dmp zipped into `night/a.zip`; returns the corpus test-data folder.
+  static func minidump2Night(_ dir: TemporaryDirectory) throws -> String {
+    let root = try Requirement.corpus.resolve()
     let testdata = "\(root)/minidump/breakpad/src/processor/testdata"
     let dump = try Data(contentsOf: URL(fileURLWithPath: "\(testdata)/minidump2.dmp"))
     try ArchiveFixture.write(
@@ -49,11 +45,11 @@ struct SymbolizeStageTests {
   }
 
   @Test(
-    "a dump without symbols is deferred with module+offset; adding the .sym lets the next run name it"
-  )
+    "a dump without symbols is deferred with module+offset; adding the .sym lets the next run name it",
+    .requires(.corpus))
   func deferredThenDone() throws {
     let dir = TemporaryDirectory()
-    guard let testdata = try Self.minidump2Night(dir) else { return }
+    let testdata = try Self.minidump2Night(dir)
     let symbols = dir.file("symbols")
     let (arguments, workspace) = try Self.setUp(dir, symbolPath: "\(symbols)")
 
@@ -84,10 +80,12 @@ struct SymbolizeStageTests {
     #expect(row?["missing"] as String? == nil)
   }
 
-  @Test("symbolize.all_threads walks the other threads too, and switching it redoes the stage")
+  @Test(
+    "symbolize.all_threads walks the other threads too, and switching it redoes the stage",
+    .requires(.corpus))
   func allThreads() throws {
     let dir = TemporaryDirectory()
-    guard let testdata = try Self.minidump2Night(dir) else { return }
+    let testdata = try Self.minidump2Night(dir)
     var (arguments, workspace) = try Self.setUp(dir, symbolPath: "\(testdata)/symbols")
     #expect(try CrashsiftBinary.run(arguments).status == 0)
     let queue = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite")
@@ -123,13 +121,10 @@ struct SymbolizeStageTests {
   }
 
   @Test(
-    "a kernel FAULTING_IP is named through the driver image fetched by timestamp+size, then its PDB"
-  )
+    "a kernel FAULTING_IP is named through the driver image fetched by timestamp+size, then its PDB",
+    .requires(.corpus))
   func kernelDriver() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = TemporaryDirectory()
     // A triage dump whose faulting driver is the lld-built tiny64.dll (TimeDateStamp 0x3FDF2AA8,
     // SizeOfImage 0x5000, as its store key says), crashing at RVA 0x1040 — inside the inlined

@@ -4,12 +4,11 @@ import Testing
 
 @Suite("crashsift symbols")
 struct SymbolsCommandTests {
-  @Test("lookup names RVAs from a symbol store (text golden, JSON), and explains a miss")
+  @Test(
+    "lookup names RVAs from a symbol store (text golden, JSON), and explains a miss",
+    .requires(.corpus))
   func lookup() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let store = "\(root)/pdb/generated-lld/out/store"
     let arguments = [
       "symbols", "lookup", "--store", "srv*\(store)", "tiny64.pdb",
@@ -39,12 +38,11 @@ struct SymbolsCommandTests {
 }
 
 extension SymbolsCommandTests {
-  @Test("index lays PDBs, images and .sym files out as a store that lookup then serves")
+  @Test(
+    "index lays PDBs, images and .sym files out as a store that lookup then serves",
+    .requires(.corpus))
   func index() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let scratch = TemporaryDirectory()
     let inputs = "\(scratch.path)/build"
     try FileManager.default.createDirectory(
@@ -90,12 +88,11 @@ extension SymbolsCommandTests {
 }
 
 extension SymbolsCommandTests {
-  @Test("export writes a .sym (golden) that lookup then serves; undecorate names MSVC symbols")
+  @Test(
+    "export writes a .sym (golden) that lookup then serves; undecorate names MSVC symbols",
+    .requires(.corpus))
   func exportAndUndecorate() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let out = "\(root)/pdb/generated-lld/out"
     let dir = TemporaryDirectory()
     let sym = dir.file("tiny64.sym")

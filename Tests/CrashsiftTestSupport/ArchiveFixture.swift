@@ -115,12 +115,12 @@ public enum ArchiveFixture {
     }
   }
 
-  /// Builds a .cab with gcab (libarchive reads cab but cannot write it). `nil` when gcab is
-  /// missing, which only a non-CI machine may accept (`.ci/run` installs it).
+  /// Builds a .cab with gcab (libarchive reads cab but cannot write it); throws naming gcab when
+  /// it is missing, so callers carry `.requires(.tool("gcab"))` (`.ci/run` installs it).
   public static func writeCab(
     files: [(String, [UInt8])], to path: String, scratch: TemporaryDirectory
-  ) throws -> Bool {
-    guard let gcab = Tools.find("gcab") else { return false }
+  ) throws {
+    let gcab = try Requirement.tool("gcab").resolve()
     let staging = scratch.file("cab-staging-\(UUID().uuidString)")
     for (name, bytes) in files {
       let file = "\(staging)/\(name)"
@@ -130,6 +130,5 @@ public enum ArchiveFixture {
     }
     let status = try Tools.run(gcab, ["-c", "-z", path] + files.map(\.0), in: staging)
     guard status == 0 else { throw WriteError(description: "gcab exited \(status)") }
-    return true
   }
 }

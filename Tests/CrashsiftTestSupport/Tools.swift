@@ -33,17 +33,30 @@ public enum Tools {
 }
 
 extension Tools {
-  /// The oracle venv's Python (`../shared/oracles/install.sh` creates it), if installed.
+  /// Where `../shared/oracles/install.sh` puts the oracle venv's Python, found as that script
+  /// and the oracles find it. It lives in the user's cache, so hiding the corpus does not hide it.
+  public static var oracleVenvPython: String {
+    let environment = ProcessInfo.processInfo.environment
+    let cache = environment["XDG_CACHE_HOME"] ?? "\(NSHomeDirectory())/.cache"
+    let venv = environment["CRASHSIFT_ORACLE_VENV"] ?? "\(cache)/crashsift-oracles/venv"
+    return "\(venv)/bin/python"
+  }
+
+  /// The oracle venv's Python, if installed.
   public static var oraclePython: String? {
-    let python = "\(NSHomeDirectory())/.cache/crashsift-oracles/venv/bin/python"
-    return FileManager.default.isExecutableFile(atPath: python) ? python : nil
+    FileManager.default.isExecutableFile(atPath: oracleVenvPython) ? oracleVenvPython : nil
+  }
+
+  /// The oracle scripts' folder: `oracles/` beside the corpus (`../shared/oracles/`).
+  public static var oracleDirectory: String {
+    URL(fileURLWithPath: Corpus.candidate).deletingLastPathComponent()
+      .appendingPathComponent("oracles").standardizedFileURL.path
   }
 
   /// A script under `../shared/oracles/`, if the shared folder is there.
   public static func oracleScript(_ name: String) -> String? {
-    guard let root = Corpus.root else { return nil }
-    let path = URL(fileURLWithPath: root).deletingLastPathComponent()
-      .appendingPathComponent("oracles/\(name)").path
+    guard Corpus.root != nil else { return nil }
+    let path = "\(oracleDirectory)/\(name)"
     return FileManager.default.fileExists(atPath: path) ? path : nil
   }
 

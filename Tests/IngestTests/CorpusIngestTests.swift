@@ -9,17 +9,15 @@ import Testing
 /// kind its signature says and the SHA-256 that coreutils' independent `sha256sum` computes.
 @Suite("Corpus dumps through ingest")
 struct CorpusIngestTests {
-  @Test("every corpus dump is stored byte-exact with the right kind")
+  @Test(
+    "every corpus dump is stored byte-exact with the right kind",
+    .requires(.corpus, .tool("sha256sum")))
   func corpusDumps() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      print(Corpus.absenceMessage ?? "")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let harness = WalkHarness()
     var entries: [ArchiveFixture.Entry] = []
     var expected: [String: (kind: DumpKind, sha256: String)] = [:]
-    let sha256sum = try #require(Tools.find("sha256sum"), "coreutils sha256sum is needed")
+    let sha256sum = try Requirement.tool("sha256sum").resolve()
     for relative in (FileManager.default.subpaths(atPath: root) ?? []).sorted()
     where relative.hasSuffix(".dmp") {
       let path = "\(root)/\(relative)"

@@ -10,21 +10,18 @@ import Testing
 /// allocation.
 @Suite("Hostile kernel dumps")
 struct HostileKernelDumpTests {
-  static func triageBytes() -> [UInt8]? {
-    guard let root = Corpus.root else { return nil }
-    return FileManager.default.contents(atPath: "\(root)/kernel/triage_x64.dmp").map { [UInt8]($0) }
+  static func triageBytes() throws -> [UInt8] {
+    let path = "\(try Requirement.corpus.resolve())/kernel/triage_x64.dmp"
+    return [UInt8](try #require(FileManager.default.contents(atPath: path), "\(path)"))
   }
 
   static func put(_ value: UInt32, at offset: Int, in bytes: inout [UInt8]) {
     withUnsafeBytes(of: value.littleEndian) { for i in 0..<4 { bytes[offset + i] = $0[i] } }
   }
 
-  @Test("truncations of the triage dump: errors or partial results")
+  @Test("truncations of the triage dump: errors or partial results", .requires(.corpus))
   func truncations() throws {
-    guard let bytes = Self.triageBytes() else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let bytes = try Self.triageBytes()
     var opened = 0
     var partial = 0
     for length in stride(from: 0, through: bytes.count, by: 16_411) {
@@ -42,12 +39,11 @@ struct HostileKernelDumpTests {
     }
   }
 
-  @Test("absurd counts and offsets in the triage header are refused before allocating")
+  @Test(
+    "absurd counts and offsets in the triage header are refused before allocating",
+    .requires(.corpus))
   func absurdCounts() throws {
-    guard var bytes = Self.triageBytes() else {
-      #expect(!Tools.isCI)
-      return
-    }
+    var bytes = try Self.triageBytes()
     Self.put(0xFFFF_FFFF, at: 0x2000 + 0x34, in: &bytes)  // DriverCount
     Self.put(0x7FFF_FFFF, at: 0x2000 + 0x7C, in: &bytes)  // DataBlocksCount
     Self.put(0xFFFF_FFF0, at: 0x2000 + 0x70, in: &bytes)  // DebuggerDataOffset
@@ -60,12 +56,9 @@ struct HostileKernelDumpTests {
     #expect(dump.header.bugCheckCode == 0x1000_007E)
   }
 
-  @Test("a driver name offset outside the file fails the list, not the dump")
+  @Test("a driver name offset outside the file fails the list, not the dump", .requires(.corpus))
   func badStringPool() throws {
-    guard var bytes = Self.triageBytes() else {
-      #expect(!Tools.isCI)
-      return
-    }
+    var bytes = try Self.triageBytes()
     let listOffset = 0x10828
     Self.put(0xFFFF_FF00, at: listOffset + 0x90 * 3, in: &bytes)
     let dump = try KernelDump(file: MappedFile(copying: bytes))
@@ -82,16 +75,23 @@ struct HostileKernelDumpTests {
     }
     header.replaceSubrange(0..<8, with: Array("PAGEDX64".utf8))
     #expect(throws: ParseError.self) { try KernelDump(file: MappedFile(copying: header)) }
-    guard let original = Self.triageBytes() else {
-      #expect(!Tools.isCI)
-      return
-    }
+  }
+
+  @Test(
+    "seeded corruption of the triage dump's headers: a typed error or a bounded partial dump",
+    .requires(.corpus))
+  func mutations() throws {
+    let original = try Self.triageBytes()
+    let reference = try KernelDump(file: MappedFile(copying: original))
     var state: UInt64 = 0x5EED
     func next() -> UInt64 {
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       return state >> 11
     }
-    for _ in 0..<60 {
+    var opened = 0
+    var refused = 0
+    var withProblems = 0
+    for mutant in 0..<60 {
       var bytes = original
       for _ in 0..<6 {
         // Header and triage header fields, then anywhere.
@@ -100,11 +100,36 @@ struct HostileKernelDumpTests {
         Self.put(value, at: offset, in: &bytes)
       }
       for _ in 0..<16 { bytes[Int(next() % UInt64(bytes.count))] ^= 0xFF }
-      if let dump = try? KernelDump(file: MappedFile(copying: bytes)) {
-        _ = dump.modules.count
-        _ = try? dump.read(virtual: dump.header.bugCheckParameters[1], count: 8)
+      let dump: KernelDump
+      do {
+        dump = try KernelDump(file: MappedFile(copying: bytes))
+      } catch {
+        refused += 1
+        #expect(!error.context.isEmpty && !error.reason.isEmpty, "mutant \(mutant): \(error)")
+        continue
+      }
+      opened += 1
+      #expect(
+        bytes[0..<8].elementsEqual("PAGEDU64".utf8) || bytes[0..<8].elementsEqual("PAGEDUMP".utf8),
+        "mutant \(mutant) opened without a kernel dump signature")
+      if !dump.problems.isEmpty { withProblems += 1 }
+      // Every driver entry needs its own bytes in the file: a corrupted count cannot make the
+      // reader invent (or allocate for) more modules than the file can describe.
+      #expect(dump.modules.count * 0x90 <= bytes.count, "mutant \(mutant)")
+      #expect(dump.problems.allSatisfy { !$0.isEmpty }, "mutant \(mutant)")
+      // A virtual read returns exactly what was asked for, or throws; never more, never a trap.
+      if let read = try? dump.read(virtual: dump.header.bugCheckParameters[1], count: 8) {
+        #expect(read.count == 8, "mutant \(mutant)")
       }
     }
+    #expect(opened + refused == 60)
+    // The reference dump opens cleanly, so problems in a mutant come from its mutation; some
+    // mutants must be refused and some must open with the damage reported, or the checks
+    // above were never exercised.
+    #expect(reference.problems.isEmpty, "\(reference.problems)")
+    #expect(refused >= 1, "no mutant was refused")
+    #expect(opened >= 20, "only \(opened) of 60 mutants opened")
+    #expect(withProblems >= 3, "only \(withProblems) opened mutants reported a problem")
   }
 }
 

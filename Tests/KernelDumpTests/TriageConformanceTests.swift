@@ -10,11 +10,8 @@ import Testing
 /// (rizin's expected output plus an independent raw reading; corpus/kernel/PROVENANCE.md).
 @Suite("Kernel triage dumps: conformance")
 struct TriageConformanceTests {
-  static func load(_ name: String) throws -> (KernelDump, [String: Any])? {
-    guard let root = Corpus.root else {
-      print(Corpus.absenceMessage ?? "")
-      return nil
-    }
+  static func load(_ name: String) throws -> (KernelDump, [String: Any]) {
+    let root = try Requirement.corpus.resolve()
     let dump = try KernelDump(path: "\(root)/kernel/\(name).dmp")
     let data = try #require(
       FileManager.default.contents(atPath: "\(root)/kernel/\(name).expected.json"))
@@ -27,12 +24,9 @@ struct TriageConformanceTests {
 
   @Test(
     "header, PAGE fill, exception record, triage header, drivers, unloaded drivers, KDBG",
-    arguments: ["triage_x64", "triage_arm64"])
+    .requires(.corpus), arguments: ["triage_x64", "triage_arm64"])
   func conformance(name: String) throws {
-    guard let (dump, expected) = try Self.load(name) else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let (dump, expected) = try Self.load(name)
     let h = dump.header
     let header = try #require(expected["header"] as? [String: Any])
     func check(_ key: String, _ ours: String?, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -142,12 +136,10 @@ struct TriageConformanceTests {
   }
 
   @Test(
-    "triage_x64: the faulting address resolves to amdppm.sys + 0x334c; the header context agrees")
+    "triage_x64: the faulting address resolves to amdppm.sys + 0x334c; the header context agrees",
+    .requires(.corpus))
   func faultingModule() throws {
-    guard let (dump, expected) = try Self.load("triage_x64") else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let (dump, expected) = try Self.load("triage_x64")
     let fault = try #require(expected["faulting_ip"] as? [String: Any])
     let index = try #require(BugCheckTable.faultingIPParameter(for: dump.header.bugCheckCode))
     let ip = dump.header.bugCheckParameters[index]
@@ -168,12 +160,11 @@ struct TriageConformanceTests {
     #expect(report.processName == "System")
   }
 
-  @Test("triage virtual memory: the KDBG copy and the stack are readable at their addresses")
+  @Test(
+    "triage virtual memory: the KDBG copy and the stack are readable at their addresses",
+    .requires(.corpus))
   func virtualReads() throws {
-    guard let (dump, _) = try Self.load("triage_x64") else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let (dump, _) = try Self.load("triage_x64")
     let kdbg = try #require(dump.header.kdDebuggerDataBlock)
     let tag = try dump.read(virtual: kdbg + 0x10, count: 4)
     #expect(String(decoding: tag, as: UTF8.self) == "KDBG")

@@ -5,18 +5,13 @@ import Testing
 
 @testable import Minidump
 
-@Suite("Minidump conformance with breakpad")
+@Suite("Minidump conformance with breakpad", .requires(.corpus))
 struct BreakpadConformanceTests {
   @Test("minidump2.dmp: every line of minidump2.dump.out equals ours")
   func minidump2() throws {
-    if MinidumpCorpus.unavailable() {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
-    let dump = try #require(try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp"))
+    let dump = try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp")
     let expectedText = try String(
-      contentsOfFile: try #require(
-        MinidumpCorpus.path("\(MinidumpCorpus.breakpad)/minidump2.dump.out")),
+      contentsOfFile: try MinidumpCorpus.path("\(MinidumpCorpus.breakpad)/minidump2.dump.out"),
       encoding: .utf8)
     var expected = expectedText.split(separator: "\n", omittingEmptySubsequences: false).map(
       BreakpadDumpText.normalize)
@@ -33,10 +28,7 @@ struct BreakpadConformanceTests {
 
   @Test("minidump2.dmp: crash reason EXCEPTION_ACCESS_VIOLATION_WRITE at 0x45")
   func crashReason() throws {
-    guard let dump = try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp") else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let dump = try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp")
     let reason = try #require(try dump.crashReason())
     #expect(reason.reason == "EXCEPTION_ACCESS_VIOLATION_WRITE")
     #expect(reason.address == 0x45)
@@ -51,10 +43,7 @@ struct BreakpadConformanceTests {
 extension BreakpadConformanceTests {
   @Test("minidump2.dmp: memory reads by address return the captured stack and code bytes")
   func memoryReads() throws {
-    guard let dump = try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp") else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let dump = try MinidumpCorpus.open("\(MinidumpCorpus.breakpad)/minidump2.dmp")
     let memory = try dump.memory()
     #expect(memory.ranges.count == 3)
     let raw = [UInt8](dump.file.bytes)

@@ -6,21 +6,18 @@ import Testing
 
 /// The expectations quoted in corpus/minidump/PROVENANCE.md (breakpad and rust-minidump unit
 /// tests), one test per dump.
-@Suite("Minidump expectations from breakpad and rust-minidump tests")
+@Suite(
+  "Minidump expectations from breakpad and rust-minidump tests", .requires(.corpus))
 struct ProvenanceExpectationTests {
-  func open(_ relative: String) throws -> Minidump? {
-    if MinidumpCorpus.unavailable() {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return nil
-    }
-    return try MinidumpCorpus.open(relative)
+  func open(_ relative: String) throws -> Minidump {
+    try MinidumpCorpus.open(relative)
   }
 
   let bp = MinidumpCorpus.breakpad
 
   @Test("minidump_32bit_crash_addr: the address is masked to 32 bits on x86")
   func mask32() throws {
-    guard let dump = try open("\(bp)/minidump_32bit_crash_addr.dmp") else { return }
+    let dump = try open("\(bp)/minidump_32bit_crash_addr.dmp")
     #expect(try dump.exception()?.parameters[1] == 0xFFFF_FFFF_0000_0045)
     let reason = try #require(try dump.crashReason())
     #expect(reason.reason == "EXCEPTION_ACCESS_VIOLATION_WRITE")
@@ -29,7 +26,7 @@ struct ProvenanceExpectationTests {
 
   @Test("tiny-exe-fastfail: FAST_FAIL_FATAL_APP_EXIT, 4 threads, AMD64 contexts")
   func fastFail() throws {
-    guard let dump = try open("\(bp)/tiny-exe-fastfail.dmp") else { return }
+    let dump = try open("\(bp)/tiny-exe-fastfail.dmp")
     #expect(try dump.crashReason()?.reason == "FAST_FAIL_FATAL_APP_EXIT")
     let threads = try #require(try dump.threads())
     #expect(threads.count == 4)
@@ -44,7 +41,7 @@ struct ProvenanceExpectationTests {
 
   @Test("tiny-exe-with-cet-xsave: oversized AMD64 context, OS and CPU strings, not crashed")
   func xsaveAMD64() throws {
-    guard let dump = try open("\(bp)/tiny-exe-with-cet-xsave.dmp") else { return }
+    let dump = try open("\(bp)/tiny-exe-with-cet-xsave.dmp")
     let info = try #require(try dump.systemInfo())
     #expect(info.osName == "Windows NT")
     #expect(info.osVersion == "10.0.22000 282")
@@ -66,7 +63,7 @@ struct ProvenanceExpectationTests {
 
   @Test("tiny-exe-with-cet-xsave-x86: oversized x86 context, OS and CPU strings")
   func xsaveX86() throws {
-    guard let dump = try open("\(bp)/tiny-exe-with-cet-xsave-x86.dmp") else { return }
+    let dump = try open("\(bp)/tiny-exe-with-cet-xsave-x86.dmp")
     let info = try #require(try dump.systemInfo())
     #expect(info.osVersion == "10.0.22631 ")
     #expect(info.processorArchitecture.name == "x86")
@@ -79,7 +76,7 @@ struct ProvenanceExpectationTests {
 
   @Test("thread_name_list: three thread names; a module without CodeView")
   func threadNames() throws {
-    guard let dump = try open("\(bp)/thread_name_list.dmp") else { return }
+    let dump = try open("\(bp)/thread_name_list.dmp")
     #expect(
       try dump.threadNames() == [
         6564: "main thread", 8820: "sleep thread", 10976: "overflow thread",
@@ -98,7 +95,7 @@ struct ProvenanceExpectationTests {
 
   @Test("write_av_non_canonical: the raw address without disassembly")
   func nonCanonical() throws {
-    guard let dump = try open("\(bp)/write_av_non_canonical.dmp") else { return }
+    let dump = try open("\(bp)/write_av_non_canonical.dmp")
     let reason = try #require(try dump.crashReason())
     // breakpad recovers 0xfefefefefefefefe only by disassembling (Linux-only, objdump).
     #expect(reason.address == 0xFFFF_FFFF_FFFF_FFFF)
@@ -119,7 +116,7 @@ struct ProvenanceExpectationTests {
       ("read_av_non_null", 0xC000_0005, [0, 0x4_E3C9], "EXCEPTION_ACCESS_VIOLATION_READ"),
     ] as [(String, UInt32, [UInt64], String)])
   func exploitability(name: String, code: UInt32, params: [UInt64], reason: String) throws {
-    guard let dump = try open("\(bp)/\(name).dmp") else { return }
+    let dump = try open("\(bp)/\(name).dmp")
     let exception = try #require(try dump.exception())
     #expect(exception.code == code)
     #expect(exception.parameters == params)
@@ -131,7 +128,7 @@ struct ProvenanceExpectationTests {
 
   @Test("invalid-parameter: the AssertionInfo stream")
   func assertion() throws {
-    guard let dump = try open("rust-minidump/testdata/invalid-parameter.dmp") else { return }
+    let dump = try open("rust-minidump/testdata/invalid-parameter.dmp")
     let assertion = try #require(try dump.assertionInfo())
     #expect(assertion.expression == "format != nullptr")
     #expect(assertion.function == "common_vfprintf")
@@ -143,7 +140,7 @@ struct ProvenanceExpectationTests {
 
   @Test("simple-crashpad: CrashpadInfo ids and annotations; the code-0 exception is kept")
   func simpleCrashpad() throws {
-    guard let dump = try open("rust-minidump/testdata/simple-crashpad.dmp") else { return }
+    let dump = try open("rust-minidump/testdata/simple-crashpad.dmp")
     let info = try #require(try dump.crashpadInfo())
     #expect(info.reportID.dashed.uppercased() == "42F9DE72-518A-43DD-97D7-8DDC328D3662")
     #expect(info.clientID.dashed.uppercased() == "6FD2B3B9-9833-4B2F-BBF7-0BCF501BAD7E")
@@ -158,7 +155,7 @@ struct ProvenanceExpectationTests {
 
   @Test("minidump_crashpad_annotation: five annotation objects with types and values")
   func crashpadAnnotations() throws {
-    guard let dump = try open("\(bp)/minidump_crashpad_annotation.dmp") else { return }
+    let dump = try open("\(bp)/minidump_crashpad_annotation.dmp")
     let info = try #require(try dump.crashpadInfo())
     // Two module entries carry annotation-object lists (breakpad's unit test); the first has 5.
     #expect(info.modules.count == 2)

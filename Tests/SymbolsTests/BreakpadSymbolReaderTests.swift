@@ -7,16 +7,13 @@ import Testing
 
 @Suite("Breakpad .sym reading and lookup")
 struct BreakpadSymbolReaderTests {
-  static var testdata: String? {
-    Corpus.root.map { "\($0)/minidump/breakpad/src/processor/testdata/symbols" }
+  static func testdata() throws -> String {
+    "\(try Requirement.corpus.resolve())/minidump/breakpad/src/processor/testdata/symbols"
   }
 
-  @Test("minidump2's stack resolves as breakpad's minidump_stackwalk prints it")
+  @Test("minidump2's stack resolves as breakpad's minidump_stackwalk prints it", .requires(.corpus))
   func minidump2Frames() throws {
-    guard let symbols = Self.testdata else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let symbols = try Self.testdata()
     let app = try BreakpadSymbolReader.read(
       path: "\(symbols)/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1/test_app.sym")
     #expect(app.debugID == "5A9832E5287241C1838ED98914E9B7FF1")
@@ -50,12 +47,9 @@ struct BreakpadSymbolReaderTests {
     #expect(0x16FD7 - publicResult.symbolRVA == 0x23)
   }
 
-  @Test("CRLF and LF files read alike; every .sym in the corpus parses")
+  @Test("CRLF and LF files read alike; every .sym in the corpus parses", .requires(.corpus))
   func corpusFiles() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let files = (FileManager.default.subpaths(atPath: root) ?? []).filter { $0.hasSuffix(".sym") }
     #expect(files.count >= 10)
     for file in files {

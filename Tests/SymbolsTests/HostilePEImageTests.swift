@@ -9,12 +9,10 @@ import Testing
 @Suite("Hostile PE images")
 struct HostilePEImageTests {
   @Test(
-    "symbolic's cfi_chained_loop.exe: the looping unwind chain is refused, not followed forever")
+    "symbolic's cfi_chained_loop.exe: the looping unwind chain is refused, not followed forever",
+    .requires(.corpus))
   func chainedLoop() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let image = try PEImage(
       path: "\(root)/minidump/symbolic/symbolic-testutils/fixtures/windows/cfi_chained_loop.exe")
     var refused = 0
@@ -50,15 +48,11 @@ struct HostilePEImageTests {
     #expect(exports.prefix(4).map(\.ordinal) == [0, 42, 146, 687])
   }
 
-  @Test("truncations and corrupted headers of a real DLL: errors, never a crash")
+  @Test(
+    "truncations and corrupted headers of a real DLL: errors, never a crash", .requires(.corpus))
   func truncations() throws {
-    guard let root = Corpus.root,
-      let data = FileManager.default.contents(
-        atPath: "\(root)/pdb/breakpad/pe_only_symbol_test.dll")
-    else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let path = "\(try Requirement.corpus.resolve())/pdb/breakpad/pe_only_symbol_test.dll"
+    let data = try #require(FileManager.default.contents(atPath: path), "\(path)")
     let bytes = [UInt8](data)
     for length in stride(from: 0, to: bytes.count, by: 509) {
       let file = MappedFile(copying: bytes[0..<length])

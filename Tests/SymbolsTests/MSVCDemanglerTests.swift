@@ -10,8 +10,11 @@ import Testing
 @Suite("MSVC name undecoration")
 struct MSVCDemanglerTests {
   /// Every distinct `?…` public name in the corpus PDBs, read by our PDB reader.
-  static func corpusNames() throws -> [String]? {
-    guard let root = Corpus.root else { return nil }
+  /// llvm-14's undecorator (oracles/install.sh), the oracle for every corpus name.
+  static let undname = Requirement.tool("llvm-undname-14", "llvm-undname")
+
+  static func corpusNames() throws -> [String] {
+    let root = try Requirement.corpus.resolve()
     var names = Set<String>()
     let files = FileManager.default.enumerator(atPath: root)
     while let path = files?.nextObject() as? String {
@@ -24,18 +27,13 @@ struct MSVCDemanglerTests {
     return names.sorted()
   }
 
-  @Test("every decorated public in the corpus undecorates as llvm-undname does")
+  @Test(
+    "every decorated public in the corpus undecorates as llvm-undname does",
+    .requires(.corpus, MSVCDemanglerTests.undname))
   func differential() throws {
-    guard let names = try Self.corpusNames() else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let names = try Self.corpusNames()
     #expect(names.count > 900)
-    guard let undname = Tools.find("llvm-undname-14") ?? Tools.find("llvm-undname") else {
-      #expect(!Tools.isCI, "llvm-undname (llvm-14, oracles/install.sh) is required on CI")
-      print("llvm-undname not installed; undecoration compared with the unit cases only")
-      return
-    }
+    let undname = try Self.undname.resolve()
     let input = FileManager.default.temporaryDirectory.appendingPathComponent(
       "undname-\(ProcessInfo.processInfo.processIdentifier).txt")
     try (names.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)

@@ -61,12 +61,9 @@ struct PDBFunctionsTests {
 
   @Test(
     "lld PDBs: every address llvm-symbolizer answered resolves to its procedure, file and line",
-    arguments: PDBPublicsTests.lldImages)
+    .requires(.corpus), arguments: PDBPublicsTests.lldImages)
   func lld(name: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/generated-lld/out"
     let pdb = try PDBFile(path: "\(dir)/\(name).pdb")
     let table = try PDBSymbolTable.read(pdb)
@@ -130,6 +127,7 @@ struct PDBFunctionsTests {
 extension PDBFunctionsTests {
   @Test(
     "MSVC PDBs: functions and lines equal the .sym files dump_syms wrote for them",
+    .requires(.corpus),
     arguments: [
       ("breakpad/dump_syms_regtest64.pdb", "mozilla-dump_syms/dump_syms_regtest64.sym"),
       ("getsentry-symbolic/crash.pdb", "getsentry-symbolic/crash.sym"),
@@ -138,10 +136,7 @@ extension PDBFunctionsTests {
       ),
     ])
   func msvc(pdbPath: String, symPath: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let table = try PDBSymbolTable.read(
       try PDBFile(path: "\(root)/pdb/\(pdbPath)"))
     let sym = try BreakpadSymbolReader.read(path: "\(root)/pdb/\(symPath)")
@@ -191,12 +186,11 @@ extension PDBFunctionsTests {
 }
 
 extension PDBFunctionsTests {
-  @Test("a Microsoft symbol-store tree serves PDBs by debug id; a misfiled PDB is refused")
+  @Test(
+    "a Microsoft symbol-store tree serves PDBs by debug id; a misfiled PDB is refused",
+    .requires(.corpus))
   func symbolStore() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let tree = SymbolTree(root: "\(root)/pdb/generated-lld/out/store")
     // Lower-case id and file: Windows-made stores vary in case.
     let table = try tree.table(
@@ -226,12 +220,11 @@ extension PDBFunctionsTests {
 }
 
 extension PDBFunctionsTests {
-  @Test("MSVC inline sites: crash.pdb 0x2a3d is crash inlined into start inlined into main")
+  @Test(
+    "MSVC inline sites: crash.pdb 0x2a3d is crash inlined into start inlined into main",
+    .requires(.corpus))
   func msvcInlines() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let table = try PDBSymbolTable.read(
       try PDBFile(path: "\(root)/pdb/getsentry-symbolic/crash.pdb"))
     let hit = try #require(table.lookup(0x2A3D))

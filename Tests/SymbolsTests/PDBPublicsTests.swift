@@ -38,12 +38,9 @@ struct PDBPublicsTests {
 
   @Test(
     "lld PDBs: every public equals llvm-pdbutil's, and RVAs follow the section headers",
-    arguments: lldImages)
+    .requires(.corpus), arguments: lldImages)
   func lld(name: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/generated-lld/out"
     let pdb = try PDBFile(path: "\(dir)/\(name).pdb")
     let ours = try pdb.publicSymbols()
@@ -67,12 +64,10 @@ struct PDBPublicsTests {
   }
 
   @Test(
-    "amdppm.pdb (stripped, publics only) resolves 0x334c to WriteIoMemRawEx+0x70; its store key")
+    "amdppm.pdb (stripped, publics only) resolves 0x334c to WriteIoMemRawEx+0x70; its store key",
+    .requires(.corpus))
   func amdppm() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let pdb = try PDBFile(
       path: "\(root)/kernel/symbols/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb")
     #expect(pdb.debugIdentifier == "1C19FDDB27BB3399D9B45973EFEAFCF31")
@@ -83,16 +78,22 @@ struct PDBPublicsTests {
     #expect(0x334C - hit.symbolRVA == 0x70)
   }
 
+  /// PUBLIC records in each OMAP fixture's .sym (breakpad's dump_syms output).
+  static let omapPublics = [
+    "omap_reorder_funcs": 4, "omap_reorder_bbs": 4, "omap_stretched": 4,
+    "omap_stretched_filled": 4,
+  ]
+  /// FUNC records of omap_reorder_funcs.sym with a plain C name that one public of ours carries.
+  static let omapReorderedFunctions = 123
+
   @Test(
     "OMAP: reordered images map publics to the addresses breakpad's .sym gives them",
+    .requires(.corpus),
     arguments: [
       "omap_reorder_funcs", "omap_reorder_bbs", "omap_stretched", "omap_stretched_filled",
     ])
   func omap(name: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/breakpad"
     let table = try PDBSymbolTable.read(try PDBFile(path: "\(dir)/\(name).pdb"))
     let sym = try BreakpadSymbolReader.read(path: "\(dir)/\(name).sym")
@@ -108,29 +109,36 @@ struct PDBPublicsTests {
       }
       if plain != symbol.name { ours[plain, default: []].append(symbol.rva) }
     }
-    var compared = 0
+    var missing: [String] = []
     for symbol in sym.publics {
       let candidates = ours[symbol.name] ?? ours["_" + symbol.name] ?? []
-      guard !candidates.isEmpty else { continue }
+      guard !candidates.isEmpty else {
+        missing.append(symbol.name)
+        continue
+      }
       #expect(candidates.contains(symbol.rva), "\(name) PUBLIC \(symbol.name)")
-      compared += 1
     }
+    // Every PUBLIC record of breakpad's .sym has a public of ours to compare with, and the .sym
+    // files are fixed fixtures, so the count is known: an empty table or a lost name fails here.
+    #expect(missing.isEmpty, "\(name): no public named \(missing)")
+    #expect(sym.publics.count == Self.omapPublics[name], "\(name) PUBLIC records")
     // Where whole functions were moved, FUNC starts equal the public entry points; where basic
     // blocks were reordered or padding stretched them, a function's lowest address need not be
     // its entry, so only the PUBLIC records are compared there.
     if name == "omap_reorder_funcs" {
+      var functions = 0
       for function in sym.functions
       where !function.name.contains(" ") && !function.name.contains(":") {
         guard let candidates = ours["_" + function.name], candidates.count == 1 else { continue }
         #expect(candidates[0] == function.rva, "\(name) FUNC \(function.name)")
-        compared += 1
+        functions += 1
       }
+      #expect(functions == Self.omapReorderedFunctions, "\(name) FUNC records compared")
     }
-    #expect(compared > 0)
   }
 
   @Test(
-    "an MSF 2.0 (JG) PDB is refused with a clear message; truncations and bad blocks are errors")
+    "an MSF 2.0 (JG) PDB is refused with a clear message")
   func hostile() throws {
     let jg =
       Array("Microsoft C/C++ program database 2.00\r\n\u{1A}JG\0\0".utf8)
@@ -141,12 +149,14 @@ struct PDBPublicsTests {
     } catch {
       #expect(error.description.contains("MSF 2.0"))
     }
-    guard let root = Corpus.root,
-      let data = FileManager.default.contents(atPath: "\(root)/pdb/generated-lld/out/tiny64.pdb")
-    else {
-      #expect(!Tools.isCI)
-      return
-    }
+  }
+
+  @Test(
+    "tiny64.pdb truncated, with a bad directory block or random bytes: errors, never a trap",
+    .requires(.corpus))
+  func hostileCorpus() throws {
+    let path = "\(try Requirement.corpus.resolve())/pdb/generated-lld/out/tiny64.pdb"
+    let data = try #require(FileManager.default.contents(atPath: path), "\(path)")
     let bytes = [UInt8](data)
     for length in stride(from: 0, to: bytes.count, by: 1021) {
       if let msf = try? MSFFile(file: MappedFile(copying: bytes[0..<length])),
@@ -204,19 +214,15 @@ extension PDBPublicsTests {
 
   @Test(
     "MSVC PDBs: store key, every public and every procedure equal pdb_oracle.sh (llvm-pdbutil)",
+    .requires(.corpus, .oracleScript("pdb_oracle.sh"), .tool("llvm-pdbutil-14")),
     arguments: [
       "pdb/getsentry-symbolic/crash.pdb", "pdb/getsentry-symbolic/CrashWithException.pdb",
       "kernel/symbols/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb",
     ])
   func msvcOracle(path: String) throws {
-    guard let root = Corpus.root, let script = Tools.oracleScript("pdb_oracle.sh") else {
-      #expect(!Tools.isCI, "the corpus and its oracles are required on CI")
-      return
-    }
-    guard Tools.find("llvm-pdbutil-14") != nil else {
-      #expect(!Tools.isCI, "llvm-pdbutil-14 (oracles/install.sh) is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
+    let script = try Requirement.oracleScript("pdb_oracle.sh").resolve()
+    try Requirement.tool("llvm-pdbutil-14").resolve()
     let text = String(
       decoding: try Tools.output("/bin/bash", [script, "\(root)/\(path)"]), as: UTF8.self)
     let pdb = try PDBFile(path: "\(root)/\(path)")

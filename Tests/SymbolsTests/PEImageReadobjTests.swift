@@ -53,12 +53,10 @@ struct PEImageReadobjTests {
     return UInt64(value)
   }
 
-  @Test("headers, data directories, sections and CodeView agree", arguments: images)
+  @Test(
+    "headers, data directories, sections and CodeView agree", .requires(.corpus), arguments: images)
   func image(name: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/generated-lld/out"
     let image = try PEImage(path: "\(dir)/\(name)")
     let stem = String(name.split(separator: ".")[0])
@@ -126,12 +124,9 @@ struct PEImageReadobjTests {
     #expect(debug("PDBInfo.PDBFileName").first == pdb)
   }
 
-  @Test("a PE laid out in memory (as in a dump) reads like the file")
+  @Test("a PE laid out in memory (as in a dump) reads like the file", .requires(.corpus))
   func mappedLayout() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let path = "\(root)/pdb/generated-lld/out/tiny64.dll"
     let fileImage = try PEImage(path: path)
     // Lay the sections out at their RVAs, as the loader does.
@@ -152,12 +147,11 @@ struct PEImageReadobjTests {
     #expect(mapped.codeIdentifier == fileImage.codeIdentifier)
   }
 
-  @Test("exports of tiny64.dll match llvm-pdbutil's public symbols for the exported names")
+  @Test(
+    "exports of tiny64.dll match llvm-pdbutil's public symbols for the exported names",
+    .requires(.corpus))
   func exports() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let image = try PEImage(path: "\(root)/pdb/generated-lld/out/tiny64.dll")
     let exports = try image.exports()
     #expect(!exports.isEmpty)

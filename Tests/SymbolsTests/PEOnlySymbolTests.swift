@@ -9,14 +9,13 @@ import Testing
 /// Breakpad's dump_syms output for x64 images, reproduced from the PE alone.
 @Suite("PE-only .sym export")
 struct PEOnlySymbolTests {
-  static var breakpad: String? { Corpus.root.map { "\($0)/pdb/breakpad" } }
+  static func breakpad() throws -> String {
+    "\(try Requirement.corpus.resolve())/pdb/breakpad"
+  }
 
-  @Test("pe_only_symbol_test.dll: our .sym equals breakpad's, line for line")
+  @Test("pe_only_symbol_test.dll: our .sym equals breakpad's, line for line", .requires(.corpus))
   func peOnly() throws {
-    guard let dir = Self.breakpad else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let dir = try Self.breakpad()
     let image = try PEImage(path: "\(dir)/pe_only_symbol_test.dll")
     let ours = try BreakpadSymbolWriter.peOnly(image, fileName: "pe_only_symbol_test.dll")
     let expected = try String(contentsOfFile: "\(dir)/pe_only_symbol_test.sym", encoding: .utf8)
@@ -32,13 +31,10 @@ struct PEOnlySymbolTests {
   }
 
   @Test(
-    "dump_syms_regtest64.exe: the STACK CFI records equal those in breakpad's .sym (made from the same exe)"
-  )
+    "dump_syms_regtest64.exe: the STACK CFI records equal those in breakpad's .sym (made from the same exe)",
+    .requires(.corpus))
   func regtest64CFI() throws {
-    guard let dir = Self.breakpad else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let dir = try Self.breakpad()
     let image = try PEImage(path: "\(dir)/dump_syms_regtest64.exe")
     let ours = try BreakpadSymbolWriter.stackCFI(image)
     let expected = try String(contentsOfFile: "\(dir)/dump_syms_regtest64.sym", encoding: .utf8)

@@ -31,15 +31,13 @@ struct SymbolExportTests {
 
   @Test(
     "the exported .sym equals the one breakpad's DIA dump_syms wrote, line for line",
+    .requires(.corpus),
     arguments: [
       ("dump_syms_regtest64", true), ("dump_syms_regtest", false), ("omap_reorder_funcs", false),
       ("omap_reorder_bbs", false), ("omap_stretched", false), ("omap_stretched_filled", false),
     ])
   func conformance(name: String, withImage: Bool) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/breakpad"
     let image = withImage ? try PEImage(path: "\(dir)/\(name).exe") : nil
     let ours = try BreakpadSymbolWriter.export(
@@ -64,12 +62,11 @@ struct SymbolExportTests {
     #expect(ourTable.stackRecords == theirTable.stackRecords)
   }
 
-  @Test("an image without its PDB: the export command writes breakpad's PE-only .sym")
+  @Test(
+    "an image without its PDB: the export command writes breakpad's PE-only .sym",
+    .requires(.corpus))
   func peOnly() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dll = "\(root)/pdb/breakpad/pe_only_symbol_test.dll"
     let result = try CrashsiftBinary.run(["symbols", "export", "--pe", dll])
     #expect(result.status == 0, "\(result.stderr)")
@@ -80,12 +77,9 @@ struct SymbolExportTests {
 
   @Test(
     "lld PDBs: the exported .sym answers every line address as the PDB does",
-    arguments: ["tiny64", "tiny32", "tinya64", "drv64"])
+    .requires(.corpus), arguments: ["tiny64", "tiny32", "tinya64", "drv64"])
   func roundTrip(name: String) throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = "\(root)/pdb/generated-lld/out"
     let pdb = try PDBFile(path: "\(dir)/\(name).pdb")
     let table = try PDBSymbolTable.read(pdb)

@@ -25,12 +25,10 @@ struct SymbolStoreTests {
   }
 
   @Test(
-    "the mstange-symsrv store resolves the PDB by debug id (DBI age) and the exe by timestamp+size")
+    "the mstange-symsrv store resolves the PDB by debug id (DBI age) and the exe by timestamp+size",
+    .requires(.corpus))
   func mozillaStore() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let store = "\(root)/pdb/mstange-symsrv/store"
     let tree = SymbolTree(root: store)
     let pdb = try #require(
@@ -74,12 +72,11 @@ struct SymbolStoreTests {
         debugFile: "ShowSSEConfig.pdb", debugID: "A62592418D7807494C4C44205044422E1") == nil)
   }
 
-  @Test("store2's .pd_ expands to tiny64.pdb byte for byte; two-tier stores and file.ptr resolve")
+  @Test(
+    "store2's .pd_ expands to tiny64.pdb byte for byte; two-tier stores and file.ptr resolve",
+    .requires(.corpus))
   func layouts() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let id = "080EE95D32E0099C4C4C44205044422E1"
     let scratch = TemporaryDirectory()
     let store2 = SymbolTree(

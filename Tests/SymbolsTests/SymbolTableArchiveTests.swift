@@ -11,8 +11,8 @@ import Testing
 @Suite("Symbol table archive and store")
 struct SymbolTableArchiveTests {
   /// Tables of every corpus PDB under 5 MB and every .sym file.
-  static func corpusTables() -> [(String, SymbolTable)] {
-    guard let root = Corpus.root else { return [] }
+  static func corpusTables() throws -> [(String, SymbolTable)] {
+    let root = try Requirement.corpus.resolve()
     var tables: [(String, SymbolTable)] = []
     let files = FileManager.default.enumerator(atPath: root)
     while let path = files?.nextObject() as? String {
@@ -30,13 +30,9 @@ struct SymbolTableArchiveTests {
     return tables
   }
 
-  @Test("every corpus table (PDBs and .sym files) reads back equal")
+  @Test("every corpus table (PDBs and .sym files) reads back equal", .requires(.corpus))
   func roundTrip() throws {
-    let tables = Self.corpusTables()
-    guard !tables.isEmpty else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let tables = try Self.corpusTables()
     #expect(tables.count > 20)
     for (path, table) in tables {
       let bytes = SymbolTableArchive.encode(table)
@@ -45,7 +41,9 @@ struct SymbolTableArchiveTests {
     }
   }
 
-  @Test("a table of functions only (no lines, publics or records) reads back: counts are checked against record sizes, not more")
+  @Test(
+    "a table of functions only (no lines, publics or records) reads back: counts are checked against record sizes, not more"
+  )
   func functionsOnly() throws {
     let functions = (0..<1000).map {
       SymbolTable.Function(
@@ -59,12 +57,9 @@ struct SymbolTableArchiveTests {
     #expect(back == table)
   }
 
-  @Test("truncated, damaged or foreign archives are errors, never a trap")
+  @Test("truncated, damaged or foreign archives are errors, never a trap", .requires(.corpus))
   func hostile() throws {
-    guard let (_, table) = Self.corpusTables().first(where: { $0.1.lines.count > 100 }) else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let (_, table) = try #require(try Self.corpusTables().first { $0.1.lines.count > 100 })
     let bytes = SymbolTableArchive.encode(table)
     for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 300)) {
       #expect(throws: ParseError.self) {
@@ -99,12 +94,11 @@ struct SymbolTableArchiveTests {
     }
   }
 
-  @Test("the store derives once, reads back after, and derives again when the file changes")
+  @Test(
+    "the store derives once, reads back after, and derives again when the file changes",
+    .requires(.corpus))
   func store() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = TemporaryDirectory()
     let source = dir.file("tiny64.pdb")
     try FileManager.default.copyItem(

@@ -8,16 +8,16 @@ import Testing
 /// CFI derived from x64 unwind info, against symbolic's snapshot and breakpad's coarse records.
 @Suite("x64 CFI from .pdata")
 struct UnwindCFITests {
-  static var windows: String? {
-    Corpus.root.map { "\($0)/minidump/symbolic/symbolic-testutils/fixtures/windows" }
+  static func windows() throws -> String {
+    "\(try Requirement.corpus.resolve())/minidump/symbolic/symbolic-testutils/fixtures/windows"
   }
 
-  @Test("CrashWithException.exe: every rule equals symbolic's test_cfi__cfi_pe_windows.snap")
+  @Test(
+    "CrashWithException.exe: every rule equals symbolic's test_cfi__cfi_pe_windows.snap",
+    .requires(.corpus))
   func symbolicSnapshot() throws {
-    guard let dir = Self.windows, let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let dir = try Self.windows()
+    let root = try Requirement.corpus.resolve()
     let image = try PEImage(path: "\(dir)/CrashWithException.exe")
     let ours = try UnwindCFIWriter.detailedStackCFI(image)
     let snapshot = try String(
@@ -31,12 +31,11 @@ struct UnwindCFITests {
     #expect(ours == expected, "\(LineDiff.describe(actual: ours, expected: expected))")
   }
 
-  @Test("CrashWithException.exe: the coarse form equals breakpad's CrashWithException.pdb.sym")
+  @Test(
+    "CrashWithException.exe: the coarse form equals breakpad's CrashWithException.pdb.sym",
+    .requires(.corpus))
   func breakpadCoarse() throws {
-    guard let dir = Self.windows else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let dir = try Self.windows()
     let image = try PEImage(path: "\(dir)/CrashWithException.exe")
     let ours = try BreakpadSymbolWriter.stackCFI(image)
     let expected = try String(contentsOfFile: "\(dir)/CrashWithException.pdb.sym", encoding: .utf8)
@@ -46,12 +45,9 @@ struct UnwindCFITests {
     #expect(ours == expected, "\(LineDiff.describe(actual: ours, expected: expected))")
   }
 
-  @Test("cfi_chained_loop.exe: a looping unwind chain is refused as too long")
+  @Test("cfi_chained_loop.exe: a looping unwind chain is refused as too long", .requires(.corpus))
   func chainedLoop() throws {
-    guard let dir = Self.windows else {
-      #expect(!Tools.isCI)
-      return
-    }
+    let dir = try Self.windows()
     let image = try PEImage(path: "\(dir)/cfi_chained_loop.exe")
     do {
       _ = try UnwindCFIWriter.detailedStackCFI(image)

@@ -16,7 +16,7 @@ struct ARM64UnwinderTests {
 
   /// llvm-readobj's prologue listing of each function, by start RVA, in unwind order.
   static func readobjPrologues(_ path: String) throws -> [UInt32: [String]] {
-    guard let readobj = Tools.find("llvm-readobj") else { return [:] }
+    let readobj = try Requirement.tool("llvm-readobj").resolve()
     let text = String(decoding: try Tools.output(readobj, ["--unwind", path]), as: UTF8.self)
     var result: [UInt32: [String]] = [:]
     var function: UInt32?
@@ -74,14 +74,13 @@ struct ARM64UnwinderTests {
     return (ModuleCode(image: try PEImage(path: path), symbols: nil), path)
   }
 
-  @Test("decoding: every function's prologue reads as llvm-readobj reads it", arguments: images)
+  @Test(
+    "decoding: every function's prologue reads as llvm-readobj reads it",
+    .requires(.tool("llvm-readobj")), arguments: images)
   func decoding(image relative: String) throws {
     let (code, path) = try Self.code(relative)
     let expected = try Self.readobjPrologues(path)
-    guard !expected.isEmpty else {
-      #expect(!Tools.isCI, "llvm-readobj is required on CI")
-      return
-    }
+    #expect(!expected.isEmpty, "llvm-readobj listed no function of \(relative)")
     #expect(expected.count == code.arm64Functions.count)
     for entry in code.arm64Functions {
       let function = try #require(code.arm64Function(at: entry.begin))
@@ -98,14 +97,11 @@ struct ARM64UnwinderTests {
 
   @Test(
     "unwinding: a frame laid out from LLVM's listing of each prologue unwinds to the caller",
-    arguments: images)
+    .requires(.tool("llvm-readobj")), arguments: images)
   func unwinding(image relative: String) throws {
     let (code, path) = try Self.code(relative)
     let prologues = try Self.readobjPrologues(path)
-    guard !prologues.isEmpty else {
-      #expect(!Tools.isCI, "llvm-readobj is required on CI")
-      return
-    }
+    #expect(!prologues.isEmpty, "llvm-readobj listed no function of \(relative)")
     for entry in code.arm64Functions {
       let listing = try #require(prologues[entry.begin])
       let function = try #require(code.arm64Function(at: entry.begin))
@@ -198,12 +194,11 @@ struct ARM64UnwinderTests {
     }
   }
 
-  @Test("triage_arm64.dmp: five frames through the frame-record chain, as rizin finds")
+  @Test(
+    "triage_arm64.dmp: five frames through the frame-record chain, as rizin finds",
+    .requires(.corpus))
   func triage() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dump = try KernelDump(file: MappedFile(path: "\(root)/kernel/triage_arm64.dmp"))
     let stack = try #require(ThreadStack.crashingThread(of: dump, symbols: nil))
     let expected =

@@ -78,19 +78,18 @@ struct ForgedStackTests {
 
   @Test(
     "kdmp-parser accepts every forged full, bitmap and RDMP dump and reads the same stack and code",
+    .requires(.oraclePython, .oracleScript("minidump_oracle.py"), .oracleScript("kdmp_oracle.py")),
     arguments: scenarios)
   func oracle(name: String) throws {
+    let python = try Requirement.oraclePython.resolve()
+    let minidumpOracle = try Requirement.oracleScript("minidump_oracle.py").resolve()
+    let kdmpOracle = try Requirement.oracleScript("kdmp_oracle.py").resolve()
     let dir = TemporaryDirectory()
     let output = try Self.forge(name, into: dir)
     for dump in output.dumps where dump.hasSuffix("-minidump.dmp") {
       // skelsec's minidump parser reads the forged minidump's exception, modules and thread.
-      guard let python = Tools.oraclePython, let script = Tools.oracleScript("minidump_oracle.py")
-      else {
-        #expect(!Tools.isCI, "the minidump oracle is required on CI")
-        return
-      }
       let result =
-        try JSONSerialization.jsonObject(with: Tools.output(python, [script, dump]))
+        try JSONSerialization.jsonObject(with: Tools.output(python, [minidumpOracle, dump]))
         as? [String: Any]
       let minidump = try Minidump(file: MappedFile(path: dump))
       let exception = try #require(try minidump.exception())
@@ -113,13 +112,8 @@ struct ForgedStackTests {
       let rsp = try #require(context.stackPointer)
       let rip = try #require(context.instructionPointer)
       let reads: [(UInt64, Int)] = [(rsp, 0x100), (rip, 0x40)]
-      guard let python = Tools.oraclePython, let script = Tools.oracleScript("kdmp_oracle.py")
-      else {
-        #expect(!Tools.isCI, "kdmp-parser (the oracle venv) is required on CI")
-        return
-      }
       let arguments =
-        [script, dump, "--read-va"]
+        [kdmpOracle, dump, "--read-va"]
         + reads.flatMap { ["0x" + String($0.0, radix: 16), String($0.1)] }
       let result =
         try JSONSerialization.jsonObject(with: Tools.output(python, arguments)) as? [String: Any]

@@ -11,24 +11,23 @@ import Unwind
 /// rust-minidump's expected stacks.
 @Suite("minidump2 stack")
 struct MinidumpStackTests {
-  static var testdata: String? {
-    Corpus.root.map { "\($0)/minidump/breakpad/src/processor/testdata" }
+  static func testdata() throws -> String {
+    "\(try Requirement.corpus.resolve())/minidump/breakpad/src/processor/testdata"
   }
 
   static func stack(symbols: Bool) throws -> ThreadStack? {
-    guard let dir = testdata else { return nil }
+    let dir = try testdata()
     let dump = try Minidump(file: MappedFile(path: "\(dir)/minidump2.dmp"))
     let cache = symbols ? SymbolTableCache(path: SymbolPath(parsing: "\(dir)/symbols")) : nil
     return ThreadStack.crashingThread(of: dump, symbols: cache)
   }
 
-  @Test("with symbols: the frames of minidump2.stackwalk.out, function, file, line and offset")
+  @Test(
+    "with symbols: the frames of minidump2.stackwalk.out, function, file, line and offset",
+    .requires(.corpus))
   func withSymbols() throws {
-    guard let stack = try Self.stack(symbols: true) else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
-    let dir = try #require(Self.testdata)
+    let stack = try #require(try Self.stack(symbols: true))
+    let dir = try Self.testdata()
     let expected = try String(
       contentsOfFile: "\(dir)/minidump2.stackwalk.machine_readable.out", encoding: .utf8
     ).split(whereSeparator: \.isNewline).filter { $0.hasPrefix("0|") }.map {
@@ -59,13 +58,10 @@ struct MinidumpStackTests {
     #expect(!stack.truncated, "\(stack.stopReason)")
   }
 
-  @Test("without symbols: the frames rust-minidump finds by frame pointer")
+  @Test("without symbols: the frames rust-minidump finds by frame pointer", .requires(.corpus))
   func withoutSymbols() throws {
-    guard let stack = try Self.stack(symbols: false) else {
-      #expect(!Tools.isCI)
-      return
-    }
-    let root = try #require(Corpus.root)
+    let stack = try #require(try Self.stack(symbols: false))
+    let root = try Requirement.corpus.resolve()
     let snapshot = try String(
       contentsOfFile:
         "\(root)/minidump/rust-minidump/minidump-stackwalk/tests/snapshots/test_minidump_stackwalk__json-pretty.snap",

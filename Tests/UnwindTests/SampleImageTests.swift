@@ -15,13 +15,16 @@ struct SampleImageTests {
     "user/ntdll.dll",
   ]
 
-  @Test("llvm-symbolizer agrees with our PDB tables on every .text byte", arguments: images)
+  // symbolize.sh checks each image's PDB with the llvm-14 tools before symbolizing.
+  @Test(
+    "llvm-symbolizer agrees with our PDB tables on every .text byte",
+    .requires(.oracleScript("symbolize.sh"), .tool("llvm-readobj-14"), .tool("llvm-pdbutil-14")),
+    arguments: images)
   func symbolizer(image relative: String) throws {
     let path = "\(Corpus.packageRoot)/samples/images/\(relative)"
-    guard let script = Tools.oracleScript("symbolize.sh") else {
-      #expect(!Tools.isCI, "the oracles are required on CI")
-      return
-    }
+    let script = try Requirement.oracleScript("symbolize.sh").resolve()
+    try Requirement.tool("llvm-readobj-14").resolve()
+    try Requirement.tool("llvm-pdbutil-14").resolve()
     let image = try PEImage(path: path)
     let pdbName = try #require(try image.codeView()?.pdbFileName)
     let pdb = (path as NSString).deletingLastPathComponent + "/" + pdbName

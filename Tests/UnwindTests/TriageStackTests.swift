@@ -24,12 +24,11 @@ struct TriageStackTests {
       path: SymbolPath(parsing: "srv*\(dir.file("store"));srv*\(root)/kernel/symbols"))
   }
 
-  @Test("frame 0 is amdppm!WriteIoMemRawEx+0x70 and its caller amdppm!WriteGenAddrEx+0x6b")
+  @Test(
+    "frame 0 is amdppm!WriteIoMemRawEx+0x70 and its caller amdppm!WriteGenAddrEx+0x6b",
+    .requires(.corpus))
   func amdppm() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let dir = TemporaryDirectory()
     let cache = try Self.symbols(dir, root: root)
     let dump = try KernelDump(file: MappedFile(path: "\(root)/kernel/triage_x64.dmp"))

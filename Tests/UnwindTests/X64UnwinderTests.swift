@@ -11,13 +11,10 @@ import Testing
 @Suite("x64 unwinder")
 struct X64UnwinderTests {
   @Test(
-    "every CrashWithException.exe function: caller RSP, RIP and saved registers where symbolic's CFI puts them"
-  )
+    "every CrashWithException.exe function: caller RSP, RIP and saved registers where symbolic's CFI puts them",
+    .requires(.corpus))
   func againstSymbolicCFI() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let image = try PEImage(
       path: "\(root)/minidump/symbolic/symbolic-testutils/fixtures/windows/CrashWithException.exe")
     let code = ModuleCode(image: image, symbols: nil)
@@ -141,12 +138,10 @@ extension UnwindOutcome: CustomStringConvertible {
 @Suite("x64 STACK CFI")
 struct X64StackCFITests {
   @Test(
-    "CrashWithException's rules as .sym records: the walker restores RSP, RIP and saved registers")
+    "CrashWithException's rules as .sym records: the walker restores RSP, RIP and saved registers",
+    .requires(.corpus))
   func cfiRecords() throws {
-    guard let root = Corpus.root else {
-      #expect(!Tools.isCI, "the fixture corpus is required on CI")
-      return
-    }
+    let root = try Requirement.corpus.resolve()
     let image = try PEImage(
       path: "\(root)/minidump/symbolic/symbolic-testutils/fixtures/windows/CrashWithException.exe")
     let records = try UnwindCFIWriter.detailedStackCFI(image)
