@@ -169,6 +169,12 @@ struct CorruptCorpusTests {
     #expect(
       silent.isEmpty,
       "\(context): \(silent.count) rows not done and not saying why, e.g. \(silent.prefix(3))")
+    // Worker isolation keeps the night going when a reader traps; the readers must still refuse
+    // damage with a message, never by killing their worker.
+    let deaths = states.filter { (($0["error"] as String?) ?? "").contains("worker ") }
+    #expect(
+      deaths.isEmpty,
+      "\(context): \(deaths.count) dumps killed their worker, e.g. \(deaths.prefix(3))")
     print("corrupt corpus, \(context): \(dumps) dumps; \(tally.sorted { $0.key < $1.key })")
     #expect(
       (tally["parse failed"] ?? 0) >= Self.mutants / 40,
