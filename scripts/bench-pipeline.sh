@@ -30,6 +30,15 @@ parts = ["ingest %.1f s" % d["ingest"]["seconds"]] if d.get("ingest") and "secon
 parts += ["%s %.1f s" % (x["name"], x["seconds"]) for x in d.get("stages", []) if "seconds" in x]
 print(", ".join(parts))' "$work/out.json" 2>/dev/null || echo "")
 echo "| run ($stages) | ${s} s ($(python3 -c "print(round($N / $s))") dumps/s) | ${m} MB |"
+# Worker isolation's cost: the same run on threads (--in-process) and isolated again, each into
+# a fresh workspace, with the page cache already warm from the first run.
+for mode in in-process isolated; do
+  flags=()
+  [ "$mode" = in-process ] && flags=(--in-process)
+  read -r s m < <(measure "run-$mode" "$bin" run --manifest "$work/corpus/manifest.json" \
+    --workspace "$work/ws-$mode" --quiet --json --no-report "${flags[@]}")
+  echo "| run, $mode, warm cache | ${s} s ($(python3 -c "print(round($N / $s))") dumps/s) | ${m} MB |"
+done
 read -r s m < <(measure rerun "$bin" run --manifest "$work/corpus/manifest.json" --quiet --no-report)
 echo "| no-op re-run | ${s} s | ${m} MB |"
 read -r s m < <(measure report "$bin" report --manifest "$work/corpus/manifest.json")

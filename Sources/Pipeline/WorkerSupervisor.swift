@@ -86,15 +86,22 @@ final class WorkerSupervisor {
     var pending = items[...]
     var requeued: [WorkItem] = []
     var answered = 0
-    let batchSize = max(1, min(limits.batchSize, (items.count + count - 1) / count))
+    let batchSize = max(1, limits.batchSize)
     do {
       while answered < items.count {
-        for slot in 0..<count where workers[slot]?.inflight.isEmpty ?? true {
-          if requeued.isEmpty && pending.isEmpty { break }
+        // A worker gets its next batch while it still works on the current one, so it never
+        // waits for the parent between batches; near the end batches shrink so that no worker
+        // holds a long tail while another idles.
+        for slot in 0..<count where (workers[slot]?.inflight.count ?? 0) < batchSize {
+          let remaining = requeued.count + pending.count
+          if remaining == 0 { break }
+          let size = max(1, min(batchSize, (remaining + count - 1) / count))
           var batch: [WorkItem] = []
-          while batch.count < batchSize, let item = requeued.popLast() { batch.append(item) }
-          while batch.count < batchSize, let item = pending.popFirst() { batch.append(item) }
-          try send(batch, stage: stage, stageName: stageName, to: slot)
+          while batch.count < size, let item = requeued.popLast() { batch.append(item) }
+          while batch.count < size, let item = pending.popFirst() { batch.append(item) }
+          if !(try send(batch, stage: stage, stageName: stageName, to: slot)) {
+            requeued.append(contentsOf: batch.reversed())
+          }
         }
         try wait { item, result in
           answered += 1
@@ -134,7 +141,12 @@ final class WorkerSupervisor {
 
   // MARK: Dispatch
 
-  private func send(_ batch: [WorkItem], stage: Int, stageName: String, to slot: Int) throws {
+  /// Sends a batch to the worker in `slot` (started if needed). False when a busy worker's pipe
+  /// is closed: it died, and the poll loop reports that death with the dump it was on; the
+  /// caller keeps the batch for another worker.
+  private func send(_ batch: [WorkItem], stage: Int, stageName: String, to slot: Int) throws
+    -> Bool
+  {
     let message = try WireFormat.encode(.batch(stage: stage, items: batch))
     for attempt in 0..<2 {
       if workers[slot] == nil { workers[slot] = try spawn() }
@@ -142,19 +154,24 @@ final class WorkerSupervisor {
       do {
         try FileDescriptorIO.writeAll(worker.input, message)
       } catch {
+        if !worker.inflight.isEmpty { return false }
         // It died while idle (nothing of ours in flight): replace it and send again.
         logger.warning("worker \(worker.pid) was gone before its next batch: \(reap(worker))")
         workers[slot] = nil
         if attempt == 1 { throw Failure(description: "could not hand work to a worker: \(error)") }
         continue
       }
-      worker.inflight = batch[...]
+      if worker.inflight.isEmpty {
+        // The clock of the dump in progress starts now; a queued batch does not restart it.
+        worker.startedAt = Self.now()
+        worker.memoryCheckedAt = worker.startedAt
+      }
+      worker.inflight.append(contentsOf: batch)
       worker.stageName = stageName
-      worker.startedAt = Self.now()
-      worker.memoryCheckedAt = worker.startedAt
       workers[slot] = worker
-      return
+      return true
     }
+    return false
   }
 
   private func spawn() throws -> Worker {
@@ -198,6 +215,9 @@ final class WorkerSupervisor {
     }
     _ = fcntl(toChild[1], F_SETFD, FD_CLOEXEC)
     _ = fcntl(fromChild[0], F_SETFD, FD_CLOEXEC)
+    // F_SETPIPE_SZ (1031, <linux/fcntl.h>): room for a few hundred results, so a worker keeps
+    // working while the parent commits instead of blocking on a full 64 KiB pipe.
+    _ = fcntl(fromChild[0], 1031, Int32(1 << 20))
     _ = fcntl(errorsFromChild[0], F_SETFD, FD_CLOEXEC)
     _ = fcntl(errorsFromChild[0], F_SETFL, fcntl(errorsFromChild[0], F_GETFL) | O_NONBLOCK)
     var worker = Worker(
