@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump, kernel, pdb, sym, pe, archive, undname, table (or `all`, each for the budget). Seeds: the
+# Targets: minidump, kernel, pdb, sym, pe, archive, undname, table, pipeline (or `all`, each for the
+# budget). Seeds: the
 # corpus files of each kind; findings are written to out/fuzz/<target>/findings/.
 # A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
 set -euo pipefail
@@ -8,13 +9,14 @@ cd "$(dirname "$0")/.."
 TARGET=${1:-minidump}
 SECONDS_BUDGET=${2:-60}
 if [ "$TARGET" = all ]; then
-  for target in minidump kernel pdb sym pe archive undname table; do
+  for target in minidump kernel pdb sym pe archive undname table pipeline; do
     echo "== $target"
     "$0" "$target" "$SECONDS_BUDGET"
   done
   exit 0
 fi
 corpus=${CRASHSIFT_CORPUS:-../shared/corpus}
+extra=()
 out=out/fuzz/$TARGET
 build=.build-fuzz
 mkdir -p "$out/corpus" "$out/findings" "$build"
@@ -95,10 +97,61 @@ case $TARGET in
       "$(swift build --show-bin-path)/crashsift-bench" table-archive "$f" "$out/corpus/$(basename "$f").cstab" || true
     done
     ;;
+  pipeline)
+    # One dump through parse, symbolize and bucket (Fuzz/PipelineFuzzer.swift): every format
+    # library, Symbols with the system libarchive, Unwind, then Analysis with the fuzzer; real MD5
+    # and a SHA256 stand-in as `Crypto`.
+    lib() {
+      local name=$1; shift
+      swiftc "${flags[@]}" -I "$build" -L "$build" -emit-library -static -emit-module \
+        -module-name "$name" -emit-module-path "$build/$name.swiftmodule" "$@" \
+        -o "$build/lib$name.a" 2>/dev/null
+    }
+    archive_flags=(-I Sources/CArchive
+      $(pkg-config --cflags-only-I libarchive 2>/dev/null | sed 's/-I/-Xcc -I/g'))
+    lib Minidump Sources/Minidump/*.swift
+    lib KernelDump Sources/KernelDump/*.swift
+    lib PEImage Sources/PEImage/*.swift
+    lib PDB Sources/PDB/*.swift
+    lib Symbols "${archive_flags[@]}" Sources/Symbols/*.swift
+    lib Unwind "${archive_flags[@]}" Sources/Unwind/*.swift
+    lib Crypto Fuzz/Support/CryptoStandIn.swift Fuzz/Support/MD5StandIn.swift
+    swiftc "${flags[@]}" -I "$build" -L "$build" "${archive_flags[@]}" -module-name Analysis \
+      Sources/Analysis/*.swift Fuzz/PipelineFuzzer.swift -lUnwind -lSymbols -lPDB -lPEImage \
+      -lMinidump -lKernelDump -lCodeView -lCPUContexts -lByteReader -lCrypto -larchive \
+      -o "$build/fuzz-pipeline" 2>/dev/null
+    # The sample symbol store, copied once: the fuzzer names frames through it.
+    [ -d "$build/pipeline-store" ] || cp -r samples/store "$build/pipeline-store"
+    export CRASHSIFT_FUZZ_STORE=$PWD/$build/pipeline-store
+    # Foundation's regular expressions, built once for the Socorro lists, are never freed.
+    extra=(-detect_leaks=0)
+    # Seeds: the corpus minidumps and kernel dumps, the sample dumps (inside the nightly
+    # archives), kernel dumps of every kind from the dump writers, and every forge scenario.
+    find "$corpus/minidump" "$corpus/kernel" -name '*.dmp' -size -1100k -exec cp {} "$out/corpus/" \;
+    seeds=$(mktemp -d)
+    for archive in samples/archives/*/*; do
+      mkdir -p "$seeds/x" && bsdtar -xf "$archive" -C "$seeds/x" 2>/dev/null || true
+      find "$seeds/x" -type f -name '*.dmp' -size -1100k | head -6 | while read -r f; do
+        cp "$f" "$out/corpus/sample-$(basename "$(dirname "$archive")")-$(basename "$f")"
+      done
+      rm -rf "$seeds/x"
+    done
+    swift build --product crashsift-bench >/dev/null
+    swift build --product crashsift >/dev/null
+    bin=$(swift build --show-bin-path)
+    "$bin/crashsift-bench" kernel-generate "$out/corpus/synthetic-bitmap.dmp" 1 >/dev/null
+    "$bin/crashsift-bench" paging-generate "$out/corpus"
+    "$bin/crashsift" forge samples/scenarios/*.json -o "$seeds/forge" >/dev/null
+    find "$seeds/forge" -type f -name '*.dmp' -size -1100k | while read -r f; do
+      cp "$f" "$out/corpus/forge-$(basename "$(dirname "$f")")-$(basename "$f")"
+    done
+    rm -rf "$seeds"
+    ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac
 "$build/fuzz-$TARGET" "$out/corpus" -max_total_time="$SECONDS_BUDGET" -max_len=1100000 \
-  -rss_limit_mb=4096 -artifact_prefix="$out/findings/" -print_final_stats=1 >"$out/fuzz.log" 2>&1 \
+  -rss_limit_mb=4096 -artifact_prefix="$out/findings/" -print_final_stats=1 ${extra[@]+"${extra[@]}"} \
+  >"$out/fuzz.log" 2>&1 \
   || { tail -40 "$out/fuzz.log"; exit 1; }
 grep -E "^#[0-9]+" "$out/fuzz.log" | tail -1
 grep -E "^stat::" "$out/fuzz.log"
