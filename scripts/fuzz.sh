@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # libFuzzer campaign for the parsers. Usage: scripts/fuzz.sh [target] [seconds]
-# Targets: minidump, kernel, pdb, sym, pe, archive, undname, table (or `all`, each for the budget). Seeds: the
-# corpus files of each kind; findings are written to out/fuzz/<target>/findings/.
-# A crashing input is fixed and kept as a regression test (Tests/MinidumpTests).
+# Targets: minidump, kernel, pdb, sym, pe, archive, undname, table, pipeline (or `all`, each for
+# the budget). Seeds: the corpus files of each kind; findings are written to
+# out/fuzz/<target>/findings/. A crashing input is fixed and kept as a regression test
+# (Tests/FuzzFindings/<target>/, replayed by the tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${1:-minidump}
 SECONDS_BUDGET=${2:-60}
 if [ "$TARGET" = all ]; then
-  for target in minidump kernel pdb sym pe archive undname table; do
+  for target in minidump kernel pdb sym pe archive undname table pipeline; do
     echo "== $target"
     "$0" "$target" "$SECONDS_BUDGET"
   done
@@ -94,6 +95,57 @@ case $TARGET in
     find "$corpus" -type f \( -name '*.sym' -o -name '*.pdb' \) -size -1100k | head -40 | while read -r f; do
       "$(swift build --show-bin-path)/crashsift-bench" table-archive "$f" "$out/corpus/$(basename "$f").cstab" || true
     done
+    ;;
+  pipeline)
+    # One dump through parse, symbolize and bucket (Fuzz/PipelineFuzzer.swift): every format
+    # library, Symbols with the system libarchive, Unwind, then Analysis with the fuzzer; real MD5
+    # and a SHA256 stand-in as `Crypto`.
+    lib() {
+      local name=$1; shift
+      swiftc "${flags[@]}" -I "$build" -L "$build" -emit-library -static -emit-module \
+        -module-name "$name" -emit-module-path "$build/$name.swiftmodule" "$@" \
+        -o "$build/lib$name.a" 2>/dev/null
+    }
+    archive_flags=(-I Sources/CArchive
+      $(pkg-config --cflags-only-I libarchive 2>/dev/null | sed 's/-I/-Xcc -I/g'))
+    lib Minidump Sources/Minidump/*.swift
+    lib KernelDump Sources/KernelDump/*.swift
+    lib PEImage Sources/PEImage/*.swift
+    lib PDB Sources/PDB/*.swift
+    lib Symbols "${archive_flags[@]}" Sources/Symbols/*.swift
+    lib Unwind "${archive_flags[@]}" Sources/Unwind/*.swift
+    lib Crypto Fuzz/Support/CryptoStandIn.swift Fuzz/Support/MD5StandIn.swift
+    swiftc "${flags[@]}" -I "$build" -L "$build" "${archive_flags[@]}" -module-name Analysis \
+      Sources/Analysis/*.swift Fuzz/PipelineFuzzer.swift -lUnwind -lSymbols -lPDB -lPEImage \
+      -lMinidump -lKernelDump -lCodeView -lCPUContexts -lByteReader -lCrypto -larchive \
+      -o "$build/fuzz-pipeline" 2>/dev/null
+    # The sample symbol store, copied once: the fuzzer names frames through it.
+    [ -d "$build/pipeline-store" ] || cp -r samples/store "$build/pipeline-store"
+    export CRASHSIFT_FUZZ_STORE=$PWD/$build/pipeline-store
+    # Foundation's regular expressions, built once for the Socorro lists, are never freed: no leak
+    # check, neither per input nor at exit (where it would fail a clean campaign).
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    # Seeds: the corpus minidumps and kernel dumps, the sample dumps (inside the nightly
+    # archives), kernel dumps of every kind from the dump writers, and every forge scenario.
+    find "$corpus/minidump" "$corpus/kernel" -name '*.dmp' -size -1100k -exec cp {} "$out/corpus/" \;
+    seeds=$(mktemp -d)
+    for archive in samples/archives/*/*; do
+      mkdir -p "$seeds/x" && bsdtar -xf "$archive" -C "$seeds/x" 2>/dev/null || true
+      find "$seeds/x" -type f -name '*.dmp' -size -1100k | head -6 | while read -r f; do
+        cp "$f" "$out/corpus/sample-$(basename "$(dirname "$archive")")-$(basename "$f")"
+      done
+      rm -rf "$seeds/x"
+    done
+    swift build --product crashsift-bench >/dev/null
+    swift build --product crashsift >/dev/null
+    bin=$(swift build --show-bin-path)
+    "$bin/crashsift-bench" kernel-generate "$out/corpus/synthetic-bitmap.dmp" 1 >/dev/null
+    "$bin/crashsift-bench" paging-generate "$out/corpus"
+    "$bin/crashsift" forge samples/scenarios/*.json -o "$seeds/forge" >/dev/null
+    find "$seeds/forge" -type f -name '*.dmp' -size -1100k | while read -r f; do
+      cp "$f" "$out/corpus/forge-$(basename "$(dirname "$f")")-$(basename "$f")"
+    done
+    rm -rf "$seeds"
     ;;
   *) echo "unknown target $TARGET" >&2; exit 2 ;;
 esac

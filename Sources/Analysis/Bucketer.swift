@@ -128,8 +128,14 @@ public enum Bucketer {
   static func userPrefix(_ code: UInt64, _ parameters: [UInt64], _ rules: BucketRules) -> String {
     let hex = String(format: "%08x", code)
     if code == 0xC000_0005, parameters.count >= 2 {
-      let access = ["READ", "WRITE"][min(Int(parameters[0]), 1)]
-      let kind = parameters[0] == 8 ? "EXECUTE" : access
+      // ExceptionInformation[0] is the access type (0 read, 1 write, 8 DEP execute), but it is a
+      // whole ULONG_PTR a damaged dump may fill with anything: compared as it is, never converted.
+      let kind =
+        switch parameters[0] {
+        case 0: "READ"
+        case 8: "EXECUTE"
+        default: "WRITE"
+        }
       let null = parameters[1] < 0x10000 ? "NULL_POINTER" : "INVALID_POINTER"
       return "\(null)_\(kind)_\(hex)"
     }

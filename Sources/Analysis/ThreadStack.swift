@@ -285,7 +285,9 @@ public struct ThreadStack: Sendable, Codable, Equatable {
     else { return nil }
     let exception = parsed.directory(PEDataDirectory.exception)
     if let exception {
-      // Every page of the exception directory must be there, or .pdata is useless.
+      // Every page of the exception directory must be there, or .pdata is useless. A directory
+      // outside the image is damage; inside, the walk is at most the image's 16,384 pages.
+      guard UInt64(exception.rva) + UInt64(exception.size) <= UInt64(size) else { return nil }
       var page = (base &+ UInt64(exception.rva)) & ~0xFFF
       let end = base &+ UInt64(exception.rva) &+ UInt64(exception.size)
       while page < end {

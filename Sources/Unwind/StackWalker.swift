@@ -141,9 +141,11 @@ public struct StackWalker {
     guard rva <= UInt64(UInt32.max) else { return false }
     let code = modules.code(index)
     guard code.seemsCallSite(UInt32(rva)) else { return false }
-    if returnAddress - module.base >= 8,
+    // The return address's own offset is rva + 1, not returnAddress − base: a module whose range
+    // wraps past 2^64 holds a return address of 0 (its rva + 1 fits, the subtraction would not).
+    if rva + 1 >= 8,
       let bytes = memory.bytes(at: returnAddress &- 8, count: 8)
-        ?? code.codeBytes(rva: UInt32(rva + 1) - 8, count: 8), bytes.count == 8
+        ?? code.codeBytes(rva: UInt32(rva + 1 - 8), count: 8), bytes.count == 8
     {
       return CallSite.endsWithCall(bytes, x64: x64)
     }

@@ -68,8 +68,8 @@ struct X64Prologue: Equatable {
         depth += imm
         size = op - at + 6
       } else if rex == 0, opcode == 0xB8, let imm = i32(op + 1) {
-        // mov eax, size ; call __chkstk ; sub rsp, rax
-        pendingChkstk = imm
+        // mov eax, size ; call __chkstk ; sub rsp, rax (writing EAX zero-extends it into RAX)
+        pendingChkstk = Int64(UInt32(truncatingIfNeeded: imm))
         size = 5
       } else if rex == 0, opcode == 0xE8, pendingChkstk != nil {
         size = 5
@@ -98,7 +98,8 @@ struct X64Prologue: Equatable {
   /// the stack cannot be read.
   func unwind(_ registers: RegisterSet, memory: any StackMemory) -> RegisterSet? {
     guard let rsp = registers[RegisterSet.sp] else { return nil }
-    let entry = rsp &+ UInt64(depth)
+    // `sub rsp, imm32` sign-extends: hostile code can move RSP up, and the depth goes negative.
+    let entry = rsp &+ UInt64(bitPattern: depth)
     var regs = registers
     for (register, offset) in pushes {
       guard let value = memory.u64(at: entry &+ UInt64(bitPattern: offset)) else { return nil }
