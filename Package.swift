@@ -27,6 +27,10 @@ let package = Package(
     ),
     // Declarations of glibc functions that Swift's Glibc module hides behind _GNU_SOURCE.
     .systemLibrary(name: "CPosix"),
+    // The git commit a release was built from, set by scripts/package.sh with -Xcc -D….
+    .target(name: "CBuildInfo"),
+    // The public interface: build versions and the schema ids every JSON document carries.
+    .target(name: "Interface", dependencies: ["CBuildInfo"]),
     // Formats layer: bounds-checked reads over memory-mapped files; pure parsing.
     .target(name: "ByteReader"),
     // Windows CONTEXT layouts (x86, AMD64, ARM64), shared by minidumps and kernel dumps.
@@ -46,7 +50,7 @@ let package = Package(
     .target(
       name: "Reports",
       dependencies: [
-        "Checkpoint", "CPosix", .product(name: "GRDB", package: "GRDB.swift"),
+        "Checkpoint", "CPosix", "Interface", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Mustache", package: "swift-mustache"),
       ]),
     .target(
@@ -100,6 +104,7 @@ let package = Package(
         "ByteReader",
         "Forge",
         "Reports",
+        "Interface",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
