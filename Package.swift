@@ -27,41 +27,53 @@ let package = Package(
     ),
     // Declarations of glibc functions that Swift's Glibc module hides behind _GNU_SOURCE.
     .systemLibrary(name: "CPosix"),
+    // The git commit a release was built from, set by scripts/package.sh with -Xcc -D….
+    .target(name: "CBuildInfo", exclude: ["README.md"]),
+    // The public interface: build versions and the schema ids every JSON document carries.
+    .target(name: "Interface", dependencies: ["CBuildInfo"], exclude: ["README.md"]),
     // Formats layer: bounds-checked reads over memory-mapped files; pure parsing.
-    .target(name: "ByteReader"),
+    .target(name: "ByteReader", exclude: ["README.md"]),
     // Windows CONTEXT layouts (x86, AMD64, ARM64), shared by minidumps and kernel dumps.
-    .target(name: "CPUContexts", dependencies: ["ByteReader"]),
+    .target(name: "CPUContexts", dependencies: ["ByteReader"], exclude: ["README.md"]),
     // CodeView records (RSDS/NB10 → debug id), shared by minidumps and PE images.
-    .target(name: "CodeView", dependencies: ["ByteReader"]),
-    .target(name: "Minidump", dependencies: ["ByteReader", "CPUContexts", "CodeView"]),
-    .target(name: "PEImage", dependencies: ["ByteReader", "CodeView"]),
-    .target(name: "PDB", dependencies: ["ByteReader", "CodeView"]),
+    .target(name: "CodeView", dependencies: ["ByteReader"], exclude: ["README.md"]),
+    .target(
+      name: "Minidump", dependencies: ["ByteReader", "CPUContexts", "CodeView"],
+      exclude: ["README.md"]),
+    .target(name: "PEImage", dependencies: ["ByteReader", "CodeView"], exclude: ["README.md"]),
+    .target(name: "PDB", dependencies: ["ByteReader", "CodeView"], exclude: ["README.md"]),
     // Symbol tables and Breakpad .sym import/export.
     .target(
-      name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"]),
-    .target(name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"]),
-    .target(name: "Unwind", dependencies: ["CPUContexts", "PEImage", "Symbols", "ByteReader"]),
+      name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"],
+      exclude: ["README.md"]),
+    .target(
+      name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"], exclude: ["README.md"]),
+    .target(
+      name: "Unwind", dependencies: ["CPUContexts", "PEImage", "Symbols", "ByteReader"],
+      exclude: ["README.md"]),
     // Writes synthetic kernel dumps (tests now; the crash forge later).
-    .target(name: "DumpSynth"),
+    .target(name: "DumpSynth", exclude: ["README.md"]),
     .target(
       name: "Reports",
       dependencies: [
-        "Checkpoint", "CPosix", .product(name: "GRDB", package: "GRDB.swift"),
+        "Checkpoint", "CPosix", "Interface", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Mustache", package: "swift-mustache"),
-      ]),
+      ], exclude: ["README.md"]),
     .target(
       name: "Forge",
-      dependencies: ["DumpSynth", "PEImage", "PDB", "Symbols", "Unwind", "ByteReader"]),
+      dependencies: ["DumpSynth", "PEImage", "PDB", "Symbols", "Unwind", "ByteReader"],
+      exclude: ["README.md"]),
     // Crash model: bug-check tables, fault location, reports of one dump.
     .target(
       name: "Analysis",
       dependencies: [
         "KernelDump", "Minidump", "CPUContexts", "Symbols", "Unwind", "PEImage", "ByteReader",
         .product(name: "Crypto", package: "swift-crypto"),
-      ]),
+      ], exclude: ["README.md"]),
     .target(
       name: "Checkpoint",
       dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+      exclude: ["README.md"],
       // Fault-injection hooks (FaultInjection) exist only in debug builds, the ones tests run.
       swiftSettings: [.define("CRASHSIFT_TEST_HOOKS", .when(configuration: .debug))]
     ),
@@ -72,8 +84,7 @@ let package = Package(
         "CPosix",
         "Checkpoint",
         .product(name: "Crypto", package: "swift-crypto"),
-      ]
-    ),
+      ], exclude: ["README.md"]),
     .target(
       name: "Pipeline",
       dependencies: [
@@ -86,8 +97,7 @@ let package = Package(
         "ByteReader",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
+      ], exclude: ["README.md"]),
     .executableTarget(
       name: "crashsift",
       dependencies: [
@@ -100,17 +110,17 @@ let package = Package(
         "ByteReader",
         "Forge",
         "Reports",
+        "Interface",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
-      ]
-    ),
+      ], exclude: ["README.md"]),
     // Benchmark driver used by scripts/bench-*.sh; not installed for users.
     .executableTarget(
       name: "crashsift-bench",
       dependencies: [
         "Minidump", "KernelDump", "DumpSynth", "Symbols", "PDB", "ByteReader", "Analysis",
-      ]),
+      ], exclude: ["README.md"]),
     .target(
       name: "CrashsiftTestSupport",
       dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],

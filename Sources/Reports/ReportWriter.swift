@@ -2,6 +2,7 @@ import CPosix
 import Checkpoint
 import Foundation
 import GRDB
+import Interface
 
 /// Writes the whole report of a workspace: the CSV tables, `report.json` and the HTML pages. The
 /// files are written into a fresh sibling folder (`report.partial/`), flushed to disk, and then
@@ -21,6 +22,8 @@ public enum ReportWriter {
     /// Build label → driver file name → version shipped (the manifest's `builds[].drivers`),
     /// for dumps whose images carry no version (kernel triage dumps).
     public var driverVersions: [String: [String: String]] = [:]
+    /// The versions `report.json` is stamped with (with its `schema`); nil writes it unstamped.
+    public var versions: VersionInfo?
 
     public init(
       batchDates: [String: String], builds: [String],
@@ -66,7 +69,9 @@ public enum ReportWriter {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     encoder.keyEncodingStrategy = .convertToSnakeCase
-    let data = try encoder.encode(report)
+    let data =
+      try inputs.versions.map { try encoder.encode(Stamped(report, schema: .report, versions: $0)) }
+      ?? encoder.encode(report)
     try data.write(to: URL(fileURLWithPath: "\(staging)/report.json"))
     try HTMLReport.write(report, database: database, to: staging)
     try ReportSwap.flush(directory: staging)

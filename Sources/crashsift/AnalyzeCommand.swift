@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import ByteReader
 import Foundation
+import Interface
 import KernelDump
 import Minidump
 import Symbols
@@ -13,9 +14,14 @@ struct AnalyzeCommand: ParsableCommand {
     abstract: "Show what a dump holds: system, crash reason and address, threads, modules.",
     discussion: """
       Reads the file directly (no workspace, no manifest). User-mode minidumps (MDMP): system, \
-      crash reason and address, threads, modules. 64-bit kernel dumps (PAGEDU64): WinDbg's \
-      banner, the bug check with its name and parameters, the faulting module, the driver list \
-      (triage dumps; full and bitmap dumps show their header until their memory reader lands).
+      crash reason and address, threads, modules, annotations. Kernel dumps (PAGEDU64, and \
+      32-bit PAGEDUMP; triage, full, bitmap and RDMP): WinDbg's banner, the bug check with its \
+      name and parameters, the faulting module, the driver list (a triage dump's own list; for \
+      full, bitmap and RDMP dumps the loaded-module list read through their physical memory, \
+      except 32-bit RDMP dumps, reported as unsupported). Then the crashing thread's stack \
+      (STACK_TEXT, with how each frame was found) and the !analyze -v bucket (FAILURE_BUCKET_ID, \
+      FAILURE_ID_HASH). With --json, each object carries "schema" (docs/schema/) and the \
+      "crashsift" versions.
 
       Examples:
         crashsift analyze crash.dmp
@@ -35,8 +41,8 @@ struct AnalyzeCommand: ParsableCommand {
     help: """
       Where symbols are, in _NT_SYMBOL_PATH syntax (default: $_NT_SYMBOL_PATH): Breakpad folders \
       (<pdb>/<DEBUGID>/<name>.sym), Microsoft symbol stores (<pdb>/<DEBUGID>/<pdb>, .pd_, file.ptr, \
-      index2.txt), plain folders; srv*DIR and cache*DIR entries joined with ';'. http stores are \
-      not fetched (offline).
+      index2.txt), plain folders; srv*DIR and cache*DIR entries joined with ';'. crashsift works \
+      offline: http stores in the path are skipped and reported.
       """)
   var symbols: String?
 
@@ -83,7 +89,9 @@ struct AnalyzeCommand: ParsableCommand {
         var crash: Bucketer.Crash?
         var reason: String?
         var describe: (inout CrashBucket) -> Void = { _ in }
+        var schema = SchemaID.analyzeMinidump
         if file.bytes.starts(with: Array("PAGE".utf8)) {
+          schema = .analyzeKernel
           let dump = try KernelDump(file: file)
           let report = KernelDumpReport(dump, name: path, symbols: symbolPath)
           (text, json) = (report.text, try encoder.encode(report))
@@ -119,7 +127,9 @@ struct AnalyzeCommand: ParsableCommand {
         let (fullText, fullJSON) = try Self.adding(
           stack, bucket: bucket, text: text, json: json, encoder: encoder)
         if self.json {
-          reports.append(String(decoding: fullJSON, as: UTF8.self))
+          let stamped = try JSONOutput.stamp(
+            fullJSON, schema: schema, versions: .current(rules: rulesInUse))
+          reports.append(String(decoding: stamped, as: UTF8.self))
         } else {
           print(fullText)
           if path != files.last { print("") }

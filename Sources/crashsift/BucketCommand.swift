@@ -21,6 +21,8 @@ struct BucketCommand: ParsableCommand {
 
   func run() throws {
     let runner = try common.makeRunner()
-    try common.finish(try runner.run(command: "bucket", ingest: false, dumpStageNames: ["bucket"]))
+    try common.finish(
+      try runner.run(command: "bucket", ingest: false, dumpStageNames: ["bucket"]),
+      recipe: runner.recipe)
   }
 }

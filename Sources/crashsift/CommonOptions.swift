@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import Interface
 import Logging
 import Pipeline
 
@@ -28,7 +29,12 @@ struct CommonOptions: ParsableArguments {
   @Flag(name: .long, help: "Also retry items whose last attempt failed.")
   var retryFailed = false
 
-  @Flag(name: .long, help: "Also retry dumps that a stage deferred (e.g. waiting for a parser).")
+  @Flag(
+    name: .long,
+    help: """
+      Also retry dumps that a stage deferred (dumps waiting for symbols are retried by every run \
+      anyway).
+      """)
   var retryDeferred = false
 
   @Flag(
@@ -101,9 +107,13 @@ struct CommonOptions: ParsableArguments {
   /// Prints the summary and turns failures into exit status 1. The progress reporter has already
   /// printed each stage's totals, so the text form adds only what failed and where to look; the
   /// failures are printed even with `--quiet`, since they explain the exit status.
-  func finish(_ summary: RunSummary) throws {
+  /// `recipe`: the run's stage recipe, whose rules and settings the JSON's versions name.
+  func finish(_ summary: RunSummary, recipe: StageRecipe?) throws {
     if json {
-      print(summary.json(pretty: true))
+      print(
+        (try? JSONOutput.text(
+          summary, schema: .run, versions: .current(recipe: recipe), snakeCase: false))
+          ?? summary.json(pretty: true))
     } else {
       let text = Self.text(summary, quiet: quiet)
       if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }

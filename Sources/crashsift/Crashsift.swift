@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import Interface
 import Pipeline
 
 /// The `crashsift` command: argument parsing and wiring only; the work lives in `Pipeline`.
@@ -19,11 +20,17 @@ struct Crashsift: ParsableCommand {
         crashsift ingest --workspace /data/crash-ws # only read new archives
         crashsift analyze crash.dmp                 # one dump, like WinDbg's first look
         crashsift status --json                     # per-stage counts for scripts
+        crashsift --version                         # release, commit, schema and stage versions
 
       Exit status: 0 everything done; 1 some items failed (listed) or the run stopped on an \
       error such as a full disk (committed work is kept; re-run to continue); 2 usage or \
       configuration error, or the workspace is held by another run.
+
+      JSON output (--json, report.json) follows the schemas in docs/schema/: each document names \
+      its schema ("schema": "crashsift.<kind>/<major>.<minor>") and carries the versions that \
+      produced it ("crashsift").
       """,
+    version: BuildInfo.release,
     subcommands: [
       RunCommand.self, IngestCommand.self, ParseCommand.self, StatusCommand.self,
       AnalyzeCommand.self, SymbolsCommand.self, ForgeCommand.self, BucketCommand.self,
@@ -35,6 +42,12 @@ struct Crashsift: ParsableCommand {
   /// Maps ArgumentParser's usage errors to exit status 2 (its default is 64) and our
   /// configuration errors to 2 with their message.
   static func main() {
+    // The full versions, not ArgumentParser's one-line `version` (which only keeps --version in
+    // the help): computing them builds the stages, so it happens only when asked.
+    if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+      print(VersionInfo.current().text)
+      Foundation.exit(0)
+    }
     do {
       var command = try parseAsRoot()
       try command.run()

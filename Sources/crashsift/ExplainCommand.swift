@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import ByteReader
 import Foundation
+import Interface
 import KernelDump
 import Minidump
 import Symbols
@@ -87,10 +88,9 @@ struct ExplainCommand: ParsableCommand {
     }
     describe(&bucket)
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-      encoder.keyEncodingStrategy = .convertToSnakeCase
-      print(String(decoding: try encoder.encode(bucket), as: UTF8.self))
+      print(
+        try JSONOutput.text(
+          bucket, schema: .explain, versions: .current(rules: rulesInUse), snakeCase: true))
       return
     }
     if let stack { print(stack.text(x64: stack.is64Bit) + "\n") }

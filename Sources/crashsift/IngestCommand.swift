@@ -20,6 +20,7 @@ struct IngestCommand: ParsableCommand {
 
   func run() throws {
     let runner = try common.makeRunner()
-    try common.finish(try runner.run(command: "ingest", ingest: true, dumpStageNames: []))
+    try common.finish(
+      try runner.run(command: "ingest", ingest: true, dumpStageNames: []), recipe: runner.recipe)
   }
 }

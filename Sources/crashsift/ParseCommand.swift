@@ -7,8 +7,9 @@ struct ParseCommand: ParsableCommand {
     commandName: "parse",
     abstract: "Parse the stored dumps that have no current parse result.",
     discussion: """
-      Minidumps and kernel dumps (full, bitmap, triage; 32-bit ones header and bug check only). \
-      A stage version bump redoes older results automatically.
+      Minidumps and kernel dumps of every type (triage, full, bitmap, RDMP; x64, ARM64 and 32-bit \
+      x86), except 32-bit RDMP dumps: their header and bug check only. A stage version bump \
+      redoes older results automatically.
 
       Examples:
         crashsift parse
@@ -19,6 +20,8 @@ struct ParseCommand: ParsableCommand {
 
   func run() throws {
     let runner = try common.makeRunner()
-    try common.finish(try runner.run(command: "parse", ingest: false, dumpStageNames: ["parse"]))
+    try common.finish(
+      try runner.run(command: "parse", ingest: false, dumpStageNames: ["parse"]),
+      recipe: runner.recipe)
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import Interface
 import Pipeline
 import Reports
 
@@ -60,7 +61,9 @@ struct ReportCommand: ParsableCommand {
 
   /// Writes the report of `workspace` with the manifest's nights, builds, exposure and machine
   /// pattern; shared with `crashsift run`, whose last stage it is.
-  static func write(manifest: Manifest, workspace: String) throws -> (
+  static func write(
+    manifest: Manifest, workspace: String, versions: VersionInfo = .current()
+  ) throws -> (
     report: CrashReport, json: String
   ) {
     let database = Workspace(directory: workspace).databasePath
@@ -76,6 +79,7 @@ struct ReportCommand: ParsableCommand {
       machinePattern: manifest.machinePattern,
       baseDirectory: URL(fileURLWithPath: manifest.file).standardizedFileURL
         .deletingLastPathComponent().path)
+    inputs.versions = versions
     inputs.driverVersions = Dictionary(
       manifest.builds.map { ($0.label, $0.drivers) }, uniquingKeysWith: { a, _ in a })
     return try ReportWriter.write(database: database, inputs: inputs, folder: "\(workspace)/report")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interface
 import Pipeline
 
 /// `crashsift run`: every stage in order.
@@ -33,7 +34,8 @@ struct RunCommand: ParsableCommand {
     if !noReport && summary.error == nil {
       do {
         let written = try ReportCommand.write(
-          manifest: runner.manifest, workspace: summary.workspace)
+          manifest: runner.manifest, workspace: summary.workspace,
+          versions: .current(recipe: runner.recipe))
         if !common.quiet && !common.json {
           FileHandle.standardError.write(
             Data(
@@ -46,9 +48,9 @@ struct RunCommand: ParsableCommand {
     }
     if let reportError {
       FileHandle.standardError.write(Data((reportError + "\n").utf8))
-      try? common.finish(summary)
+      try? common.finish(summary, recipe: runner.recipe)
       throw ExitCode(1)
     }
-    try common.finish(summary)
+    try common.finish(summary, recipe: runner.recipe)
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interface
 import Pipeline
 
 /// `crashsift status`: per-stage counts and the last run.
@@ -29,9 +30,7 @@ struct StatusCommand: ParsableCommand {
     let status = try WorkspaceStatus.read(
       workspace: Workspace(directory: directory), dumpStages: StageName.dumpStageNames)
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-      print(String(decoding: try encoder.encode(status), as: UTF8.self))
+      print(try JSONOutput.text(status, schema: .status, versions: .current(), snakeCase: false))
     } else {
       print(status.text)
     }

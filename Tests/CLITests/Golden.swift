@@ -48,6 +48,10 @@ enum Golden {
       (#""pid" : [0-9]+"#, #""pid" : 0"#),
       (#""host" : "[^"]*""#, #""host" : "<HOST>""#),
       (#""summary" : "(\\.|[^"\\])*""#, #""summary" : "<SUMMARY>""#),
+      // The `crashsift` versions: the commit changes with every commit, the release with every
+      // release; the schema and stage versions stay, since a change there must show in review.
+      (#""commit" : "[^"]*""#, #""commit" : "<COMMIT>""#),
+      (#""release" : "[^"]*""#, #""release" : "<RELEASE>""#),
     ]
     for (pattern, replacement) in patterns {
       out = out.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)

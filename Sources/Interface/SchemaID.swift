@@ -1,0 +1,23 @@
+/// The JSON documents crashsift prints or writes, each with a versioned schema under
+/// `docs/schema/<kind>.schema.json`.
+///
+/// Versioning rule (docs/schema/README.md): adding a member is a minor bump; renaming, removing
+/// or retyping one is a major bump. Consumers should ignore members they do not know.
+public enum SchemaID: String, CaseIterable, Sendable {
+  case analyzeMinidump = "analyze-minidump"
+  case analyzeKernel = "analyze-kernel"
+  case explain
+  case status
+  case run
+  case report
+
+  /// `major.minor` of the schema this build writes.
+  public var version: String {
+    switch self {
+    case .analyzeMinidump, .analyzeKernel, .explain, .status, .run, .report: "1.0"
+    }
+  }
+
+  /// The value of a document's `schema` member, e.g. `crashsift.status/1.0`.
+  public var identifier: String { "crashsift.\(rawValue)/\(version)" }
+}
