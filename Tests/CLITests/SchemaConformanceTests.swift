@@ -6,10 +6,6 @@ import Testing
 /// Python's `jsonschema`, so the schemas cannot drift from the code.
 @Suite("JSON and CSV output conform to docs/schema")
 struct SchemaConformanceTests {
-  /// Runs when the validator is installed; under CI a missing validator fails instead.
-  static let validatorReady = SchemaValidator.python != nil || Tools.isCI
-  static let corpusReady = (SchemaValidator.python != nil && Corpus.root != nil) || Tools.isCI
-
   /// Saves a command's standard output as `name` in `directory` for the validator.
   static func save(
     _ result: CrashsiftBinary.Result, as name: String, in directory: TemporaryDirectory
@@ -32,10 +28,10 @@ struct SchemaConformanceTests {
 
   @Test(
     "analyze and explain --json on corpus dumps and forged dumps of every kind",
-    .enabled(if: corpusReady))
+    .requires(.corpus, SchemaValidator.requirement))
   func analyzeAndExplain() throws {
-    try #require(SchemaValidator.python != nil, "\(SchemaValidator.absenceMessage ?? "")")
-    let root = try #require(Corpus.root, "\(Corpus.absenceMessage ?? "")")
+    try SchemaValidator.requirement.resolve()
+    let root = try Requirement.corpus.resolve()
     let dir = TemporaryDirectory()
     let scenarios = "\(Corpus.packageRoot)/samples/scenarios"
     // Forged: every kernel dump type of one scenario (triage, full, bitmap, RDMP) and a user
@@ -81,9 +77,9 @@ struct SchemaConformanceTests {
 
   @Test(
     "run, ingest, parse, bucket, status and report --json, report.json and every CSV",
-    .enabled(if: validatorReady))
+    .requires(SchemaValidator.requirement))
   func pipeline() throws {
-    try #require(SchemaValidator.python != nil, "\(SchemaValidator.absenceMessage ?? "")")
+    try SchemaValidator.requirement.resolve()
     let dir = TemporaryDirectory()
     let workspace = dir.file("ws")
     let manifest = "\(Corpus.packageRoot)/corpus-manifest.json"
@@ -115,9 +111,9 @@ struct SchemaConformanceTests {
 
   @Test(
     "a renamed, a retyped and an undocumented member each fail validation",
-    .enabled(if: validatorReady))
+    .requires(SchemaValidator.requirement))
   func driftIsCaught() throws {
-    try #require(SchemaValidator.python != nil, "\(SchemaValidator.absenceMessage ?? "")")
+    try SchemaValidator.requirement.resolve()
     let dir = TemporaryDirectory()
     let workspace = dir.file("ws")
     try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)

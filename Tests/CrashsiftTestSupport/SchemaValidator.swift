@@ -12,10 +12,11 @@ public enum SchemaValidator {
     return FileManager.default.isExecutableFile(atPath: python) ? python : nil
   }
 
-  /// Why schema tests cannot run, or `nil` when they can.
-  public static var absenceMessage: String? {
+  /// What the schema tests need: the test venv with `jsonschema` (`scripts/install-deps.sh`).
+  public static let requirement = Requirement.capability("the schema validator venv") {
     python == nil
-      ? "the schema validator venv is missing (run scripts/install-deps.sh); skipping" : nil
+      ? "the schema validator venv is missing at ~/.cache/crashsift-test-venv (or "
+        + "$CRASHSIFT_TEST_VENV); run scripts/install-deps.sh" : nil
   }
 
   /// The schema folder and the validator script of this checkout.
