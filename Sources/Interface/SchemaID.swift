@@ -10,11 +10,16 @@ public enum SchemaID: String, CaseIterable, Sendable {
   case status
   case run
   case report
+  case symbolsLookup = "symbols-lookup"
+  case symbolsIndex = "symbols-index"
+  case forge
 
   /// `major.minor` of the schema this build writes.
   public var version: String {
     switch self {
-    case .analyzeMinidump, .analyzeKernel, .explain, .status, .run, .report: "1.0"
+    case .analyzeMinidump, .analyzeKernel, .explain, .status, .run, .report, .symbolsLookup,
+      .symbolsIndex, .forge:
+      "1.0"
     }
   }
 

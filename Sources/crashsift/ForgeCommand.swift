@@ -44,8 +44,37 @@ struct ForgeCommand: ParsableCommand {
     help: "Folder of the sample images (default: the scenario's ../images, else samples/images).")
   var images: String?
 
-  @Flag(name: .long, help: "Print the files written as JSON.")
+  @Flag(
+    name: .long, help: "Print the files written as a JSON document (crashsift.forge, docs/schema).")
   var json = false
+
+  /// `--json`'s document (docs/schema/forge.schema.json): the output folder and either what each
+  /// scenario wrote or, with `--scale`, the corpus summary.
+  struct Document: Encodable {
+    var output: String
+    var scenarios: [Written]?
+    var corpus: Corpus?
+  }
+
+  /// The files one scenario wrote.
+  struct Written: Encodable {
+    var scenario: String
+    var dumps: [String]
+    var truths: [String]
+    var store: String
+  }
+
+  /// What `--scale` wrote.
+  struct Corpus: Encodable {
+    var dumps: Int
+    var variants: Int
+    var manifest: String
+    var seconds: Double
+  }
+
+  func printJSON(_ document: Document) throws {
+    print(try JSONOutput.text(document, schema: .forge, versions: .current(), snakeCase: true))
+  }
 
   func run() throws {
     if let scale {
@@ -55,7 +84,7 @@ struct ForgeCommand: ParsableCommand {
     guard !scenarios.isEmpty else {
       throw ValidationError("give scenario files, or --scale N")
     }
-    var written: [[String: Any]] = []
+    var written: [Written] = []
     for path in scenarios {
       let outcome = Result { () throws(ForgeError) -> (String, Forge.Output) in
         let scenario = try Forge.load(scenario: path)
@@ -68,17 +97,15 @@ struct ForgeCommand: ParsableCommand {
         throw ExitCode(1)
       case .success(let (name, result)):
         written.append(
-          ["scenario": name, "dumps": result.dumps, "truths": result.truths, "store": result.store])
+          Written(scenario: name, dumps: result.dumps, truths: result.truths, store: result.store))
         if !json {
           for dump in result.dumps { print(dump) }
         }
       }
     }
     if json {
-      let data = try JSONSerialization.data(
-        withJSONObject: written, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-      print(String(decoding: data, as: UTF8.self))
-    } else if let first = written.first?["store"] as? String {
+      try printJSON(Document(output: output, scenarios: written))
+    } else if let first = written.first?.store {
       print("symbol store: \(first)")
     }
   }
@@ -106,9 +133,12 @@ struct ForgeCommand: ParsableCommand {
       throw ExitCode(1)
     case .success(let summary):
       if json {
-        print(
-          #"{"dumps": \#(summary.dumps), "variants": \#(summary.variants), "manifest": "\#(summary.manifest)", "seconds": \#(summary.seconds)}"#
-        )
+        try printJSON(
+          Document(
+            output: output,
+            corpus: Corpus(
+              dumps: summary.dumps, variants: summary.variants, manifest: summary.manifest,
+              seconds: summary.seconds)))
       } else {
         print(
           "\(summary.dumps) dumps from \(summary.variants) crash variants in \(String(format: "%.1f", summary.seconds)) s; run: crashsift run --manifest \(summary.manifest)"

@@ -21,12 +21,25 @@ struct SymbolsIndexCommand: ParsableCommand {
   @Option(name: .long, help: "The store folder (created if missing).")
   var store: String
 
-  @Flag(name: .long, help: "Print a JSON array: one object per file.")
+  @Flag(name: .long, help: "Print a JSON document (crashsift.symbols-index, docs/schema).")
   var json = false
 
   @Argument(help: "Files and folders to index.")
   var paths: [String]
 
+  /// `--json`'s document (docs/schema/symbols-index.schema.json): the store, one entry per file
+  /// seen (in walk order) and the count of each outcome.
+  struct Document: Encodable {
+    var store: String
+    var entries: [Entry]
+    var counts: Counts
+  }
+
+  struct Counts: Encodable {
+    var added, present, skipped, failed: Int
+  }
+
+  /// One file seen: its outcome is `added`, `present`, `skipped` or `failed`.
   struct Entry: Encodable {
     var source: String
     var outcome: String
@@ -65,16 +78,18 @@ struct SymbolsIndexCommand: ParsableCommand {
         }
       }
     }
+    let count = { (outcome: String) in entries.filter { $0.outcome == outcome }.count }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-      encoder.keyEncodingStrategy = .convertToSnakeCase
-      print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+      let counts = Counts(
+        added: count("added"), present: count("present"), skipped: count("skipped"),
+        failed: count("failed"))
+      let document = Document(store: store, entries: entries, counts: counts)
+      print(
+        try JSONOutput.text(document, schema: .symbolsIndex, versions: .current(), snakeCase: true))
     } else {
       for entry in entries where entry.outcome != "skipped" {
         print("\(entry.outcome)\t\(entry.storePath ?? entry.error ?? "")\t\(entry.source)")
       }
-      let count = { (outcome: String) in entries.filter { $0.outcome == outcome }.count }
       FileHandle.standardError.write(
         Data(
           "\(count("added")) added, \(count("present")) already present, \(count("skipped")) skipped, \(count("failed")) failed\n"

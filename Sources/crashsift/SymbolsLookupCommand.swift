@@ -27,7 +27,7 @@ struct SymbolsLookupCommand: ParsableCommand {
   )
   var store: String?
 
-  @Flag(name: .long, help: "Print a JSON array of answers.")
+  @Flag(name: .long, help: "Print a JSON document (crashsift.symbols-lookup, docs/schema).")
   var json = false
 
   @Argument(help: "The module's debug file name (e.g. ntkrnlmp.pdb).")
@@ -38,6 +38,14 @@ struct SymbolsLookupCommand: ParsableCommand {
 
   @Argument(help: "RVAs, hex (0x1000 or 1000).")
   var rvas: [String]
+
+  /// `--json`'s document (docs/schema/symbols-lookup.schema.json): the module asked about and
+  /// one answer per RVA, in the order given.
+  struct Document: Encodable {
+    var debugFile: String
+    var debugID: String
+    var answers: [Answer]
+  }
 
   /// One answer, as printed by `--json`.
   struct Answer: Encodable {
@@ -92,10 +100,10 @@ struct SymbolsLookupCommand: ParsableCommand {
       answers.append(answer)
     }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-      encoder.keyEncodingStrategy = .convertToSnakeCase
-      print(String(decoding: try encoder.encode(answers), as: UTF8.self))
+      let document = Document(debugFile: debugFile, debugID: debugID, answers: answers)
+      print(
+        try JSONOutput.text(
+          document, schema: .symbolsLookup, versions: .current(), snakeCase: true))
       return
     }
     for answer in answers {

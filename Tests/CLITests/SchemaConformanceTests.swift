@@ -41,8 +41,9 @@ struct SchemaConformanceTests {
       "-o", dir.file("forged"), "--json",
     ])
     #expect(forged.status == 0, "\(forged.stderr)")
-    let written =
-      try JSONSerialization.jsonObject(with: Data(forged.stdout.utf8)) as? [[String: Any]] ?? []
+    let document =
+      try JSONSerialization.jsonObject(with: Data(forged.stdout.utf8)) as? [String: Any]
+    let written = document?["scenarios"] as? [[String: Any]] ?? []
     let forgedDumps = written.flatMap { $0["dumps"] as? [String] ?? [] }
     #expect(forgedDumps.count >= 5)
     let store = written.first?["store"] as? String ?? dir.path
@@ -72,6 +73,65 @@ struct SchemaConformanceTests {
     }
     #expect(kinds == ["crashsift.analyze-minidump/1.0", "crashsift.analyze-kernel/1.0"])
     #expect(files.count > corpusDumps.count + forgedDumps.count)
+    try Self.expectValid(files)
+  }
+
+  @Test(
+    "symbols lookup, symbols index and forge --json on a corpus PDB and a sample scenario",
+    .requires(.corpus, SchemaValidator.requirement))
+  func symbolsAndForge() throws {
+    try SchemaValidator.requirement.resolve()
+    let root = try Requirement.corpus.resolve()
+    let dir = TemporaryDirectory()
+    let out = "\(root)/pdb/generated-lld/out"
+    var files: [String] = []
+    // Hits with lines, an RVA no function holds, and one past the image.
+    let lookup = try CrashsiftBinary.run([
+      "symbols", "lookup", "--json", "--store", "srv*\(out)/store", "tiny64.pdb",
+      "080EE95D32E0099C4C4C44205044422E1", "0x1000", "0x1040", "0x3000", "0x0",
+    ])
+    #expect(lookup.status == 0, "\(lookup.stderr)")
+    files.append(try Self.save(lookup, as: "symbols-lookup.json", in: dir))
+    let inputs = dir.file("build")
+    try FileManager.default.createDirectory(atPath: inputs, withIntermediateDirectories: true)
+    for name in ["tiny64.pdb", "tiny64.dll"] {
+      try FileManager.default.copyItem(atPath: "\(out)/\(name)", toPath: "\(inputs)/\(name)")
+    }
+    _ = FileManager.default.createFile(atPath: "\(inputs)/notes.txt", contents: Data("hi".utf8))
+    let store = dir.file("store")
+    // Added and skipped, then present, then a path that does not exist (failed, exit 1).
+    for pass in ["index-1", "index-2"] {
+      let index = try CrashsiftBinary.run(["symbols", "index", "--json", inputs, "--store", store])
+      #expect(index.status == 0, "\(index.stderr)")
+      files.append(try Self.save(index, as: "symbols-\(pass).json", in: dir))
+    }
+    let failing = try CrashsiftBinary.run([
+      "symbols", "index", "--json", dir.file("none"), "--store", store,
+    ])
+    #expect(failing.status == 1)
+    files.append(try Self.save(failing, as: "symbols-index-failed.json", in: dir))
+    let scenarios = "\(Corpus.packageRoot)/samples/scenarios"
+    let forge = try CrashsiftBinary.run([
+      "forge", "\(scenarios)/d1-crashdrv-build1.json", "-o", dir.file("forged"), "--json",
+    ])
+    #expect(forge.status == 0, "\(forge.stderr)")
+    files.append(try Self.save(forge, as: "forge.json", in: dir))
+    let scale = try CrashsiftBinary.run([
+      "forge", "--scale", "3", "--nights", "1", "-o", dir.file("corpus"), "--images",
+      "\(Corpus.packageRoot)/samples/images", "--json",
+    ])
+    #expect(scale.status == 0, "\(scale.stderr)")
+    files.append(try Self.save(scale, as: "forge-scale.json", in: dir))
+    var kinds: [String] = []
+    for file in files {
+      let object = try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: file)))
+      kinds.append((object as? [String: Any])?["schema"] as? String ?? "none")
+    }
+    #expect(
+      Set(kinds) == [
+        "crashsift.symbols-lookup/1.0", "crashsift.symbols-index/1.0", "crashsift.forge/1.0",
+      ])
     try Self.expectValid(files)
   }
 

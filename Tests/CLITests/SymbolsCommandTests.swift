@@ -19,7 +19,10 @@ struct SymbolsCommandTests {
     Golden.check(text.stdout, against: "symbols-lookup.txt")
     let json = try CrashsiftBinary.run(arguments + ["--json"])
     #expect(json.status == 0)
-    let answers = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+    let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    #expect(document?["schema"] as? String == "crashsift.symbols-lookup/1.0")
+    #expect(document?["debug_file"] as? String == "tiny64.pdb")
+    let answers = document?["answers"] as? [[String: Any]]
     #expect(answers?.count == 5)
     #expect(answers?.first?["function"] as? String == "leaf_function")
     #expect(answers?.first?["line"] as? Int == 10)
@@ -55,8 +58,12 @@ extension SymbolsCommandTests {
     let store = "\(scratch.path)/store"
     let first = try CrashsiftBinary.run(["symbols", "index", "--json", inputs, "--store", store])
     #expect(first.status == 0, "\(first.stderr)")
-    let entries =
-      try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [[String: Any]]
+    let document =
+      try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any]
+    #expect(document?["schema"] as? String == "crashsift.symbols-index/1.0")
+    let entries = document?["entries"] as? [[String: Any]]
+    let counts = document?["counts"] as? [String: Int]
+    #expect(counts == ["added": 3, "present": 0, "skipped": 1, "failed": 0])
     let keys = Set((entries ?? []).compactMap { $0["store_path"] as? String })
     #expect(
       keys == [
