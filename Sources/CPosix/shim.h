@@ -18,4 +18,10 @@ extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *
 static inline int crashsift_die_with_parent(void) {
   return prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
+
+// A worker that traps must not run the system's crash handler (a core_pattern pipe ignores
+// RLIMIT_CORE): not dumpable.
+static inline int crashsift_no_core_dumps(void) {
+  return prctl(PR_SET_DUMPABLE, 0);
+}
 #endif

@@ -12,7 +12,8 @@ import Foundation
 /// - `CRASHSIFT_POISON=<sha256>[:<mode>][,…]`: misbehave when a stage starts on that dump, like
 ///   an input that breaks the reader every time. Modes: `kill` (SIGKILL, the default), `trap` (a
 ///   trapping integer conversion, as a bad dump field would cause), `hang` (never returns),
-///   `memory` (allocates without bound).
+///   `memory` (allocates without bound), `once` (SIGKILL the first time only, per marker file in
+///   the temporary directory).
 public enum FaultInjection {
   /// Whether this build honours the hooks.
   public static var compiledIn: Bool {
@@ -65,6 +66,14 @@ public enum FaultInjection {
         // The conversion that brought down real runs: a 64-bit dump field into a signed Int.
         let field = UInt64.max - UInt64(truncatingIfNeeded: getpid() & 0)
         print(Int(field))
+      case "once":
+        // Killed the first time only (a marker file remembers): like the OOM killer or an
+        // administrator's kill hitting a worker on an innocent dump.
+        let marker = "\(NSTemporaryDirectory())/crashsift-poison-once-\(dump)"
+        if !FileManager.default.fileExists(atPath: marker) {
+          FileManager.default.createFile(atPath: marker, contents: Data())
+          kill(getpid(), SIGKILL)
+        }
       case "hang":
         while true { sleep(3600) }
       case "memory":

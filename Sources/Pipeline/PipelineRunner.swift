@@ -114,6 +114,13 @@ public struct PipelineRunner {
         progress: options.progress,
         logger: logger, maxAttempts: settings.maxAttempts, retryFailed: options.retryFailed,
         retryDeferred: options.retryDeferred)
+      if settings.isolateWorkers, !options.inProcess, options.workerLaunch == nil, recipe != nil {
+        // Asked for isolation but cannot have it (no /proc): say so, loudly, and use threads.
+        let warning =
+          "worker isolation is unavailable here (no /proc/self/exe); the stages run on threads, so a dump that crashes a reader stops the run"
+        logger.warning("\(warning)")
+        summary.warnings.append(warning)
+      }
       if settings.isolateWorkers, !options.inProcess, let launch = options.workerLaunch,
         let recipe
       {

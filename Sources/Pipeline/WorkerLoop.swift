@@ -23,6 +23,7 @@ public enum WorkerLoop {
     if getppid() == 1 { return 0 }
     var core = rlimit(rlim_cur: 0, rlim_max: 0)
     setrlimit(Int32(RLIMIT_CORE.rawValue), &core)
+    _ = crashsift_no_core_dumps()
 
     var buffer = FrameBuffer()
     func send(_ reply: WireFormat.Reply) -> Bool {

@@ -6,11 +6,15 @@ import Logging
 
 /// How to start a worker process: the `crashsift` executable and its hidden `worker` command.
 public struct WorkerLaunch: Sendable, Equatable {
+  /// The file to execute (`/proc/self/exe`: the running binary, even if replaced on disk).
   public var executable: String
+  /// `argv[0]`, what `ps` shows.
+  public var name: String
   public var arguments: [String]
 
-  public init(executable: String, arguments: [String]) {
+  public init(executable: String, name: String? = nil, arguments: [String]) {
     self.executable = executable
+    self.name = name ?? executable
     self.arguments = arguments
   }
 }
@@ -19,14 +23,14 @@ public struct WorkerLaunch: Sendable, Equatable {
 /// in a reader takes down one worker and fails one dump, never the night.
 ///
 /// Socorro runs its stack walker as a subprocess for the same reason. The supervisor keeps `count`
-/// workers warm across chunks and stages (their symbol caches survive), sends each idle worker a
-/// batch of dumps, and reads one result per dump as the worker finishes it. Because results arrive
-/// in batch order, the dump a worker was on when it died is the first unanswered one of its batch:
-/// that dump is failed with the signal, timeout or memory reason, the rest of the batch goes to a
-/// fresh worker. A watchdog on the same loop kills a worker that spends longer than the per-dump
-/// limit on one dump or whose resident memory passes the limit. Everything runs on the calling
-/// thread, which stays the only SQLite writer; spawning from it also ties each worker's
-/// `PR_SET_PDEATHSIG` to the run itself.
+/// workers warm across chunks and stages (their symbol caches survive), keeps up to two batches
+/// queued at each worker, and reads one result per dump as the worker finishes it. Because results
+/// arrive in batch order, the dump a worker was on when it died is the first unanswered one: that
+/// dump goes once more, first, to a fresh worker, and is failed with the signal, timeout or memory
+/// reason if that worker dies too; the rest of the batch goes to a fresh worker. A watchdog on the
+/// same loop kills a worker that spends longer than the per-dump limit on one dump or whose
+/// anonymous resident memory passes the limit. Everything runs on the calling thread, which stays
+/// the only SQLite writer; spawning from it also ties each worker's `PR_SET_PDEATHSIG` to the run.
 final class WorkerSupervisor {
   /// A run stopped because workers cannot work at all (not one bad dump).
   struct Failure: Error, CustomStringConvertible {
@@ -42,6 +46,8 @@ final class WorkerSupervisor {
     /// The parent's end of the worker's standard error (non-blocking); its tail explains a death.
     var errors: Int32
     var errorTail: [UInt8] = []
+    /// Cleared at the end of the worker's standard error, so a closed pipe is not polled again.
+    var errorsOpen = true
     var buffer = FrameBuffer()
     /// Dumps sent and not answered yet, in order; the first is in progress.
     var inflight: ArraySlice<WorkItem> = []
@@ -61,8 +67,15 @@ final class WorkerSupervisor {
   /// the workers themselves (a broken executable, a machine out of memory), not the dumps.
   private var deathsInARow = 0
   private let deathLimit = 32
+  /// Dumps (per stage) a worker already died on once: a second death on a fresh worker fails
+  /// them. One death is not proof: the OOM killer, an administrator's kill or a paused machine
+  /// overrunning the timeout can end a worker whatever its dump.
+  private var struck: Set<String> = []
+  /// Failures from deaths, delivered once a worker finishes a dump again: if the workers keep
+  /// dying for a reason of their own, the run stops before these are recorded, and their claims
+  /// are redone by the next run instead of staying failed.
+  private var held: [(WorkItem, StageResult)] = []
   private var chunk = [UInt8](repeating: 0, count: 64 << 10)
-  private let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
 
   init(launch: WorkerLaunch, setup: WorkerSetup, limits: WorkerLimits, count: Int, logger: Logger) {
     self.launch = launch
@@ -103,10 +116,21 @@ final class WorkerSupervisor {
             requeued.append(contentsOf: batch.reversed())
           }
         }
-        try wait { item, result in
+        let deliver: (WorkItem, StageResult) throws -> Void = { item, result in
           answered += 1
           try consume(item, result)
-        } requeue: { rest in
+        }
+        if requeued.isEmpty && pending.isEmpty
+          && workers.allSatisfy({ $0?.inflight.isEmpty ?? true })
+        {
+          guard !held.isEmpty else {
+            throw Failure(
+              description: "\(items.count - answered) dumps were neither sent nor answered")
+          }
+          try deliverHeld(deliver)
+          continue
+        }
+        try wait(deliver: deliver) { rest in
           requeued.append(contentsOf: rest.reversed())
         }
       }
@@ -115,6 +139,12 @@ final class WorkerSupervisor {
       terminateAll()
       throw error
     }
+  }
+
+  private func deliverHeld(_ deliver: (WorkItem, StageResult) throws -> Void) throws {
+    let failures = held
+    held.removeAll()
+    for (item, result) in failures { try deliver(item, result) }
   }
 
   /// Closes every worker's input and reaps it.
@@ -196,7 +226,7 @@ final class WorkerSupervisor {
     posix_spawn_file_actions_adddup2(&actions, errorsFromChild[1], STDERR_FILENO)
     // The worker must not hold the workspace lock, the database or other workers' pipes.
     posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-    let argv = ([launch.executable] + launch.arguments).map { strdup($0) } + [nil]
+    let argv = ([launch.name] + launch.arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0
     let environment = Self.workerEnvironment().map { strdup($0) } + [nil]
@@ -224,7 +254,13 @@ final class WorkerSupervisor {
       pid: pid, input: toChild[1], output: fromChild[0], errors: errorsFromChild[0])
     do {
       try FileDescriptorIO.writeAll(worker.input, try WireFormat.encode(.setup(setup)))
-      // The first reply is read blocking: setup opens the database and builds the stages.
+      // Setup opens the database and builds the stages; a worker that never answers is broken.
+      var ready = pollfd(fd: worker.output, events: Int16(POLLIN), revents: 0)
+      var waited = poll(&ready, 1, 60_000)
+      while waited < 0 && errno == EINTR { waited = poll(&ready, 1, 60_000) }
+      guard waited > 0 else {
+        throw Failure(description: "a worker did not finish its setup within 60 s")
+      }
       guard let frame = try FileDescriptorIO.readFrame(worker.output, into: &worker.buffer) else {
         throw Failure(description: "a worker ended during setup: \(reap(worker))")
       }
@@ -253,7 +289,8 @@ final class WorkerSupervisor {
     for (slot, worker) in workers.enumerated() {
       guard let worker, !worker.inflight.isEmpty else { continue }
       fds.append(pollfd(fd: worker.output, events: Int16(POLLIN), revents: 0))
-      fds.append(pollfd(fd: worker.errors, events: Int16(POLLIN), revents: 0))
+      fds.append(
+        pollfd(fd: worker.errorsOpen ? worker.errors : -1, events: Int16(POLLIN), revents: 0))
       slots.append(slot)
     }
     if fds.isEmpty { return }
@@ -277,10 +314,16 @@ final class WorkerSupervisor {
         workers[slot] = worker
         if let resident = residentBytes(worker.pid), resident > limits.memoryLimitBytes {
           overLimit =
-            "worker killed at \(resident >> 20) MiB resident while \(doing) (limit: workers.memory_limit_mib = \(limits.memoryLimitMiB))"
+            "worker killed at \(resident >> 20) MiB of anonymous resident memory while \(doing) (limit: workers.memory_limit_mib = \(limits.memoryLimitMiB))"
         }
       }
       if let overLimit {
+        // A result may be waiting unread (the parent was busy committing): read it before
+        // blaming, and judge again only if the same dump is still in progress.
+        try drain(slot, deliver: deliver, requeue: requeue)
+        guard let again = workers[slot], again.inflight.first == worker.inflight.first,
+          again.startedAt == worker.startedAt
+        else { continue }
         kill(worker.pid, SIGKILL)
         try died(slot, reason: overLimit, deliver: deliver, requeue: requeue)
       }
@@ -319,6 +362,7 @@ final class WorkerSupervisor {
           workers[slot] = worker
           deathsInARow = 0
           try deliver(item, result)
+          try deliverHeld(deliver)
         case .fatal(let message):
           throw Failure(description: "a worker stopped: \(message)")
         case .ready:
@@ -352,8 +396,24 @@ final class WorkerSupervisor {
     readErrors(slot, worker: &worker, wait: true)
     let how = reap(worker)
     let said = Self.lastWords(worker.errorTail)
-    deathsInARow += 1
     guard let item = worker.inflight.popFirst() else { return }
+    deathsInARow += 1
+    if deathsInARow > deathLimit {
+      throw Failure(
+        description:
+          "\(deathsInARow) workers in a row died without finishing a dump (last: \(reason ?? "worker \(how)")); the run stopped: fix the cause and run again (the dumps they were on are redone)"
+      )
+    }
+    let key = "\(worker.stageName):\(item.dumpSHA256)"
+    if !struck.contains(key) {
+      // First strike: the same dump goes first to a fresh worker.
+      struck.insert(key)
+      var again = [item]
+      again.append(contentsOf: worker.inflight)
+      requeue(again[...])
+      logger.info("dump \(item.dumpSHA256): worker \(how); trying it once more on a fresh worker")
+      return
+    }
     requeue(worker.inflight)
     let store = Workspace(directory: setup.workspace).storeDirectory
     let stored = "\(store)/\(DumpStore.relativePath(sha256: item.dumpSHA256))"
@@ -363,15 +423,10 @@ final class WorkerSupervisor {
       why +=
         "; the worker's memory limit is \(limits.memoryLimitMiB) MiB (workers.memory_limit_mib)"
     }
-    let message = "\(why); reproduce with \(Self.reproduce(worker.stageName)) \(stored)"
+    let message =
+      "\(why), on two workers in a row; reproduce with \(Self.reproduce(worker.stageName)) \(stored)"
     logger.warning("dump \(item.dumpSHA256): \(message)")
-    if deathsInARow > deathLimit {
-      throw Failure(
-        description:
-          "\(deathsInARow) workers in a row died without finishing a dump (last: \(why)); the run stopped, fix the cause and run again"
-      )
-    }
-    try deliver(item, .failed(message))
+    held.append((item, .failed(message)))
   }
 
   /// Closes a worker's pipes and waits for it; says how it ended.
@@ -409,6 +464,10 @@ final class WorkerSupervisor {
         }
         continue
       }
+      if count == 0 {
+        worker.errorsOpen = false
+        return
+      }
       if count < 0 && errno == EINTR { continue }
       if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait && Self.now() < deadline {
         var fd = pollfd(fd: worker.errors, events: Int16(POLLIN), revents: 0)
@@ -436,13 +495,15 @@ final class WorkerSupervisor {
     return environment.map { "\($0.key)=\($0.value)" }.sorted()
   }
 
+  /// The worker's anonymous resident memory (`RssAnon`): its heap, not the pages of dumps and
+  /// PDBs it maps read-only, which the kernel can drop at any time.
   private func residentBytes(_ pid: pid_t) -> Int64? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else {
-      return nil
-    }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int64(fields[1]) else { return nil }
-    return pages.multipliedReportingOverflow(by: pageSize).partialValue
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") })
+    else { return nil }
+    let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+    guard fields.count > 1, let kib = Int64(fields[1]) else { return nil }
+    return kib.multipliedReportingOverflow(by: 1024).partialValue
   }
 
   // MARK: Words

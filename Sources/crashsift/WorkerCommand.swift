@@ -10,13 +10,14 @@ struct WorkerCommand: ParsableCommand {
     abstract: "Internal: a worker process of `crashsift run` (reads work from standard input).",
     shouldDisplay: false)
 
-  /// How `run` starts workers: this same executable, `worker`.
+  /// How `run` starts workers: this same executable, `worker`. `/proc/self/exe` is executed
+  /// (the running binary even if a package upgrade replaced the file), named by its real path.
   static var launch: WorkerLaunch? {
-    // /proc/self/exe names this binary even when it was started through a relative path or PATH.
-    guard
-      let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-    else { return nil }
-    return WorkerLaunch(executable: executable, arguments: ["worker"])
+    let self_ = "/proc/self/exe"
+    guard let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: self_) else {
+      return nil
+    }
+    return WorkerLaunch(executable: self_, name: resolved, arguments: ["worker"])
   }
 
   func run() throws {
