@@ -93,6 +93,7 @@ public struct DumpStageRunner {
         // Counted from what was committed: a result whose rows fail to insert becomes a failure.
         let outcomes = try database.write { db -> [StageStatus] in
           var outcomes: [StageStatus] = []
+          let outputTables = Set(stage.outputTables)
           for (item, result) in results {
             for table in stage.outputTables {
               // Cached: compiling the same statement for every dump cost more than running it.
@@ -100,14 +101,23 @@ public struct DumpStageRunner {
                 .execute(arguments: [item.dumpSHA256])
             }
             var outcome = result.outcome
-            do {
-              // A savepoint, so rows written before a failing insert do not survive it.
-              try db.inSavepoint {
-                try result.write(db)
-                return .commit
+            // Table names reach SQL text; from a worker they crossed a pipe, so only the stage's
+            // own output tables are accepted.
+            if let foreign = result.tables.first(where: { !outputTables.contains($0.table) }) {
+              outcome = StageOutcome(
+                status: .failed,
+                error: "the result names table \(foreign.table), not one of \(stage.name)'s")
+            } else {
+              do {
+                // A savepoint, so rows written before a failing insert do not survive it.
+                try db.inSavepoint {
+                  try result.write(db)
+                  return .commit
+                }
+              } catch {
+                outcome = StageOutcome(
+                  status: .failed, error: "could not store the result: \(error)")
               }
-            } catch {
-              outcome = StageOutcome(status: .failed, error: "could not store the result: \(error)")
             }
             try StageLedger.record(
               db, dump: item.dumpSHA256, stage: stage.name, version: stage.version,

@@ -83,7 +83,9 @@ public struct PipelineSettings: Sendable, Equatable {
         settings.workerLimits.memoryLimitMiB = Int(min(value, 1 << 30))
       }
       if let value = v.integer(workers["batch_size"], "workers.batch_size", minimum: 1) {
-        settings.workerLimits.batchSize = Int(min(value, 4096))
+        // Two queued batches must fit in a pipe's 64 KiB (about 100 bytes a dump), so the parent
+        // never blocks writing work while the worker blocks writing results.
+        settings.workerLimits.batchSize = Int(min(value, 256))
       }
     }
     let keys: Set<String> = [

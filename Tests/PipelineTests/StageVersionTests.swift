@@ -63,6 +63,23 @@ struct HalfWritingStage: DumpStage {
   }
 }
 
+/// Returns rows for a table it does not own: the writer must refuse them.
+struct ForeignTableStage: DumpStage {
+  let name = "foreign"
+  let version = 1
+  let outputTables = ["test_foreign"]
+
+  func prepare(_ db: Database) throws {
+    try db.execute(sql: "CREATE TABLE IF NOT EXISTS test_foreign (dump_sha256 TEXT NOT NULL)")
+  }
+
+  func process(_ input: DumpStageInput) throws -> StageResult {
+    var rows = StageRows(table: "dumps", columns: ["sha256"])
+    rows.append([input.item.dumpSHA256])
+    return StageResult(tables: [rows])
+  }
+}
+
 @Suite("Per-dump stages and versions")
 struct StageVersionTests {
   func fixture(dumps: Range<Int>) throws -> PipelineFixture {
@@ -201,5 +218,17 @@ struct StageVersionTests {
     }
     #expect(errors.count == 2)
     #expect(errors.allSatisfy { $0.hasPrefix("could not store the result:") })
+  }
+
+  @Test("rows for a table the stage does not own are refused, and the dump is failed")
+  func foreignTable() throws {
+    let fixture = try fixture(dumps: 0..<2)
+    let summary = try fixture.run(stages: [ForeignTableStage()])
+    #expect(summary.stages.first?.failed == 2)
+    let errors = try fixture.database().read { db in
+      try String.fetchAll(db, sql: "SELECT error FROM stage_state WHERE stage = 'foreign'")
+    }
+    #expect(errors.count == 2)
+    #expect(errors.allSatisfy { $0.contains("names table dumps") })
   }
 }
