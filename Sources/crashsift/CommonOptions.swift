@@ -94,13 +94,13 @@ struct CommonOptions: ParsableArguments {
     guard let data = FileManager.default.contents(atPath: file) else {
       throw ConfigurationError(file: file, messages: ["cannot read the rules file \(file)"])
     }
-    recipe.rules = data
-    recipe.rulesName = file
     do {
-      _ = try recipe.makeStages()
+      _ = try BucketRules(data: data, name: file)
     } catch let error as BucketRulesError {
       throw ConfigurationError(file: file, messages: [error.description])
     }
+    recipe.rules = data
+    recipe.rulesName = file
     return recipe
   }
 

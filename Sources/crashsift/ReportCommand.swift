@@ -47,7 +47,14 @@ struct ReportCommand: ParsableCommand {
     let loaded = try Manifest.load(path: manifest)
     let directory = workspace ?? loaded.output
     let folder = "\(directory)/report"
-    let written = try Self.write(manifest: loaded, workspace: directory)
+    // The versions named in report.json are the pipeline's (its rules file and settings), as
+    // when `run` writes the report: the same workspace gives the same report either way.
+    let settings =
+      try loaded.pipeline.map { try PipelineSettings.load(path: $0) } ?? PipelineSettings()
+    let recipe = try CommonOptions.recipe(
+      symbolPath: nil, allThreads: settings.allThreads, rules: settings.rules)
+    let written = try Self.write(
+      manifest: loaded, workspace: directory, versions: .current(recipe: recipe))
     if json {
       print(written.json)
     } else {
