@@ -10,11 +10,24 @@ public struct BucketRules: Sendable, Equatable {
     /// `module!function` with `*` wildcards; the module is the alias or the image name.
     public var pattern: String
     public var why: String
+    /// Blame a frame this rule skipped when no other frame is left to blame (the first such).
+    public var lastResort: Bool?
+    /// Only for these bug checks (hex, e.g. `0x133`); every crash when absent.
+    public var bugchecks: [String]?
+
+    /// Whether the rule applies to a crash with this bug check (nil: a user-mode crash).
+    func applies(to code: UInt64?) -> Bool {
+      guard let bugchecks else { return true }
+      guard let code else { return false }
+      return bugchecks.contains { BucketRules.hex($0) == code }
+    }
   }
 
   public struct KernelPrefix: Sendable, Equatable, Codable {
     public var bugcheck: String
     public var parameter1: String?
+    /// Matched against the third parameter (e.g. 0xD1's access type: 8 = execute).
+    public var parameter3: String?
     /// May contain `{p1}` (the first parameter in lower-case hex).
     public var prefix: String
   }
@@ -35,7 +48,8 @@ public struct BucketRules: Sendable, Equatable {
 
   public var aliases: [String: String]
   public var skips: [Skip]
-  public var kernelPrefixes: [(code: UInt64, parameter1: UInt64?, prefix: String)]
+  public var kernelPrefixes:
+    [(code: UInt64, parameter1: UInt64?, parameter3: UInt64?, prefix: String)]
   public var userPrefixes: [UInt64: String]
   /// The first 12 hex digits of the SHA-256 of the rules file.
   public var version: String
@@ -58,7 +72,12 @@ public struct BucketRules: Sendable, Equatable {
     aliases = Dictionary(
       uniqueKeysWithValues: (file.moduleAliases ?? [:]).map { ($0.key.lowercased(), $0.value) })
     skips = file.followupSkip ?? []
-    var kernel: [(UInt64, UInt64?, String)] = []
+    for (index, rule) in skips.enumerated() {
+      for code in rule.bugchecks ?? [] where Self.hex(code) == nil {
+        throw BucketRulesError("\(name): followup_skip[\(index)].bugchecks: \(code) is not hex")
+      }
+    }
+    var kernel: [(UInt64, UInt64?, UInt64?, String)] = []
     for (index, rule) in (file.kernelPrefixes ?? []).enumerated() {
       guard let code = Self.hex(rule.bugcheck) else {
         throw BucketRulesError(
@@ -71,7 +90,14 @@ public struct BucketRules: Sendable, Equatable {
         }
         parameter = value
       }
-      kernel.append((code, parameter, rule.prefix))
+      var third: UInt64?
+      if let text = rule.parameter3 {
+        guard let value = Self.hex(text) else {
+          throw BucketRulesError("\(name): kernel_prefixes[\(index)].parameter3 \(text) is not hex")
+        }
+        third = value
+      }
+      kernel.append((code, parameter, third, rule.prefix))
     }
     kernelPrefixes = kernel
     var user: [UInt64: String] = [:]
@@ -108,14 +134,23 @@ public struct BucketRules: Sendable, Equatable {
     return String(image[..<dot])
   }
 
-  /// The first skip rule matching `module!function` (the module as alias and as image name).
-  public func skip(image: String, function: String?) -> Skip? {
+  /// The first skip rule matching `module!function` (the module as alias and as image name); a
+  /// frame without a function name is `module!` and `module+` (so `nt+*` names the kernel's
+  /// frames when its symbols are missing).
+  public func skip(image: String, function: String?, bugcheck: UInt64? = nil) -> Skip? {
     let names = [moduleName(image), image]
-    for rule in skips {
-      for name in names
-      where Self.matches(rule.pattern.lowercased(), "\(name)!\(function ?? "")".lowercased()) {
-        return rule
+    var texts: [String] = []
+    for name in names {
+      if let function {
+        texts.append("\(name)!\(function)".lowercased())
+      } else {
+        texts.append("\(name)!".lowercased())
+        texts.append("\(name)+".lowercased())
       }
+    }
+    for rule in skips where rule.applies(to: bugcheck) {
+      let pattern = rule.pattern.lowercased()
+      if texts.contains(where: { Self.matches(pattern, $0) }) { return rule }
     }
     return nil
   }

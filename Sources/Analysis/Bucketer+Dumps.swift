@@ -14,13 +14,27 @@ extension Bucketer {
       code: UInt64(dump.header.bugCheckCode), parameters: dump.header.bugCheckParameters)
   }
 
+  /// The frame at the bug check's faulting address (the parameter that holds it, for the codes
+  /// that have one), when a loaded driver holds it; named by module and offset.
+  public static func faultingFrame(of dump: KernelDump) -> Frame? {
+    let h = dump.header
+    guard let index = BugCheckTable.faultingIPParameter(for: h.bugCheckCode),
+      index < h.bugCheckParameters.count
+    else { return nil }
+    let address = h.bugCheckParameters[index]
+    guard let module = dump.module(containing: address) else { return nil }
+    return Frame(
+      image: module.name, moduleOffset: address &- module.base, function: nil,
+      functionOffset: nil, trust: "faulting-ip", instruction: address)
+  }
+
   /// The frames of a walked stack as the bucketer reads them.
   public static func frames(_ stack: ThreadStack) -> [Frame] {
     stack.frames.map {
       Frame(
         image: $0.location.module, moduleOffset: $0.location.moduleOffset,
         function: $0.location.function, functionOffset: $0.location.functionOffset,
-        trust: $0.trust.rawValue)
+        trust: $0.trust.rawValue, instruction: $0.instruction, stackPointer: $0.stackPointer)
     }
   }
 }

@@ -1,3 +1,5 @@
+import Minidump
+
 /// Forms the bucket of a crash from its walked stack, the way modern WinDbg's `!analyze` does
 /// (reference kernel-dumps.md §6): the followup frame is the first frame from the top that no
 /// rule excludes; FAILURE_BUCKET_ID = `<prefix>_<module>!<function>` (`unknown_function` without
@@ -11,18 +13,31 @@ public enum Bucketer {
     public var function: String?
     public var functionOffset: UInt64?
     public var trust: String
+    /// The frame's instruction (the context or trap IP for frame 0 and restored frames, else the
+    /// return address), when known: compared with the bug check's faulting address.
+    public var instruction: UInt64?
+    /// The frame's stack pointer, when known: a trap frame that restores a user-mode stack is
+    /// the system call's entry, not the fault.
+    public var stackPointer: UInt64?
 
     public init(
       image: String?, moduleOffset: UInt64?, function: String?, functionOffset: UInt64?,
-      trust: String
+      trust: String, instruction: UInt64? = nil, stackPointer: UInt64? = nil
     ) {
       self.image = image
       self.moduleOffset = moduleOffset
       self.function = function
       self.functionOffset = functionOffset
       self.trust = trust
+      self.instruction = instruction
+      self.stackPointer = stackPointer
     }
   }
+
+  /// The fault context the stack was walked from, when the bug check named one and it could be
+  /// read: WinDbg's `.trap` (TRAP_FRAME) or `.cxr` (CONTEXT). Frame 0 is then the faulting
+  /// frame, and nothing above it exists to be blamed.
+  public typealias FaultContext = CrashBucket.Context
 
   /// What crashed.
   public enum Crash: Sendable, Equatable {
@@ -38,7 +53,15 @@ public enum Bucketer {
     }
   }
 
-  public static func bucket(_ crash: Crash, frames: [Frame], rules: BucketRules) -> CrashBucket {
+  /// - Parameters:
+  ///   - context: the trap frame or context record `frames` were walked from, if any.
+  ///   - faultingFrame: the frame at the bug check's faulting address (its parameter), blamed
+  ///     when the stack offers nothing better than a frame of last resort (as WinDbg does when
+  ///     the stack is garbage or the kernel has no symbols).
+  public static func bucket(
+    _ crash: Crash, frames: [Frame], rules: BucketRules, context: FaultContext? = nil,
+    faultingFrame: Frame? = nil
+  ) -> CrashBucket {
     let kernel: Bool
     let code: UInt64
     let (prefix, subtype): (String, String?)
@@ -55,14 +78,31 @@ public enum Bucketer {
     var skipped: [CrashBucket.Skipped] = []
     var chosen: Int?
     var firstScanned: Int?
-    for (index, frame) in frames.enumerated() {
+    var lastResort: Int?
+    var start = 0
+    if context == nil, kernel, let trap = faultingTrap(crash, frames) {
+      // The bug check did not name its context (or it could not be read), but the walk crossed
+      // the trap frame that restored the faulting instruction: everything above it is the
+      // fault's handling, whatever the frames are called (or not called, without nt symbols).
+      start = trap
+      for index in 0..<trap {
+        skipped.append(
+          .init(
+            frame: index, symbol: symbol(frames[index], rules),
+            reason: "above the faulting frame \(trap), restored from a trap frame"))
+      }
+    }
+    for (index, frame) in frames.enumerated().dropFirst(start) {
       let text = symbol(frame, rules)
       guard let image = frame.image else {
         skipped.append(.init(frame: index, symbol: text, reason: "not in any module"))
         continue
       }
-      if let rule = rules.skip(image: image, function: frame.function) {
+      if let rule = rules.skip(
+        image: image, function: frame.function, bugcheck: kernel ? code : nil)
+      {
         skipped.append(.init(frame: index, symbol: text, reason: "\(rule.pattern): \(rule.why)"))
+        if rule.lastResort == true { lastResort = lastResort ?? index }
         continue
       }
       if frame.trust == "scan" {
@@ -79,7 +119,18 @@ public enum Bucketer {
       chosen = scanned
       skipped.removeAll { $0.frame == scanned }
     }
-    let blamed = chosen.map { frames[$0] }
+    var blamedFrame: Frame?
+    if chosen == nil, let faulting = faultingFrame, let image = faulting.image,
+      rules.skip(image: image, function: faulting.function, bugcheck: kernel ? code : nil) == nil
+    {
+      blamedFrame = faulting
+    } else if chosen == nil, let fallback = lastResort {
+      // Only frames no rule can tell apart are left (e.g. a kernel without symbols): the first
+      // of them is a better answer than none.
+      chosen = fallback
+      skipped.removeAll { $0.frame == fallback }
+    }
+    let blamed = blamedFrame ?? chosen.map { frames[$0] }
     let image = blamed?.image ?? "unknown_image"
     let module = rules.moduleName(image)
     let function = blamed?.function
@@ -96,7 +147,32 @@ public enum Bucketer {
       failureBucketID: failure, failureIDHash: FailureIDHash.of(failure, kernelMode: kernel),
       symbolized: function != nil, trust: blamed?.trust, skipped: skipped,
       rulesVersion: rules.version, socorroSignature: nil,
-      parameters: crash.parameters.map { "0x" + String($0, radix: 16) })
+      parameters: crash.parameters.map { "0x" + String($0, radix: 16) },
+      faultContext: context)
+  }
+
+  /// The first frame restored from a trap frame that is the fault: its instruction is the bug
+  /// check's faulting address when both are known, and it runs on a kernel stack (a trap that
+  /// restores a user-mode stack is the system call's entry). Nil when none qualifies.
+  static func faultingTrap(_ crash: Crash, _ frames: [Frame]) -> Int? {
+    guard case .kernel(let code, let parameters) = crash else { return nil }
+    let faultIP = BugCheckTable.faultingIPParameter(for: UInt32(truncatingIfNeeded: code)).flatMap {
+      $0 < parameters.count ? parameters[$0] : nil
+    }
+    let wide = frames.contains { ($0.stackPointer ?? 0) > 0xFFFF_FFFF }
+    for (index, frame) in frames.enumerated() where index > 0 && frame.trust == "trap" {
+      if let sp = frame.stackPointer, sp != 0 {
+        let user = wide ? sp < 0x8000_0000_0000 : sp < 0x8000_0000
+        if user { continue }
+      }
+      if let ip = faultIP, ip != 0, let instruction = frame.instruction, instruction != 0,
+        instruction != ip
+      {
+        continue
+      }
+      return index
+    }
+    return nil
   }
 
   /// WinDbg's SYMBOL_NAME form: `module!function+off` or `module+rva`, offsets in hex without 0x.
@@ -117,8 +193,18 @@ public enum Bucketer {
     let p1 = raw >> 32 == 0xFFFF_FFFF ? raw & 0xFFFF_FFFF : raw
     for rule in rules.kernelPrefixes where rule.code == code {
       if let wanted = rule.parameter1, wanted != p1 { continue }
+      if let wanted = rule.parameter3, parameters.count < 3 || wanted != parameters[2] { continue }
       let subtype = rule.prefix.contains("{p1}") ? String(p1, radix: 16) : nil
-      return (rule.prefix.replacingOccurrences(of: "{p1}", with: String(p1, radix: 16)), subtype)
+      var prefix = rule.prefix.replacingOccurrences(of: "{p1}", with: String(p1, radix: 16))
+      if prefix.contains("{fast_fail}") {
+        // An undefined code keeps the number alone rather than inventing a name.
+        prefix =
+          CrashReason.fastFailName(p1).map {
+            prefix.replacingOccurrences(of: "{fast_fail}", with: $0)
+          }
+          ?? prefix.replacingOccurrences(of: "_{fast_fail}", with: "")
+      }
+      return (prefix, subtype)
     }
     return ("0x" + String(code, radix: 16, uppercase: true), nil)
   }

@@ -14,6 +14,13 @@ extension CrashBucket {
       if !parameters.isEmpty { lines.append("  parameters: " + parameters.joined(separator: " ")) }
     }
     if let processName { lines.append("PROCESS_NAME:  \(processName)") }
+    if let faultContext {
+      let address = String(faultContext.address, radix: 16)
+      let padded = String(repeating: "0", count: max(0, 16 - address.count)) + address
+      let shown = padded.prefix(8) + "`" + padded.suffix(8)
+      let name = faultContext.kind == "trap" ? "TRAP_FRAME" : "CONTEXT"
+      lines.append("\(name):  \(shown) -- (.\(faultContext.kind) 0x\(address))")
+    }
     for skip in skipped {
       lines.append("  skipped frame \(skip.frame) \(skip.symbol): \(skip.reason)")
     }

@@ -43,4 +43,38 @@ public struct CrashBucket: Codable, Sendable, Equatable {
   public var imageVersion: String?
   /// PROCESS_NAME, when the dump names it.
   public var processName: String?
+  /// The TRAP_FRAME or CONTEXT the stack was walked from, when the bug check named one.
+  public var faultContext: Context?
+
+  /// WinDbg's `.trap ADDR` / `.cxr ADDR`.
+  public struct Context: Codable, Sendable, Equatable {
+    /// `trap` or `cxr`.
+    public var kind: String
+    public var address: UInt64
+
+    enum CodingKeys: String, CodingKey { case kind, address }
+
+    public init(kind: String, address: UInt64) {
+      self.kind = kind
+      self.address = address
+    }
+
+    // Kernel addresses exceed 2^53: a hex string, as the stack's addresses are.
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(kind, forKey: .kind)
+      try container.encode("0x" + String(address, radix: 16), forKey: .address)
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      kind = try container.decode(String.self, forKey: .kind)
+      let text = try container.decode(String.self, forKey: .address)
+      guard text.hasPrefix("0x"), let value = UInt64(text.dropFirst(2), radix: 16) else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .address, in: container, debugDescription: "not a hex address: \(text)")
+      }
+      address = value
+    }
+  }
 }

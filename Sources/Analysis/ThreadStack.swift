@@ -87,6 +87,9 @@ public struct ThreadStack: Sendable, Codable, Equatable {
   public var truncated: Bool
   /// Modules on the stack whose symbols were wanted but not found, with the reason.
   public var missingSymbols: [String: String]
+  /// The trap frame or context record the walk started from, when the bug check named one
+  /// (kernel dumps; WinDbg's `.trap`/`.cxr`); nil when it started from the dump's context.
+  public var faultContext: Bucketer.FaultContext?
 
   /// Whether any frame waits for symbols a later run may find.
   public var awaitsSymbols: Bool { frames.contains { $0.location.awaitsSymbols } }
@@ -245,7 +248,18 @@ public struct ThreadStack: Sendable, Codable, Equatable {
         image: imageInMemory(dump, base: module.base, size: module.size), symbols: table)
     }
     let walker = StackWalker(memory: KernelStackMemory(dump: dump), modules: modules)
-    let walk = walker.walk(context)
+    var walk = walker.walk(context)
+    var used: Bucketer.FaultContext?
+    if let (named, _) = faultContext(of: dump),
+      let fromFault = walkFaultContext(
+        named, dump: dump, walker: walker, context: context)
+    {
+      // `!analyze` shows and blames the stack as seen from the fault (`.trap`/`.cxr`): the
+      // frames above it are the bug check's handling. Used only when the faulting instruction
+      // is in a module, so a damaged or stale parameter cannot replace a good walk with junk.
+      walk = fromFault
+      used = named
+    }
     var stack = ThreadStack(walk: walk, modules: modules, threadID: nil, x64: Self.is64(context)) {
       frame, module in
       guard let module else {
@@ -271,7 +285,23 @@ public struct ThreadStack: Sendable, Codable, Equatable {
       return location
     }
     stack.isKernel = true
+    stack.faultContext = used
     return stack
+  }
+
+  /// The walk from the named trap frame or context record, when its instruction is in a module.
+  static func walkFaultContext(
+    _ named: Bucketer.FaultContext, dump: KernelDump, walker: StackWalker, context: CPUContext
+  ) -> StackWalk? {
+    let walk: StackWalk?
+    switch (named.kind, context) {
+    case ("trap", .amd64): walk = walker.walk(trapFrame: named.address, architecture: .x64)
+    case ("trap", .x86): walk = walker.walk(trapFrame: named.address, architecture: .x86)
+    case ("cxr", _): walk = contextRecord(dump, at: named.address).map { walker.walk($0) }
+    default: walk = nil
+    }
+    guard let walk, let first = walk.frames.first, first.module != nil else { return nil }
+    return walk
   }
 
   /// A driver's image copied out of dump memory, when its headers and its exception directory are

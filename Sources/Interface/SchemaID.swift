@@ -17,9 +17,9 @@ public enum SchemaID: String, CaseIterable, Sendable {
   /// `major.minor` of the schema this build writes.
   public var version: String {
     switch self {
-    case .analyzeMinidump, .analyzeKernel, .explain, .status, .run, .report, .symbolsLookup,
-      .symbolsIndex, .forge:
-      "1.0"
+    // 1.1: `fault_context` (the TRAP_FRAME / CONTEXT a kernel stack was walked from).
+    case .analyzeMinidump, .analyzeKernel, .explain: "1.1"
+    case .status, .run, .report, .symbolsLookup, .symbolsIndex, .forge: "1.0"
     }
   }
 

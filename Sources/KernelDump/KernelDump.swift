@@ -129,7 +129,7 @@ public final class KernelDump: Sendable {
           machine: header.machineImageType, build: header.minorVersion),
         let bytes = try? paged.read(process &+ UInt64(offset), count: 15)
       {
-        name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        name = ImageFileNameOffsets.name(bytes)
       }
       processName = name
       self.problems = problems
@@ -194,8 +194,10 @@ public final class KernelDump: Sendable {
       let offset = Self.imageFileNameOffset(
         machine: header.machineImageType, build: header.minorVersion)
     {
-      name = try? r.cString(
-        at: Int(triage.processOffset) + offset, maxLength: 15, "EPROCESS.ImageFileName")
+      name =
+        (try? r.cString(
+          at: Int(triage.processOffset) + offset, maxLength: 15, "EPROCESS.ImageFileName"))
+        .flatMap { ImageFileNameOffsets.name(Array($0.utf8)) }
     }
     processName = name
 
@@ -288,16 +290,9 @@ public final class KernelDump: Sendable {
     return (thread, try? paged.pointer(thread &+ UInt64(kd.offsetKThreadApcProcess)))
   }
 
-  /// `EPROCESS.ImageFileName` offsets observed per build (not in KDDEBUGGER_DATA64; they come from
-  /// the kernel's type information). x64 19041–19045 share one kernel (enablement packages);
-  /// values from scanning the EPROCESS copies of the corpus triage dumps
-  /// (reference/kernel-dumps.md §2.4).
+  /// `EPROCESS.ImageFileName`'s offset for the build (`ImageFileNameOffsets`), nil when unknown.
   static func imageFileNameOffset(machine: UInt32, build: UInt32) -> Int? {
-    switch (machine, build) {
-    case (0x8664, 19041...19045): return 0x5A8
-    case (0xAA64, 22000): return 0x560
-    default: return nil
-    }
+    ImageFileNameOffsets.offset(machine: machine, build: build)
   }
 
   static func readDrivers(_ r: ByteReader, _ t: TriageDumpHeader) throws(ParseError)

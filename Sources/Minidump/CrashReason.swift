@@ -62,6 +62,12 @@ public struct CrashReason: Sendable, Equatable {
     0xE06D_7363: "Unhandled C++ Exception", 0x0517_A7ED: "Simulated Exception",
   ]
 
+  /// The `FAST_FAIL_*` name of a `__fastfail` code without its prefix (`CORRUPT_LIST_ENTRY`),
+  /// nil for a code winnt.h does not define. The same codes are bug check 0x139's first parameter.
+  public static func fastFailName(_ code: UInt64) -> String? {
+    fastFail[code].map { String($0.dropFirst("FAST_FAIL_".count)) }
+  }
+
   /// winnt.h `FAST_FAIL_*`: the subcode in `info[0]` of STATUS_STACK_BUFFER_OVERRUN.
   static let fastFail: [UInt64: String] = {
     let names = [

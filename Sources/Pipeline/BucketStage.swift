@@ -15,11 +15,11 @@ public struct BucketStage: DumpStage {
   public let outputTables = ["buckets"]
   let rules: BucketRules
 
-  /// Code version 1, plus the rules digest.
+  /// Code version 2 (followup from the fault context), plus the rules digest.
   public init(rules: BucketRules) {
     self.rules = rules
     let digest = UInt32(rules.version.prefix(8), radix: 16) ?? 0
-    version = (1 << 32) | Int(digest)
+    version = (2 << 32) | Int(digest)
   }
 
   struct Upstream: Sendable {
@@ -33,7 +33,8 @@ public struct BucketStage: DumpStage {
     let rows = try Row.fetchAll(
       db.cachedStatement(
         sql: """
-          SELECT module, module_offset, function, function_offset, trust, file, line, address
+          SELECT module, module_offset, function, function_offset, trust, file, line, address,
+            stack_pointer
           FROM symbolized_frames WHERE dump_sha256 = ? ORDER BY frame
           """), arguments: [dump])
     let reason = try String.fetchOne(
@@ -46,7 +47,9 @@ public struct BucketStage: DumpStage {
           moduleOffset: (row["module_offset"] as Int64?).map { UInt64(bitPattern: $0) },
           function: row["function"],
           functionOffset: (row["function_offset"] as Int64?).map { UInt64(bitPattern: $0) },
-          trust: row["trust"] ?? "context")
+          trust: row["trust"] ?? "context",
+          instruction: (row["address"] as Int64?).map { UInt64(bitPattern: $0) },
+          stackPointer: (row["stack_pointer"] as Int64?).map { UInt64(bitPattern: $0) })
       },
       socorro: rows.map { row in
         SocorroSignature.Frame(
@@ -62,6 +65,8 @@ public struct BucketStage: DumpStage {
     let upstream = input.upstream as? Upstream
     let frames = upstream?.frames ?? []
     let crash: Bucketer.Crash?
+    var context: Bucketer.FaultContext?
+    var faulting: Bucketer.Frame?
     var describe: (inout CrashBucket) -> Void = { _ in }
     switch input.item.kind {
     case .minidump:
@@ -71,11 +76,18 @@ public struct BucketStage: DumpStage {
     case .kernel32, .kernel64:
       let dump = try KernelDump(path: input.path)
       crash = Bucketer.crash(of: dump)
+      // The symbolize stage walked from the bug check's trap frame or context record when it
+      // could; its first frame is then that context's instruction.
+      if let (named, ip) = ThreadStack.faultContext(of: dump), frames.first?.instruction == ip {
+        context = named
+      }
+      faulting = Bucketer.faultingFrame(of: dump)
       describe = { $0.describe(from: dump) }
     case .unknown: crash = nil
     }
     guard let crash else { return StageResult() }  // Nothing crashed: no bucket.
-    var bucket = Bucketer.bucket(crash, frames: frames, rules: rules)
+    var bucket = Bucketer.bucket(
+      crash, frames: frames, rules: rules, context: context, faultingFrame: faulting)
     describe(&bucket)
     // Socorro signs user-mode crashes; its lists know nothing of kernel bug-check plumbing.
     if bucket.mode == "um", let lists = SocorroLists.defaults, let upstream {

@@ -36,7 +36,8 @@ public struct SymbolizeStage: DumpStage {
       text.isEmpty ? nil : SymbolTableCache(path: SymbolPath(parsing: text, defaultCache: cache))
     }
     self.allThreads = allThreads
-    version = allThreads ? 3 : 2
+    // 4/5: kernel stacks are walked from the trap frame or context record the bug check names.
+    version = allThreads ? 5 : 4
   }
 
   public func process(_ input: DumpStageInput) throws -> StageResult {

@@ -89,6 +89,7 @@ struct AnalyzeCommand: ParsableCommand {
         var crash: Bucketer.Crash?
         var reason: String?
         var describe: (inout CrashBucket) -> Void = { _ in }
+        var faulting: Bucketer.Frame?
         var schema = SchemaID.analyzeMinidump
         if file.bytes.starts(with: Array("PAGE".utf8)) {
           schema = .analyzeKernel
@@ -97,6 +98,7 @@ struct AnalyzeCommand: ParsableCommand {
           (text, json) = (report.text, try encoder.encode(report))
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
           crash = Bucketer.crash(of: dump)
+          faulting = Bucketer.faultingFrame(of: dump)
           describe = { $0.describe(from: dump) }
         } else {
           let dump = try Minidump(file: file)
@@ -115,7 +117,9 @@ struct AnalyzeCommand: ParsableCommand {
           describe = { $0.describe(from: dump) }
         }
         var bucket = crash.map {
-          Bucketer.bucket($0, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse)
+          Bucketer.bucket(
+            $0, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse,
+            context: stack?.faultContext, faultingFrame: faulting)
         }
         if signature == .socorro, let stack {
           bucket?.socorroSignature = SignatureKind.socorro(stack, reason: reason)

@@ -19,13 +19,26 @@ struct ExplainCommand: ParsableCommand {
       fields: SYMBOL_NAME, MODULE_NAME, IMAGE_NAME, BUCKET_ID_FUNC_OFFSET, FAILURE_BUCKET_ID, \
       FAILURE_ID_HASH.
 
+      With --windbg, reads a saved WinDbg log instead of a dump: the output of `!analyze -v`, \
+      or a `kv`/`kn`/`kb` listing with the bug check (`BugCheck 7E, {…}` or BUGCHECK_CODE and \
+      BUGCHECK_P1–P4). Its STACK_TEXT (with `(TrapFrame @ …)` annotations and the TRAP_FRAME or \
+      CONTEXT it was taken after) is bucketed with the rules, so old analyses land in the same \
+      buckets as the pipeline's; WinDbg's own SYMBOL_NAME and FAILURE_BUCKET_ID are shown \
+      beside crashsift's.
+
       Examples:
         crashsift explain --symbols 'srv*/srv/symbols' MEMORY.DMP
         crashsift explain --rules my-rules.json --json crash.dmp
+        crashsift explain --windbg saved-analyze.txt
       """)
 
-  @Argument(help: "The dump.")
-  var file: String
+  @Argument(help: "The dump (not with --windbg).")
+  var file: String?
+
+  @Option(
+    name: .long,
+    help: "Bucket a saved WinDbg `!analyze -v` or `kv` log instead of a dump.")
+  var windbg: String?
 
   @Option(name: .long, help: "Symbol path (_NT_SYMBOL_PATH syntax; default $_NT_SYMBOL_PATH).")
   var symbols: String?
@@ -42,6 +55,15 @@ struct ExplainCommand: ParsableCommand {
   @Flag(name: .long, help: "Print the bucket as JSON.")
   var json = false
 
+  func validate() throws {
+    if (file == nil) == (windbg == nil) {
+      throw ValidationError("give either a dump or --windbg LOG")
+    }
+    if windbg != nil, symbols != nil || signature != nil {
+      throw ValidationError("--symbols and --signature apply to dumps, not to --windbg logs")
+    }
+  }
+
   func run() throws {
     let rulesInUse: BucketRules
     do {
@@ -50,6 +72,11 @@ struct ExplainCommand: ParsableCommand {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode(2)
     }
+    if let windbg {
+      try explainLog(windbg, rules: rulesInUse)
+      return
+    }
+    guard let file else { throw ExitCode(2) }
     let symbolPath = (symbols ?? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]).map {
       SymbolTableCache(path: SymbolPath(parsing: $0, defaultCache: SymbolPath.userCache))
     }
@@ -57,6 +84,7 @@ struct ExplainCommand: ParsableCommand {
     let crash: Bucketer.Crash?
     var reason: String?
     var describe: (inout CrashBucket) -> Void = { _ in }
+    var faulting: Bucketer.Frame?
     do {
       let mapped = try MappedFile(path: file)
       if mapped.bytes.starts(with: Array("PAGE".utf8)) {
@@ -64,6 +92,7 @@ struct ExplainCommand: ParsableCommand {
         (stack, crash) = (
           ThreadStack.crashingThread(of: dump, symbols: symbolPath), Bucketer.crash(of: dump)
         )
+        faulting = Bucketer.faultingFrame(of: dump)
         describe = { $0.describe(from: dump) }
       } else {
         let dump = try Minidump(file: mapped)
@@ -82,7 +111,9 @@ struct ExplainCommand: ParsableCommand {
         Data("error: \(file): no exception or bug check to bucket\n".utf8))
       throw ExitCode(1)
     }
-    var bucket = Bucketer.bucket(crash, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse)
+    var bucket = Bucketer.bucket(
+      crash, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse,
+      context: stack?.faultContext, faultingFrame: faulting)
     if signature == .socorro, let stack {
       bucket.socorroSignature = SignatureKind.socorro(stack, reason: reason)
     }
@@ -95,5 +126,40 @@ struct ExplainCommand: ParsableCommand {
     }
     if let stack { print(stack.text(x64: stack.is64Bit) + "\n") }
     print(bucket.text)
+  }
+
+  /// `--windbg LOG`: the log's stack bucketed with `rules`, next to what WinDbg printed.
+  func explainLog(_ path: String, rules: BucketRules) throws {
+    let log: WindbgLog
+    do {
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw WindbgLogError("cannot read the file")
+      }
+      log = try WindbgLog(text: String(decoding: data, as: UTF8.self))
+    } catch {
+      FileHandle.standardError.write(Data("error: \(path): \(error)\n".utf8))
+      throw ExitCode(1)
+    }
+    var bucket = Bucketer.bucket(
+      Bucketer.crash(of: log), frames: Bucketer.frames(log), rules: rules,
+      context: Bucketer.context(of: log), faultingFrame: Bucketer.faultingFrame(log))
+    bucket.processName = log.processName
+    if json {
+      print(
+        try JSONOutput.text(
+          bucket, schema: .explain, versions: .current(rules: rules), snakeCase: true))
+      return
+    }
+    for (index, frame) in log.frames.enumerated() {
+      let trap = frame.trapFrame.map { "  (TrapFrame @ 0x" + String($0, radix: 16) + ")" } ?? ""
+      print(String(format: "%02x ", index) + frame.callSite + trap)
+    }
+    print("")
+    print(bucket.text)
+    let windbgFields = ["SYMBOL_NAME", "MODULE_NAME", "FAILURE_BUCKET_ID", "FAILURE_ID_HASH"]
+    let shown = windbgFields.compactMap { key in log.printed[key].map { "  \(key):  \($0)" } }
+    if !shown.isEmpty {
+      print("\nWinDbg printed:\n" + shown.joined(separator: "\n"))
+    }
   }
 }

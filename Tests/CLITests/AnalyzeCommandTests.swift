@@ -113,3 +113,51 @@ struct AnalyzeCommandTests {
     #expect(decoded?.map { $0["problems"] as? [String] } == [[], [], [], []])
   }
 }
+
+/// `explain --windbg` on published logs (the corpus' records: real WinDbg stacks) and on bad input.
+@Suite("crashsift explain --windbg")
+struct ExplainWindbgTests {
+  @Test(
+    "published logs give the bucket WinDbg printed (text golden, JSON conforms)",
+    .requires(.corpus))
+  func published() throws {
+    let root = try Requirement.corpus.resolve()
+    let logs = "\(root)/kernel/published-analyze/logs"
+    var text = ""
+    for id in ["bc3b_usbprint_1", "bc1000008e_aswsnx_2", "bc133_gwdrv_1"] {
+      let result = try CrashsiftBinary.run(["explain", "--windbg", "\(logs)/\(id).txt"])
+      #expect(result.status == 0, "\(result.stderr)")
+      text += "== \(id)\n" + result.stdout
+    }
+    Golden.check(text, against: "explain-windbg.txt")
+    #expect(text.contains("FAILURE_BUCKET_ID:  AV_aswSnx!unknown_function"))
+    #expect(text.contains("FAILURE_BUCKET_ID:  0x133_DPC_gwdrv!unknown_function"))
+    let json = try CrashsiftBinary.run([
+      "explain", "--windbg", "\(logs)/bc3b_usbprint_1.txt", "--json",
+    ])
+    #expect(json.status == 0)
+    #expect(json.stdout.contains(#""failure_bucket_id" : "AV_usbprint!USBPRINT_ProcessIOCTL""#))
+    #expect(json.stdout.contains(#""kind" : "cxr""#))
+  }
+
+  @Test("a log without a stack, garbage, a missing file and bad flags fail with a reason")
+  func refused() throws {
+    let directory = try TemporaryDirectory()
+    let noStack = "\(directory.path)/no-stack.txt"
+    try "BUGCHECK_CODE:  d1\nBUGCHECK_P1: 10\n".write(
+      toFile: noStack, atomically: true, encoding: .utf8)
+    let garbage = "\(directory.path)/garbage.txt"
+    try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131) }).write(
+      to: URL(fileURLWithPath: garbage))
+    for (path, reason) in [
+      (noStack, "no stack in the log"), (garbage, "no bug check in the log"),
+      ("\(directory.path)/absent.txt", "cannot read the file"),
+    ] {
+      let result = try CrashsiftBinary.run(["explain", "--windbg", path])
+      #expect(result.status == 1)
+      #expect(result.stderr.contains(reason), "\(result.stderr)")
+    }
+    let both = try CrashsiftBinary.run(["explain", "--windbg", noStack, noStack])
+    #expect(both.status != 0 && both.stderr.contains("either a dump or --windbg"))
+  }
+}

@@ -71,7 +71,7 @@ struct SchemaConformanceTests {
         files.append(try Self.save(explain, as: "explain-\(index).json", in: dir))
       }
     }
-    #expect(kinds == ["crashsift.analyze-minidump/1.0", "crashsift.analyze-kernel/1.0"])
+    #expect(kinds == ["crashsift.analyze-minidump/1.1", "crashsift.analyze-kernel/1.1"])
     #expect(files.count > corpusDumps.count + forgedDumps.count)
     try Self.expectValid(files)
   }
