@@ -28,8 +28,25 @@ public struct BucketRules: Sendable, Equatable {
     public var parameter1: String?
     /// Matched against the third parameter (e.g. 0xD1's access type: 8 = execute).
     public var parameter3: String?
-    /// May contain `{p1}` (the first parameter in lower-case hex).
+    /// May contain `{p1}` (the first parameter in lower-case hex) and `{fast_fail}`.
     public var prefix: String
+    /// The parameter (1–4) that names the culprit: the module holding its address is blamed,
+    /// whatever the stack says (0x116/0x117: the TDR recovery context inside the GPU driver).
+    /// The rule applies only when that module is known.
+    public var culpritParameter: Int?
+    /// `image`: the bucket is `<prefix>_<image name>` (WinDbg's `0x116_IMAGE_nvlddmkm.sys`).
+    public var bucketForm: String?
+  }
+
+  /// A kernel prefix rule with its numbers parsed.
+  public struct CompiledKernelPrefix: Sendable {
+    public var code: UInt64
+    public var parameter1: UInt64?
+    public var parameter3: UInt64?
+    public var prefix: String
+    /// 0-based.
+    public var culpritParameter: Int?
+    public var imageForm: Bool
   }
 
   public struct UserPrefix: Sendable, Equatable, Codable {
@@ -48,8 +65,7 @@ public struct BucketRules: Sendable, Equatable {
 
   public var aliases: [String: String]
   public var skips: [Skip]
-  public var kernelPrefixes:
-    [(code: UInt64, parameter1: UInt64?, parameter3: UInt64?, prefix: String)]
+  public var kernelPrefixes: [CompiledKernelPrefix]
   public var userPrefixes: [UInt64: String]
   /// The first 12 hex digits of the SHA-256 of the rules file.
   public var version: String
@@ -77,7 +93,7 @@ public struct BucketRules: Sendable, Equatable {
         throw BucketRulesError("\(name): followup_skip[\(index)].bugchecks: \(code) is not hex")
       }
     }
-    var kernel: [(UInt64, UInt64?, UInt64?, String)] = []
+    var kernel: [CompiledKernelPrefix] = []
     for (index, rule) in (file.kernelPrefixes ?? []).enumerated() {
       guard let code = Self.hex(rule.bugcheck) else {
         throw BucketRulesError(
@@ -97,7 +113,19 @@ public struct BucketRules: Sendable, Equatable {
         }
         third = value
       }
-      kernel.append((code, parameter, third, rule.prefix))
+      if let culprit = rule.culpritParameter, !(1...4).contains(culprit) {
+        throw BucketRulesError(
+          "\(name): kernel_prefixes[\(index)].culprit_parameter \(culprit) is not 1–4")
+      }
+      if let form = rule.bucketForm, form != "image" {
+        throw BucketRulesError(
+          "\(name): kernel_prefixes[\(index)].bucket_form \(form): only \"image\" is known")
+      }
+      kernel.append(
+        CompiledKernelPrefix(
+          code: code, parameter1: parameter, parameter3: third, prefix: rule.prefix,
+          culpritParameter: rule.culpritParameter.map { $0 - 1 },
+          imageForm: rule.bucketForm == "image"))
     }
     kernelPrefixes = kernel
     var user: [UInt64: String] = [:]

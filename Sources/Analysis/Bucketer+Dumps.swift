@@ -28,6 +28,18 @@ extension Bucketer {
       functionOffset: nil, trust: "faulting-ip", instruction: address)
   }
 
+  /// For each bug-check parameter, the loaded driver and offset its value points into (nil when
+  /// none does): what rules naming a culprit parameter blame.
+  public static func parameterFrames(of dump: KernelDump) -> [Frame?] {
+    dump.header.bugCheckParameters.map { address in
+      dump.module(containing: address).map {
+        Frame(
+          image: $0.name, moduleOffset: address &- $0.base, function: nil, functionOffset: nil,
+          trust: "bugcheck-parameter", instruction: address)
+      }
+    }
+  }
+
   /// The frames of a walked stack as the bucketer reads them.
   public static func frames(_ stack: ThreadStack) -> [Frame] {
     stack.frames.map {

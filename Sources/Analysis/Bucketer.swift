@@ -58,22 +58,33 @@ public enum Bucketer {
   ///   - faultingFrame: the frame at the bug check's faulting address (its parameter), blamed
   ///     when the stack offers nothing better than a frame of last resort (as WinDbg does when
   ///     the stack is garbage or the kernel has no symbols).
+  ///   - parameterFrames: for each bug-check parameter, the module and offset its value points
+  ///     into, when it does: rules that name a culprit parameter blame it.
   public static func bucket(
     _ crash: Crash, frames: [Frame], rules: BucketRules, context: FaultContext? = nil,
-    faultingFrame: Frame? = nil
+    faultingFrame: Frame? = nil, parameterFrames: [Frame?] = []
   ) -> CrashBucket {
     let kernel: Bool
     let code: UInt64
     let (prefix, subtype): (String, String?)
+    var culprit: (frame: Frame, imageForm: Bool)?
     switch crash {
     case .kernel(let bugcheck, let parameters):
       kernel = true
       code = bugcheck
-      (prefix, subtype) = kernelPrefix(bugcheck, parameters, rules)
+      let chosenRule: KernelPrefixChoice
+      chosenRule = kernelPrefix(bugcheck, parameters, rules, parameterFrames: parameterFrames)
+      (prefix, subtype) = (chosenRule.prefix, chosenRule.subtype)
+      culprit = chosenRule.culprit
     case .user(let exception, let parameters):
       kernel = false
       code = exception
       (prefix, subtype) = (userPrefix(exception, parameters, rules), nil)
+    }
+    if let culprit {
+      return named(
+        crash, culprit: culprit.frame, imageForm: culprit.imageForm, prefix: prefix,
+        subtype: subtype, rules: rules, context: context)
     }
     var skipped: [CrashBucket.Skipped] = []
     var chosen: Int?
@@ -185,15 +196,30 @@ public enum Bucketer {
     return "\(module)+\(String(frame.moduleOffset ?? 0, radix: 16))"
   }
 
-  static func kernelPrefix(_ code: UInt64, _ parameters: [UInt64], _ rules: BucketRules)
-    -> (String, String?)
-  {
+  /// The kernel prefix rule that applies, with the culprit it names when it names one.
+  struct KernelPrefixChoice {
+    var prefix: String
+    var subtype: String?
+    var culprit: (frame: Frame, imageForm: Bool)?
+  }
+
+  static func kernelPrefix(
+    _ code: UInt64, _ parameters: [UInt64], _ rules: BucketRules, parameterFrames: [Frame?] = []
+  ) -> KernelPrefixChoice {
     // NTSTATUS values arrive sign-extended (0xffffffffc0000005); compare and print 32 bits.
     let raw = parameters.first ?? 0
     let p1 = raw >> 32 == 0xFFFF_FFFF ? raw & 0xFFFF_FFFF : raw
     for rule in rules.kernelPrefixes where rule.code == code {
       if let wanted = rule.parameter1, wanted != p1 { continue }
       if let wanted = rule.parameter3, parameters.count < 3 || wanted != parameters[2] { continue }
+      var culprit: (Frame, Bool)?
+      if let index = rule.culpritParameter {
+        // Without the module its parameter points into, the rule does not apply.
+        guard index < parameterFrames.count, let frame = parameterFrames[index],
+          frame.image != nil
+        else { continue }
+        culprit = (frame, rule.imageForm)
+      }
       let subtype = rule.prefix.contains("{p1}") ? String(p1, radix: 16) : nil
       var prefix = rule.prefix.replacingOccurrences(of: "{p1}", with: String(p1, radix: 16))
       if prefix.contains("{fast_fail}") {
@@ -204,9 +230,35 @@ public enum Bucketer {
           }
           ?? prefix.replacingOccurrences(of: "_{fast_fail}", with: "")
       }
-      return (prefix, subtype)
+      return KernelPrefixChoice(prefix: prefix, subtype: subtype, culprit: culprit)
     }
-    return ("0x" + String(code, radix: 16, uppercase: true), nil)
+    return KernelPrefixChoice(
+      prefix: "0x" + String(code, radix: 16, uppercase: true), subtype: nil, culprit: nil)
+  }
+
+  /// The bucket of a crash whose culprit a bug-check parameter names (no stack search).
+  static func named(
+    _ crash: Crash, culprit: Frame, imageForm: Bool, prefix: String, subtype: String?,
+    rules: BucketRules, context: FaultContext?
+  ) -> CrashBucket {
+    let image = culprit.image ?? "unknown_image"
+    let module = rules.moduleName(image)
+    let function = culprit.function
+    let offset = function != nil ? culprit.functionOffset : culprit.moduleOffset
+    let failure =
+      imageForm ? "\(prefix)_\(image)" : "\(prefix)_\(module)!\(function ?? "unknown_function")"
+    guard case .kernel(let code, _) = crash else {
+      return bucket(crash, frames: [], rules: rules)
+    }
+    return CrashBucket(
+      mode: "km", code: "0x" + String(code, radix: 16, uppercase: true),
+      codeName: BugCheckTable.name(for: UInt32(truncatingIfNeeded: code)), subtype: subtype,
+      prefix: prefix, followupFrame: nil, symbolName: symbol(culprit, rules), moduleName: module,
+      imageName: image, function: function, functionOffset: String(offset ?? 0, radix: 16),
+      failureBucketID: failure, failureIDHash: FailureIDHash.of(failure, kernelMode: true),
+      symbolized: function != nil, trust: "bugcheck-parameter",
+      skipped: [], rulesVersion: rules.version, socorroSignature: nil,
+      parameters: crash.parameters.map { "0x" + String($0, radix: 16) }, faultContext: context)
   }
 
   /// User-mode classes: access violations by access type and address (NULL_POINTER_ below 64 KiB,

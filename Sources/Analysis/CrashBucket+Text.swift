@@ -26,6 +26,8 @@ extension CrashBucket {
     }
     if let followupFrame {
       lines.append("FOLLOWUP_FRAME:  \(followupFrame)" + (trust.map { "  (found by \($0))" } ?? ""))
+    } else if trust == "bugcheck-parameter" {
+      lines.append("FOLLOWUP_FRAME:  none (the bug check's parameter names the culprit)")
     } else {
       lines.append("FOLLOWUP_FRAME:  none (no frame could be blamed)")
     }

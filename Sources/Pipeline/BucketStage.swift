@@ -67,6 +67,7 @@ public struct BucketStage: DumpStage {
     let crash: Bucketer.Crash?
     var context: Bucketer.FaultContext?
     var faulting: Bucketer.Frame?
+    var parameterFrames: [Bucketer.Frame?] = []
     var describe: (inout CrashBucket) -> Void = { _ in }
     switch input.item.kind {
     case .minidump:
@@ -82,12 +83,14 @@ public struct BucketStage: DumpStage {
         context = named
       }
       faulting = Bucketer.faultingFrame(of: dump)
+      parameterFrames = Bucketer.parameterFrames(of: dump)
       describe = { $0.describe(from: dump) }
     case .unknown: crash = nil
     }
     guard let crash else { return StageResult() }  // Nothing crashed: no bucket.
     var bucket = Bucketer.bucket(
-      crash, frames: frames, rules: rules, context: context, faultingFrame: faulting)
+      crash, frames: frames, rules: rules, context: context, faultingFrame: faulting,
+      parameterFrames: parameterFrames)
     describe(&bucket)
     // Socorro signs user-mode crashes; its lists know nothing of kernel bug-check plumbing.
     if bucket.mode == "um", let lists = SocorroLists.defaults, let upstream {

@@ -50,53 +50,66 @@ struct PostfixEvaluator {
   {
     var stack: [Item] = []
     var tokens = 0
-    for token in text.split(separator: " ", omittingEmptySubsequences: true) {
-      tokens += 1
-      guard tokens <= Self.maxTokens else { throw .malformed("more than \(Self.maxTokens) tokens") }
-      switch token {
-      case "+", "-", "*", "/", "%", "@":
-        guard let right = stack.popLast(), let left = stack.popLast() else {
-          throw .malformed("\(token) needs two operands")
+    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+      // MSVC's frame data glues an assignment to the next variable (`… + =$eip $T0 4 + ^ =$ebp
+      // …`); breakpad's evaluator reads `=$eip` as `=` then `$eip`, and so does this one.
+      let split = word.count > 1 && word.first == "="
+      for token in split ? [word.prefix(1), word.dropFirst()] : [word] {
+        tokens += 1
+        guard tokens <= Self.maxTokens else {
+          throw .malformed("more than \(Self.maxTokens) tokens")
         }
-        let a = try resolve(left)
-        let b = try resolve(right)
-        let result: UInt64
-        switch token {
-        case "+": result = a &+ b
-        case "-": result = a &- b
-        case "*": result = a &* b
-        case "/":
-          guard b != 0 else { throw .malformed("division by zero") }
-          result = a / b
-        case "%":
-          guard b != 0 else { throw .malformed("division by zero") }
-          result = a % b
-        default:
-          // Align down; breakpad requires a power of two.
-          guard b != 0, b & (b - 1) == 0 else { throw .malformed("@ by \(b)") }
-          result = a & ~(b - 1)
-        }
-        stack.append(.value(result & mask))
-      case "^":
-        guard let top = stack.popLast() else { throw .malformed("^ needs an operand") }
-        let address = try resolve(top)
-        guard let value = memory.pointer(at: address, x64: x64) else { throw .unreadable(address) }
-        stack.append(.value(value))
-      case "=":
-        guard allowAssignment, let right = stack.popLast(), case .name(let name)? = stack.popLast()
-        else { throw .malformed("= needs a variable and a value") }
-        variables[name] = try resolve(right)
-      default:
-        if let first = token.first, first == "$" || first == "." {
-          stack.append(.name(token))
-        } else if let number = Self.number(token) {
-          stack.append(.value(UInt64(bitPattern: number) & mask))
-        } else {
-          throw .malformed("unknown token \(token)")
-        }
+        try step(token, &stack, allowAssignment: allowAssignment)
       }
     }
     return stack
+  }
+
+  private mutating func step(_ token: Substring, _ stack: inout [Item], allowAssignment: Bool)
+    throws(Failure)
+  {
+    switch token {
+    case "+", "-", "*", "/", "%", "@":
+      guard let right = stack.popLast(), let left = stack.popLast() else {
+        throw .malformed("\(token) needs two operands")
+      }
+      let a = try resolve(left)
+      let b = try resolve(right)
+      let result: UInt64
+      switch token {
+      case "+": result = a &+ b
+      case "-": result = a &- b
+      case "*": result = a &* b
+      case "/":
+        guard b != 0 else { throw .malformed("division by zero") }
+        result = a / b
+      case "%":
+        guard b != 0 else { throw .malformed("division by zero") }
+        result = a % b
+      default:
+        // Align down; breakpad requires a power of two.
+        guard b != 0, b & (b - 1) == 0 else { throw .malformed("@ by \(b)") }
+        result = a & ~(b - 1)
+      }
+      stack.append(.value(result & mask))
+    case "^":
+      guard let top = stack.popLast() else { throw .malformed("^ needs an operand") }
+      let address = try resolve(top)
+      guard let value = memory.pointer(at: address, x64: x64) else { throw .unreadable(address) }
+      stack.append(.value(value))
+    case "=":
+      guard allowAssignment, let right = stack.popLast(), case .name(let name)? = stack.popLast()
+      else { throw .malformed("= needs a variable and a value") }
+      variables[name] = try resolve(right)
+    default:
+      if let first = token.first, first == "$" || first == "." {
+        stack.append(.name(token))
+      } else if let number = Self.number(token) {
+        stack.append(.value(UInt64(bitPattern: number) & mask))
+      } else {
+        throw .malformed("unknown token \(token)")
+      }
+    }
   }
 
   static func number(_ token: Substring) -> Int64? {

@@ -90,6 +90,7 @@ struct AnalyzeCommand: ParsableCommand {
         var reason: String?
         var describe: (inout CrashBucket) -> Void = { _ in }
         var faulting: Bucketer.Frame?
+        var parameterFrames: [Bucketer.Frame?] = []
         var schema = SchemaID.analyzeMinidump
         if file.bytes.starts(with: Array("PAGE".utf8)) {
           schema = .analyzeKernel
@@ -99,6 +100,7 @@ struct AnalyzeCommand: ParsableCommand {
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
           crash = Bucketer.crash(of: dump)
           faulting = Bucketer.faultingFrame(of: dump)
+          parameterFrames = Bucketer.parameterFrames(of: dump)
           describe = { $0.describe(from: dump) }
         } else {
           let dump = try Minidump(file: file)
@@ -119,7 +121,8 @@ struct AnalyzeCommand: ParsableCommand {
         var bucket = crash.map {
           Bucketer.bucket(
             $0, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse,
-            context: stack?.faultContext, faultingFrame: faulting)
+            context: stack?.faultContext, faultingFrame: faulting,
+            parameterFrames: parameterFrames)
         }
         if signature == .socorro, let stack {
           bucket?.socorroSignature = SignatureKind.socorro(stack, reason: reason)

@@ -85,6 +85,7 @@ struct ExplainCommand: ParsableCommand {
     var reason: String?
     var describe: (inout CrashBucket) -> Void = { _ in }
     var faulting: Bucketer.Frame?
+    var parameterFrames: [Bucketer.Frame?] = []
     do {
       let mapped = try MappedFile(path: file)
       if mapped.bytes.starts(with: Array("PAGE".utf8)) {
@@ -93,6 +94,7 @@ struct ExplainCommand: ParsableCommand {
           ThreadStack.crashingThread(of: dump, symbols: symbolPath), Bucketer.crash(of: dump)
         )
         faulting = Bucketer.faultingFrame(of: dump)
+        parameterFrames = Bucketer.parameterFrames(of: dump)
         describe = { $0.describe(from: dump) }
       } else {
         let dump = try Minidump(file: mapped)
@@ -113,7 +115,8 @@ struct ExplainCommand: ParsableCommand {
     }
     var bucket = Bucketer.bucket(
       crash, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse,
-      context: stack?.faultContext, faultingFrame: faulting)
+      context: stack?.faultContext, faultingFrame: faulting,
+      parameterFrames: parameterFrames)
     if signature == .socorro, let stack {
       bucket.socorroSignature = SignatureKind.socorro(stack, reason: reason)
     }
