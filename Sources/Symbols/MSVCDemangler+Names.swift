@@ -338,33 +338,3 @@ extension MSVCDemangler {
     return qualifiers
   }
 }
-
-extension MSVCSyntax.Identifier {
-  /// The identifier with template arguments, for the kinds a template can be.
-  func withTemplateArguments(_ arguments: [MSVCSyntax.TemplateArgument]) -> Self? {
-    switch self {
-    case .named(let name, _): .named(name, arguments)
-    case .intrinsic(let intrinsic, _): .intrinsic(intrinsic, arguments)
-    case .structor(let destructor, let owner, _):
-      .structor(destructor: destructor, owner: owner, arguments)
-    case .conversion(let target, _): .conversion(target, arguments)
-    case .literalOperator(let suffix, _): .literalOperator(suffix, arguments)
-    default: nil
-    }
-  }
-}
-
-extension MSVCSyntax.Symbol {
-  /// The symbol's name, for the kinds that have one.
-  var qualifiedName: MSVCSyntax.QualifiedName? {
-    switch self {
-    case .function(let name, _), .variable(let name, _, _), .table(let name, _, _),
-      .guardVariable(let name):
-      name
-    case .typeDescriptor(_, let label):
-      MSVCSyntax.QualifiedName(components: [.named(label, nil)])
-    case .md5(let text): MSVCSyntax.QualifiedName(components: [.named(text, nil)])
-    case .stringLiteral: nil
-    }
-  }
-}

@@ -267,24 +267,3 @@ extension MSVCDemangler {
     return true
   }
 }
-
-extension MSVCSyntax.TypeNode {
-  /// The type with more cv-qualifiers; a name the compiler made up takes none.
-  func adding(_ qualifiers: MSVCSyntax.Qualifiers) -> Self {
-    guard !qualifiers.isEmpty else { return self }
-    switch self {
-    case .primitive(let name, let own): return .primitive(name, own.union(qualifiers))
-    case .tag(let keyword, let name, let own): return .tag(keyword, name, own.union(qualifiers))
-    case .custom: return self
-    case .pointer(var pointer):
-      pointer.qualifiers.formUnion(qualifiers)
-      return .pointer(pointer)
-    case .array(var array):
-      array.qualifiers.formUnion(qualifiers)
-      return .array(array)
-    case .function(var signature):
-      signature.qualifiers.formUnion(qualifiers)
-      return .function(signature)
-    }
-  }
-}
