@@ -80,11 +80,14 @@ case $TARGET in
     find samples/archives -type f -size -1100k -exec cp {} "$out/corpus/" \;
     ;;
   undname)
-    swiftc "${flags[@]}" -module-name Symbols Sources/Symbols/MSVCDemangler.swift \
-      Fuzz/MSVCDemanglerFuzzer.swift -o "$build/fuzz-undname" 2>/dev/null
-    # Seeds: the decorated names in the corpus PDBs, one per file.
-    find "$corpus" -type f -name '*.pdb' -size -5M -exec grep -aoh '?[?$@A-Za-z0-9_]\{4,\}' {} + \
-      | sort -u | head -3000 | split -l 1 - "$out/corpus/name-"
+    swiftc "${flags[@]}" -module-name Symbols Sources/Symbols/MSVCDemangler*.swift \
+      Sources/Symbols/MSVCSyntax*.swift Fuzz/MSVCDemanglerFuzzer.swift \
+      -o "$build/fuzz-undname" 2>/dev/null
+    # Seeds: the decorated names in the corpus PDBs and the undecoration coverage PDBs, one per
+    # file.
+    find "$corpus" Tests/Fixtures/undname-coverage -type f -name '*.pdb' -size -5M \
+      -exec grep -aoh '?[?$@A-Za-z0-9_<>]\{4,\}' {} + | sort -u | head -5000 \
+      | split -l 1 - "$out/corpus/name-"
     ;;
   table)
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Symbols \

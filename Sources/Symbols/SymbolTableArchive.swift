@@ -9,8 +9,9 @@ import ByteReader
 /// a table whose lookups could trap.
 public enum SymbolTableArchive {
   /// Bumped whenever the bytes or what a table holds change (derivation rules included, e.g.
-  /// undecorated public names), so stale archives are not used.
-  public static let version: UInt32 = 1
+  /// undecorated public names), so stale archives are not used. 2: publics the undecorator used
+  /// to leave decorated (arrays, member pointers, lambdas, thunks…) are undecorated.
+  public static let version: UInt32 = 2
   static let magic = Array("CSTAB\0\0\0".utf8)
 
   // MARK: writing
