@@ -35,8 +35,9 @@ public enum Bucketer {
   }
 
   /// The fault context the stack was walked from, when the bug check named one and it could be
-  /// read: WinDbg's `.trap` (TRAP_FRAME) or `.cxr` (CONTEXT). Frame 0 is then the faulting
-  /// frame, and nothing above it exists to be blamed.
+  /// read, or when the walk could not reach the trap frame that restores the bug check's faulting
+  /// address and it was found on the stack: WinDbg's `.trap` (TRAP_FRAME) or `.cxr` (CONTEXT).
+  /// Frame 0 is then the faulting frame, and nothing above it exists to be blamed.
   public typealias FaultContext = CrashBucket.Context
 
   /// What crashed.

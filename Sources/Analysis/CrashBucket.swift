@@ -43,7 +43,8 @@ public struct CrashBucket: Codable, Sendable, Equatable {
   public var imageVersion: String?
   /// PROCESS_NAME, when the dump names it.
   public var processName: String?
-  /// The TRAP_FRAME or CONTEXT the stack was walked from, when the bug check named one.
+  /// The TRAP_FRAME or CONTEXT the stack was walked from: the one the bug check named, or the
+  /// trap frame found on the stack that restores its faulting address.
   public var faultContext: Context?
 
   /// WinDbg's `.trap ADDR` / `.cxr ADDR`.

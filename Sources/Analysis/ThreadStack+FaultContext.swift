@@ -22,9 +22,74 @@ extension ThreadStack {
     return Bucketer.FaultContext(kind: kind, address: parameters[index])
   }
 
-  /// The named fault context of `dump`, with the instruction pointer it restores; nil when the
-  /// bug check names none or the dump lacks its memory.
+  /// The fault context of `dump`, with the instruction pointer it restores: the one the bug
+  /// check names; else (none named, or the dump lacks its memory) the trap frame on the stack
+  /// whose machine frame restores the bug check's faulting address (`trapFrame(restoring:)`).
+  /// Nil when there is neither.
   public static func faultContext(of dump: KernelDump) -> (Bucketer.FaultContext, UInt64)? {
+    if let named = namedFaultContextRead(of: dump) { return named }
+    let h = dump.header
+    guard let index = BugCheckTable.faultingIPParameter(for: h.bugCheckCode),
+      index < h.bugCheckParameters.count, let sp = dump.context?.stackPointer
+    else { return nil }
+    let ip = h.bugCheckParameters[index]
+    return trapFrame(restoring: ip, in: dump, above: sp).map {
+      (Bucketer.FaultContext(kind: "trap", address: $0), ip)
+    }
+  }
+
+  /// Whether the bug check's context was named by a parameter rather than found on the stack.
+  static func isNamed(_ context: Bucketer.FaultContext, in dump: KernelDump) -> Bool {
+    let h = dump.header
+    return namedFaultContext(code: h.bugCheckCode, parameters: h.bugCheckParameters) == context
+  }
+
+  /// How far above the bug check's stack pointer a machine frame is looked for: a kernel stack
+  /// (KERNEL_STACK_SIZE, 24 KiB on x64).
+  static let trapSearchLimit: UInt64 = 0x6000
+
+  /// The x64 KTRAP_FRAME whose machine frame restores `ip`, found on the stack above `sp`: a slot
+  /// holding `ip` followed by the kernel's CS (0x10), an RFLAGS with its always-set bit 1, a stack
+  /// pointer above the slot and within the searched stack, and the kernel's SS (0x18, or 0), as
+  /// the CPU pushed them; the trap frame starts 0x168 below the RIP slot (KTRAP_FRAME.Rip). This
+  /// is how a fault's trap frame is found when the bug check names none (0xA, 0xD1, 0x50) and the
+  /// walk cannot reach it, e.g. a triage dump whose kernel image is not in the symbol path.
+  /// Nil for other architectures, a zero `ip`, or when no slot qualifies.
+  public static func trapFrame(restoring ip: UInt64, in dump: KernelDump, above sp: UInt64)
+    -> UInt64?
+  {
+    guard ip != 0, case .amd64? = dump.context, dump.header.is64Bit else { return nil }
+    let start = sp & ~7
+    let end = start &+ trapSearchLimit
+    guard end > start else { return nil }
+    // Page by page, up to the first page the dump lacks (a triage dump saves the stack only).
+    var words: [UInt64] = []
+    var page = start
+    while page < end {
+      let next = min(end, (page | 0xFFF) &+ 1)
+      guard let bytes = try? dump.read(virtual: page, count: Int(next - page)) else { break }
+      for offset in stride(from: 0, to: bytes.count - 7, by: 8) {
+        words.append(le(Array(bytes[offset..<(offset + 8)])) ?? 0)
+      }
+      page = next
+    }
+    guard words.count >= 5 else { return nil }
+    let stackEnd = start &+ UInt64(words.count * 8)
+    for index in 0..<(words.count - 4) where words[index] == ip {
+      let slot = start &+ UInt64(index * 8)
+      let (cs, flags, rsp, ss) = (
+        words[index + 1], words[index + 2], words[index + 3], words[index + 4]
+      )
+      guard cs == 0x10, flags & 2 != 0, flags >> 32 == 0, ss == 0x18 || ss == 0,
+        rsp > slot &+ 0x20, rsp <= stackEnd, slot >= start &+ 0x168
+      else { continue }
+      return slot &- 0x168
+    }
+    return nil
+  }
+
+  /// The context the bug check names, when the dump holds it.
+  static func namedFaultContextRead(of dump: KernelDump) -> (Bucketer.FaultContext, UInt64)? {
     let h = dump.header
     guard
       let named = namedFaultContext(code: h.bugCheckCode, parameters: h.bugCheckParameters)

@@ -87,8 +87,10 @@ public struct ThreadStack: Sendable, Codable, Equatable {
   public var truncated: Bool
   /// Modules on the stack whose symbols were wanted but not found, with the reason.
   public var missingSymbols: [String: String]
-  /// The trap frame or context record the walk started from, when the bug check named one
-  /// (kernel dumps; WinDbg's `.trap`/`.cxr`); nil when it started from the dump's context.
+  /// The trap frame or context record the walk started from (kernel dumps; WinDbg's
+  /// `.trap`/`.cxr`): the one the bug check named, or the trap frame found on the stack that
+  /// restores its faulting address when the walk could not reach it; nil when it started from
+  /// the dump's context.
   public var faultContext: Bucketer.FaultContext?
 
   /// Whether any frame waits for symbols a later run may find.
@@ -250,15 +252,19 @@ public struct ThreadStack: Sendable, Codable, Equatable {
     let walker = StackWalker(memory: KernelStackMemory(dump: dump), modules: modules)
     var walk = walker.walk(context)
     var used: Bucketer.FaultContext?
-    if let (named, _) = faultContext(of: dump),
+    if let (fault, ip) = faultContext(of: dump),
+      isNamed(fault, in: dump)
+        || !walk.frames.dropFirst().contains(where: { $0.trust == .trap && $0.instruction == ip }),
       let fromFault = walkFaultContext(
-        named, dump: dump, walker: walker, context: context)
+        fault, dump: dump, walker: walker, context: context)
     {
       // `!analyze` shows and blames the stack as seen from the fault (`.trap`/`.cxr`): the
       // frames above it are the bug check's handling. Used only when the faulting instruction
       // is in a module, so a damaged or stale parameter cannot replace a good walk with junk.
+      // A trap frame found on the stack (the bug check names none) replaces the walk only when
+      // the walk did not reach it, e.g. through a kernel whose image is not at hand.
       walk = fromFault
-      used = named
+      used = fault
     }
     var stack = ThreadStack(walk: walk, modules: modules, threadID: nil, x64: Self.is64(context)) {
       frame, module in

@@ -43,19 +43,57 @@ public enum Forge {
     var entries: [StackForge.Entry]
     var code: UInt32
 
-    /// The bug-check parameters of one layout (`fault` resolved).
-    func parameters(_ layout: StackForge.Layout) throws(ForgeError) -> [UInt64] {
+    /// The bug-check parameters of one layout: `fault` is the faulting instruction, `trap` the
+    /// KTRAP_FRAME laid out below its machine frame, `context@module!function+0xOFF` and
+    /// `exception@module!function+0xOFF` the fault's CONTEXT record and an EXCEPTION_RECORD,
+    /// written into `layout` at that offset from the named frame's stack pointer (where the
+    /// kernel's code keeps them).
+    func parameters(_ layout: inout StackForge.Layout) throws(ForgeError) -> [UInt64] {
       var parameters: [UInt64] = []
+      let fault = layout.faultIP ?? layout.rip
       for text in scenario.parameters {
         if text == "fault" {
-          parameters.append(layout.faultIP ?? layout.rip)
+          parameters.append(fault)
+        } else if text == "trap" {
+          guard let trap = layout.trapFrame else {
+            throw ForgeError("parameter trap: no frame on the stack is interrupted by a trap")
+          }
+          parameters.append(trap)
+        } else if let place = StackForge.Layout.RecordPlace(text) {
+          let record: [UInt8]
+          switch place.kind {
+          case "context":
+            guard let registers = layout.faultRegisters else {
+              throw ForgeError("parameter \(text): no frame on the stack is interrupted by a trap")
+            }
+            record = StackForge.Layout.contextRecord(registers: registers, rip: fault)
+          case "exception":
+            record = exceptionRecord(fault: fault)
+          default:
+            throw ForgeError("parameter \(text): a record is context@… or exception@…")
+          }
+          parameters.append(try layout.write(record, at: place, entries: entries))
         } else if let value = Forge.parseHex(text) {
           parameters.append(value)
         } else {
-          throw ForgeError("parameter \(text) is neither hex nor \"fault\"")
+          throw ForgeError(
+            "parameter \(text) is neither hex, fault, trap, context@… nor exception@…")
         }
       }
       return parameters
+    }
+
+    /// The exception the bug check reports: for 0x139 the fast fail (STATUS_STACK_BUFFER_OVERRUN,
+    /// non-continuable, the fast-fail code in the first parameter as its one parameter); else the
+    /// NTSTATUS in the first parameter.
+    func exceptionRecord(fault: UInt64) -> [UInt8] {
+      let first = scenario.parameters.first.flatMap(Forge.parseHex) ?? 0
+      if code == 0x139 {
+        return StackForge.Layout.exceptionRecord(
+          code: 0xC000_0409, flags: 1, address: fault, parameters: [first])
+      }
+      return StackForge.Layout.exceptionRecord(
+        code: UInt32(truncatingIfNeeded: first), flags: 0, address: fault, parameters: [])
     }
   }
 
@@ -119,8 +157,8 @@ public enum Forge {
     var forge = StackForge(
       seed: scenario.seed ?? 0x5EED,
       stack: scenario.dumps.contains("minidump") ? StackForge.userStack : StackForge.kernelStack)
-    let layout = try forge.layout(prepared.entries)
-    let parameters = try prepared.parameters(layout)
+    var layout = try forge.layout(prepared.entries)
+    let parameters = try prepared.parameters(&layout)
     let code = prepared.code
     do {
       try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

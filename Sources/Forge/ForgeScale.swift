@@ -105,10 +105,11 @@ public enum ForgeScale {
           let user = variant.prepared.scenario.dumps.contains("minidump")
           var forge = StackForge(
             seed: item.seed, stack: user ? StackForge.userStack : StackForge.kernelStack)
-          let layout = try forge.layout(variant.prepared.entries)
+          var layout = try forge.layout(variant.prepared.entries)
+          let parameters = try variant.prepared.parameters(&layout)
           let bytes = try Forge.dump(
             user ? "minidump" : "triage", modules: variant.prepared.modules, layout: layout,
-            code: variant.prepared.code, parameters: try variant.prepared.parameters(layout))
+            code: variant.prepared.code, parameters: parameters)
           try Data(bytes).write(to: URL(fileURLWithPath: path))
         } catch let error as ForgeError {
           failure.withLock { $0 = $0 ?? error }

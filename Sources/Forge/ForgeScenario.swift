@@ -22,7 +22,10 @@ public struct ForgeScenario: Codable, Sendable, Equatable {
   public var stack: [String]
   /// Bug check code, hex (for a `minidump`: the exception code).
   public var bugCheck: String
-  /// Four parameters, hex; `fault` stands for the faulting instruction's address (for a
+  /// Four parameters, hex; `fault` stands for the faulting instruction's address, `trap` for the
+  /// KTRAP_FRAME below the fault's machine frame, `context@module!function+0xOFF` and
+  /// `exception@module!function+0xOFF` for the fault's CONTEXT record and an EXCEPTION_RECORD,
+  /// which the forge writes at that offset from the named frame's stack pointer (for a
   /// `minidump`: the exception parameters).
   public var parameters: [String]
   /// Any of `triage`, `full`, `bitmap` (type 5), `bitmap6`, `rdmp8`, `rdmp9`, `rdmp10`; or

@@ -31,6 +31,13 @@ struct StackForge {
     /// Innermost first.
     var frames: [ForgeTruth.Frame]
     var faultIP: UInt64?
+    /// The KTRAP_FRAME of the interrupted frame: 0x168 below the machine frame's RIP slot.
+    var trapFrame: UInt64?
+    /// The registers at the fault (RSP is the interrupted frame's), as a CONTEXT record holds them.
+    var faultRegisters: [Int: UInt64]?
+    /// Each entry's stack pointer once its prologue has run, outermost first (the scenario's
+    /// order).
+    var stackPointers: [UInt64]
   }
 
   private var slots: [UInt64: UInt64] = [:]
@@ -61,6 +68,9 @@ struct StackForge {
     var outerFirst: [ForgeTruth.Frame] = []
     var rip: UInt64 = 0
     var faultIP: UInt64?
+    var trapFrame: UInt64?
+    var faultRegisters: [Int: UInt64]?
+    var stackPointers: [UInt64] = []
     var enteredByTrap = false
     for (index, entry) in entries.enumerated() {
       let image = entry.image
@@ -68,6 +78,7 @@ struct StackForge {
       let prologSize = UInt32(chain.first?.prologSize ?? 0)
       try runPrologue(chain, entry: entry, rsp: &rsp, enteredByTrap: enteredByTrap)
       let frameRSP = rsp
+      stackPointers.append(frameRSP)
       let start = image.base + UInt64(entry.rva)
       let trust: String
       let ip: UInt64
@@ -88,7 +99,11 @@ struct StackForge {
           ip = start + UInt64(offset)
           trust = "trap"
           faultIP = ip
-          machineFrame(ip: ip, rsp: &rsp, errorCode: calleeChain.last?.codes.last?.info == 1)
+          var state = registers
+          state[4] = frameRSP
+          faultRegisters = state
+          trapFrame = machineFrame(
+            ip: ip, rsp: &rsp, errorCode: calleeChain.last?.codes.last?.info == 1)
           enteredByTrap = true
         } else {
           ip = try returnAddress(in: entry, prologSize: prologSize, calling: callee)
@@ -114,7 +129,8 @@ struct StackForge {
     }
     return Layout(
       slots: slots, registers: registers, rip: rip, rsp: rsp, top: top, limit: limit,
-      frames: outerFirst.reversed(), faultIP: faultIP)
+      frames: outerFirst.reversed(), faultIP: faultIP, trapFrame: trapFrame,
+      faultRegisters: faultRegisters, stackPointers: stackPointers)
   }
 
   private func unwindChain(_ entry: Entry) throws(ForgeError) -> [UnwindInfo] {
@@ -174,8 +190,9 @@ struct StackForge {
 
   /// The CPU's entry into a trap handler: align RSP, push SS, RSP, RFLAGS, CS, RIP and the error
   /// code; the handler's KTRAP_FRAME (0x190 bytes, reference: KTRAP_FRAME x64 layout) ends with
-  /// that machine frame, and holds the volatile registers at 0x30–0x60 and RBP at 0x158.
-  private mutating func machineFrame(ip: UInt64, rsp: inout UInt64, errorCode: Bool) {
+  /// that machine frame, and holds the volatile registers at 0x30–0x60 and RBP at 0x158. Returns
+  /// the KTRAP_FRAME's address.
+  private mutating func machineFrame(ip: UInt64, rsp: inout UInt64, errorCode: Bool) -> UInt64 {
     let interrupted = rsp
     rsp &= ~0xF
     push(0x18, &rsp)  // SS
@@ -190,6 +207,7 @@ struct StackForge {
     ] {
       slots[trapFrame + UInt64(slot)] = registers[register] ?? 0
     }
+    return trapFrame
   }
 
   /// The address after the instruction in `caller` that calls `callee`: a direct `call rel32` to

@@ -55,7 +55,18 @@ struct ForgedStackTests {
           frame.trust.rawValue,
         ]
       }
-      let expected = truth.frames.map {
+      // A bug check that names the fault's trap frame or context record is walked from it, as
+      // `.trap`/`.cxr` do: the truth from the interrupted frame on, that frame the context.
+      var truthFrames = truth.frames
+      if let context = stack.faultContext {
+        let trapped = try #require(truthFrames.firstIndex { $0.trust == "trap" })
+        truthFrames = Array(truthFrames[trapped...])
+        truthFrames[0].trust = "context"
+        #expect(
+          truth.parameters.contains("0x" + String(context.address, radix: 16)),
+          "\(truth.dumpType): the walk started from a context no parameter names")
+      }
+      let expected = truthFrames.map {
         let named = !unnamed.contains($0.module)
         return [
           $0.module, named ? $0.function : "", named ? $0.offset : "", $0.instruction,
@@ -64,9 +75,11 @@ struct ForgedStackTests {
       }
       #expect(ours == expected, "\(truth.dumpType):\n\(stack.text(x64: true))")
       #expect(!stack.truncated, "\(truth.dumpType): \(stack.stopReason)")
-      // The trap frame's registers come from the KTRAP_FRAME, as `.trap` shows them.
+      // The trap frame's registers come from the KTRAP_FRAME (or the CONTEXT record), as
+      // `.trap` (`.cxr`) shows them.
       guard truth.frames.contains(where: { $0.trust == "trap" }) else { continue }
-      let trap = try #require(stack.frames.first { $0.trust == .trap })
+      let trap = try #require(
+        stack.faultContext != nil ? stack.frames.first : stack.frames.first { $0.trust == .trap })
       let trapTruth = try #require(truth.frames.first { $0.trust == "trap" }?.registers)
       #expect(trapTruth.count == 8)
       for (name, value) in trapTruth {

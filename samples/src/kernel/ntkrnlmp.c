@@ -30,8 +30,29 @@ volatile long MmFaultsAreExceptions;
 EXCEPTION_HANDLER volatile KiCurrentHandler;
 EXCEPTION_FILTER volatile KiCurrentFilter;
 
+/* The x64 KTRAP_FRAME's saved RIP (ntddk.h: 0x168 into the 0x190-byte frame). */
+#define TRAP_FRAME_RIP(trap) (*(volatile u64 *)((unsigned char *)(trap) + 0x168))
+volatile u64 MmSystemRangeStart = 0xFFFF800000000000;
+volatile u64 MiPteBase;
+
+/* A fault on a system address: the page-table walk finds no valid PTE for it, so the reference is
+   fatal (PAGE_FAULT_IN_NONPAGED_AREA: P1 the address, P2 whether it was a write, P3 the faulting
+   instruction from the trap frame, P4 the fault type). */
+__declspec(noinline) long MiSystemFault(u32 faultStatus, u64 address, void *trap) {
+  volatile u64 pte[4];
+  pte[0] = MiPteBase + ((address >> 9) & 0x7FFFFFFFF8);
+  pte[3] = faultStatus;
+  if (!(pte[0] & 1)) KeBugCheckEx(0x50, address, faultStatus & 2 ? 1 : 0, TRAP_FRAME_RIP(trap), 2);
+  return (long)pte[3];
+}
+
 __declspec(noinline) long MmAccessFault(u64 address, void *trap) {
   if (MmFaultsAreExceptions) return (long)0xC0000005;
+  if (address >= MmSystemRangeStart) {
+    long status = MiSystemFault(2, address, trap);
+    KiHardwareTrigger += status;
+    return status;
+  }
   if (address < 0x10000) KeBugCheckEx(0x50, address, 0, (u64)trap, 2);
   return 0;
 }
