@@ -18,6 +18,11 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    // The symbol-server client (HTTP/1.1 and 2, TLS, redirects, proxies, streamed bodies); only
+    // SymbolServer links it, and its NIO and NIOSSL serve the loopback test server.
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
   ],
   targets: [
     .systemLibrary(
@@ -46,6 +51,17 @@ let package = Package(
     .target(
       name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"],
       exclude: ["README.md"]),
+    // Symbol servers over HTTP(S), symsrv's protocol: the only target that links an HTTP client,
+    // so readers, fuzzers and the offline paths stay network-free.
+    .target(
+      name: "SymbolServer",
+      dependencies: [
+        "Symbols", "PDB", "PEImage", "ByteReader",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+      ], exclude: ["README.md"]),
     .target(
       name: "KernelDump", dependencies: ["ByteReader", "CPUContexts"], exclude: ["README.md"]),
     .target(
@@ -94,6 +110,7 @@ let package = Package(
         "KernelDump",
         "Analysis",
         "Symbols",
+        "SymbolServer",
         "ByteReader",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
@@ -107,6 +124,7 @@ let package = Package(
         "KernelDump",
         "Analysis",
         "Symbols",
+        "SymbolServer",
         "ByteReader",
         "Forge",
         "Reports",
@@ -140,6 +158,17 @@ let package = Package(
     .testTarget(
       name: "SymbolsTests",
       dependencies: ["Symbols", "PEImage", "PDB", "CodeView", "ByteReader", "CrashsiftTestSupport"]
+    ),
+    .testTarget(
+      name: "SymbolServerTests",
+      dependencies: [
+        "SymbolServer", "Symbols", "CrashsiftTestSupport", "crashsift",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+      ],
+      exclude: ["certs"]
     ),
     .testTarget(
       name: "UnwindTests",

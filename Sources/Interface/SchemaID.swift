@@ -12,6 +12,7 @@ public enum SchemaID: String, CaseIterable, Sendable {
   case report
   case symbolsLookup = "symbols-lookup"
   case symbolsIndex = "symbols-index"
+  case symbolsFetch = "symbols-fetch"
   case forge
 
   /// `major.minor` of the schema this build writes.
@@ -19,7 +20,7 @@ public enum SchemaID: String, CaseIterable, Sendable {
     switch self {
     // 1.1: `fault_context` (the TRAP_FRAME / CONTEXT a kernel stack was walked from).
     case .analyzeMinidump, .analyzeKernel, .explain: "1.1"
-    case .status, .run, .report, .symbolsLookup, .symbolsIndex, .forge: "1.0"
+    case .status, .run, .report, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge: "1.0"
     }
   }
 

@@ -8,12 +8,15 @@ public enum StageName: String, Sendable, CaseIterable {
   case bucket
 
   /// The per-dump stages of a full run, in order. `symbolPath` (`_NT_SYMBOL_PATH` syntax) feeds
-  /// the symbolize stage; `allThreads` makes it walk every thread of a minidump.
+  /// the symbolize stage; `allThreads` makes it walk every thread of a minidump; `offline` keeps
+  /// it from asking the path's symbol servers.
   public static func dumpStages(
-    symbolPath: String? = nil, allThreads: Bool = false, rules: BucketRules = .defaults
+    symbolPath: String? = nil, allThreads: Bool = false, rules: BucketRules = .defaults,
+    offline: Bool = false
   ) -> [any DumpStage] {
     [
-      ParseStage(), SymbolizeStage(symbolPath: symbolPath, allThreads: allThreads),
+      ParseStage(),
+      SymbolizeStage(symbolPath: symbolPath, allThreads: allThreads, offline: offline),
       BucketStage(rules: rules),
     ]
   }

@@ -13,17 +13,24 @@ public struct StageRecipe: Codable, Sendable, Equatable {
   public var rules: Data?
   /// Where the rules came from, for error messages.
   public var rulesName: String
+  /// Never ask the symbol path's servers (`--offline`): their modules are missing and wait.
+  public var offline: Bool
 
-  public init(symbolPath: String?, allThreads: Bool, rules: Data? = nil, rulesName: String = "") {
+  public init(
+    symbolPath: String?, allThreads: Bool, rules: Data? = nil, rulesName: String = "",
+    offline: Bool = false
+  ) {
     self.symbolPath = symbolPath
     self.allThreads = allThreads
     self.rules = rules
     self.rulesName = rulesName
+    self.offline = offline
   }
 
   /// The stages, in pipeline order.
   public func makeStages() throws -> [any DumpStage] {
     let bucketRules = try rules.map { try BucketRules(data: $0, name: rulesName) } ?? .defaults
-    return StageName.dumpStages(symbolPath: symbolPath, allThreads: allThreads, rules: bucketRules)
+    return StageName.dumpStages(
+      symbolPath: symbolPath, allThreads: allThreads, rules: bucketRules, offline: offline)
   }
 }

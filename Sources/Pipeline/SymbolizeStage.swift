@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import KernelDump
 import Minidump
+import SymbolServer
 import Symbols
 
 /// The symbolize stage: walks each parsed dump's crashing thread and names every frame from the
@@ -30,10 +31,23 @@ public struct SymbolizeStage: DumpStage {
 
   /// `symbolPath`: `_NT_SYMBOL_PATH` syntax; `nil` or empty defers every symbolizable dump.
   /// `allThreads`: also walk every other thread of a minidump into `thread_frames`.
-  public init(symbolPath: String?, allThreads: Bool = false, cache: String? = SymbolPath.userCache)
-  {
+  /// `offline`: never ask the path's symbol servers. Otherwise a path with servers gets an HTTP
+  /// client configured from the environment (`SymbolServerConfiguration.fromEnvironment`, checked
+  /// by the CLI before the run starts, so a bad setting fails the run, not each dump).
+  public init(
+    symbolPath: String?, allThreads: Bool = false, cache: String? = SymbolPath.userCache,
+    offline: Bool = false
+  ) {
     symbols = symbolPath.flatMap { text in
-      text.isEmpty ? nil : SymbolTableCache(path: SymbolPath(parsing: text, defaultCache: cache))
+      guard !text.isEmpty else { return nil }
+      let path = SymbolPath(parsing: text, defaultCache: cache)
+      var client: (any SymbolServerClient)?
+      if path.hasServers && !offline {
+        client = (try? SymbolServerConfiguration.fromEnvironment()).flatMap {
+          try? HTTPSymbolServer(configuration: $0)
+        }
+      }
+      return SymbolTableCache(path: path, client: client)
     }
     self.allThreads = allThreads
     // 4/5: kernel stacks are walked from the trap frame or context record the bug check names.

@@ -5,13 +5,15 @@ import Foundation
 /// Expands a symbol store's compressed file (`.pd_`, `.ex_`, `.dl_`, `.sy_`: a one-file CAB,
 /// reference/pdb-and-symbols.md §5) with libarchive into a cache folder, once: later lookups reuse
 /// the expanded copy.
-enum CompressedSymbolFile {
+public enum CompressedSymbolFile {
   /// Largest expanded file accepted: far above real PDBs, low enough that a hostile CAB header
   /// cannot fill the disk.
-  static let maximumSize: Int64 = 4 << 30
+  public static let maximumSize: Int64 = 4 << 30
 
   /// The expanded file for `compressed` at `destination`, written there first if missing.
-  static func expand(_ compressed: String, to destination: String) throws(ParseError) -> String {
+  public static func expand(_ compressed: String, to destination: String) throws(ParseError)
+    -> String
+  {
     if FileManager.default.fileExists(atPath: destination) { return destination }
     let folder = (destination as NSString).deletingLastPathComponent
     do {
@@ -34,7 +36,7 @@ enum CompressedSymbolFile {
     }
     // Write beside the destination and rename: a killed run never leaves a half file behind
     // under the name later lookups trust.
-    let partial = destination + ".partial-\(getpid())"
+    let partial = destination + ".partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     guard let output = fopen(partial, "wb") else {
       throw ParseError(partial, "cannot write the expanded symbol file")
     }

@@ -4,16 +4,22 @@ import PDB
 
 /// Where to look for symbols, written in `_NT_SYMBOL_PATH` syntax (reference/pdb-and-symbols.md §5):
 /// `;`-separated entries; `srv*DIR*DIR*…` and `symsrv*symsrv.dll*…` list stores, `cache*DIR` adds
-/// a store that also receives expanded compressed files, anything else is a plain folder (searched
-/// as a store, then flat: `DIR/name.pdb`, `DIR/name.sym`).
+/// a store that also receives expanded compressed files and downloads, anything else is a plain
+/// folder (searched as a store, then flat: `DIR/name.pdb`, `DIR/name.sym`).
 ///
-/// crashsift works offline: `http://` and `https://` stores are kept as `remote` and named in the
-/// error when a module is not found locally, never silently dropped.
+/// An `http://` or `https://` element is a symbol server. The local stores written before it in
+/// the same `srv*` entry are its downstream caches (`srv*C1*C2*URL`: C1, then C2, then the
+/// server; a download lands in C2 and is copied to C1 on the way back, as symsrv does); a server
+/// with none of its own uses the first `cache*DIR`, else the default cache. Servers are asked only
+/// through a `SymbolServerClient`; without one (offline) they are named in the error when a
+/// module is not found locally, never silently dropped.
 public struct SymbolPath: Sendable, Equatable {
   public enum Location: Sendable, Equatable {
     case store(String)
     case folder(String)
-    case remote(String)
+    /// A server's base URL and its downstream caches, nearest first (never empty once parsed
+    /// with a default cache).
+    case server(String, caches: [String])
   }
 
   public var locations: [Location]
@@ -24,14 +30,24 @@ public struct SymbolPath: Sendable, Equatable {
   public init(parsing text: String, defaultCache: String? = nil) {
     var locations: [Location] = []
     var cache: String?
-    func add(_ element: Substring, asStore: Bool) {
-      let item = element.trimmingCharacters(in: .whitespaces)
-      guard !item.isEmpty else { return }
+    // Servers without a downstream store of their own get the cache once it is known.
+    var bareServers: [Int] = []
+    func isURL(_ item: String) -> Bool {
       let lower = item.lowercased()
-      if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
-        locations.append(.remote(item))
-      } else {
-        locations.append(asStore ? .store(item) : .folder(item))
+      return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+    func addChain(_ elements: [Substring]) {
+      var downstream: [String] = []
+      for element in elements {
+        let item = element.trimmingCharacters(in: .whitespaces)
+        guard !item.isEmpty else { continue }
+        if isURL(item) {
+          if downstream.isEmpty { bareServers.append(locations.count) }
+          locations.append(.server(item, caches: downstream))
+        } else {
+          locations.append(.store(item))
+          downstream.append(item)
+        }
       }
     }
     for entry in text.split(separator: ";") {
@@ -39,22 +55,41 @@ public struct SymbolPath: Sendable, Equatable {
       let head = parts.first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
       switch head {
       case "srv":
-        for part in parts.dropFirst() { add(part, asStore: true) }
+        addChain(Array(parts.dropFirst()))
       case "symsrv":
         // `symsrv*symsrv.dll*DIR*…`: the second element names the DLL.
-        for part in parts.dropFirst(2) { add(part, asStore: true) }
+        addChain(Array(parts.dropFirst(2)))
       case "cache":
         for part in parts.dropFirst() {
           let dir = part.trimmingCharacters(in: .whitespaces)
           if cache == nil && !dir.isEmpty { cache = dir }
-          add(part, asStore: true)
         }
+        addChain(Array(parts.dropFirst()))
       default:
-        add(entry, asStore: false)
+        let item = entry.trimmingCharacters(in: .whitespaces)
+        if item.isEmpty { continue }
+        if isURL(item) {
+          bareServers.append(locations.count)
+          locations.append(.server(item, caches: []))
+        } else {
+          locations.append(.folder(item))
+        }
+      }
+    }
+    let resolvedCache = cache ?? defaultCache
+    if let resolvedCache {
+      for index in bareServers {
+        guard case .server(let url, _) = locations[index] else { continue }
+        locations[index] = .server(url, caches: [resolvedCache])
       }
     }
     self.locations = locations
-    self.cache = cache ?? defaultCache
+    self.cache = resolvedCache
+  }
+
+  /// Whether any element is a symbol server.
+  public var hasServers: Bool {
+    locations.contains { if case .server = $0 { return true } else { return false } }
   }
 
   /// The user's symbol cache for expanded `.pd_` files: `$XDG_CACHE_HOME/crashsift/symbols`, else
@@ -65,8 +100,61 @@ public struct SymbolPath: Sendable, Equatable {
     return "\(NSHomeDirectory())/.cache/crashsift/symbols"
   }
 
-  /// An image stored under its timestamp and size in one of the stores or folders.
-  public func imagePath(name: String, timeDateStamp: UInt32, sizeOfImage: UInt32) -> String? {
+  /// Where one store key was found.
+  public enum Located: Sendable, Equatable {
+    /// Already on local disk (a store, a folder or a server's cache).
+    case local(String)
+    /// Downloaded from a server into its cache now.
+    case fetched(String)
+    /// Nowhere on the path; the text says where it was looked for.
+    case missing(String)
+    /// A server that may have it did not answer; ask again later.
+    case unavailable(String)
+  }
+
+  /// The file for `key`: the local stores and server caches first, then the servers (through
+  /// `client`; without one they are not asked). Files are only located or downloaded, never
+  /// parsed beyond the servers' identity check, which is what `symbols fetch` needs.
+  public func locate(_ key: SymbolStoreKey, client: (any SymbolServerClient)? = nil) -> Located {
+    guard key.isSafe else { return .missing("\(key) is not a safe store key") }
+    var reasons: [String] = []
+    var unavailable = false
+    for location in locations {
+      switch location {
+      case .store(let dir), .folder(let dir):
+        if let path = SymbolTree(root: dir, cache: cache).file(for: key) { return .local(path) }
+      case .server(let url, let caches):
+        for dir in caches {
+          if let path = SymbolTree(root: dir, cache: cache).file(for: key) { return .local(path) }
+        }
+        guard let client, let nearest = caches.last else {
+          reasons.append("\(Self.redacted(url)) skipped (offline)")
+          continue
+        }
+        switch client.fetch(key, from: url, into: nearest) {
+        case .found(let path):
+          Self.copyUpstream(path, key: key, caches: caches)
+          return .fetched(path)
+        case .notFound(let why): reasons.append(why)
+        case .unavailable(let why):
+          unavailable = true
+          reasons.append(why)
+        case .rejected(let why): reasons.append(why)
+        }
+      }
+    }
+    let text =
+      reasons.isEmpty
+      ? "\(key): not in the symbol path" : "\(key): " + reasons.joined(separator: "; ")
+    return unavailable ? .unavailable(text) : .missing(text)
+  }
+
+  /// An image stored under its timestamp and size in one of the stores or folders, else fetched
+  /// from the first server that has it (when `client` is given).
+  public func imagePath(
+    name: String, timeDateStamp: UInt32, sizeOfImage: UInt32,
+    client: (any SymbolServerClient)? = nil
+  ) -> String? {
     for location in locations {
       switch location {
       case .store(let dir), .folder(let dir):
@@ -75,14 +163,31 @@ public struct SymbolPath: Sendable, Equatable {
         {
           return path
         }
-      case .remote: continue
+      case .server(let url, let caches):
+        for dir in caches {
+          if let path = SymbolTree(root: dir, cache: cache).imagePath(
+            name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+          {
+            return path
+          }
+        }
+        let key = SymbolStoreKey.image(
+          name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+        guard let client, let nearest = caches.last, key.isSafe else { continue }
+        if case .found(let path) = client.fetch(key, from: url, into: nearest) {
+          Self.copyUpstream(path, key: key, caches: caches)
+          return path
+        }
       }
     }
     return nil
   }
 
-  /// The first location's table for a module, or every reason none served it.
-  public func table(debugFile: String, debugID: String) -> Result<SymbolTable, ParseError> {
+  /// The first location's table for a module, or every reason none served it. Servers are asked
+  /// through `client` (the PDB, then its `.sym`); without one they are named as skipped.
+  public func table(debugFile: String, debugID: String, client: (any SymbolServerClient)? = nil)
+    -> Result<SymbolTable, ParseError>
+  {
     var reasons: [String] = []
     for location in locations {
       switch location {
@@ -107,21 +212,94 @@ public struct SymbolPath: Sendable, Equatable {
           case .failure(let error): reasons.append(error.description)
           }
         }
-      case .remote(let url):
-        reasons.append("\(url) skipped: crashsift works offline (mirror the store to a folder)")
+      case .server(let url, let caches):
+        switch server(
+          url, caches: caches, debugFile: debugFile, debugID: debugID, client: client)
+        {
+        case .success(let table): return .success(table)
+        case .failure(let error): reasons.append(error.description)
+        }
       }
     }
     let file = BreakpadSymbolWriter.baseName(debugFile)
     let searched = locations.compactMap { location -> String? in
       switch location {
       case .store(let dir), .folder(let dir): return dir
-      case .remote: return nil
+      case .server: return nil
       }
     }
     var message =
       "no \(file)/\(debugID) in \(searched.isEmpty ? "(no local folder)" : searched.joined(separator: ", "))"
     if !reasons.isEmpty { message += "; " + reasons.joined(separator: "; ") }
     return .failure(ParseError("symbols", message))
+  }
+
+  /// A module's table from a server's caches, else fetched (PDB first, then its `.sym`).
+  private func server(
+    _ url: String, caches: [String], debugFile: String, debugID: String,
+    client: (any SymbolServerClient)?
+  ) -> Result<SymbolTable, ParseError> {
+    for dir in caches {
+      let tree = SymbolTree(root: dir, cache: cache)
+      if tree.path(debugFile: debugFile, debugID: debugID) != nil {
+        return tree.table(debugFile: debugFile, debugID: debugID)
+      }
+    }
+    let shown = Self.redacted(url)
+    guard let client else {
+      return .failure(ParseError(shown, "skipped: offline (no network use for this run)"))
+    }
+    guard let nearest = caches.last else {
+      return .failure(ParseError(shown, "skipped: no cache folder to download into"))
+    }
+    var answers: [String] = []
+    let keys = [
+      SymbolStoreKey.pdb(debugFile: debugFile, debugID: debugID),
+      SymbolStoreKey.breakpad(debugFile: debugFile, debugID: debugID),
+    ]
+    for key in keys where key.isSafe {
+      // A .sym is only ever published for a PDB; an image's own name never has one.
+      if key.kind == .pdb && !key.file.lowercased().hasSuffix(".pdb") { continue }
+      switch client.fetch(key, from: url, into: nearest) {
+      case .found(let path):
+        Self.copyUpstream(path, key: key, caches: caches)
+        return SymbolTree(root: nearest, cache: cache).table(
+          debugFile: debugFile, debugID: debugID)
+      case .notFound(let why): answers.append(why)
+      case .unavailable(let why): answers.append("unavailable: \(why)")
+      case .rejected(let why): answers.append("rejected: \(why)")
+      }
+    }
+    return .failure(ParseError(shown, answers.joined(separator: "; ")))
+  }
+
+  /// Copies a file fetched into the nearest cache to the caches upstream of it (`srv*C1*C2*URL`
+  /// fills C1 too); a failed copy only costs a later fetch from C2.
+  static func copyUpstream(_ path: String, key: SymbolStoreKey, caches: [String]) {
+    for dir in caches.dropLast() {
+      let folder = "\(dir)/\(key.folder)/\(key.index)"
+      let destination = "\(folder)/\(key.file)"
+      if FileManager.default.fileExists(atPath: destination) { continue }
+      try? FileManager.default.createDirectory(
+        atPath: folder, withIntermediateDirectories: true)
+      let partial = destination + ".partial-\(getpid())"
+      unlink(partial)
+      if link(path, partial) != 0 {
+        guard (try? FileManager.default.copyItem(atPath: path, toPath: partial)) != nil else {
+          continue
+        }
+      }
+      if rename(partial, destination) != 0 { unlink(partial) }
+    }
+  }
+
+  /// A URL without the `user:password@` it may carry: errors and logs never show credentials.
+  public static func redacted(_ url: String) -> String {
+    guard let scheme = url.range(of: "://") else { return url }
+    let rest = url[scheme.upperBound...]
+    let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+    guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return url }
+    return String(url[..<scheme.upperBound]) + "***@" + String(rest[rest.index(after: at)...])
   }
 
   /// `DIR/<name>.sym` or `DIR/<name>.pdb`, accepted only when its identity is `debugID`.

@@ -9,8 +9,13 @@ public final class SymbolTableCache: Sendable {
   private let tables = Mutex<[String: Result<SymbolTable, ParseError>]>([:])
   private let values = Mutex<[String: any Sendable]>([:])
   public let path: SymbolPath
+  /// How the path's servers are asked; `nil` keeps the lookup offline.
+  public let client: (any SymbolServerClient)?
 
-  public init(path: SymbolPath) { self.path = path }
+  public init(path: SymbolPath, client: (any SymbolServerClient)? = nil) {
+    self.path = path
+    self.client = client
+  }
 
   /// The module's table through `path`, built at most once per key.
   public func table(debugFile: String, debugID: String) -> Result<SymbolTable, ParseError> {
@@ -18,7 +23,7 @@ public final class SymbolTableCache: Sendable {
     if let known = tables.withLock({ $0[key] }) { return known }
     // Built outside the lock: two threads may both build a table the first time, which is cheaper
     // than making every other lookup wait behind a slow PDB.
-    let result = path.table(debugFile: debugFile, debugID: debugID)
+    let result = path.table(debugFile: debugFile, debugID: debugID, client: client)
     tables.withLock { $0[key] = result }
     return result
   }
@@ -40,7 +45,9 @@ public final class SymbolTableCache: Sendable {
   public func image(name: String, timeDateStamp: UInt32, sizeOfImage: UInt32) -> PEImage? {
     let key = "image/\(name.lowercased())/\(timeDateStamp)/\(sizeOfImage)"
     return shared(key) {
-      path.imagePath(name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage).flatMap {
+      path.imagePath(
+        name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage, client: client
+      ).flatMap {
         try? PEImage(path: $0)
       }
     }
@@ -62,7 +69,7 @@ public final class SymbolTableCache: Sendable {
     let index = SymbolTree.imageIndex(timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
     guard
       let image = path.imagePath(
-        name: imageName, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+        name: imageName, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage, client: client)
     else {
       return .failure(
         ParseError(

@@ -73,6 +73,15 @@ public struct SymbolTree: Sendable {
     }
   }
 
+  /// The file stored under exactly `key` (a `.sym` only for a Breakpad key), if the tree has it.
+  public func file(for key: SymbolStoreKey) -> String? {
+    guard let folder = folder(file: key.folder, index: key.index) else { return nil }
+    if key.kind == .breakpad {
+      return Self.entry(in: folder, named: key.file).map { "\(folder)/\($0)" }
+    }
+    return try? storedFile(key.file, index: key.index, in: folder)
+  }
+
   /// `<root>[/<xy>]/<file>/<index>`, matched case-insensitively.
   private func folder(file: String, index: String) -> String? {
     var base = root

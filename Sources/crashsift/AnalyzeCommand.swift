@@ -41,10 +41,12 @@ struct AnalyzeCommand: ParsableCommand {
     help: """
       Where symbols are, in _NT_SYMBOL_PATH syntax (default: $_NT_SYMBOL_PATH): Breakpad folders \
       (<pdb>/<DEBUGID>/<name>.sym), Microsoft symbol stores (<pdb>/<DEBUGID>/<pdb>, .pd_, file.ptr, \
-      index2.txt), plain folders; srv*DIR and cache*DIR entries joined with ';'. crashsift works \
-      offline: http stores in the path are skipped and reported.
+      index2.txt), plain folders, symbol servers (srv*CACHE*https://…); entries joined with ';'.
       """)
   var symbols: String?
+
+  @Flag(name: .long, help: "Never ask symbol servers; their modules are reported as missing.")
+  var offline = false
 
   @Option(
     name: .long,
@@ -77,9 +79,7 @@ struct AnalyzeCommand: ParsableCommand {
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     encoder.keyEncodingStrategy = .convertToSnakeCase
     // No --symbols: WinDbg's own variable, so a machine set up for WinDbg works as is.
-    let symbolPath = (symbols ?? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]).map {
-      SymbolTableCache(path: SymbolPath(parsing: $0, defaultCache: SymbolPath.userCache))
-    }
+    let symbolPath = try SymbolAccess.cache(symbols, offline: offline)
     for path in files {
       do {
         let file = try MappedFile(path: path)

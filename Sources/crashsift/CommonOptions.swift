@@ -4,6 +4,7 @@ import Foundation
 import Interface
 import Logging
 import Pipeline
+import Symbols
 
 /// Options shared by the commands that run stages.
 struct CommonOptions: ParsableArguments {
@@ -45,6 +46,14 @@ struct CommonOptions: ParsableArguments {
       """)
   var inProcess = false
 
+  @Flag(
+    name: .long,
+    help: """
+      Never ask the symbol path's servers in this run: modules only they have wait (deferred) \
+      for a run with network.
+      """)
+  var offline = false
+
   func validate() throws {
     if let jobs, jobs < 1 || jobs > 1024 {
       throw ValidationError("--jobs must be between 1 and 1024, got \(jobs)")
@@ -77,8 +86,14 @@ struct CommonOptions: ParsableArguments {
       manifest.symbolPath.isEmpty
       ? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]
       : manifest.symbolPath.joined(separator: ";")
-    let recipe = try Self.recipe(
+    var recipe = try Self.recipe(
       symbolPath: symbolPath, allThreads: settings.allThreads, rules: settings.rules)
+    recipe.offline = offline
+    // Bad server settings (headers file, proxy, CA file) stop the run here with what to fix,
+    // rather than leaving every dump deferred.
+    if let symbolPath, !offline, SymbolPath(parsing: symbolPath).hasServers {
+      _ = try SymbolAccess.configuration()
+    }
     runner.recipe = recipe
     runner.dumpStages = try recipe.makeStages()
     return runner

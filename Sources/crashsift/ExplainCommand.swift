@@ -43,6 +43,9 @@ struct ExplainCommand: ParsableCommand {
   @Option(name: .long, help: "Symbol path (_NT_SYMBOL_PATH syntax; default $_NT_SYMBOL_PATH).")
   var symbols: String?
 
+  @Flag(name: .long, help: "Never ask symbol servers; their modules are reported as missing.")
+  var offline = false
+
   @Option(name: .long, help: "Bucketing rules file (default: the built-in rules).")
   var rules: String?
 
@@ -77,9 +80,7 @@ struct ExplainCommand: ParsableCommand {
       return
     }
     guard let file else { throw ExitCode(2) }
-    let symbolPath = (symbols ?? ProcessInfo.processInfo.environment["_NT_SYMBOL_PATH"]).map {
-      SymbolTableCache(path: SymbolPath(parsing: $0, defaultCache: SymbolPath.userCache))
-    }
+    let symbolPath = try SymbolAccess.cache(symbols, offline: offline)
     let stack: ThreadStack?
     let crash: Bucketer.Crash?
     var reason: String?

@@ -6,7 +6,8 @@ struct SymbolsCommand: ParsableCommand {
     commandName: "symbols",
     abstract: "Look addresses up in symbol stores, .sym files and PDBs; export and undecorate.",
     subcommands: [
-      SymbolsLookupCommand.self, SymbolsIndexCommand.self, SymbolsExportCommand.self,
+      SymbolsLookupCommand.self, SymbolsFetchCommand.self, SymbolsIndexCommand.self,
+      SymbolsExportCommand.self,
       SymbolsUndecorateCommand.self,
     ])
 }

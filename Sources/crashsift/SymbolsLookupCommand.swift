@@ -30,6 +30,9 @@ struct SymbolsLookupCommand: ParsableCommand {
   @Flag(name: .long, help: "Print a JSON document (crashsift.symbols-lookup, docs/schema).")
   var json = false
 
+  @Flag(name: .long, help: "Never ask symbol servers named in the path.")
+  var offline = false
+
   @Argument(help: "The module's debug file name (e.g. ntkrnlmp.pdb).")
   var debugFile: String
 
@@ -76,8 +79,9 @@ struct SymbolsLookupCommand: ParsableCommand {
       throw ValidationError("give --store PATH or set _NT_SYMBOL_PATH")
     }
     let path = SymbolPath(parsing: pathText, defaultCache: SymbolPath.userCache)
+    let client = try SymbolAccess.client(for: path, offline: offline)
     let table: SymbolTable
-    switch path.table(debugFile: debugFile, debugID: debugID) {
+    switch path.table(debugFile: debugFile, debugID: debugID, client: client) {
     case .success(let found): table = found
     case .failure(let error):
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))

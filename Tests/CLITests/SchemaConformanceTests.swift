@@ -110,6 +110,18 @@ struct SchemaConformanceTests {
     ])
     #expect(failing.status == 1)
     files.append(try Self.save(failing, as: "symbols-index-failed.json", in: dir))
+    // Local and missing keys (the servers' own outcomes are covered in SymbolServerTests).
+    let keys = dir.file("keys.txt")
+    try Data(
+      "tiny64.pdb/080EE95D32E0099C4C4C44205044422E1/tiny64.pdb\nabsent.pdb/00112233445566778899AABBCCDDEEFF1/absent.pdb\n"
+        .utf8
+    ).write(to: URL(fileURLWithPath: keys))
+    let fetch = try CrashsiftBinary.run([
+      "symbols", "fetch", "--json", "--offline", "--keys", keys, "--symbols",
+      "srv*\(out)/store;srv*\(dir.file("cache"))*https://symbols.invalid/store",
+    ])
+    #expect(fetch.status == 1, "\(fetch.stderr)")
+    files.append(try Self.save(fetch, as: "symbols-fetch.json", in: dir))
     let scenarios = "\(Corpus.packageRoot)/samples/scenarios"
     let forge = try CrashsiftBinary.run([
       "forge", "\(scenarios)/d1-crashdrv-build1.json", "-o", dir.file("forged"), "--json",
@@ -131,6 +143,7 @@ struct SchemaConformanceTests {
     #expect(
       Set(kinds) == [
         "crashsift.symbols-lookup/1.0", "crashsift.symbols-index/1.0", "crashsift.forge/1.0",
+        "crashsift.symbols-fetch/1.0",
       ])
     try Self.expectValid(files)
   }

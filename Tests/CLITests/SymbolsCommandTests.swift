@@ -28,12 +28,13 @@ struct SymbolsCommandTests {
     #expect(answers?.first?["line"] as? Int == 10)
 
     let miss = try CrashsiftBinary.run([
-      "symbols", "lookup", "--store", "srv*\(store)*https://msdl.microsoft.com/download/symbols",
-      "ntkrnlmp.pdb", "3844DBB920174967BE7AA4A2C20430FA2", "0x1000",
+      "symbols", "lookup", "--offline", "--store",
+      "srv*\(store)*https://msdl.microsoft.com/download/symbols", "ntkrnlmp.pdb",
+      "3844DBB920174967BE7AA4A2C20430FA2", "0x1000",
     ])
     #expect(miss.status == 1)
     #expect(miss.stderr.contains("no ntkrnlmp.pdb/3844DBB920174967BE7AA4A2C20430FA2 in \(store)"))
-    #expect(miss.stderr.contains("works offline"))
+    #expect(miss.stderr.contains("https://msdl.microsoft.com/download/symbols: skipped: offline"))
     let bad = try CrashsiftBinary.run(["symbols", "lookup", "--store", store, "a.pdb", "AB", "zz"])
     #expect(bad.status != 0)
     #expect(bad.stderr.contains("zz is not a hex RVA"))

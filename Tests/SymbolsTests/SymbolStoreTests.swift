@@ -8,20 +8,33 @@ import Testing
 
 @Suite("symbol path and stores")
 struct SymbolStoreTests {
-  @Test("_NT_SYMBOL_PATH syntax: srv, symsrv, cache, plain folders, URLs kept as remote")
+  @Test("_NT_SYMBOL_PATH syntax: srv, symsrv, cache, plain folders, servers with their caches")
   func parsing() {
     let path = SymbolPath(
       parsing:
-        "cache*/c;SRV*/down*https://msdl.microsoft.com/download/symbols;/plain ; symsrv*symsrv.dll*/s*HTTP://x;srv**/e",
+        "cache*/c;SRV*/down*https://msdl.microsoft.com/download/symbols;/plain ; symsrv*symsrv.dll*/s*HTTP://x;srv**/e;srv*https://bare;srv*/c1*/c2*https://chain",
       defaultCache: "/default")
     #expect(
       path.locations == [
-        .store("/c"), .store("/down"), .remote("https://msdl.microsoft.com/download/symbols"),
-        .folder("/plain"), .store("/s"), .remote("HTTP://x"), .store("/e"),
+        .store("/c"), .store("/down"),
+        .server("https://msdl.microsoft.com/download/symbols", caches: ["/down"]),
+        .folder("/plain"), .store("/s"), .server("HTTP://x", caches: ["/s"]), .store("/e"),
+        // No downstream store of its own: the cache*DIR element's folder.
+        .server("https://bare", caches: ["/c"]),
+        .store("/c1"), .store("/c2"), .server("https://chain", caches: ["/c1", "/c2"]),
       ])
     #expect(path.cache == "/c")
+    #expect(path.hasServers)
     #expect(SymbolPath(parsing: "srv*/x", defaultCache: "/d").cache == "/d")
+    #expect(!SymbolPath(parsing: "srv*/x", defaultCache: "/d").hasServers)
+    // WinDbg's `srv*URL` and a bare URL element use the default downstream store.
+    #expect(
+      SymbolPath(parsing: "srv*https://s;https://t", defaultCache: "/d").locations == [
+        .server("https://s", caches: ["/d"]), .server("https://t", caches: ["/d"]),
+      ])
     #expect(SymbolPath(parsing: "").locations.isEmpty)
+    #expect(SymbolPath.redacted("https://user:secret@host/x") == "https://***@host/x")
+    #expect(SymbolPath.redacted("https://host/a@b") == "https://host/a@b")
   }
 
   @Test(
