@@ -141,7 +141,7 @@ let package = Package(
       ], exclude: ["README.md"]),
     .target(
       name: "CrashsiftTestSupport",
-      dependencies: ["CArchive", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: ["CArchive", "DumpSynth", .product(name: "GRDB", package: "GRDB.swift")],
       path: "Tests/CrashsiftTestSupport"
     ),
     .testTarget(

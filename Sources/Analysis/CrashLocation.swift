@@ -21,6 +21,16 @@ public struct CrashLocation: Codable, Sendable, Equatable {
   /// Whether adding symbols could name it: the module identifies its PDB but no table was found
   /// (as opposed to no module, no CodeView record, or a table that does not cover the address).
   public var awaitsSymbols = false
+  /// The lookup that names this module's frames (whether or not it found a table): what a
+  /// deferred dump waits for, and what the report says answered.
+  public var lookup: SymbolLookup?
+
+  // `lookup` stays out of JSON: it is the checkpoint's business, and the published schemas of
+  // `analyze --json` do not carry it.
+  enum CodingKeys: String, CodingKey {
+    case module, moduleOffset, function, functionOffset, file, line, lineOffset, inlines
+    case missingSymbols, awaitsSymbols
+  }
 
   public init(module: String? = nil, moduleOffset: UInt64? = nil, missingSymbols: String? = nil) {
     self.module = module
@@ -62,6 +72,7 @@ public struct CrashLocation: Codable, Sendable, Equatable {
       location.missingSymbols = "\(module.baseName) has no CodeView record"
       return location
     }
+    location.lookup = .debug(file: debugFile, id: debugID)
     guard let symbols else {
       location.missingSymbols = "no symbol path given"
       location.awaitsSymbols = true

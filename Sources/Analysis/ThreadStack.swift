@@ -273,8 +273,14 @@ public struct ThreadStack: Sendable, Codable, Equatable {
       }
       var location = CrashLocation(
         module: module.name, moduleOffset: frame.instruction &- module.base)
-      guard let symbols, let driver = kernelModules.first(where: { $0.base == module.base }) else {
+      guard let driver = kernelModules.first(where: { $0.base == module.base }) else {
         location.missingSymbols = symbols == nil ? "no symbol path given" : nil
+        return location
+      }
+      location.lookup = .image(
+        name: driver.name, timeDateStamp: driver.timeDateStamp, sizeOfImage: driver.size)
+      guard let symbols else {
+        location.missingSymbols = "no symbol path given"
         return location
       }
       switch symbols.table(

@@ -246,6 +246,25 @@ public enum CheckpointSchema {
           CREATE INDEX buckets_by_id ON buckets(failure_bucket_id);
           """)
     }
+    migrator.registerMigration("v8-symbol-lookups") { db in
+      try db.execute(
+        sql: """
+          -- Output of the symbolize stage: each module lookup of a dump's crashing stack, found
+          -- or not, what answered (the file read, the server it came from) or why nothing did.
+          -- `blocking` marks the lookup a deferred dump waits for: a later run asks each such
+          -- lookup once and redoes only the dumps whose lookup now finds a table.
+          CREATE TABLE symbol_lookups (
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            lookup TEXT NOT NULL,
+            module TEXT,
+            found INTEGER NOT NULL,
+            answer TEXT NOT NULL,
+            blocking INTEGER NOT NULL,
+            PRIMARY KEY (dump_sha256, lookup)
+          ) WITHOUT ROWID;
+          CREATE INDEX symbol_lookups_waiting ON symbol_lookups(lookup) WHERE blocking = 1;
+          """)
+    }
     return migrator
   }
 }

@@ -19,8 +19,9 @@ public enum SchemaID: String, CaseIterable, Sendable {
   public var version: String {
     switch self {
     // 1.1: `fault_context` (the TRAP_FRAME / CONTEXT a kernel stack was walked from).
-    case .analyzeMinidump, .analyzeKernel, .explain: "1.1"
-    case .status, .run, .report, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge: "1.0"
+    // run 1.1: `retried_deferred` per stage. report 1.1: `health.symbol_sources`.
+    case .analyzeMinidump, .analyzeKernel, .explain, .run, .report: "1.1"
+    case .status, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge: "1.0"
     }
   }
 

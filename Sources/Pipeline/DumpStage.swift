@@ -17,9 +17,10 @@ public protocol DumpStage: Sendable {
   var outputTables: [String] { get }
   /// Creates the stage's tables if they do not exist (called once per run, before any work).
   func prepare(_ db: Database) throws
-  /// Whether `deferred` dumps are retried by every run, not only with `--retry-deferred`: for
-  /// stages whose missing input appears outside the workspace (symbols added to a store).
-  var retriesDeferredEveryRun: Bool { get }
+  /// Marks `pending` the `deferred` dumps whose missing input may have appeared outside the
+  /// workspace (symbols added to a store, a server back), before the stage's work in each run;
+  /// returns how many. Every deferred dump is retried only with `--retry-deferred`.
+  func wakeDeferred(_ database: CheckpointDatabase) throws -> Int
   /// Reads what the stage needs from upstream output tables, on the worker thread before
   /// `process` (a read transaction; stages talk only through the checkpoint).
   func load(_ db: Database, dump: String) throws -> (any Sendable)?
@@ -29,7 +30,7 @@ public protocol DumpStage: Sendable {
 
 extension DumpStage {
   public func prepare(_ db: Database) throws {}
-  public var retriesDeferredEveryRun: Bool { false }
+  public func wakeDeferred(_ database: CheckpointDatabase) throws -> Int { 0 }
   public func load(_ db: Database, dump: String) throws -> (any Sendable)? { nil }
 }
 

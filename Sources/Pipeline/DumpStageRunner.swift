@@ -67,10 +67,11 @@ public struct DumpStageRunner {
     var summary = StageSummary(name: stage.name, version: stage.version)
     summary.stale = stale
     let started = Date()
+    if !retryDeferred { summary.retriedDeferred = try stage.wakeDeferred(database) }
     let total = try database.read { db in
       try StageLedger.work(
         db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
-        retryDeferred: retryDeferred || stage.retriesDeferredEveryRun
+        retryDeferred: retryDeferred
       ).count
     }
     let reporter = ProgressReporter(
@@ -165,7 +166,7 @@ public struct DumpStageRunner {
         try StageLedger.work(
           db, stage: stage.name, version: stage.version, upstream: upstream,
           retryFailed: retryFailed,
-          retryDeferred: retryDeferred || stage.retriesDeferredEveryRun, after: cursor,
+          retryDeferred: retryDeferred, after: cursor,
           limit: chunkSize)
       }
       guard let last = items.last else { break }

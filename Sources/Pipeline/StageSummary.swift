@@ -8,7 +8,14 @@ public struct StageSummary: Sendable, Codable, Equatable {
   public var done = 0
   public var failed = 0
   public var deferred = 0
+  /// Deferred dumps of earlier runs redone because what they waited for may have appeared.
+  public var retriedDeferred = 0
   public var seconds = 0.0
+
+  enum CodingKeys: String, CodingKey {
+    case name, version, stale, processed, done, failed, deferred, seconds
+    case retriedDeferred = "retried_deferred"
+  }
 
   public init(name: String, version: Int) {
     self.name = name

@@ -7,6 +7,7 @@ import KernelDump
 import Minidump
 import SymbolServer
 import Symbols
+import Synchronization
 
 /// The symbolize stage: walks each parsed dump's crashing thread and names every frame from the
 /// symbol path.
@@ -14,8 +15,11 @@ import Symbols
 /// Minidumps walk the exception thread from the exception context; kernel dumps walk from the
 /// header context (falling back to the bug check's faulting IP as a lone frame when the dump has
 /// no context). A dump whose crashing frame lacks symbols (its module has a debug id the path
-/// does not serve) is `deferred` with the reason, its rows still written; every later run retries
-/// deferred dumps, so adding the PDB or .sym to the store is enough. A kernel dump names its
+/// does not serve) is `deferred` with the reason, its rows still written, and `symbol_lookups`
+/// records the lookup it waits for. A later run asks each waiting lookup once and redoes only the
+/// dumps whose lookup now finds a table (`wakeDeferred`), so adding the PDB or .sym to a store, a
+/// server that comes back or a negative-cache entry that expires is enough, without re-walking
+/// every deferred dump every night. A kernel dump names its
 /// drivers only by file name, timestamp and size: the image is fetched from the store by those
 /// (as WinDbg does), and its CodeView record gives the PDB's debug id.
 public struct SymbolizeStage: DumpStage {
@@ -24,8 +28,7 @@ public struct SymbolizeStage: DumpStage {
   /// same plus every other thread (`all_threads`), so turning the setting on or off redoes every
   /// dump.
   public let version: Int
-  public let outputTables = ["symbolized_frames", "stack_walks", "thread_frames"]
-  public let retriesDeferredEveryRun = true
+  public let outputTables = ["symbolized_frames", "stack_walks", "thread_frames", "symbol_lookups"]
   let symbols: SymbolTableCache?
   let allThreads: Bool
 
@@ -51,7 +54,9 @@ public struct SymbolizeStage: DumpStage {
     }
     self.allThreads = allThreads
     // 4/5: kernel stacks are walked from the trap frame or context record the bug check names.
-    version = allThreads ? 5 : 4
+    // 6/7: `symbol_lookups` is written for every dump (what answered, what a deferred dump
+    // waits for).
+    version = allThreads ? 7 : 6
   }
 
   public func process(_ input: DumpStageInput) throws -> StageResult {
@@ -98,11 +103,102 @@ public struct SymbolizeStage: DumpStage {
       stack.truncated ? 1 : 0, missing,
     ])
     var outcome = StageOutcome.done
+    var blocking: SymbolLookup?
     if let waiting = stack.frames.first, waiting.location.awaitsSymbols {
       outcome = StageOutcome(
         status: .deferred, error: waiting.location.missingSymbols ?? "no symbols")
+      blocking = waiting.location.lookup
     }
-    return StageResult(outcome: outcome, tables: [rows, Self.threadRows(sha, others), walk])
+    let lookups = lookupRows(sha, stack.frames.map(\.location), blocking: blocking)
+    return StageResult(
+      outcome: outcome, tables: [rows, Self.threadRows(sha, others), walk, lookups])
+  }
+
+  /// One `symbol_lookups` row per module lookup on the crashing stack: found or not, what
+  /// answered or why nothing did, and whether the dump waits for it (`blocking`).
+  func lookupRows(_ sha: String, _ locations: [CrashLocation], blocking: SymbolLookup?)
+    -> StageRows
+  {
+    var rows = StageRows(
+      table: "symbol_lookups",
+      columns: ["dump_sha256", "lookup", "module", "found", "answer", "blocking"])
+    var seen: Set<SymbolLookup> = []
+    for location in locations {
+      guard let lookup = location.lookup, seen.insert(lookup).inserted else { continue }
+      let source = symbols?.source(for: lookup)
+      // Found when the table answered (a frame may still fall outside every function).
+      let found = source != nil
+      let answer = source ?? location.missingSymbols ?? "not looked up"
+      rows.append([
+        sha, lookup.text, location.module, found ? 1 : 0, answer, lookup == blocking ? 1 : 0,
+      ])
+    }
+    return rows
+  }
+
+  /// Marks `pending` the deferred dumps whose wait may be over, before the stage's work: each
+  /// distinct lookup a deferred dump waits for is asked once (stores, server caches, the negative
+  /// cache, and the servers when their answer may have changed), and only the dumps whose lookup
+  /// now finds a table are redone. Dumps deferred without a recorded lookup (older workspaces)
+  /// are all redone once. Returns how many dumps were marked.
+  public func wakeDeferred(_ database: CheckpointDatabase) throws -> Int {
+    let (waiting, unrecorded) = try database.read { db in
+      let lookups = try String.fetchAll(
+        db,
+        sql: """
+          SELECT DISTINCT l.lookup FROM stage_state s
+          JOIN symbol_lookups l ON l.dump_sha256 = s.dump_sha256 AND l.blocking = 1
+          WHERE s.stage = ? AND s.status = 'deferred' ORDER BY l.lookup
+          """, arguments: [name])
+      let unrecorded = try Bool.fetchOne(
+        db,
+        sql: """
+          SELECT EXISTS (SELECT 1 FROM stage_state s WHERE s.stage = ? AND s.status = 'deferred'
+            AND NOT EXISTS (SELECT 1 FROM symbol_lookups l
+              WHERE l.dump_sha256 = s.dump_sha256 AND l.blocking = 1))
+          """, arguments: [name])
+      return (lookups, unrecorded ?? false)
+    }
+    var ready: [String] = []
+    if let symbols, !waiting.isEmpty {
+      // Lookups may wait on servers: asked side by side (each server's own gate bounds them).
+      let found = Mutex<[String]>([])
+      DispatchQueue.concurrentPerform(iterations: waiting.count) { index in
+        guard let lookup = SymbolLookup(text: waiting[index]) else { return }
+        if case .success = symbols.table(for: lookup) {
+          found.withLock { $0.append(waiting[index]) }
+        }
+      }
+      ready = found.withLock { $0 }
+    }
+    guard !ready.isEmpty || unrecorded else { return 0 }
+    return try database.write { db in
+      var woken = 0
+      let now = Timestamp.now()
+      // Bound lists: SQLite caps the number of parameters of one statement.
+      for start in stride(from: 0, to: ready.count, by: 500) {
+        let chunk = Array(ready[start..<min(start + 500, ready.count)])
+        try db.execute(
+          sql: """
+            UPDATE stage_state SET status = 'pending', updated_at = ?
+            WHERE stage = ? AND status = 'deferred' AND dump_sha256 IN (
+              SELECT dump_sha256 FROM symbol_lookups
+              WHERE blocking = 1 AND lookup IN (\(databaseQuestionMarks(count: chunk.count))))
+            """, arguments: StatementArguments([now, name] + chunk))
+        woken += db.changesCount
+      }
+      if unrecorded {
+        try db.execute(
+          sql: """
+            UPDATE stage_state SET status = 'pending', updated_at = ?
+            WHERE stage = ? AND status = 'deferred' AND NOT EXISTS (
+              SELECT 1 FROM symbol_lookups l WHERE l.dump_sha256 = stage_state.dump_sha256
+                AND l.blocking = 1)
+            """, arguments: [now, name])
+        woken += db.changesCount
+      }
+      return woken
+    }
   }
 
   /// Every thread of a minidump except the exception's, walked from its own context.
@@ -159,6 +255,9 @@ public struct SymbolizeStage: DumpStage {
       return StageResult(tables: [rows])
     }
     var location = CrashLocation(module: module.name, moduleOffset: ip - module.base)
+    let lookup = SymbolLookup.image(
+      name: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
+    location.lookup = lookup
     var outcome = StageOutcome.done
     if let symbols {
       switch symbols.table(
@@ -176,7 +275,9 @@ public struct SymbolizeStage: DumpStage {
     }
     var rows = Self.frameRows()
     Self.append(&rows, sha, frame: 0, address: ip, location)
-    return StageResult(outcome: outcome, tables: [rows])
+    let lookups = lookupRows(
+      sha, [location], blocking: outcome.status == .deferred ? lookup : nil)
+    return StageResult(outcome: outcome, tables: [rows, lookups])
   }
 
   static func append(_ rows: inout StageRows, _ sha: String, frame: ThreadStack.Frame) {

@@ -473,13 +473,23 @@ public struct CrashReport: Codable, Sendable, Equatable {
         missing.module, missing.debugFile, missing.debugID, String(missing.dumps), missing.reason,
       ])
     }
+    var lookupsCSV = CSVWriter(header: [
+      "module", "lookup", "found", "answer", "dumps", "waiting",
+    ])
+    for source in health.symbolSources {
+      lookupsCSV.append([
+        source.module, source.lookup, source.found ? "1" : "0", source.answer,
+        String(source.dumps), String(source.waiting),
+      ])
+    }
     var summaryCSV = CSVWriter(header: ["measure", "value"])
     for (name, value) in health.figures { summaryCSV.append([name, String(value)]) }
     var files = [
       "nights.csv": nightsCSV.text, "buckets.csv": bucketsCSV.text, "drivers.csv": ratesCSV.text,
       "bucket-builds.csv": perBuildCSV.text, "bucket-versions.csv": versionsCSV.text,
       "examples.csv": examplesCSV.text, "failures.csv": failuresCSV.text,
-      "missing-symbols.csv": symbolsCSV.text, "summary.csv": summaryCSV.text,
+      "missing-symbols.csv": symbolsCSV.text, "symbol-lookups.csv": lookupsCSV.text,
+      "summary.csv": summaryCSV.text,
     ]
     for window in windows {
       var table = CSVWriter(header: [

@@ -103,6 +103,14 @@ public enum HTMLReport {
       ]
     }
     symbols["hasRows"] = !health.missingSymbols.isEmpty
+    symbols["sources"] = health.symbolSources.map { source -> [String: Any] in
+      [
+        "module": source.module, "lookup": source.lookup,
+        "found": source.found ? "found" : "not found", "answer": source.answer,
+        "dumps": source.dumps, "waiting": source.waiting,
+      ]
+    }
+    symbols["hasSources"] = !health.symbolSources.isEmpty
     symbols["walked"] = health.walked
     symbols["fullySymbolized"] = health.fullySymbolized
     try render(ReportTemplates.symbols, symbols, to: "\(folder)/symbols.html")

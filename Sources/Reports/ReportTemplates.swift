@@ -70,7 +70,7 @@ enum ReportTemplates {
 {{/rates}}
 </table>
 {{^knowsMachines}}<p class="meta">Machines are unknown: the manifest names no <code>machine_pattern</code>.</p>{{/knowsMachines}}
-<p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>; all of it in <a href="report.json">report.json</a>.</p>
+<p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>, <a href="symbol-lookups.csv">symbol-lookups.csv</a>; all of it in <a href="report.json">report.json</a>.</p>
 </body>
 </html>
 """#
@@ -186,6 +186,17 @@ enum ReportTemplates {
 {{/modules}}
 </table>
 {{/hasRows}}
+<h2>Where symbols came from</h2>
+<p class="meta">Each module lookup of the crashing stacks: the file that answered (and the server it was downloaded from, in the run that downloaded it), or where it was looked for and what each place answered. "Waiting" dumps are deferred until that lookup finds a table; each run asks such a lookup once and redoes only its dumps. As CSV: <a href="symbol-lookups.csv">symbol-lookups.csv</a>.</p>
+{{^hasSources}}<p>No lookups recorded yet.</p>{{/hasSources}}
+{{#hasSources}}
+<table>
+<tr><th>module</th><th>lookup</th><th>result</th><th>dumps</th><th>waiting</th><th>answered by / looked in</th></tr>
+{{#sources}}
+<tr><td class="mono">{{module}}</td><td class="mono">{{lookup}}</td><td>{{found}}</td><td class="n">{{dumps}}</td><td class="n">{{waiting}}</td><td class="mono">{{answer}}</td></tr>
+{{/sources}}
+</table>
+{{/hasSources}}
 </body>
 </html>
 """#

@@ -26,6 +26,20 @@ public struct WorkspaceHealth: Codable, Sendable, Equatable {
     public var dumps: Int
   }
 
+  /// One module lookup of the crashing stacks (`symbol_lookups`): whether a table was found,
+  /// what answered (the file read, and the server it came from when downloaded in that run) or
+  /// where it was looked for and why nothing answered, with the dumps it concerns.
+  public struct SymbolSource: Codable, Sendable, Equatable {
+    public var module: String
+    /// `pdb:<file>/<ID>` or `image:<name>/<TIMESTAMP><SIZE>`.
+    public var lookup: String
+    public var found: Bool
+    public var answer: String
+    public var dumps: Int
+    /// Dumps deferred until this lookup finds a table.
+    public var waiting: Int
+  }
+
   public var archives = 0
   public var archivesFailed = 0
   /// Distinct dumps and their occurrences (one dump can arrive in several archives).
@@ -40,6 +54,7 @@ public struct WorkspaceHealth: Codable, Sendable, Equatable {
   public var fullySymbolized = 0
   public var failures: [Failure] = []
   public var missingSymbols: [MissingSymbol] = []
+  public var symbolSources: [SymbolSource] = []
 
   public init() {}
 
@@ -117,7 +132,34 @@ public struct WorkspaceHealth: Codable, Sendable, Equatable {
         missing.reason = relative.within(missing.reason)
         return missing
       }
+      health.symbolSources = try symbolSources(db).map {
+        var source = $0
+        source.answer = relative.within(source.answer)
+        return source
+      }
       return health
+    }
+  }
+
+  /// `symbol_lookups` by lookup and answer: most dumps first, then missing before found.
+  static func symbolSources(_ db: Database) throws -> [SymbolSource] {
+    // Older workspaces have no such table until their next run's migration.
+    guard try db.tableExists("symbol_lookups") else { return [] }
+    return try Row.fetchAll(
+      db,
+      sql: """
+        SELECT l.lookup, MIN(COALESCE(l.module, '')) AS module, l.found, l.answer,
+          COUNT(*) AS dumps,
+          SUM(CASE WHEN l.blocking = 1 AND s.status = 'deferred' THEN 1 ELSE 0 END) AS waiting
+        FROM symbol_lookups l
+        LEFT JOIN stage_state s ON s.dump_sha256 = l.dump_sha256 AND s.stage = 'symbolize'
+        GROUP BY l.lookup, l.found, l.answer
+        ORDER BY dumps DESC, l.found, l.lookup, l.answer
+        """
+    ).map { row in
+      SymbolSource(
+        module: row["module"], lookup: row["lookup"], found: (row["found"] as Int) != 0,
+        answer: row["answer"], dumps: row["dumps"], waiting: row["waiting"])
     }
   }
 

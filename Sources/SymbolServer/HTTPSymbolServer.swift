@@ -87,6 +87,15 @@ public final class HTTPSymbolServer: SymbolServerClient {
     if let until = downUntil.withLock({ $0[base.origin] }), until > Date() {
       return .unavailable("\(shown) did not answer earlier in this run; asked again next run")
     }
+    let lock = FetchLock(cache: cache, key: key)
+    defer { withExtendedLifetime(lock) {} }
+    // Another worker may have fetched the file, or found it missing, while this one waited.
+    let destination = "\(cache)/\(key.folder)/\(key.index)/\(key.file)"
+    if FileManager.default.fileExists(atPath: destination) { return .found(destination) }
+    if let remembered = misses.remembered(key) {
+      counters.withLock { $0.rememberedMisses += 1 }
+      return .notFound(remembered)
+    }
     let deadline = Date().addingTimeInterval(configuration.totalTimeout)
     let root = server.hasSuffix("/") ? String(server.dropLast()) : server
     let tiered: Bool
@@ -401,8 +410,8 @@ public final class HTTPSymbolServer: SymbolServerClient {
         tlsConfiguration: tls,
         redirectConfiguration: .follow(max: 8, allowCycles: false),
         timeout: .init(
-          connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
-          read: .milliseconds(Int64(configuration.readTimeout * 1000))),
+          connect: .milliseconds(Self.milliseconds(configuration.connectTimeout)),
+          read: .milliseconds(Self.milliseconds(configuration.readTimeout))),
         proxy: proxy.map { .server(host: $0.host, port: $0.port) },
         decompression: .disabled)
       settings.connectionPool = .init(
@@ -413,5 +422,12 @@ public final class HTTPSymbolServer: SymbolServerClient {
       clients[key] = client
       return client
     }
+  }
+
+  /// Seconds as NIO's integer milliseconds, between 1 ms and a day whatever the setting says
+  /// (a NaN, a negative or a huge value would otherwise trap in the conversion).
+  static func milliseconds(_ seconds: TimeInterval) -> Int64 {
+    guard seconds.isFinite else { return 86_400_000 }
+    return Int64(min(max(seconds, 0.001), 86_400) * 1000)
   }
 }

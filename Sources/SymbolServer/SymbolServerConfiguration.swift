@@ -96,11 +96,13 @@ public struct SymbolServerConfiguration: Sendable {
       }
       return number
     }
+    // Timeouts become NIO's integer milliseconds: capped (a day, an hour) so an absurd setting
+    // is a long wait, not an overflow.
     if let seconds = try number("CRASHSIFT_SYMBOL_TIMEOUT") {
-      configuration.requestTimeout = seconds
+      configuration.requestTimeout = min(seconds, 86_400)
     }
     if let seconds = try number("CRASHSIFT_SYMBOL_CONNECT_TIMEOUT") {
-      configuration.connectTimeout = max(0.1, seconds)
+      configuration.connectTimeout = min(max(0.1, seconds), 3_600)
     }
     if let count = try number("CRASHSIFT_SYMBOL_RETRIES") {
       configuration.retries = Int(min(count, 20))

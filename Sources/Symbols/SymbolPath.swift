@@ -188,35 +188,43 @@ public struct SymbolPath: Sendable, Equatable {
   public func table(debugFile: String, debugID: String, client: (any SymbolServerClient)? = nil)
     -> Result<SymbolTable, ParseError>
   {
+    resolve(debugFile: debugFile, debugID: debugID, client: client).table
+  }
+
+  /// `table(debugFile:debugID:client:)` with what answered: the file the table was read from,
+  /// and the server it was downloaded from just now, if it was.
+  public func resolve(
+    debugFile: String, debugID: String, client: (any SymbolServerClient)? = nil
+  ) -> (table: Result<SymbolTable, ParseError>, source: String?) {
     var reasons: [String] = []
     for location in locations {
       switch location {
       case .store(let dir):
         let tree = SymbolTree(root: dir, cache: cache)
-        guard tree.path(debugFile: debugFile, debugID: debugID) != nil else { continue }
+        guard let path = tree.path(debugFile: debugFile, debugID: debugID) else { continue }
         switch tree.table(debugFile: debugFile, debugID: debugID) {
-        case .success(let table): return .success(table)
+        case .success(let table): return (.success(table), path)
         case .failure(let error): reasons.append(error.description)
         }
       case .folder(let dir):
         let tree = SymbolTree(root: dir, cache: cache)
-        if tree.path(debugFile: debugFile, debugID: debugID) != nil {
+        if let path = tree.path(debugFile: debugFile, debugID: debugID) {
           switch tree.table(debugFile: debugFile, debugID: debugID) {
-          case .success(let table): return .success(table)
+          case .success(let table): return (.success(table), path)
           case .failure(let error): reasons.append(error.description)
           }
         } else {
           switch Self.flat(dir, debugFile: debugFile, debugID: debugID, cache: cache) {
-          case .success(let table?): return .success(table)
+          case .success(let found?): return (.success(found.table), found.path)
           case .success(nil): break
           case .failure(let error): reasons.append(error.description)
           }
         }
       case .server(let url, let caches):
-        switch server(
+        let answer = server(
           url, caches: caches, debugFile: debugFile, debugID: debugID, client: client)
-        {
-        case .success(let table): return .success(table)
+        switch answer.table {
+        case .success(let table): return (.success(table), answer.source)
         case .failure(let error): reasons.append(error.description)
         }
       }
@@ -231,26 +239,26 @@ public struct SymbolPath: Sendable, Equatable {
     var message =
       "no \(file)/\(debugID) in \(searched.isEmpty ? "(no local folder)" : searched.joined(separator: ", "))"
     if !reasons.isEmpty { message += "; " + reasons.joined(separator: "; ") }
-    return .failure(ParseError("symbols", message))
+    return (.failure(ParseError("symbols", message)), nil)
   }
 
   /// A module's table from a server's caches, else fetched (PDB first, then its `.sym`).
   private func server(
     _ url: String, caches: [String], debugFile: String, debugID: String,
     client: (any SymbolServerClient)?
-  ) -> Result<SymbolTable, ParseError> {
+  ) -> (table: Result<SymbolTable, ParseError>, source: String?) {
     for dir in caches {
       let tree = SymbolTree(root: dir, cache: cache)
-      if tree.path(debugFile: debugFile, debugID: debugID) != nil {
-        return tree.table(debugFile: debugFile, debugID: debugID)
+      if let path = tree.path(debugFile: debugFile, debugID: debugID) {
+        return (tree.table(debugFile: debugFile, debugID: debugID), path)
       }
     }
     let shown = Self.redacted(url)
     guard let client else {
-      return .failure(ParseError(shown, "skipped: offline (no network use for this run)"))
+      return (.failure(ParseError(shown, "skipped: offline (no network use for this run)")), nil)
     }
     guard let nearest = caches.last else {
-      return .failure(ParseError(shown, "skipped: no cache folder to download into"))
+      return (.failure(ParseError(shown, "skipped: no cache folder to download into")), nil)
     }
     var answers: [String] = []
     let keys = [
@@ -263,14 +271,16 @@ public struct SymbolPath: Sendable, Equatable {
       switch client.fetch(key, from: url, into: nearest) {
       case .found(let path):
         Self.copyUpstream(path, key: key, caches: caches)
-        return SymbolTree(root: nearest, cache: cache).table(
-          debugFile: debugFile, debugID: debugID)
+        return (
+          SymbolTree(root: nearest, cache: cache).table(debugFile: debugFile, debugID: debugID),
+          "\(path) (downloaded from \(shown))"
+        )
       case .notFound(let why): answers.append(why)
       case .unavailable(let why): answers.append("unavailable: \(why)")
       case .rejected(let why): answers.append("rejected: \(why)")
       }
     }
-    return .failure(ParseError(shown, answers.joined(separator: "; ")))
+    return (.failure(ParseError(shown, answers.joined(separator: "; "))), nil)
   }
 
   /// Copies a file fetched into the nearest cache to the caches upstream of it (`srv*C1*C2*URL`
@@ -304,25 +314,25 @@ public struct SymbolPath: Sendable, Equatable {
 
   /// `DIR/<name>.sym` or `DIR/<name>.pdb`, accepted only when its identity is `debugID`.
   private static func flat(_ dir: String, debugFile: String, debugID: String, cache: String?)
-    -> Result<SymbolTable?, ParseError>
+    -> Result<(table: SymbolTable, path: String)?, ParseError>
   {
     let file = BreakpadSymbolWriter.baseName(debugFile)
     let stem = file.lowercased().hasSuffix(".pdb") ? String(file.dropLast(4)) : file
     let store = DerivedTableStore(cache: cache)
-    return Result { () throws(ParseError) -> SymbolTable? in
+    return Result { () throws(ParseError) -> (table: SymbolTable, path: String)? in
       if let sym = SymbolTree.entry(in: dir, named: "\(stem).sym") {
         let path = "\(dir)/\(sym)"
         let table = try store.table(for: path) { () throws(ParseError) in
           try BreakpadSymbolReader.read(path: path)
         }
-        if table.debugID?.uppercased() == debugID.uppercased() { return table }
+        if table.debugID?.uppercased() == debugID.uppercased() { return (table, path) }
       }
       if file.lowercased().hasSuffix(".pdb"), let name = SymbolTree.entry(in: dir, named: file) {
         let path = "\(dir)/\(name)"
         let table = try store.table(for: path) { () throws(ParseError) in
           try PDBSymbolTable.read(try PDBFile(path: path))
         }
-        if table.debugID?.uppercased() == debugID.uppercased() { return table }
+        if table.debugID?.uppercased() == debugID.uppercased() { return (table, path) }
       }
       return nil
     }

@@ -8,6 +8,8 @@ import Synchronization
 public final class SymbolTableCache: Sendable {
   private let tables = Mutex<[String: Result<SymbolTable, ParseError>]>([:])
   private let values = Mutex<[String: any Sendable]>([:])
+  /// What answered each lookup that found a table, by `SymbolLookup.text`.
+  private let sources = Mutex<[String: String]>([:])
   public let path: SymbolPath
   /// How the path's servers are asked; `nil` keeps the lookup offline.
   public let client: (any SymbolServerClient)?
@@ -23,9 +25,28 @@ public final class SymbolTableCache: Sendable {
     if let known = tables.withLock({ $0[key] }) { return known }
     // Built outside the lock: two threads may both build a table the first time, which is cheaper
     // than making every other lookup wait behind a slow PDB.
-    let result = path.table(debugFile: debugFile, debugID: debugID, client: client)
-    tables.withLock { $0[key] = result }
-    return result
+    let answer = path.resolve(debugFile: debugFile, debugID: debugID, client: client)
+    if let source = answer.source {
+      sources.withLock { $0[SymbolLookup.debug(file: debugFile, id: debugID).text] = source }
+    }
+    tables.withLock { $0[key] = answer.table }
+    return answer.table
+  }
+
+  /// The table `lookup` names, built at most once per lookup.
+  public func table(for lookup: SymbolLookup) -> Result<SymbolTable, ParseError> {
+    switch lookup {
+    case .debug(let file, let id):
+      table(debugFile: file, debugID: id)
+    case .image(let name, let timeDateStamp, let sizeOfImage):
+      table(imageName: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+    }
+  }
+
+  /// The file that answered `lookup` (the PDB or `.sym`, with the image it was found through and
+  /// the server it was downloaded from this run), once `table(for:)` found it; else `nil`.
+  public func source(for lookup: SymbolLookup) -> String? {
+    sources.withLock { $0[lookup.text] }
   }
 
   /// The table of a module known only by image name, timestamp and size (kernel drivers in a
@@ -83,7 +104,14 @@ public final class SymbolTableCache: Sendable {
     }
     switch identity {
     case .failure(let error): return .failure(error)
-    case .success(let (file, id)): return table(debugFile: file, debugID: id)
+    case .success(let (file, id)):
+      let result = table(debugFile: file, debugID: id)
+      if let pdb = source(for: .debug(file: file, id: id)) {
+        let lookup = SymbolLookup.image(
+          name: imageName, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
+        sources.withLock { $0[lookup.text] = "\(pdb), through the image \(image)" }
+      }
+      return result
     }
   }
 }

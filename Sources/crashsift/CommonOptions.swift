@@ -33,8 +33,9 @@ struct CommonOptions: ParsableArguments {
   @Flag(
     name: .long,
     help: """
-      Also retry dumps that a stage deferred (dumps waiting for symbols are retried by every run \
-      anyway).
+      Also retry every dump that a stage deferred. Without it, a dump waiting for symbols is \
+      redone only once its lookup finds a table (a store gained the file, a server \
+      answered, a negative-cache entry expired).
       """)
   var retryDeferred = false
 

@@ -26,8 +26,8 @@ struct SampleCorpusTests {
     #expect(
       csvs == [
         "bucket-builds.csv", "bucket-versions.csv", "buckets.csv", "drivers.csv", "examples.csv",
-        "failures.csv", "missing-symbols.csv", "nights.csv", "summary.csv", "top-1.csv",
-        "top-28.csv", "top-7.csv", "trends.csv",
+        "failures.csv", "missing-symbols.csv", "nights.csv", "summary.csv", "symbol-lookups.csv",
+        "top-1.csv", "top-28.csv", "top-7.csv", "trends.csv",
       ])
     for name in csvs {
       Golden.check(

@@ -177,7 +177,7 @@ struct SchemaConformanceTests {
     let tables = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
       $0.hasSuffix(".csv") || $0 == "report.json"
     }
-    #expect(tables.count == 14)
+    #expect(tables.count == 15)
     files += tables.map { "\(folder)/\($0)" }
     try Self.expectValid(files)
   }

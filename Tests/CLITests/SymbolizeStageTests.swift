@@ -1,5 +1,4 @@
 import CrashsiftTestSupport
-import DumpSynth
 import Foundation
 import GRDB
 import Testing
@@ -126,20 +125,7 @@ struct SymbolizeStageTests {
   func kernelDriver() throws {
     let root = try Requirement.corpus.resolve()
     let dir = TemporaryDirectory()
-    // A triage dump whose faulting driver is the lld-built tiny64.dll (TimeDateStamp 0x3FDF2AA8,
-    // SizeOfImage 0x5000, as its store key says), crashing at RVA 0x1040 — inside the inlined
-    // `inlined_twice` of `exported_entry`.
-    let base: UInt64 = 0xFFFF_F804_1234_0000
-    var writer = TriageDumpWriter()
-    writer.modules = [
-      SyntheticKernel.Module(
-        name: "tiny64.dll", path: "\\SystemRoot\\system32\\drivers\\tiny64.dll", base: base,
-        size: 0x5000, checksum: 0, timeDateStamp: 0x3FDF_2AA8)
-    ]
-    writer.header.bugCheckCode = 0x7E
-    writer.header.bugCheckParameters = [0xFFFF_FFFF_C000_0005, base + 0x1040, 0, 0]
-    writer.header.rip = base + 0x1040
-    try writer.write(to: dir.file("night/MEMORY.DMP"))
+    try DriverCrashDump.write(to: dir.file("night/MEMORY.DMP"))
     let store = dir.file("store")
     let (arguments, workspace) = try Self.setUp(dir, symbolPath: "srv*\(store)")
 
@@ -178,5 +164,86 @@ struct SymbolizeStageTests {
       "analyze", "--symbols", dir.file("symbols"), dir.file("night/MEMORY.DMP"),
     ])
     #expect(bare.stdout.contains("(no symbols: symbols: no image tiny64.dll/3FDF2AA85000"))
+  }
+
+  @Test(
+    "deferred dumps are redone only when the lookup they wait for finds a table",
+    .requires(.corpus))
+  func deferredWaitsForItsLookup() throws {
+    let root = try Requirement.corpus.resolve()
+    let dir = TemporaryDirectory()
+    // Three dumps crash in tiny64.dll (its image and PDB can be indexed later), two in a driver
+    // no store will ever have; the variant makes each dump's bytes distinct.
+    for (index, gone) in [false, false, false, true, true].enumerated() {
+      try DriverCrashDump.write(
+        to: dir.file("night/dump\(index).dmp"), driver: gone ? "gone.sys" : "tiny64.dll",
+        timeDateStamp: gone ? 0x5E00_0001 : 0x3FDF_2AA8, variant: UInt64(index))
+    }
+    let store = dir.file("store")
+    var (arguments, workspace) = try Self.setUp(dir, symbolPath: "srv*\(store)")
+    arguments = arguments.filter { $0 != "--quiet" } + ["--json"]
+    /// The symbolize stage's summary of one run.
+    func symbolize() throws -> [String: Any] {
+      let run = try CrashsiftBinary.run(arguments)
+      #expect(run.status == 0, "\(run.stderr)")
+      let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+      let stages = object?["stages"] as? [[String: Any]] ?? []
+      return stages.first { $0["name"] as? String == "symbolize" } ?? [:]
+    }
+    var summary = try symbolize()
+    let queue = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite")
+    func statuses() throws -> [String: Int] {
+      try queue.read { db in
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(
+          db,
+          sql: """
+            SELECT l.module, s.status FROM stage_state s
+            JOIN symbol_lookups l ON l.dump_sha256 = s.dump_sha256
+            WHERE s.stage = 'symbolize'
+            """)
+        {
+          counts["\(row[0] as String? ?? "?") \(row[1] as String)", default: 0] += 1
+        }
+        return counts
+      }
+    }
+
+    #expect(summary["deferred"] as? Int == 5)
+    #expect(try statuses() == ["tiny64.dll deferred": 3, "gone.sys deferred": 2])
+    let waits = try queue.read { db in
+      try String.fetchAll(
+        db, sql: "SELECT DISTINCT lookup FROM symbol_lookups WHERE blocking = 1 ORDER BY lookup")
+    }
+    #expect(waits == ["image:gone.sys/5E0000015000", "image:tiny64.dll/3FDF2AA85000"])
+
+    // Nothing changed: no deferred dump is walked again.
+    summary = try symbolize()
+    #expect(summary["processed"] as? Int == 0)
+    #expect(summary["retried_deferred"] as? Int == 0)
+
+    // tiny64's image and PDB arrive: exactly its three dumps are redone.
+    let out = "\(root)/pdb/generated-lld/out"
+    let index = try CrashsiftBinary.run([
+      "symbols", "index", "\(out)/tiny64.dll", "\(out)/tiny64.pdb", "--store", store,
+    ])
+    #expect(index.status == 0, "\(index.stderr)")
+    summary = try symbolize()
+    #expect(summary["retried_deferred"] as? Int == 3)
+    #expect(summary["processed"] as? Int == 3)
+    #expect(summary["done"] as? Int == 3)
+    #expect(try statuses() == ["tiny64.dll done": 3, "gone.sys deferred": 2])
+    let answer = try queue.read { db in
+      try String.fetchOne(
+        db, sql: "SELECT DISTINCT answer FROM symbol_lookups WHERE module = 'tiny64.dll'")
+    }
+    #expect(answer?.hasPrefix("\(store)/tiny64.pdb/") == true, "\(answer ?? "nil")")
+    #expect(answer?.contains("through the image \(store)/tiny64.dll/3FDF2AA85000/") == true)
+
+    // --retry-deferred still redoes every deferred dump.
+    arguments.append("--retry-deferred")
+    summary = try symbolize()
+    #expect(summary["processed"] as? Int == 2)
+    #expect(summary["deferred"] as? Int == 2)
   }
 }

@@ -13,14 +13,20 @@ struct SymbolServerFaultTests {
   static let key = SymbolStoreKey.pdb(debugFile: "contoso-app.pdb", debugID: id)
   static let keyPath = "/contoso-app.pdb/\(id)/contoso-app.pdb"
 
-  /// Nothing but remembered misses may be in the cache after a failed fetch.
+  /// Nothing but remembered misses and the empty per-key lock files may be in the cache after a
+  /// failed fetch.
   static func expectNothingCached(
     _ cache: String, sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    let files = TemporaryDirectory.files(under: cache).filter {
-      !$0.hasPrefix(".crashsift-misses/")
+    let all = TemporaryDirectory.files(under: cache)
+    let files = all.filter {
+      !$0.hasPrefix(".crashsift-misses/") && !$0.hasPrefix(".crashsift-locks/")
     }
     #expect(files.isEmpty, "left in the cache: \(files)", sourceLocation: sourceLocation)
+    for lock in all where lock.hasPrefix(".crashsift-locks/") {
+      let size = (try? FileManager.default.attributesOfItem(atPath: "\(cache)/\(lock)"))?[.size]
+      #expect(size as? Int == 0, "\(lock) holds data", sourceLocation: sourceLocation)
+    }
   }
 
   @Test("500 then success: retried, found")
@@ -271,5 +277,16 @@ struct SymbolServerFaultTests {
     #expect(throws: SymbolServerError.self) {
       try SymbolServerConfiguration.fromEnvironment(["CRASHSIFT_SYMBOL_RETRIES": "many"])
     }
+    // Absurd timeouts are long waits, not a trap when NIO's milliseconds are made from them.
+    var huge = try SymbolServerConfiguration.fromEnvironment([
+      "CRASHSIFT_SYMBOL_TIMEOUT": "1e30", "CRASHSIFT_SYMBOL_CONNECT_TIMEOUT": "1e300",
+    ])
+    huge.readTimeout = .infinity
+    #expect(huge.requestTimeout == 86_400)
+    #expect(huge.connectTimeout == 3_600)
+    let target = TemporaryDirectory()
+    let answer = try HTTPSymbolServer(configuration: huge).fetch(
+      Self.key, from: server.baseURL, into: target.path)
+    #expect(answer == .found("\(target.path)\(Self.keyPath)"))
   }
 }

@@ -2,6 +2,7 @@ import CrashsiftTestSupport
 import Foundation
 import SymbolServer
 import Symbols
+import Synchronization
 import Testing
 
 /// symsrv's protocol against a real HTTP server on loopback: the same answers as the folder, the
@@ -205,6 +206,33 @@ struct SymbolServerFetchTests {
     #expect(
       second.image(name: "ntoskrnl.exe", timeDateStamp: 0x64F0_0000, sizeOfImage: 0x5000) != nil)
     #expect(server.log.isEmpty, "the second run asked \(server.log)")
+  }
+
+  @Test("eight clients asking for one key at once download it once, and one miss is asked once")
+  func oneDownloadPerKey() throws {
+    let server = try LoopbackSymbolServer(root: "\(Corpus.packageRoot)/samples/store")
+    defer { server.stop() }
+    let cache = TemporaryDirectory()
+    let id = "07824A75B53B8A494C4C44205044422E1"
+    let keys = [
+      SymbolStoreKey.pdb(debugFile: "contoso-app.pdb", debugID: id),
+      SymbolStoreKey.pdb(debugFile: "absent.pdb", debugID: "00112233445566778899AABBCCDDEEFF1"),
+    ]
+    // Separate clients, as separate worker processes have: only the lock in the cache is shared.
+    let clients = try (0..<8).map { _ in try Self.client() }
+    let outcomes = Mutex<[RemoteFetch]>([])
+    DispatchQueue.concurrentPerform(iterations: clients.count * keys.count) { index in
+      let outcome = clients[index % clients.count].fetch(
+        keys[index / clients.count], from: server.baseURL, into: cache.path)
+      outcomes.withLock { $0.append(outcome) }
+    }
+    let found = outcomes.withLock { $0 }.filter { if case .found = $0 { true } else { false } }
+    #expect(found.count == clients.count)
+    let asked = server.log.filter { !$0.hasSuffix("index2.txt") }
+    #expect(
+      asked.filter { $0.contains("contoso-app") } == ["/contoso-app.pdb/\(id)/contoso-app.pdb"])
+    // The absent key: as named, compressed, file.ptr, then lower case (already lower) once.
+    #expect(asked.filter { $0.contains("absent") }.count == 3, "\(asked)")
   }
 
   @Test("a miss is remembered on disk until it expires, then asked again")

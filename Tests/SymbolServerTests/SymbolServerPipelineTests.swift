@@ -141,4 +141,70 @@ struct SymbolServerPipelineTests {
     #expect(down.status == 3, "\(down.stdout) \(down.stderr)")
     #expect(down.stdout.contains("unavailable"))
   }
+
+  @Test(
+    "deferred dumps wait on their lookup: no request while the miss is remembered, one per module once it expires, and a server back",
+    .requires(.corpus))
+  func deferredWaitsOnTheServer() throws {
+    let root = try Requirement.corpus.resolve()
+    let dir = TemporaryDirectory()
+    // Three triage dumps crashing in tiny64.dll, whose image and PDB the server does not have yet.
+    for index in 0..<3 {
+      try DriverCrashDump.write(to: dir.file("night/dump\(index).dmp"), variant: UInt64(index))
+    }
+    let served = dir.file("served")
+    try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+    var server = try LoopbackSymbolServer(root: served)
+    defer { server.stop() }
+    let manifest = dir.file("manifest.json")
+    try Data(
+      """
+      {"version": 1, "symbol_path": ["srv*\(dir.file("cache"))*\(server.baseURL)"],
+       "batches": [{"id": "n0", "date": "2026-11-20", "archives": ["night/*"]}]}
+      """.utf8
+    ).write(to: URL(fileURLWithPath: manifest))
+    let arguments = ["run", "--manifest", manifest, "--workspace", dir.file("ws"), "--json"]
+    func symbolize(_ environment: [String: String] = [:]) throws -> [String: Any] {
+      let run = try CrashsiftBinary.run(
+        arguments, environment: ["CRASHSIFT_SYMBOL_RETRIES": "0"].merging(environment) { $1 })
+      #expect(run.status == 0, "\(run.stderr)")
+      let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+      let stages = object?["stages"] as? [[String: Any]] ?? []
+      return stages.first { $0["name"] as? String == "symbolize" } ?? [:]
+    }
+
+    var summary = try symbolize()
+    #expect(summary["deferred"] as? Int == 3)
+    // The image was asked for once (as named, compressed, file.ptr, lower case), not per dump.
+    let firstAsked = server.log.filter { !$0.hasSuffix("index2.txt") }
+    #expect(!firstAsked.isEmpty)
+    #expect(Set(firstAsked).count == firstAsked.count, "\(server.log)")
+
+    // The files are published, but the miss is remembered: no request, no dump walked again.
+    let out = "\(root)/pdb/generated-lld/out"
+    let index = try CrashsiftBinary.run([
+      "symbols", "index", "\(out)/tiny64.dll", "\(out)/tiny64.pdb", "--store", served,
+    ])
+    #expect(index.status == 0, "\(index.stderr)")
+    server.clearLog()
+    summary = try symbolize()
+    #expect(summary["processed"] as? Int == 0)
+    #expect(server.log.isEmpty, "\(server.log)")
+
+    // The server goes down and the miss expires: still deferred, nothing walked again.
+    let port = server.port
+    server.stop()
+    summary = try symbolize(["CRASHSIFT_SYMBOL_MISS_EXPIRY": "0"])
+    #expect(summary["processed"] as? Int == 0)
+    #expect(summary["retried_deferred"] as? Int == 0)
+
+    // Back up: the one waiting lookup is asked, its image and PDB fetched once, and exactly
+    // the three dumps are redone.
+    server = try LoopbackSymbolServer(root: served, port: port)
+    summary = try symbolize(["CRASHSIFT_SYMBOL_MISS_EXPIRY": "0"])
+    #expect(summary["retried_deferred"] as? Int == 3)
+    #expect(summary["done"] as? Int == 3)
+    let fetched = server.log.filter { $0.hasSuffix("/tiny64.dll") || $0.hasSuffix("/tiny64.pdb") }
+    #expect(fetched.count == 2, "\(server.log)")
+  }
 }
