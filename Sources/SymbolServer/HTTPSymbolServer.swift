@@ -103,7 +103,10 @@ public final class HTTPSymbolServer: SymbolServerClient {
     case .failure(let failure): return markDown(base, failure.outcome)
     case .success(let answer): tiered = answer
     }
-    var tried: [String] = []
+    // What was asked, per folder: `crashme.pdb/<ID>/{crashme.pdb, crashme.pd_, file.ptr}` under
+    // the server named once. The reason is stored with every frame of the module, so it is kept
+    // short without losing a URL.
+    var tried: [[String]] = []
     var variants = [key]
     let lower = SymbolStoreKey(
       kind: key.kind, folder: key.folder.lowercased(), index: key.index,
@@ -114,9 +117,17 @@ public final class HTTPSymbolServer: SymbolServerClient {
       let folderURL = "\(root)\(prefix)/\(variant.folder)/\(variant.index)"
       var names = [variant.file]
       if variant.kind != .breakpad { names += [variant.compressedFile, "file.ptr"] }
+      let relative =
+        "\(prefix.dropFirst())\(prefix.isEmpty ? "" : "/")\(variant.folder)/\(variant.index)"
+      var asked: [String] = []
+      var said: [String] = []
+      defer {
+        let list = asked.count == 1 ? asked[0] : "{\(asked.joined(separator: ", "))}"
+        tried.append(["\(relative)/\(list)"] + said)
+      }
       for name in names {
         let url = "\(folderURL)/\(name)"
-        tried.append(SymbolPath.redacted(url))
+        asked.append(name)
         let result: Attempt
         if name == "file.ptr" {
           result = pointer(url, base: base, key: key, cache: cache, deadline: deadline)
@@ -127,14 +138,14 @@ public final class HTTPSymbolServer: SymbolServerClient {
         switch result {
         case .placed(let path): return .found(path)
         case .missing: continue
-        case .message(let text): tried.append("file.ptr says: \(text)")
+        case .message(let text): said.append("file.ptr says: \(text)")
         case .failed(let failure):
           if case .unavailable = failure.outcome { return markDown(base, failure.outcome) }
           return failure.outcome
         }
       }
     }
-    let reason = "not on \(shown): \(tried.joined(separator: ", "))"
+    let reason = "not on \(shown): \(tried.joined().joined(separator: ", "))"
     misses.remember(key, reason: reason)
     return .notFound(reason)
   }

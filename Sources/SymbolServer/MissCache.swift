@@ -13,21 +13,22 @@ struct MissCache {
     self.expiry = expiry
   }
 
-  /// The remembered reason, if `key` missed within `expiry`.
+  /// The remembered reason, if `key` missed within `expiry`. A warm night asks this for every
+  /// module some server lacks, so it is one `stat` and one small read, without Foundation's
+  /// attribute dictionary or a date formatter built per call.
   func remembered(_ key: SymbolStoreKey) -> String? {
+    guard expiry > 0 else { return nil }
     let path = self.path(key)
-    guard expiry > 0,
-      let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-      let seen = attributes[.modificationDate] as? Date
-    else { return nil }
-    let until = seen.addingTimeInterval(expiry)
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    let seen = TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9
+    let until = Date(timeIntervalSince1970: seen).addingTimeInterval(expiry)
     guard until > Date() else {
       unlink(path)
       return nil
     }
     let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "not on the server"
-    let stamp = ISO8601DateFormatter().string(from: until)
-    return "\(text) (remembered miss; asked again after \(stamp))"
+    return "\(text) (remembered miss; asked again after \(until.formatted(.iso8601)))"
   }
 
   func remember(_ key: SymbolStoreKey, reason: String) {

@@ -119,12 +119,15 @@ public struct SymbolPath: Sendable, Equatable {
     guard key.isSafe else { return .missing("\(key) is not a safe store key") }
     var reasons: [String] = []
     var unavailable = false
+    // `srv*C*URL` is the store C and the server with its cache C: each folder is probed once.
+    var probed: Set<String> = []
     for location in locations {
       switch location {
       case .store(let dir), .folder(let dir):
+        guard probed.insert(dir).inserted else { continue }
         if let path = SymbolTree(root: dir, cache: cache).file(for: key) { return .local(path) }
       case .server(let url, let caches):
-        for dir in caches {
+        for dir in caches where probed.insert(dir).inserted {
           if let path = SymbolTree(root: dir, cache: cache).file(for: key) { return .local(path) }
         }
         guard let client, let nearest = caches.last else {
@@ -155,16 +158,18 @@ public struct SymbolPath: Sendable, Equatable {
     name: String, timeDateStamp: UInt32, sizeOfImage: UInt32,
     client: (any SymbolServerClient)? = nil
   ) -> String? {
+    var probed: Set<String> = []
     for location in locations {
       switch location {
       case .store(let dir), .folder(let dir):
+        guard probed.insert(dir).inserted else { continue }
         if let path = SymbolTree(root: dir, cache: cache).imagePath(
           name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
         {
           return path
         }
       case .server(let url, let caches):
-        for dir in caches {
+        for dir in caches where probed.insert(dir).inserted {
           if let path = SymbolTree(root: dir, cache: cache).imagePath(
             name: name, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
           {
@@ -197,9 +202,11 @@ public struct SymbolPath: Sendable, Equatable {
     debugFile: String, debugID: String, client: (any SymbolServerClient)? = nil
   ) -> (table: Result<SymbolTable, ParseError>, source: String?) {
     var reasons: [String] = []
+    var probed: Set<String> = []
     for location in locations {
       switch location {
       case .store(let dir):
+        guard probed.insert(dir).inserted else { continue }
         let tree = SymbolTree(root: dir, cache: cache)
         guard let path = tree.path(debugFile: debugFile, debugID: debugID) else { continue }
         switch tree.table(debugFile: debugFile, debugID: debugID) {
@@ -207,6 +214,7 @@ public struct SymbolPath: Sendable, Equatable {
         case .failure(let error): reasons.append(error.description)
         }
       case .folder(let dir):
+        guard probed.insert(dir).inserted else { continue }
         let tree = SymbolTree(root: dir, cache: cache)
         if let path = tree.path(debugFile: debugFile, debugID: debugID) {
           switch tree.table(debugFile: debugFile, debugID: debugID) {
@@ -222,7 +230,8 @@ public struct SymbolPath: Sendable, Equatable {
         }
       case .server(let url, let caches):
         let answer = server(
-          url, caches: caches, debugFile: debugFile, debugID: debugID, client: client)
+          url, caches: caches, unprobed: caches.filter { probed.insert($0).inserted },
+          debugFile: debugFile, debugID: debugID, client: client)
         switch answer.table {
         case .success(let table): return (.success(table), answer.source)
         case .failure(let error): reasons.append(error.description)
@@ -230,9 +239,10 @@ public struct SymbolPath: Sendable, Equatable {
       }
     }
     let file = BreakpadSymbolWriter.baseName(debugFile)
+    var named: Set<String> = []
     let searched = locations.compactMap { location -> String? in
       switch location {
-      case .store(let dir), .folder(let dir): return dir
+      case .store(let dir), .folder(let dir): return named.insert(dir).inserted ? dir : nil
       case .server: return nil
       }
     }
@@ -242,12 +252,13 @@ public struct SymbolPath: Sendable, Equatable {
     return (.failure(ParseError("symbols", message)), nil)
   }
 
-  /// A module's table from a server's caches, else fetched (PDB first, then its `.sym`).
+  /// A module's table from those of a server's caches not probed yet (`unprobed`), else fetched
+  /// into the nearest cache (PDB first, then its `.sym`) and copied to the others.
   private func server(
-    _ url: String, caches: [String], debugFile: String, debugID: String,
+    _ url: String, caches: [String], unprobed: [String], debugFile: String, debugID: String,
     client: (any SymbolServerClient)?
   ) -> (table: Result<SymbolTable, ParseError>, source: String?) {
-    for dir in caches {
+    for dir in unprobed {
       let tree = SymbolTree(root: dir, cache: cache)
       if let path = tree.path(debugFile: debugFile, debugID: debugID) {
         return (tree.table(debugFile: debugFile, debugID: debugID), path)
@@ -280,7 +291,8 @@ public struct SymbolPath: Sendable, Equatable {
       case .rejected(let why): answers.append("rejected: \(why)")
       }
     }
-    return (.failure(ParseError(shown, answers.joined(separator: "; "))), nil)
+    // Each answer names the server already.
+    return (.failure(ParseError("server", answers.joined(separator: "; "))), nil)
   }
 
   /// Copies a file fetched into the nearest cache to the caches upstream of it (`srv*C1*C2*URL`
