@@ -105,6 +105,7 @@ let package = Package(
       name: "Pipeline",
       dependencies: [
         "Checkpoint",
+        "Interface",
         "Ingest",
         "Minidump",
         "KernelDump",
@@ -196,7 +197,7 @@ let package = Package(
     .testTarget(
       name: "PipelineTests",
       dependencies: [
-        "Pipeline", "Checkpoint", "Ingest", "CrashsiftTestSupport",
+        "Pipeline", "Checkpoint", "Ingest", "Interface", "CrashsiftTestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),

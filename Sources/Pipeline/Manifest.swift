@@ -1,4 +1,5 @@
 import Foundation
+import Interface
 
 /// The corpus manifest (`corpus-manifest.json`): nightly batches of archives, the builds they
 /// came from, exposure counts for failure rates, the symbol path and the output directory.

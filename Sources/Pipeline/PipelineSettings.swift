@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Interface
 
 /// Stage settings from a pipeline file (`pipelines/nightly.json`); see `docs/manifest.md`.
 public struct PipelineSettings: Sendable, Equatable {
@@ -18,6 +19,9 @@ public struct PipelineSettings: Sendable, Equatable {
   public var isolateWorkers = true
   /// Per-dump time and memory bounds of worker processes.
   public var workerLimits = WorkerLimits()
+  /// The team's bucket annotations (absolute path): the file's `annotations` key, else
+  /// `annotations.json` beside the pipeline file when it exists; nil when there is none.
+  public var annotations: String?
 
   public init() {}
 
@@ -35,7 +39,7 @@ public struct PipelineSettings: Sendable, Equatable {
         json, "",
         allowed: [
           "version", "description", "jobs", "max_attempts", "ingest", "rules", "symbolize",
-          "workers",
+          "workers", "annotations",
         ])
     else { throw ConfigurationError(file: path, messages: v.errors) }
     if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1), version != 1
@@ -46,6 +50,18 @@ public struct PipelineSettings: Sendable, Equatable {
     if let jobs = v.integer(root["jobs"], "jobs", minimum: 0) { settings.jobs = Int(jobs) }
     if let attempts = v.integer(root["max_attempts"], "max_attempts", minimum: 1) {
       settings.maxAttempts = Int(attempts)
+    }
+    if let file = root["annotations"].flatMap({ v.string($0, "annotations") }) {
+      let path =
+        file.hasPrefix("/") ? file : base.appendingPathComponent(file).standardizedFileURL.path
+      if FileManager.default.fileExists(atPath: path) {
+        settings.annotations = path
+      } else {
+        v.fail("annotations", "no such file: \(path)")
+      }
+    } else {
+      let beside = base.appendingPathComponent("annotations.json").path
+      if FileManager.default.fileExists(atPath: beside) { settings.annotations = beside }
     }
     for (index, rule) in (v.array(root["rules"], "rules") ?? []).enumerated() {
       if let file = v.string(rule, "rules[\(index)]") {

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Interface
 
 /// Exclusive ownership of a workspace by one process, through `flock(2)` on `crashsift.lock`.
 ///

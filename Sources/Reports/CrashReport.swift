@@ -57,6 +57,13 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var imageVersions: [Count] = []
     public var osVersions: [Count] = []
     public var examples: [Example] = []
+    /// What the team said about it (`annotations.json`), if anything.
+    public var annotation: Annotations.Entry?
+    /// Crashes in the annotation's `fixed_in` build or a later one (manifest order); nil when
+    /// the bucket is not marked fixed.
+    public var crashesSinceFix: Int?
+    /// Marked fixed in a build, and crashing in that build or a later one.
+    public var regressedAfterFix = false
   }
 
   public struct DriverRate: Codable, Sendable, Equatable {
@@ -130,6 +137,10 @@ public struct CrashReport: Codable, Sendable, Equatable {
   public var trends: [Trend] = []
   /// Archives, dumps, failures and symbol coverage of the workspace.
   public var health = WorkspaceHealth()
+  /// Annotated hashes that match no bucket of the workspace (a typo, or a bucket not seen).
+  public var unmatchedAnnotations: [String] = []
+  /// What a morning reader must act on (`alerts.json`, `digest.md`, `run --fail-on`).
+  public var alerts: [Alert] = []
 
   /// Builds the report from `database`. `batchDates` maps batch ids to their night; `builds` is in
   /// release order; `exposure` holds machines per (build, night). `machinePattern` (the
@@ -138,7 +149,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
   public static func build(
     database: DatabaseQueue, batchDates: [String: String], builds: [String],
     exposure: [(build: String, date: String, machines: Int64)], machinePattern: String? = nil,
-    baseDirectory: String? = nil, driverVersions: [String: [String: String]] = [:]
+    baseDirectory: String? = nil, driverVersions: [String: [String: String]] = [:],
+    annotations: Annotations = Annotations()
   ) throws -> CrashReport {
     // Driver name → version per build, keyed case-insensitively as Windows names files.
     let shipped = driverVersions.mapValues { map in
@@ -251,6 +263,12 @@ public struct CrashReport: Codable, Sendable, Equatable {
             archive: $0.archive, entry: $0.entry, dump: $0.dump)
         }
       }
+      bucket.annotation = annotations.entry(hash: bucket.failureIDHash)
+      if let fixed = bucket.annotation?.fixedIn, let index = builds.firstIndex(of: fixed) {
+        let since = Set(builds[index...])
+        bucket.crashesSinceFix = group.filter { since.contains($0.build ?? "") }.count
+        bucket.regressedAfterFix = (bucket.crashesSinceFix ?? 0) > 0
+      }
       buckets.append(bucket)
     }
     buckets.sort { ($1.crashes, $0.failureBucketID) < ($0.crashes, $1.failureBucketID) }
@@ -303,10 +321,19 @@ public struct CrashReport: Codable, Sendable, Equatable {
     var report = CrashReport(
       nights: nights, buckets: buckets, rates: rates, hasExposure: !machineDays.isEmpty)
     var perNight: [String: [String: Int]] = [:]
-    for crash in crashes { perNight[crash.bucket, default: [:]][crash.night, default: 0] += 1 }
+    // Ignored buckets count in the nights' totals but are left out of rankings and trends.
+    let ignored = Set(buckets.filter { $0.annotation?.ignore != nil }.map(\.failureBucketID))
+    for crash in crashes where !ignored.contains(crash.bucket) {
+      perNight[crash.bucket, default: [:]][crash.night, default: 0] += 1
+    }
     report.windows = [1, 7, 28].map { window(size: $0, nights: nightList, counts: perNight) }
-    report.trends = trends(nights: nightList, counts: perNight, buckets: buckets)
+    report.trends = trends(
+      nights: nightList, counts: perNight,
+      buckets: buckets.filter { !ignored.contains($0.failureBucketID) })
     report.health = try WorkspaceHealth.load(database: database, relativeTo: baseDirectory)
+    let seen = Set(buckets.map { Annotations.key($0.failureIDHash) })
+    report.unmatchedAnnotations = annotations.entries.keys.filter { !seen.contains($0) }.sorted()
+    report.alerts = Alert.all(in: report)
     return report
   }
 
@@ -415,7 +442,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
     }
     var bucketsCSV = CSVWriter(header: [
       "failure_bucket_id", "failure_id_hash", "mode", "code", "crashes", "machines",
-      "first_night", "last_night", "last_night_crashes", "new",
+      "first_night", "last_night", "last_night_crashes", "new", "bug", "owner", "fixed_in",
+      "crashes_since_fix", "ignore", "notes",
     ])
     var perBuildCSV = CSVWriter(header: ["failure_id_hash", "build", "crashes"])
     var versionsCSV = CSVWriter(header: ["failure_id_hash", "kind", "version", "crashes"])
@@ -427,6 +455,9 @@ public struct CrashReport: Codable, Sendable, Equatable {
         bucket.failureBucketID, bucket.failureIDHash, bucket.mode, bucket.code,
         String(bucket.crashes), bucket.machines.map(String.init) ?? "", bucket.firstNight,
         bucket.lastNight, String(bucket.lastNightCrashes), bucket.isNew ? "yes" : "no",
+        bucket.annotation?.bug ?? "", bucket.annotation?.owner ?? "",
+        bucket.annotation?.fixedIn ?? "", bucket.crashesSinceFix.map(String.init) ?? "",
+        bucket.annotation?.ignore ?? "", bucket.annotation?.notes ?? "",
       ])
       for item in bucket.perBuild {
         perBuildCSV.append([bucket.failureIDHash, item.name, String(item.crashes)])

@@ -67,8 +67,17 @@ public enum HTMLReport {
             "machines": bucket.machines.map(String.init) ?? "",
             "lastNightCrashes": bucket.lastNightCrashes, "firstNight": bucket.firstNight,
             "lastNight": bucket.lastNight, "isNew": bucket.isNew,
+          ].merging(annotationContext(bucket) ?? [:]) { a, _ in a }.merging([
+            "state": state(bucket)
+          ]) { $1 }
+        },
+        "alerts": report.alerts.map { alert -> [String: Any] in
+          [
+            "kind": alert.kind.rawValue, "subject": alert.subject, "detail": alert.detail,
+            "crashes": alert.crashes, "link": alert.link,
           ]
         },
+        "hasAlerts": !report.alerts.isEmpty, "driverRateP": Alert.driverRateP,
         "rates": report.rates.map { rate -> [String: Any] in
           [
             "build": rate.build, "image": rate.image, "crashes": rate.crashes,
@@ -82,6 +91,12 @@ public enum HTMLReport {
           ]
         },
       ], uniquingKeysWith: { $1 })
+    if !report.unmatchedAnnotations.isEmpty {
+      context["unmatched"] = [
+        "count": report.unmatchedAnnotations.count,
+        "list": report.unmatchedAnnotations.joined(separator: ", "),
+      ]
+    }
     try render(ReportTemplates.index, context, to: "\(folder)/index.html")
 
     var failures = common
@@ -161,6 +176,36 @@ public enum HTMLReport {
     }
   }
 
+  /// The annotation's fields for a template, only those that are set (a section renders for
+  /// any present key), with `bugURL` only for http(s) links.
+  static func annotationContext(_ bucket: CrashReport.Bucket) -> [String: Any]? {
+    guard let annotation = bucket.annotation else { return nil }
+    var context: [String: Any] = [:]
+    if let bug = annotation.bug {
+      context["bug"] = bug
+      let lower = bug.lowercased()
+      if lower.hasPrefix("https://") || lower.hasPrefix("http://") { context["bugURL"] = bug }
+    }
+    if let owner = annotation.owner { context["owner"] = owner }
+    if let notes = annotation.notes { context["notes"] = notes }
+    if let ignore = annotation.ignore { context["ignore"] = ignore }
+    if let fixed = annotation.fixedIn {
+      context["fixedIn"] = fixed
+      context["regressed"] = bucket.regressedAfterFix
+      context["crashesSinceFix"] = bucket.crashesSinceFix ?? 0
+    }
+    return context
+  }
+
+  /// A bucket's state for the index: regressed after its fix, fixed, or ignored.
+  static func state(_ bucket: CrashReport.Bucket) -> String {
+    if let ignore = bucket.annotation?.ignore { return "ignored: \(ignore)" }
+    guard let fixed = bucket.annotation?.fixedIn else { return "" }
+    return bucket.regressedAfterFix
+      ? "regressed after fix in \(fixed) (\(bucket.crashesSinceFix ?? 0) crashes since)"
+      : "fixed in \(fixed)"
+  }
+
   static func trends(_ report: CrashReport) -> [[String: Any]] {
     report.trends.map { trend -> [String: Any] in
       [
@@ -198,7 +243,9 @@ public enum HTMLReport {
       }
     ).svg
     let offsets = Dictionary(grouping: bucket.examples, by: \.offset)
-    return [
+    var context: [String: Any] = [:]
+    if let annotation = annotationContext(bucket) { context["annotation"] = annotation }
+    return context.merging([
       "style": ReportTemplates.style, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
       "mode": bucket.mode, "code": bucket.code, "crashes": bucket.crashes,
       "machines": bucket.machines.map(String.init) ?? "", "knowsMachines": bucket.machines != nil,
@@ -232,6 +279,6 @@ public enum HTMLReport {
           "index": row["frame"] as Int64, "site": site, "trust": (row["trust"] as String?) ?? "",
         ]
       },
-    ]
+    ]) { $1 }
   }
 }

@@ -17,6 +17,19 @@ enum ReportTemplates {
 <h1>Crash report</h1>
 <p class="meta">Nights {{firstNight}} to {{lastNight}} · {{crashes}} crashes · {{bucketCount}} buckets · {{exposureNote}}</p>
 
+<h2>Needs attention</h2>
+<p class="meta">Regressed: marked fixed in a build (annotations.json) and crashing in that build or a later one, or back after {{quietNights}} quiet nights. New, spiking: as under "What changed last night". Driver rate: a driver's crash rate above the previous build's with an exact-test p below {{driverRateP}}. Ignored buckets never alert. The same list: <a href="alerts.json">alerts.json</a>, <a href="digest.md">digest.md</a>.</p>
+{{^alerts}}<p>Nothing regressed, new, spiking or rising.</p>{{/alerts}}
+{{#hasAlerts}}
+<table>
+<tr><th>kind</th><th>bucket or driver</th><th>why</th><th>crashes</th></tr>
+{{#alerts}}
+<tr><td class="new">{{kind}}</td><td><a href="{{link}}">{{subject}}</a></td><td>{{detail}}</td><td class="n">{{crashes}}</td></tr>
+{{/alerts}}
+</table>
+{{/hasAlerts}}
+{{#unmatched}}<p class="meta">{{count}} annotated FAILURE_ID_HASH values match no bucket of this workspace: {{list}}.</p>{{/unmatched}}
+
 {{#health}}
 <h2>This run</h2>
 <table class="summary">
@@ -55,13 +68,13 @@ enum ReportTemplates {
 
 <h2>All buckets</h2>
 <table>
-<tr><th>#</th><th>FAILURE_BUCKET_ID</th><th>FAILURE_ID_HASH</th><th>crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>last night</th><th>first seen</th><th>last seen</th></tr>
+<tr><th>#</th><th>FAILURE_BUCKET_ID</th><th>FAILURE_ID_HASH</th><th>crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>last night</th><th>first seen</th><th>last seen</th><th>bug</th><th>owner</th><th>state</th></tr>
 {{#buckets}}
-<tr><td class="n">{{rank}}</td><td><a href="buckets/{{page}}">{{id}}</a>{{#isNew}} <span class="new">new</span>{{/isNew}}</td><td class="mono">{{hash}}</td><td class="n">{{crashes}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{lastNightCrashes}}</td><td>{{firstNight}}</td><td>{{lastNight}}</td></tr>
+<tr><td class="n">{{rank}}</td><td><a href="buckets/{{page}}">{{id}}</a>{{#isNew}} <span class="new">new</span>{{/isNew}}</td><td class="mono">{{hash}}</td><td class="n">{{crashes}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{lastNightCrashes}}</td><td>{{firstNight}}</td><td>{{lastNight}}</td><td>{{#bugURL}}<a href="{{bugURL}}">{{bug}}</a>{{/bugURL}}{{^bugURL}}{{bug}}{{/bugURL}}</td><td>{{owner}}</td><td>{{state}}</td></tr>
 {{/buckets}}
 </table>
 
-<h2>Drivers per build</h2>
+<h2 id="drivers">Drivers per build</h2>
 <p class="meta">Rates are crashes per 10,000 machine-days of the build (the manifest's exposure over the report's nights), with exact 95% Poisson intervals; the ratio compares the same driver with the previous build (exact two-sided test). Below {{minimum}} machine-days no rate is given ("too few machines to rate"); without exposure data only counts and each driver's share of its build's crashes are given.</p>
 <table>
 <tr><th>build</th><th>driver</th><th>crashes</th><th>share of the build's crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>machine-days</th><th>rate</th><th>95% interval</th><th>vs previous build</th><th>p</th><th>note</th></tr>
@@ -70,7 +83,7 @@ enum ReportTemplates {
 {{/rates}}
 </table>
 {{^knowsMachines}}<p class="meta">Machines are unknown: the manifest names no <code>machine_pattern</code>.</p>{{/knowsMachines}}
-<p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>, <a href="symbol-lookups.csv">symbol-lookups.csv</a>; all of it in <a href="report.json">report.json</a>.</p>
+<p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>, <a href="symbol-lookups.csv">symbol-lookups.csv</a>; all of it in <a href="report.json">report.json</a>; the alerts in <a href="alerts.json">alerts.json</a> and <a href="digest.md">digest.md</a>.</p>
 </body>
 </html>
 """#
@@ -88,6 +101,15 @@ enum ReportTemplates {
 <p><a href="../index.html">← report</a></p>
 <h1>{{id}}</h1>
 <p class="meta">FAILURE_ID_HASH <span class="mono">{{hash}}</span> · {{mode}} mode, code {{code}} · {{crashes}} crashes{{#knowsMachines}} on {{machines}} machines{{/knowsMachines}} · first seen {{firstNight}} · last seen {{lastNight}}</p>
+{{#annotation}}
+<table>
+{{#bug}}<tr><th>bug</th><td>{{#bugURL}}<a href="{{bugURL}}">{{bug}}</a>{{/bugURL}}{{^bugURL}}{{bug}}{{/bugURL}}</td></tr>{{/bug}}
+{{#owner}}<tr><th>owner</th><td>{{owner}}</td></tr>{{/owner}}
+{{#fixedIn}}<tr><th>fixed in</th><td>{{fixedIn}}{{#regressed}} — <span class="new">regressed: {{crashesSinceFix}} crashes in that build or later</span>{{/regressed}}{{^regressed}} — no crash in that build or later{{/regressed}}</td></tr>{{/fixedIn}}
+{{#ignore}}<tr><th>ignored</th><td>{{ignore}} (left out of Top Crashers and alerts, counted in totals)</td></tr>{{/ignore}}
+{{#notes}}<tr><th>notes</th><td>{{notes}}</td></tr>{{/notes}}
+</table>
+{{/annotation}}
 
 <h2>Crashes per night, by build</h2>
 {{{chart}}}

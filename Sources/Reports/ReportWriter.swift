@@ -24,6 +24,8 @@ public enum ReportWriter {
     public var driverVersions: [String: [String: String]] = [:]
     /// The versions `report.json` is stamped with (with its `schema`); nil writes it unstamped.
     public var versions: VersionInfo?
+    /// The team's notes on buckets (`annotations.json`).
+    public var annotations = Annotations()
 
     public init(
       batchDates: [String: String], builds: [String],
@@ -52,7 +54,8 @@ public enum ReportWriter {
     let report = try CrashReport.build(
       database: database, batchDates: inputs.batchDates, builds: inputs.builds,
       exposure: inputs.exposure, machinePattern: inputs.machinePattern,
-      baseDirectory: inputs.baseDirectory, driverVersions: inputs.driverVersions)
+      baseDirectory: inputs.baseDirectory, driverVersions: inputs.driverVersions,
+      annotations: inputs.annotations)
     let manager = FileManager.default
     let staging = folder + ".partial"
     let previous = folder + ".old"
@@ -73,6 +76,13 @@ public enum ReportWriter {
       try inputs.versions.map { try encoder.encode(Stamped(report, schema: .report, versions: $0)) }
       ?? encoder.encode(report)
     try data.write(to: URL(fileURLWithPath: "\(staging)/report.json"))
+    let alerts =
+      try inputs.versions.map {
+        try encoder.encode(Stamped(AlertList(alerts: report.alerts), schema: .alerts, versions: $0))
+      } ?? encoder.encode(AlertList(alerts: report.alerts))
+    try alerts.write(to: URL(fileURLWithPath: "\(staging)/alerts.json"))
+    try Alert.digest(report.alerts, night: report.nights.last?.date).write(
+      toFile: "\(staging)/digest.md", atomically: false, encoding: .utf8)
     try HTMLReport.write(report, database: database, to: staging)
     try ReportSwap.flush(directory: staging)
     FaultInjection.hit("report-written")
@@ -82,4 +92,9 @@ public enum ReportWriter {
     try? manager.removeItem(atPath: staging)
     return (report, String(decoding: data, as: UTF8.self))
   }
+}
+
+/// `alerts.json`: the alerts under one key, so the document can grow members.
+struct AlertList: Codable, Sendable {
+  var alerts: [Alert]
 }

@@ -24,7 +24,8 @@ struct Crashsift: ParsableCommand {
 
       Exit status: 0 everything done; 1 some items failed (listed) or the run stopped on an \
       error such as a full disk (committed work is kept; re-run to continue); 2 usage or \
-      configuration error, or the workspace is held by another run.
+      configuration error, or the workspace is held by another run; 3 (with --fail-on) the \
+      report lists an alert of a kind it names.
 
       JSON output (--json, report.json) follows the schemas in docs/schema/: each document names \
       its schema ("schema": "crashsift.<kind>/<major>.<minor>") and carries the versions that \

@@ -20,6 +20,8 @@ struct ReportCommand: ParsableCommand {
       driver and OS versions, the representative stack, up to 10 example dumps per offset with \
       their archive and entry path
         failures.html, symbols.html   what could not be read, and modules without symbols
+        alerts.json, digest.md   regressed (after the fix annotations.json names, or after quiet \
+      nights), new, spiking buckets and drivers whose rate rose; ignored buckets never alert
         *.csv, report.json    every table (RFC 4180, CRLF; cells starting with = + - @ are \
       prefixed with ' so spreadsheets do not evaluate them) and the same data as JSON
 
@@ -32,6 +34,7 @@ struct ReportCommand: ParsableCommand {
       Examples:
         crashsift report
         crashsift report --manifest corpus-manifest.json --json | jq '.buckets[:5]'
+        crashsift report --fail-on regressed,driver-rate    # exit 3 when one is listed
       """)
 
   @Option(name: .long, help: "The corpus manifest (nights, builds, exposure).")
@@ -42,6 +45,16 @@ struct ReportCommand: ParsableCommand {
 
   @Flag(name: .long, help: "Also print the report as JSON on standard output.")
   var json = false
+
+  @Option(
+    name: .long,
+    help: """
+      Exit with status 3 when the report lists one of these alerts (comma-separated: \
+      \(Alert.Kind.allCases.map(\.rawValue).joined(separator: ", "))).
+      """)
+  var failOn: String?
+
+  func validate() throws { _ = try Self.alertKinds(failOn) }
 
   func run() throws {
     let loaded = try Manifest.load(path: manifest)
@@ -64,6 +77,33 @@ struct ReportCommand: ParsableCommand {
           + "\(health.failures.count) failures, \(health.missingSymbols.count) modules without "
           + "symbols; CSV, JSON and one page per bucket beside it)")
     }
+    try Self.failIfAlerted(written.report.alerts, kinds: Self.alertKinds(failOn))
+  }
+
+  /// The kinds `--fail-on` names; a misspelt one is a usage error naming the valid ones.
+  static func alertKinds(_ text: String?) throws -> Set<Alert.Kind> {
+    guard let text else { return [] }
+    var kinds: Set<Alert.Kind> = []
+    for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+    where !name.isEmpty {
+      guard let kind = Alert.Kind(rawValue: name) else {
+        throw ValidationError(
+          "--fail-on: unknown alert \"\(name)\"; expected some of "
+            + Alert.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+      }
+      kinds.insert(kind)
+    }
+    return kinds
+  }
+
+  /// Exit status 3 when `alerts` hold one of `kinds`, after saying which on standard error (even
+  /// with `--quiet`: they explain the exit status).
+  static func failIfAlerted(_ alerts: [Alert], kinds: Set<Alert.Kind>) throws {
+    let hits = alerts.filter { kinds.contains($0.kind) }
+    guard !hits.isEmpty else { return }
+    let lines = hits.map { "alert: \($0.kind.rawValue): \($0.subject): \($0.detail)" }
+    FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    throw ExitCode(3)
   }
 
   /// Writes the report of `workspace` with the manifest's nights, builds, exposure and machine
@@ -73,6 +113,7 @@ struct ReportCommand: ParsableCommand {
   ) throws -> (
     report: CrashReport, json: String
   ) {
+    let annotations = try Self.annotations(manifest: manifest)
     let database = Workspace(directory: workspace).databasePath
     guard FileManager.default.fileExists(atPath: database) else {
       throw ValidationError(
@@ -87,8 +128,19 @@ struct ReportCommand: ParsableCommand {
       baseDirectory: URL(fileURLWithPath: manifest.file).standardizedFileURL
         .deletingLastPathComponent().path)
     inputs.versions = versions
+    inputs.annotations = annotations
     inputs.driverVersions = Dictionary(
       manifest.builds.map { ($0.label, $0.drivers) }, uniquingKeysWith: { a, _ in a })
     return try ReportWriter.write(database: database, inputs: inputs, folder: "\(workspace)/report")
+  }
+
+  /// The pipeline's annotations file, read and checked against the manifest's builds; empty
+  /// when there is none. `run` calls it before its stages, so a mistake in the file fails in a
+  /// second rather than after the night's work.
+  static func annotations(manifest: Manifest) throws -> Annotations {
+    let settings =
+      try manifest.pipeline.map { try PipelineSettings.load(path: $0) } ?? PipelineSettings()
+    guard let path = settings.annotations else { return Annotations() }
+    return try Annotations.load(path: path, builds: manifest.builds.map(\.label))
   }
 }

@@ -175,9 +175,9 @@ struct SchemaConformanceTests {
     files.append(try Self.save(report, as: "report-stdout.json", in: dir))
     let folder = "\(workspace)/report"
     let tables = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
-      $0.hasSuffix(".csv") || $0 == "report.json"
+      $0.hasSuffix(".csv") || $0 == "report.json" || $0 == "alerts.json"
     }
-    #expect(tables.count == 15)
+    #expect(tables.count == 16)
     files += tables.map { "\(folder)/\($0)" }
     try Self.expectValid(files)
   }

@@ -1,6 +1,7 @@
 import CrashsiftTestSupport
 import Foundation
 import Ingest
+import Interface
 import Testing
 
 @testable import Pipeline

@@ -2,13 +2,13 @@ import Foundation
 
 /// Reads a JSON document into typed values while remembering where it is, so every error names
 /// the file, the key path (`batches[2].archives[0]`), what was expected and what was found.
-struct JSONValidator {
-  let file: String
-  private(set) var errors: [String] = []
+public struct JSONValidator {
+  public let file: String
+  public private(set) var errors: [String] = []
 
-  init(file: String) { self.file = file }
+  public init(file: String) { self.file = file }
 
-  static func parse(data: Data, file: String) throws(ConfigurationError) -> JSONValue {
+  public static func parse(data: Data, file: String) throws(ConfigurationError) -> JSONValue {
     do {
       return try JSONDecoder().decode(JSONValue.self, from: data)
     } catch let DecodingError.dataCorrupted(context) {
@@ -22,15 +22,15 @@ struct JSONValidator {
   }
 
   /// Forgets errors under a key path (for maps whose keys are free-form).
-  mutating func dropErrors(prefix: String) {
+  public mutating func dropErrors(prefix: String) {
     errors.removeAll { $0.hasPrefix(prefix) }
   }
 
-  mutating func fail(_ path: String, _ message: String) {
+  public mutating func fail(_ path: String, _ message: String) {
     errors.append(path.isEmpty ? message : "\(path): \(message)")
   }
 
-  mutating func object(
+  public mutating func object(
     _ value: JSONValue?, _ path: String, allowed: Set<String>
   ) -> [String: JSONValue]? {
     guard let value else { return nil }
@@ -51,7 +51,7 @@ struct JSONValidator {
     return object
   }
 
-  mutating func array(_ value: JSONValue?, _ path: String) -> [JSONValue]? {
+  public mutating func array(_ value: JSONValue?, _ path: String) -> [JSONValue]? {
     guard let value else { return nil }
     guard case .array(let array) = value else {
       fail(path, "expected an array, found \(value.summary)")
@@ -60,7 +60,7 @@ struct JSONValidator {
     return array
   }
 
-  mutating func string(_ value: JSONValue?, _ path: String) -> String? {
+  public mutating func string(_ value: JSONValue?, _ path: String) -> String? {
     guard let value else { return nil }
     guard case .string(let string) = value else {
       fail(path, "expected a string, found \(value.summary)")
@@ -73,7 +73,7 @@ struct JSONValidator {
     return string
   }
 
-  mutating func integer(_ value: JSONValue?, _ path: String, minimum: Int64 = 0) -> Int64? {
+  public mutating func integer(_ value: JSONValue?, _ path: String, minimum: Int64 = 0) -> Int64? {
     guard let value else { return nil }
     guard case .integer(let integer) = value else {
       fail(path, "expected a whole number, found \(value.summary)")
@@ -86,7 +86,7 @@ struct JSONValidator {
     return integer
   }
 
-  mutating func number(_ value: JSONValue?, _ path: String, minimum: Double) -> Double? {
+  public mutating func number(_ value: JSONValue?, _ path: String, minimum: Double) -> Double? {
     guard let value else { return nil }
     let number: Double
     switch value {
@@ -103,7 +103,7 @@ struct JSONValidator {
     return number
   }
 
-  mutating func date(_ value: JSONValue?, _ path: String) -> String? {
+  public mutating func date(_ value: JSONValue?, _ path: String) -> String? {
     guard let string = string(value, path) else { return nil }
     let parts = string.split(separator: "-", omittingEmptySubsequences: false)
     guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
@@ -116,7 +116,8 @@ struct JSONValidator {
     return string
   }
 
-  mutating func require(_ object: [String: JSONValue], _ key: String, _ path: String) -> JSONValue?
+  public mutating func require(_ object: [String: JSONValue], _ key: String, _ path: String)
+    -> JSONValue?
   {
     guard let value = object[key] else {
       fail(path.isEmpty ? "" : path, "missing required key \"\(key)\"")
@@ -128,7 +129,7 @@ struct JSONValidator {
   /// How far apart two keys are, when close enough to be a typo: one differs from the other by a prefix (`max_entry` for
   /// `max_entries`), case or separators, or by at most one edit (two for longer keys), where a
   /// swap of neighbours counts as one edit.
-  static func typoDistance(_ a: String, _ b: String) -> Int? {
+  public static func typoDistance(_ a: String, _ b: String) -> Int? {
     let normalize = { (s: String) in Array(s.lowercased().replacingOccurrences(of: "-", with: "_"))
     }
     let x = normalize(a)

@@ -2,7 +2,7 @@ import Foundation
 
 /// A parsed JSON value that keeps booleans, integers and decimals apart, so validation can say
 /// exactly what it found.
-indirect enum JSONValue: Decodable, Equatable {
+public indirect enum JSONValue: Decodable, Equatable, Sendable {
   case null
   case bool(Bool)
   case integer(Int64)
@@ -11,7 +11,7 @@ indirect enum JSONValue: Decodable, Equatable {
   case array([JSONValue])
   case object([String: JSONValue])
 
-  init(from decoder: Decoder) throws {
+  public init(from decoder: Decoder) throws {
     let container = try decoder.singleValueContainer()
     if container.decodeNil() {
       self = .null
@@ -31,7 +31,7 @@ indirect enum JSONValue: Decodable, Equatable {
   }
 
   /// How an error message names this value.
-  var summary: String {
+  public var summary: String {
     switch self {
     case .null: return "null"
     case .bool(let value): return "the boolean \(value)"
