@@ -55,8 +55,9 @@ public struct SymbolizeStage: DumpStage {
     self.allThreads = allThreads
     // 4/5: kernel stacks are walked from the trap frame or context record the bug check names.
     // 6/7: `symbol_lookups` is written for every dump (what answered, what a deferred dump
-    // waits for).
-    version = allThreads ? 7 : 6
+    // waits for). 8/9: a frame whose lookup found nothing names the lookup, not every place
+    // asked (that is in `symbol_lookups`).
+    version = allThreads ? 9 : 8
   }
 
   public func process(_ input: DumpStageInput) throws -> StageResult {
@@ -265,6 +266,7 @@ public struct SymbolizeStage: DumpStage {
       {
       case .failure(let error):
         location.missingSymbols = error.description
+        location.awaitsSymbols = true
         outcome = StageOutcome(status: .deferred, error: error.description)
       case .success(let table):
         location.name(with: table, offset: ip - module.base)
@@ -278,6 +280,17 @@ public struct SymbolizeStage: DumpStage {
     let lookups = lookupRows(
       sha, [location], blocking: outcome.status == .deferred ? lookup : nil)
     return StageResult(outcome: outcome, tables: [rows, lookups])
+  }
+
+  /// A frame's reason for having no name, short when its module's lookup found nothing: the
+  /// whole answer (every folder and URL asked) is in `symbol_lookups` and
+  /// `stack_walks.missing_symbols` once per module, and repeating it on every frame made a warm
+  /// run over symbol servers write several times the bytes of a local one.
+  static func frameReason(_ location: CrashLocation) -> String? {
+    guard location.awaitsSymbols, let lookup = location.lookup,
+      let reason = location.missingSymbols, reason != "no symbol path given"
+    else { return location.missingSymbols }
+    return "no symbols found for \(lookup.text)"
   }
 
   static func append(_ rows: inout StageRows, _ sha: String, frame: ThreadStack.Frame) {
@@ -298,7 +311,7 @@ public struct SymbolizeStage: DumpStage {
       sha, frame, Int64(bitPattern: address), location.module,
       location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
       location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
-      location.line.map { Int64($0) }, inlines, location.missingSymbols,
+      location.line.map { Int64($0) }, inlines, frameReason(location),
       stackPointer.map { Int64(bitPattern: $0) }, trust,
       location.lineOffset.map { Int64(bitPattern: $0) },
     ])

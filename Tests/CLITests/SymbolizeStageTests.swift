@@ -43,6 +43,15 @@ struct SymbolizeStageTests {
     }
   }
 
+  /// What `symbol_lookups` says about a module of the only dump.
+  static func answer(_ workspace: String, module: String) throws -> String? {
+    let queue = try DatabaseQueue(path: "\(workspace)/crashsift.sqlite")
+    return try queue.read { db in
+      try String.fetchOne(
+        db, sql: "SELECT answer FROM symbol_lookups WHERE module = ?", arguments: [module])
+    }
+  }
+
   @Test(
     "a dump without symbols is deferred with module+offset; adding the .sym lets the next run name it",
     .requires(.corpus))
@@ -58,9 +67,13 @@ struct SymbolizeStageTests {
     #expect(row?["module"] == "test_app.exe")
     #expect(row?["module_offset"] == 0x429E)
     #expect(row?["function"] as String? == nil)
+    // The frame names the lookup; where it was looked for is said once per module.
     #expect(
-      (row?["missing"] as String?)?.contains("no test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1")
-        == true)
+      row?["missing"] as String?
+        == "no symbols found for pdb:test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1")
+    #expect(
+      try Self.answer(workspace, module: "test_app.exe")?.contains(
+        "no test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1") == true)
 
     let key = "test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1"
     try FileManager.default.createDirectory(
@@ -134,7 +147,10 @@ struct SymbolizeStageTests {
     #expect(status == "deferred")
     #expect(row?["module"] == "tiny64.dll")
     #expect(row?["module_offset"] == 0x1040)
-    #expect((row?["missing"] as String?)?.contains("no image tiny64.dll/3FDF2AA85000") == true)
+    #expect(row?["missing"] as String? == "no symbols found for image:tiny64.dll/3FDF2AA85000")
+    #expect(
+      try Self.answer(workspace, module: "tiny64.dll")?.contains(
+        "no image tiny64.dll/3FDF2AA85000") == true)
 
     // The build's outputs go into the store; the next plain run names the frame.
     let out = "\(root)/pdb/generated-lld/out"
