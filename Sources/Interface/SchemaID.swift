@@ -15,6 +15,7 @@ public enum SchemaID: String, CaseIterable, Sendable {
   case symbolsFetch = "symbols-fetch"
   case forge
   case alerts
+  case bucketPreview = "bucket-preview"
 
   /// `major.minor` of the schema this build writes.
   public var version: String {
@@ -22,7 +23,8 @@ public enum SchemaID: String, CaseIterable, Sendable {
     // 1.1: `fault_context` (the TRAP_FRAME / CONTEXT a kernel stack was walked from).
     // run 1.1: `retried_deferred` per stage. report 1.1: `health.symbol_sources`.
     case .analyzeMinidump, .analyzeKernel, .explain, .run, .report: "1.1"
-    case .status, .alerts, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge: "1.0"
+    case .status, .alerts, .bucketPreview, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge:
+      "1.0"
     }
   }
 

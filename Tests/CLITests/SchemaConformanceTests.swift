@@ -170,6 +170,13 @@ struct SchemaConformanceTests {
     let status = try CrashsiftBinary.run(["status", "--json"] + common)
     #expect(status.status == 0)
     files.append(try Self.save(status, as: "status.json", in: dir))
+    // A preview with the shipped rules themselves: every dump compared, none changed.
+    let preview = try CrashsiftBinary.run(
+      ["bucket", "--json", "--preview", "\(Corpus.packageRoot)/pipelines/rules/bucketing.json"]
+        + common)
+    #expect(preview.status == 0, "\(preview.stderr)")
+    #expect(preview.stdout.contains("\"changed\" : 0"), "\(preview.stdout.prefix(400))")
+    files.append(try Self.save(preview, as: "bucket-preview.json", in: dir))
     let report = try CrashsiftBinary.run(["report", "--json"] + common)
     #expect(report.status == 0, "\(report.stderr)")
     files.append(try Self.save(report, as: "report-stdout.json", in: dir))
