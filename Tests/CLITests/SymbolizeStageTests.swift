@@ -80,7 +80,7 @@ struct SymbolizeStageTests {
       atPath: "\(symbols)/\(key)", withIntermediateDirectories: true)
     try FileManager.default.copyItem(
       atPath: "\(testdata)/symbols/\(key)/test_app.sym", toPath: "\(symbols)/\(key)/test_app.sym")
-    // No flag needed: deferred symbolization is retried by every run.
+    // No flag needed: the lookup the dump waits for now finds the .sym, so the run redoes it.
     let again = try CrashsiftBinary.run(arguments)
     #expect(again.status == 0, "\(again.stderr)")
     (row, status) = try Self.frame(workspace)
