@@ -64,6 +64,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var crashesSinceFix: Int?
     /// Marked fixed in a build, and crashing in that build or a later one.
     public var regressedAfterFix = false
+    /// What its crashes have in common far more often than other crashes of the same builds.
+    public var correlations: [Correlation] = []
   }
 
   public struct DriverRate: Codable, Sendable, Equatable {
@@ -177,7 +179,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
         sql: """
           SELECT o.dump_sha256, o.batch, o.entry_path, a.path AS archive, a.build,
             b.failure_bucket_id, b.failure_id_hash, b.image_name, b.mode, b.code,
-            b.function_offset, b.image_version, p.os_version
+            b.function_offset, b.image_version, p.os_version, p.cpu
           FROM occurrences o JOIN archives a ON a.sha256 = o.archive_sha256
           JOIN buckets b ON b.dump_sha256 = o.dump_sha256
           LEFT JOIN parsed_dumps p ON p.dump_sha256 = o.dump_sha256
@@ -206,7 +208,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
                 ?? shipped[build ?? ""]?[image.lowercased()].map {
                   "\($0) (the build's, per the manifest)"
                 }),
-            osVersion: shared(row[12] as String?),
+            osVersion: shared(row[12] as String?), cpu: shared(row[13] as String?),
             machine: shared(
               machineExpression.flatMap {
                 Self.machine(in: entry, $0) ?? Self.machine(in: archive, $0)
@@ -270,6 +272,10 @@ public struct CrashReport: Codable, Sendable, Equatable {
         bucket.regressedAfterFix = (bucket.crashesSinceFix ?? 0) > 0
       }
       buckets.append(bucket)
+    }
+    let found = try correlations(crashes, database: database)
+    for index in buckets.indices {
+      buckets[index].correlations = found[buckets[index].failureBucketID] ?? []
     }
     buckets.sort { ($1.crashes, $0.failureBucketID) < ($0.crashes, $1.failureBucketID) }
     // Exposure over the report's nights.
@@ -337,6 +343,58 @@ public struct CrashReport: Codable, Sendable, Equatable {
     return report
   }
 
+  /// Each bucket's correlations: every crash's loaded modules (name and version, or code id when
+  /// the dump has no version; a user dump's own executable left out, since it names the process
+  /// rather than telling crashes apart), OS build, CPU and machine, against the crashes of the
+  /// same builds and the same mode (kernel or user).
+  static func correlations(_ crashes: [Crash], database: DatabaseQueue) throws
+    -> [String: [Correlation]]
+  {
+    var ids: [String: Int32] = [:]
+    var names: [String] = []
+    func id(_ attribute: String, _ value: String) -> Int32 {
+      let key = "\(attribute)\u{1}\(value)"
+      if let known = ids[key] { return known }
+      let next = Int32(truncatingIfNeeded: names.count)
+      ids[key] = next
+      names.append(key)
+      return next
+    }
+    let wanted = Set(crashes.map(\.dump))
+    var modules: [String: [Int32]] = [:]
+    try database.read { db in
+      let cursor = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT m.dump_sha256, m.idx, m.name, m.version, m.code_id, d.kind
+          FROM dump_modules m JOIN dumps d ON d.sha256 = m.dump_sha256
+          ORDER BY m.dump_sha256, m.idx
+          """)
+      while let row = try cursor.next() {
+        let dump: String = row[0]
+        guard wanted.contains(dump) else { continue }
+        let index: Int = row[1]
+        let kind: String = row[5]
+        if kind == "MDMP" && index == 0 { continue }
+        let path: String = row[2]
+        let name =
+          path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
+        let version = (row[3] as String?).map { $0 } ?? "code id \(row[4] as String)"
+        modules[dump, default: []].append(id("module", "\(name) \(version)"))
+      }
+    }
+    let observations = crashes.map { crash -> Correlation.Observation in
+      var values = modules[crash.dump] ?? []
+      if let os = crash.osVersion { values.append(id("os", os)) }
+      if let cpu = crash.cpu { values.append(id("cpu", cpu)) }
+      if let machine = crash.machine { values.append(id("machine", machine)) }
+      return Correlation.Observation(
+        bucket: crash.bucket, build: "\(crash.mode)\u{1}\(crash.build ?? "")",
+        values: Array(Set(values)))
+    }
+    return Correlation.find(observations, names: names)
+  }
+
   /// A crash as the report counts it: one bucketed dump in one night and build.
   struct Crash {
     var dump: String
@@ -350,6 +408,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
     var offset: String
     var imageVersion: String?
     var osVersion: String?
+    var cpu: String?
     var machine: String?
     var archive: String
     var entry: String
@@ -513,6 +572,19 @@ public struct CrashReport: Codable, Sendable, Equatable {
         String(source.dumps), String(source.waiting),
       ])
     }
+    var correlationsCSV = CSVWriter(header: [
+      "failure_id_hash", "attribute", "value", "in_bucket", "bucket_crashes", "elsewhere",
+      "other_crashes", "p_value",
+    ])
+    for bucket in buckets {
+      for item in bucket.correlations {
+        correlationsCSV.append([
+          bucket.failureIDHash, item.attribute, item.value, String(item.inBucket),
+          String(item.bucketCrashes), String(item.elsewhere), String(item.otherCrashes),
+          String(format: "%.3g", item.pValue),
+        ])
+      }
+    }
     var summaryCSV = CSVWriter(header: ["measure", "value"])
     for (name, value) in health.figures { summaryCSV.append([name, String(value)]) }
     var files = [
@@ -520,6 +592,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
       "bucket-builds.csv": perBuildCSV.text, "bucket-versions.csv": versionsCSV.text,
       "examples.csv": examplesCSV.text, "failures.csv": failuresCSV.text,
       "missing-symbols.csv": symbolsCSV.text, "symbol-lookups.csv": lookupsCSV.text,
+      "correlations.csv": correlationsCSV.text,
       "summary.csv": summaryCSV.text,
     ]
     for window in windows {

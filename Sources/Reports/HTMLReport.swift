@@ -245,6 +245,22 @@ public enum HTMLReport {
     let offsets = Dictionary(grouping: bucket.examples, by: \.offset)
     var context: [String: Any] = [:]
     if let annotation = annotationContext(bucket) { context["annotation"] = annotation }
+    func percent(_ part: Int, _ whole: Int) -> String {
+      whole == 0 ? "–" : String(format: "%.0f%%", 100 * Double(part) / Double(whole))
+    }
+    context["correlations"] = bucket.correlations.map { item -> [String: Any] in
+      [
+        "attribute": item.attribute, "value": item.value, "inBucket": item.inBucket,
+        "bucketCrashes": item.bucketCrashes, "share": percent(item.inBucket, item.bucketCrashes),
+        "elsewhere": item.elsewhere, "otherCrashes": item.otherCrashes,
+        "shareElsewhere": percent(item.elsewhere, item.otherCrashes),
+        "pValue": String(format: "%.2g", item.pValue),
+      ]
+    }
+    context["hasCorrelations"] = !bucket.correlations.isEmpty
+    context["correlationP"] = Correlation.maximumP
+    context["correlationMinimum"] = Correlation.minimumCount
+    context["correlationCount"] = Correlation.perBucket
     return context.merging([
       "style": ReportTemplates.style, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
       "mode": bucket.mode, "code": bucket.code, "crashes": bucket.crashes,

@@ -83,7 +83,7 @@ enum ReportTemplates {
 {{/rates}}
 </table>
 {{^knowsMachines}}<p class="meta">Machines are unknown: the manifest names no <code>machine_pattern</code>.</p>{{/knowsMachines}}
-<p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>, <a href="symbol-lookups.csv">symbol-lookups.csv</a>; all of it in <a href="report.json">report.json</a>; the alerts in <a href="alerts.json">alerts.json</a> and <a href="digest.md">digest.md</a>.</p>
+<p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>, <a href="symbol-lookups.csv">symbol-lookups.csv</a>, <a href="correlations.csv">correlations.csv</a>; all of it in <a href="report.json">report.json</a>; the alerts in <a href="alerts.json">alerts.json</a> and <a href="digest.md">digest.md</a>.</p>
 </body>
 </html>
 """#
@@ -135,6 +135,18 @@ enum ReportTemplates {
 {{/osVersions}}
 </table>
 </div>
+
+<h2>What its crashes have in common</h2>
+<p class="meta">Loaded modules (name and version, or code id), OS build, CPU and machine found in this bucket's crashes far more often than in the other crashes of the same builds and mode: Fisher's exact test, one-sided, p below {{correlationP}}, at least {{correlationMinimum}} crashes; the {{correlationCount}} strongest. As CSV: <a href="../correlations.csv">correlations.csv</a>.</p>
+{{^correlations}}<p>Nothing stands out.</p>{{/correlations}}
+{{#hasCorrelations}}
+<table>
+<tr><th>attribute</th><th>value</th><th>in this bucket</th><th>in other crashes of its builds</th><th>p</th></tr>
+{{#correlations}}
+<tr><td>{{attribute}}</td><td class="mono">{{value}}</td><td class="n">{{inBucket}} of {{bucketCrashes}} ({{share}})</td><td class="n">{{elsewhere}} of {{otherCrashes}} ({{shareElsewhere}})</td><td class="n">{{pValue}}</td></tr>
+{{/correlations}}
+</table>
+{{/hasCorrelations}}
 
 <h2>Representative stack</h2>
 <p class="meta">Dump <span class="mono">{{exampleDump}}</span></p>

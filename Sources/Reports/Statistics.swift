@@ -4,7 +4,8 @@ import Foundation
 /// - Wilson score interval for a proportion (Wilson 1927; Agresti & Coull 1998);
 /// - exact (Garwood 1936) interval for a Poisson count, from chi-square quantiles;
 /// - the conditional test of two Poisson rates (given the total, the first count is binomial with
-///   p = e1 / (e1 + e2) under equal rates), exact two-sided p-value.
+///   p = e1 / (e1 + e2) under equal rates), exact two-sided p-value;
+/// - Fisher's exact test, one-sided: the hypergeometric upper tail (correlations).
 public enum Statistics {
   /// The 97.5% standard normal quantile: 95% two-sided intervals.
   public static let z95 = 1.959_963_984_540_054
@@ -103,5 +104,33 @@ public enum Statistics {
       if abs(delta - 1) < 1e-15 { break }
     }
     return 1 - exp(logPrefix) * h
+  }
+
+  /// P(X ≥ `k`) for X hypergeometric: `draws` taken without replacement from `population` items
+  /// of which `successes` are marked — Fisher's exact test, one-sided, of a 2×2 table whose first
+  /// row is (k, draws − k). Terms are summed in log space (`lgamma`), from k upward, and the sum
+  /// stops once the terms no longer change it: past the mode they only shrink.
+  public static func hypergeometricUpperTail(
+    _ k: Int, draws: Int, successes: Int, population: Int
+  ) -> Double {
+    let n = draws
+    let big = successes
+    let total = population
+    guard total > 0, n >= 0, big >= 0, n <= total, big <= total else { return 1 }
+    let low = max(0, n - (total - big))
+    let high = min(n, big)
+    guard k <= high else { return 0 }
+    if k <= low { return 1 }
+    func logChoose(_ a: Int, _ b: Int) -> Double {
+      lgamma(Double(a) + 1) - lgamma(Double(b) + 1) - lgamma(Double(a - b) + 1)
+    }
+    let denominator = logChoose(total, n)
+    var sum = 0.0
+    for x in k...high {
+      let term = exp(logChoose(big, x) + logChoose(total - big, n - x) - denominator)
+      sum += term
+      if term < sum * 1e-17 && Double(x) > Double(n) * Double(big) / Double(total) { break }
+    }
+    return min(1, sum)
   }
 }

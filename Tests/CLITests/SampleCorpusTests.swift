@@ -25,7 +25,9 @@ struct SampleCorpusTests {
     }.sorted()
     #expect(
       csvs == [
-        "bucket-builds.csv", "bucket-versions.csv", "buckets.csv", "drivers.csv", "examples.csv",
+        "bucket-builds.csv", "bucket-versions.csv", "buckets.csv", "correlations.csv",
+        "drivers.csv",
+        "examples.csv",
         "failures.csv", "missing-symbols.csv", "nights.csv", "summary.csv", "symbol-lookups.csv",
         "top-1.csv", "top-28.csv", "top-7.csv", "trends.csv",
       ])

@@ -184,7 +184,7 @@ struct SchemaConformanceTests {
     let tables = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
       $0.hasSuffix(".csv") || $0 == "report.json" || $0 == "alerts.json"
     }
-    #expect(tables.count == 16)
+    #expect(tables.count == 17)
     files += tables.map { "\(folder)/\($0)" }
     try Self.expectValid(files)
   }
