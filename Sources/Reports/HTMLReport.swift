@@ -261,6 +261,7 @@ public enum HTMLReport {
     context["correlationP"] = Correlation.maximumP
     context["correlationMinimum"] = Correlation.minimumCount
     context["correlationCount"] = Correlation.perBucket
+    context["correlationDifference"] = Int(Correlation.minimumDifference * 100)
     return context.merging([
       "style": ReportTemplates.style, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
       "mode": bucket.mode, "code": bucket.code, "crashes": bucket.crashes,

@@ -137,7 +137,7 @@ enum ReportTemplates {
 </div>
 
 <h2>What its crashes have in common</h2>
-<p class="meta">Loaded modules (name and version, or code id), OS build, CPU and machine found in this bucket's crashes far more often than in the other crashes of the same builds and mode: Fisher's exact test, one-sided, p below {{correlationP}}, at least {{correlationMinimum}} crashes; the {{correlationCount}} strongest. As CSV: <a href="../correlations.csv">correlations.csv</a>.</p>
+<p class="meta">Loaded modules (name and version, or code id), OS build, CPU and machine found in this bucket's crashes far more often than in the other crashes of the same builds and mode: Fisher's exact test, one-sided, p below {{correlationP}}, at least {{correlationMinimum}} crashes and a share at least {{correlationDifference}} percentage points above the rest's; the {{correlationCount}} strongest. As CSV: <a href="../correlations.csv">correlations.csv</a>.</p>
 {{^correlations}}<p>Nothing stands out.</p>{{/correlations}}
 {{#hasCorrelations}}
 <table>
