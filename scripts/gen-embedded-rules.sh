@@ -44,6 +44,7 @@ raw() { # name file [access]
   raw bucket reports/bucket.mustache
   raw failures reports/failures.mustache
   raw symbols reports/symbols.mustache
+  raw driver reports/driver.mustache
   raw style reports/style.css
   echo "}"
 } > Sources/Reports/ReportTemplates.swift

@@ -68,6 +68,23 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var correlations: [Correlation] = []
   }
 
+  /// A blamed driver (or user-mode image) across builds: its versions and the buckets it is
+  /// blamed for; its rates per build are the `rates` rows of the same image.
+  public struct Driver: Codable, Sendable, Equatable {
+    public struct BlamedBucket: Codable, Sendable, Equatable {
+      public var failureBucketID: String
+      public var failureIDHash: String
+      public var crashes: Int
+      /// Crashes per build, builds in release order.
+      public var perBuild: [Count]
+    }
+    public var image: String
+    public var crashes: Int
+    public var versions: [Count]
+    /// Most crashes first.
+    public var buckets: [BlamedBucket]
+  }
+
   public struct DriverRate: Codable, Sendable, Equatable {
     public var build: String
     public var image: String
@@ -143,6 +160,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
   public var unmatchedAnnotations: [String] = []
   /// What a morning reader must act on (`alerts.json`, `digest.md`, `run --fail-on`).
   public var alerts: [Alert] = []
+  /// Every blamed image, most crashes first (one page each).
+  public var drivers: [Driver] = []
 
   /// Builds the report from `database`. `batchDates` maps batch ids to their night; `builds` is in
   /// release order; `exposure` holds machines per (build, night). `machinePattern` (the
@@ -340,6 +359,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
     let seen = Set(buckets.map { Annotations.key($0.failureIDHash) })
     report.unmatchedAnnotations = annotations.entries.keys.filter { !seen.contains($0) }.sorted()
     report.alerts = Alert.all(in: report)
+    report.drivers = drivers(crashes, builds: builds)
     return report
   }
 
@@ -393,6 +413,20 @@ public struct CrashReport: Codable, Sendable, Equatable {
         values: Array(Set(values)))
     }
     return Correlation.find(observations, names: names)
+  }
+
+  /// Each blamed image with its versions and the buckets it is blamed for, per build.
+  static func drivers(_ crashes: [Crash], builds: [String]) -> [Driver] {
+    Dictionary(grouping: crashes, by: \.image).map { image, group in
+      let buckets = Dictionary(grouping: group, by: \.bucket).map { id, list in
+        Driver.BlamedBucket(
+          failureBucketID: id, failureIDHash: list.first?.hash ?? "", crashes: list.count,
+          perBuild: counts(list.map { $0.build ?? "(no build)" }, order: builds))
+      }.sorted { ($1.crashes, $0.failureBucketID) < ($0.crashes, $1.failureBucketID) }
+      return Driver(
+        image: image, crashes: group.count,
+        versions: counts(group.map { $0.imageVersion ?? "(unknown)" }), buckets: buckets)
+    }.sorted { ($1.crashes, $0.image) < ($0.crashes, $1.image) }
   }
 
   /// A crash as the report counts it: one bucketed dump in one night and build.

@@ -81,6 +81,7 @@ public enum HTMLReport {
         "rates": report.rates.map { rate -> [String: Any] in
           [
             "build": rate.build, "image": rate.image, "crashes": rate.crashes,
+            "driverPage": driverPage(rate.image),
             "share": String(format: "%.1f%%", 100 * rate.share),
             "machines": rate.machines.map(String.init) ?? "",
             "machineDays": rate.machineDays, "rate": number(rate.rate),
@@ -138,6 +139,76 @@ public enum HTMLReport {
         ReportTemplates.bucket, bucketContext(bucket, nights: nightDates, builds: builds, database),
         to: "\(folder)/buckets/\(page(bucket.failureIDHash))")
     }
+    try FileManager.default.createDirectory(
+      atPath: "\(folder)/drivers", withIntermediateDirectories: true)
+    for driver in report.drivers {
+      try render(
+        ReportTemplates.driver, driverContext(driver, report),
+        to: "\(folder)/drivers/\(driverPage(driver.image))")
+    }
+  }
+
+  /// A driver page's file name: the image name with anything but letters, digits, `.`, `-` and
+  /// `_` replaced, and a hash of the name when something was, so two names never share a page.
+  static func driverPage(_ image: String) -> String {
+    let safe = String(
+      image.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+    let prefix = safe.hasPrefix(".") ? "_" + safe.dropFirst() : Substring(safe)
+    guard String(prefix) != image || image.isEmpty else { return image + ".html" }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in image.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x0000_0100_0000_01b3
+    }
+    return "\(prefix.prefix(80))-\(String(hash, radix: 16)).html"
+  }
+
+  /// The driver page: its rates per build as a forest plot and a table, its versions, and the
+  /// buckets it is blamed for per build.
+  static func driverContext(_ driver: CrashReport.Driver, _ report: CrashReport) -> [String: Any] {
+    let rates = report.rates.filter { $0.image == driver.image }
+    let builds = rates.map(\.build)
+    let plot = ForestPlot(
+      rows: rates.map { rate in
+        if let value = rate.rate {
+          return ForestPlot.Row(
+            label: rate.build, value: value, low: rate.rateLow, high: rate.rateHigh,
+            text: "\(number(value)) [\(number(rate.rateLow))–\(number(rate.rateHigh))]")
+        }
+        return ForestPlot.Row(
+          label: rate.build, value: report.hasExposure ? nil : rate.share * 100, low: nil,
+          high: nil,
+          text: report.hasExposure
+            ? (rate.note ?? "no rate")
+            : String(format: "%.1f%% of the build's crashes", 100 * rate.share))
+      },
+      axis: report.hasExposure
+        ? "crashes per 10,000 machine-days (95% interval)" : "share of the build's crashes (%)")
+    return [
+      "style": ReportTemplates.style, "image": driver.image, "crashes": driver.crashes,
+      "plot": plot.svg, "builds": builds.map { ["name": $0] },
+      "rates": rates.map { rate -> [String: Any] in
+        [
+          "build": rate.build, "crashes": rate.crashes,
+          "share": String(format: "%.1f%%", 100 * rate.share),
+          "machineDays": rate.machineDays, "rate": number(rate.rate),
+          "interval": rate.rate == nil ? "" : "\(number(rate.rateLow))–\(number(rate.rateHigh))",
+          "previous": rate.previousBuild ?? "",
+          "ratio": rate.ratio.map { String(format: "×%.2f", $0) } ?? "",
+          "pValue": number(rate.pValue, "%.3g"), "note": rate.note ?? "",
+        ]
+      },
+      "versions": driver.versions.map { ["name": $0.name, "crashes": $0.crashes] },
+      "buckets": driver.buckets.map { bucket -> [String: Any] in
+        [
+          "id": bucket.failureBucketID, "page": page(bucket.failureIDHash),
+          "crashes": bucket.crashes,
+          "cells": builds.map { build in
+            ["count": bucket.perBuild.first { $0.name == build }?.crashes ?? 0]
+          },
+        ]
+      },
+    ]
   }
 
   static func render(_ template: String, _ context: [String: Any], to path: String) throws {

@@ -79,7 +79,7 @@ enum ReportTemplates {
 <table>
 <tr><th>build</th><th>driver</th><th>crashes</th><th>share of the build's crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>machine-days</th><th>rate</th><th>95% interval</th><th>vs previous build</th><th>p</th><th>note</th></tr>
 {{#rates}}
-<tr><td>{{build}}</td><td>{{image}}</td><td class="n">{{crashes}}</td><td class="n">{{share}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{machineDays}}</td><td class="n">{{rate}}</td><td class="n">{{interval}}</td><td class="n">{{ratio}}</td><td class="n">{{pValue}}</td><td class="note">{{note}}</td></tr>
+<tr><td>{{build}}</td><td><a href="drivers/{{driverPage}}">{{image}}</a></td><td class="n">{{crashes}}</td><td class="n">{{share}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{machineDays}}</td><td class="n">{{rate}}</td><td class="n">{{interval}}</td><td class="n">{{ratio}}</td><td class="n">{{pValue}}</td><td class="note">{{note}}</td></tr>
 {{/rates}}
 </table>
 {{^knowsMachines}}<p class="meta">Machines are unknown: the manifest names no <code>machine_pattern</code>.</p>{{/knowsMachines}}
@@ -231,6 +231,48 @@ enum ReportTemplates {
 {{/sources}}
 </table>
 {{/hasSources}}
+</body>
+</html>
+"""#
+  static let driver = #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<title>{{image}}</title>
+<style>
+{{{style}}}
+</style>
+</head>
+<body>
+<p><a href="../index.html#drivers">← report</a></p>
+<h1>{{image}}</h1>
+<p class="meta">Blamed for {{crashes}} crashes. Rates are crashes per 10,000 machine-days of each build (the manifest's exposure), with exact 95% Poisson intervals; the ratio and p compare each build with the previous one (exact test). Without exposure the plot shows the driver's share of each build's crashes.</p>
+
+<h2>Per build</h2>
+{{{plot}}}
+<table>
+<tr><th>build</th><th>crashes</th><th>share of the build's crashes</th><th>machine-days</th><th>rate</th><th>95% interval</th><th>vs</th><th>ratio</th><th>p</th><th>note</th></tr>
+{{#rates}}
+<tr><td>{{build}}</td><td class="n">{{crashes}}</td><td class="n">{{share}}</td><td class="n">{{machineDays}}</td><td class="n">{{rate}}</td><td class="n">{{interval}}</td><td>{{previous}}</td><td class="n">{{ratio}}</td><td class="n">{{pValue}}</td><td class="note">{{note}}</td></tr>
+{{/rates}}
+</table>
+
+<h2>Versions seen</h2>
+<table>
+<tr><th>version</th><th>crashes</th></tr>
+{{#versions}}
+<tr><td class="mono">{{name}}</td><td class="n">{{crashes}}</td></tr>
+{{/versions}}
+</table>
+
+<h2>Buckets it is blamed for</h2>
+<table>
+<tr><th>FAILURE_BUCKET_ID</th><th>crashes</th>{{#builds}}<th>{{name}}</th>{{/builds}}</tr>
+{{#buckets}}
+<tr><td><a href="../buckets/{{page}}">{{id}}</a></td><td class="n">{{crashes}}</td>{{#cells}}<td class="n">{{count}}</td>{{/cells}}</tr>
+{{/buckets}}
+</table>
 </body>
 </html>
 """#

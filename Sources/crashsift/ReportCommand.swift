@@ -19,6 +19,8 @@ struct ReportCommand: ParsableCommand {
         buckets/<hash>.html   one page per bucket: code, counts per night and build (chart), \
       driver and OS versions, the representative stack, up to 10 example dumps per offset with \
       their archive and entry path
+        drivers/<image>.html  one page per blamed driver: rate per build as a forest plot with \
+      95% intervals, versions seen, the buckets it is blamed for per build
         failures.html, symbols.html   what could not be read, and modules without symbols
         alerts.json, digest.md   regressed (after the fix annotations.json names, or after quiet \
       nights), new, spiking buckets and drivers whose rate rose; ignored buckets never alert

@@ -243,6 +243,7 @@ struct ReportBrowserTests {
     for (page, shot) in [
       ("index.html", "index.png"), ("buckets/\(bucket)", "bucket.png"),
       ("failures.html", "failures.png"), ("symbols.html", "symbols.png"),
+      ("drivers/crashdrv.sys.html", "driver.png"),
     ] {
       let outcome = try chromium.render("\(folder)/\(page)", screenshot: "\(shots)/\(shot)")
       #expect(outcome.consoleMessages.isEmpty, "\(page): \(outcome.consoleMessages)")
