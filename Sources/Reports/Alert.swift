@@ -76,6 +76,19 @@ public struct Alert: Codable, Sendable, Equatable {
         break
       }
     }
+    // New with a release: first seen in the newest build, though not first seen last night.
+    let alerted = Set(alerts.map(\.subject))
+    for bucket in report.buckets
+    where bucket.newInBuild && !ignored.contains(bucket.failureBucketID)
+      && !alerted.contains(bucket.failureBucketID)
+    {
+      let crashes = bucket.perBuild.first { $0.name == bucket.firstBuild }?.crashes ?? 0
+      alerts.append(
+        Alert(
+          kind: .new, subject: bucket.failureBucketID,
+          detail: "first seen in the newest build, \(bucket.firstBuild ?? "?"): \(count(crashes))",
+          crashes: crashes, link: page(bucket.failureBucketID)))
+    }
     for rate in report.rates {
       guard let ratio = rate.ratio, ratio > 1, let p = rate.pValue, p < driverRateP,
         let previous = rate.previousBuild

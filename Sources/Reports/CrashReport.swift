@@ -51,6 +51,11 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var lastNightCrashes: Int
     /// First seen on the newest night of the report.
     public var isNew: Bool
+    /// The earliest build (in the manifest's release order) with a crash of the bucket.
+    public var firstBuild: String?
+    /// First seen in the manifest's newest build (and it has an older one): new with that
+    /// release, whatever the night.
+    public var newInBuild = false
     public var perBuild: [Count] = []
     /// Crashes per night and build, nights in order.
     public var perNight: [NightBuild] = []
@@ -259,6 +264,10 @@ public struct CrashReport: Codable, Sendable, Equatable {
         machines: machineCount(group), firstNight: first, lastNight: seen.last ?? "",
         lastNightCrashes: group.filter { $0.night == newest }.count, isNew: first == newest)
       bucket.perBuild = counts(group.map { $0.build ?? "(no build)" }, order: builds)
+      let seenBuilds = Set(group.compactMap(\.build))
+      bucket.firstBuild = builds.first { seenBuilds.contains($0) }
+      bucket.newInBuild =
+        builds.count > 1 && bucket.firstBuild != nil && bucket.firstBuild == builds.last
       let cells = Dictionary(grouping: group) { "\($0.night)\u{1}\($0.build ?? "(no build)")" }
       bucket.perNight = cells.map { key, list in
         let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: false)
@@ -536,7 +545,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
     var bucketsCSV = CSVWriter(header: [
       "failure_bucket_id", "failure_id_hash", "mode", "code", "crashes", "machines",
       "first_night", "last_night", "last_night_crashes", "new", "bug", "owner", "fixed_in",
-      "crashes_since_fix", "ignore", "notes",
+      "crashes_since_fix", "ignore", "notes", "first_build", "new_in_build",
     ])
     var perBuildCSV = CSVWriter(header: ["failure_id_hash", "build", "crashes"])
     var versionsCSV = CSVWriter(header: ["failure_id_hash", "kind", "version", "crashes"])
@@ -551,6 +560,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
         bucket.annotation?.bug ?? "", bucket.annotation?.owner ?? "",
         bucket.annotation?.fixedIn ?? "", bucket.crashesSinceFix.map(String.init) ?? "",
         bucket.annotation?.ignore ?? "", bucket.annotation?.notes ?? "",
+        bucket.firstBuild ?? "", bucket.newInBuild ? "yes" : "no",
       ])
       for item in bucket.perBuild {
         perBuildCSV.append([bucket.failureIDHash, item.name, String(item.crashes)])

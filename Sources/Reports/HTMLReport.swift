@@ -67,6 +67,7 @@ public enum HTMLReport {
             "machines": bucket.machines.map(String.init) ?? "",
             "lastNightCrashes": bucket.lastNightCrashes, "firstNight": bucket.firstNight,
             "lastNight": bucket.lastNight, "isNew": bucket.isNew,
+            "newInBuild": bucket.newInBuild, "firstBuild": bucket.firstBuild ?? "",
           ].merging(annotationContext(bucket) ?? [:]) { a, _ in a }.merging([
             "state": state(bucket)
           ]) { $1 }

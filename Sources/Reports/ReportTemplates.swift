@@ -18,7 +18,7 @@ enum ReportTemplates {
 <p class="meta">Nights {{firstNight}} to {{lastNight}} · {{crashes}} crashes · {{bucketCount}} buckets · {{exposureNote}}</p>
 
 <h2>Needs attention</h2>
-<p class="meta">Regressed: marked fixed in a build (annotations.json) and crashing in that build or a later one, or back after {{quietNights}} quiet nights. New, spiking: as under "What changed last night". Driver rate: a driver's crash rate above the previous build's with an exact-test p below {{driverRateP}}. Ignored buckets never alert. The same list: <a href="alerts.json">alerts.json</a>, <a href="digest.md">digest.md</a>.</p>
+<p class="meta">Regressed: marked fixed in a build (annotations.json) and crashing in that build or a later one, or back after {{quietNights}} quiet nights. New: first seen last night, or first seen in the manifest's newest build. Spiking: as under "What changed last night". Driver rate: a driver's crash rate above the previous build's with an exact-test p below {{driverRateP}}. Ignored buckets never alert. The same list: <a href="alerts.json">alerts.json</a>, <a href="digest.md">digest.md</a>.</p>
 {{^alerts}}<p>Nothing regressed, new, spiking or rising.</p>{{/alerts}}
 {{#hasAlerts}}
 <table>
@@ -70,7 +70,7 @@ enum ReportTemplates {
 <table>
 <tr><th>#</th><th>FAILURE_BUCKET_ID</th><th>FAILURE_ID_HASH</th><th>crashes</th>{{#knowsMachines}}<th>machines</th>{{/knowsMachines}}<th>last night</th><th>first seen</th><th>last seen</th><th>bug</th><th>owner</th><th>state</th></tr>
 {{#buckets}}
-<tr><td class="n">{{rank}}</td><td><a href="buckets/{{page}}">{{id}}</a>{{#isNew}} <span class="new">new</span>{{/isNew}}</td><td class="mono">{{hash}}</td><td class="n">{{crashes}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{lastNightCrashes}}</td><td>{{firstNight}}</td><td>{{lastNight}}</td><td>{{#bugURL}}<a href="{{bugURL}}">{{bug}}</a>{{/bugURL}}{{^bugURL}}{{bug}}{{/bugURL}}</td><td>{{owner}}</td><td>{{state}}</td></tr>
+<tr><td class="n">{{rank}}</td><td><a href="buckets/{{page}}">{{id}}</a>{{#isNew}} <span class="new">new</span>{{/isNew}}{{#newInBuild}} <span class="new">new in {{firstBuild}}</span>{{/newInBuild}}</td><td class="mono">{{hash}}</td><td class="n">{{crashes}}</td>{{#knowsMachines}}<td class="n">{{machines}}</td>{{/knowsMachines}}<td class="n">{{lastNightCrashes}}</td><td>{{firstNight}}</td><td>{{lastNight}}</td><td>{{#bugURL}}<a href="{{bugURL}}">{{bug}}</a>{{/bugURL}}{{^bugURL}}{{bug}}{{/bugURL}}</td><td>{{owner}}</td><td>{{state}}</td></tr>
 {{/buckets}}
 </table>
 

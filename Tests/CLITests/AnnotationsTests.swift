@@ -87,6 +87,28 @@ struct AnnotationsTests {
     }
     #expect(nights == total)
 
+    // New with a release: a bucket whose crashes are all in the newest build (from the database)
+    // is new_in_build, and alerted as new.
+    let builds = ["contoso-4.1.9", "contoso-4.2.0", "contoso-4.2.1"]
+    var newInBuild: [String] = []
+    for item in buckets {
+      let hash = item["failure_id_hash"] as? String ?? ""
+      let seen = try queue.read { db in
+        try String.fetchAll(
+          db,
+          sql: """
+            SELECT DISTINCT a.build FROM occurrences o JOIN archives a ON a.sha256 = o.archive_sha256
+            JOIN buckets b ON b.dump_sha256 = o.dump_sha256
+            WHERE b.failure_id_hash = ? AND a.build IS NOT NULL
+            """, arguments: [hash])
+      }
+      #expect(item["first_build"] as? String == builds.first { seen.contains($0) }, "\(hash)")
+      let expected = Set(seen) == [builds[2]]
+      #expect(item["new_in_build"] as? Bool == expected, "\(hash) \(seen)")
+      if expected { newInBuild.append(item["failure_bucket_id"] as? String ?? "") }
+    }
+    #expect(newInBuild.count >= 3)
+
     // alerts.json: regressed (after fix) first; nothing about the ignored bucket.
     let alerts =
       try JSONSerialization.jsonObject(
@@ -97,6 +119,10 @@ struct AnnotationsTests {
       list.first?["subject"] as? String == "NULL_POINTER_READ_c0000005_contoso-app.exe!ReadSetting")
     #expect(list.first?["crashes"] as? Int == sinceFix)
     #expect(!list.contains { ($0["subject"] as? String)?.contains("ReadHeaderWord") == true })
+    for id in newInBuild {
+      #expect(
+        list.contains { $0["subject"] as? String == id && $0["kind"] as? String == "new" }, "\(id)")
+    }
     let digest = try String(contentsOfFile: "\(folder)/digest.md", encoding: .utf8)
     #expect(digest.split(separator: "\n").filter { $0.hasPrefix("- **") }.count == list.count)
     #expect(digest.contains("([open](buckets/233be711-1e68-9500-6911-5f20d36ffce5.html))"))
