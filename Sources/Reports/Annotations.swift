@@ -32,6 +32,9 @@ public struct Annotations: Sendable, Equatable {
 
   /// By normalised FAILURE_ID_HASH (`key(_:)`).
   public var entries: [String: Entry] = [:]
+  /// By Socorro signature, for teams that triage by signature: applies to every bucket whose most
+  /// common signature it is, unless the bucket's hash has its own entry.
+  public var signatures: [String: Entry] = [:]
   /// The file they came from, for messages.
   public var file: String?
 
@@ -40,8 +43,10 @@ public struct Annotations: Sendable, Equatable {
     self.file = file
   }
 
-  /// The annotation of a bucket, by its FAILURE_ID_HASH.
-  public func entry(hash: String) -> Entry? { entries[Self.key(hash)] }
+  /// The annotation of a bucket: by its FAILURE_ID_HASH, else by its Socorro signature.
+  public func entry(hash: String, signature: String? = nil) -> Entry? {
+    entries[Self.key(hash)] ?? signature.flatMap { signatures[$0] }
+  }
 
   /// A hash as written by WinDbg (`{233be711-1e68-…}`) or without braces, in any case.
   public static func key(_ hash: String) -> String {
@@ -59,7 +64,9 @@ public struct Annotations: Sendable, Equatable {
     let json = try JSONValidator.parse(data: data, file: path)
     var v = JSONValidator(file: path)
     var annotations = Annotations(file: path)
-    guard let root = v.object(json, "", allowed: ["version", "description", "buckets"]) else {
+    guard
+      let root = v.object(json, "", allowed: ["version", "description", "buckets", "signatures"])
+    else {
       throw ConfigurationError(file: path, messages: v.errors)
     }
     if let version = v.integer(v.require(root, "version", ""), "version", minimum: 1), version != 1
@@ -68,23 +75,12 @@ public struct Annotations: Sendable, Equatable {
     }
     _ = root["description"].map { v.string($0, "description") }
     let known = Set(builds)
-    let buckets = v.object(root["buckets"], "buckets", allowed: []) ?? [:]
-    // Any key is a hash here, so "unknown key" errors from `object` are not wanted.
-    v.dropErrors(prefix: "buckets.")
-    for (hash, value) in buckets.sorted(by: { $0.key < $1.key }) {
-      let path = "buckets.\(hash)"
-      let key = Self.key(hash)
-      guard Self.isHash(key) else {
-        v.fail(
-          path,
-          "not a FAILURE_ID_HASH (expected {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}, as the report's "
-            + "bucket pages and buckets.csv show it)")
-        continue
-      }
+    /// One entry's fields, checked; nil when they are not an object.
+    func parse(_ value: JSONValue, _ path: String) -> Entry? {
       guard
         let fields = v.object(
           value, path, allowed: ["bug", "owner", "notes", "fixed_in", "ignore"])
-      else { continue }
+      else { return nil }
       var entry = Entry()
       entry.bug = fields["bug"].flatMap { v.string($0, "\(path).bug") }
       entry.owner = fields["owner"].flatMap { v.string($0, "\(path).owner") }
@@ -99,10 +95,33 @@ public struct Annotations: Sendable, Equatable {
             "\"\(build)\" is not one of the manifest's builds (\(builds.joined(separator: ", ")))")
         }
       }
+      return entry
+    }
+    let buckets = v.object(root["buckets"], "buckets", allowed: []) ?? [:]
+    // Any key is a hash here, so "unknown key" errors from `object` are not wanted.
+    v.dropErrors(prefix: "buckets.")
+    for (hash, value) in buckets.sorted(by: { $0.key < $1.key }) {
+      let path = "buckets.\(hash)"
+      let key = Self.key(hash)
+      guard Self.isHash(key) else {
+        v.fail(
+          path,
+          "not a FAILURE_ID_HASH (expected {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}, as the report's "
+            + "bucket pages and buckets.csv show it)")
+        continue
+      }
+      guard let entry = parse(value, path) else { continue }
       if annotations.entries[key] != nil {
         v.fail(path, "the same bucket is annotated twice")
       }
       annotations.entries[key] = entry
+    }
+    let signatures = v.object(root["signatures"], "signatures", allowed: []) ?? [:]
+    v.dropErrors(prefix: "signatures.")
+    for (signature, value) in signatures.sorted(by: { $0.key < $1.key }) {
+      if let entry = parse(value, "signatures.\(signature)") {
+        annotations.signatures[signature] = entry
+      }
     }
     guard v.errors.isEmpty else { throw ConfigurationError(file: path, messages: v.errors) }
     return annotations

@@ -62,6 +62,8 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var imageVersions: [Count] = []
     public var osVersions: [Count] = []
     public var examples: [Example] = []
+    /// The most common Socorro signature of its crashes (user-mode buckets).
+    public var socorroSignature: String?
     /// What the team said about it (`annotations.json`), if anything.
     public var annotation: Annotations.Entry?
     /// Crashes in the annotation's `fixed_in` build or a later one (manifest order); nil when
@@ -203,7 +205,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
         sql: """
           SELECT o.dump_sha256, o.batch, o.entry_path, a.path AS archive, a.build,
             b.failure_bucket_id, b.failure_id_hash, b.image_name, b.mode, b.code,
-            b.function_offset, b.image_version, p.os_version, p.cpu
+            b.function_offset, b.image_version, p.os_version, p.cpu, b.socorro_signature
           FROM occurrences o JOIN archives a ON a.sha256 = o.archive_sha256
           JOIN buckets b ON b.dump_sha256 = o.dump_sha256
           LEFT JOIN parsed_dumps p ON p.dump_sha256 = o.dump_sha256
@@ -233,6 +235,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
                   "\($0) (the build's, per the manifest)"
                 }),
             osVersion: shared(row[12] as String?), cpu: shared(row[13] as String?),
+            signature: shared(row[14] as String?),
             machine: shared(
               machineExpression.flatMap {
                 Self.machine(in: entry, $0) ?? Self.machine(in: archive, $0)
@@ -293,7 +296,9 @@ public struct CrashReport: Codable, Sendable, Equatable {
             archive: $0.archive, entry: $0.entry, dump: $0.dump)
         }
       }
-      bucket.annotation = annotations.entry(hash: bucket.failureIDHash)
+      bucket.socorroSignature = counts(group.compactMap(\.signature)).first?.name
+      bucket.annotation = annotations.entry(
+        hash: bucket.failureIDHash, signature: bucket.socorroSignature)
       if let fixed = bucket.annotation?.fixedIn, let index = builds.firstIndex(of: fixed) {
         let since = Set(builds[index...])
         bucket.crashesSinceFix = group.filter { since.contains($0.build ?? "") }.count
@@ -366,7 +371,12 @@ public struct CrashReport: Codable, Sendable, Equatable {
       buckets: buckets.filter { !ignored.contains($0.failureBucketID) })
     report.health = try WorkspaceHealth.load(database: database, relativeTo: baseDirectory)
     let seen = Set(buckets.map { Annotations.key($0.failureIDHash) })
-    report.unmatchedAnnotations = annotations.entries.keys.filter { !seen.contains($0) }.sorted()
+    let signed = Set(buckets.compactMap(\.socorroSignature))
+    report.unmatchedAnnotations =
+      annotations.entries.keys.filter { !seen.contains($0) }.sorted()
+      + annotations.signatures.keys.filter { !signed.contains($0) }.sorted().map {
+        "signature \($0)"
+      }
     report.alerts = Alert.all(in: report)
     report.drivers = drivers(crashes, builds: builds)
     return report
@@ -452,6 +462,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
     var imageVersion: String?
     var osVersion: String?
     var cpu: String?
+    var signature: String?
     var machine: String?
     var archive: String
     var entry: String
@@ -545,7 +556,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
     var bucketsCSV = CSVWriter(header: [
       "failure_bucket_id", "failure_id_hash", "mode", "code", "crashes", "machines",
       "first_night", "last_night", "last_night_crashes", "new", "bug", "owner", "fixed_in",
-      "crashes_since_fix", "ignore", "notes", "first_build", "new_in_build",
+      "crashes_since_fix", "ignore", "notes", "first_build", "new_in_build", "socorro_signature",
     ])
     var perBuildCSV = CSVWriter(header: ["failure_id_hash", "build", "crashes"])
     var versionsCSV = CSVWriter(header: ["failure_id_hash", "kind", "version", "crashes"])
@@ -560,7 +571,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
         bucket.annotation?.bug ?? "", bucket.annotation?.owner ?? "",
         bucket.annotation?.fixedIn ?? "", bucket.crashesSinceFix.map(String.init) ?? "",
         bucket.annotation?.ignore ?? "", bucket.annotation?.notes ?? "",
-        bucket.firstBuild ?? "", bucket.newInBuild ? "yes" : "no",
+        bucket.firstBuild ?? "", bucket.newInBuild ? "yes" : "no", bucket.socorroSignature ?? "",
       ])
       for item in bucket.perBuild {
         perBuildCSV.append([bucket.failureIDHash, item.name, String(item.crashes)])

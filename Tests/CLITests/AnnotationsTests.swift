@@ -71,6 +71,21 @@ struct AnnotationsTests {
     #expect(bucket(Self.readSetting)["regressed_after_fix"] as? Bool == true)
     let annotation = bucket(Self.readSetting)["annotation"] as? [String: Any]
     #expect(annotation?["owner"] as? String == "app-team")
+    // Annotated by Socorro signature: every bucket whose most common signature is crashme.exe.
+    let signed = buckets.filter { $0["socorro_signature"] as? String == "crashme.exe" }
+    #expect(signed.count >= 3)
+    for item in signed {
+      let top = try queue.read { db in
+        try String.fetchOne(
+          db,
+          sql: """
+            SELECT socorro_signature FROM buckets WHERE failure_id_hash = ?
+            GROUP BY socorro_signature ORDER BY COUNT(*) DESC, socorro_signature LIMIT 1
+            """, arguments: [item["failure_id_hash"] as? String ?? ""])
+      }
+      #expect(top == "crashme.exe")
+      #expect((item["annotation"] as? [String: Any])?["owner"] as? String == "qa-tools")
+    }
     // Fixed in the newest build, with no crash in it: not regressed.
     #expect(bucket(Self.dispatch)["crashes_since_fix"] as? Int == 0)
     #expect(bucket(Self.dispatch)["regressed_after_fix"] as? Bool == false)
