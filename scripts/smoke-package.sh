@@ -16,16 +16,21 @@ corpus=${CRASHSIFT_CORPUS:-$here/../shared/corpus}
 cd "$clean"
 run() { env -i HOME="$clean" PATH=/usr/bin:/bin "$bin" "$@"; }
 run --version
-if ldd "$bin" | grep -q /opt/swift; then
+# Outputs are captured before they are searched: `grep -q` stops reading at the first match, and
+# under pipefail the writer's SIGPIPE would decide the check at random (CI failed on it once).
+libraries=$(ldd "$bin")
+if grep -q /opt/swift <<<"$libraries"; then
   echo "smoke-package: the binary loads libraries from the toolchain" >&2
   exit 1
 fi
-run analyze "$corpus/kernel/triage_x64.dmp" | grep -q "BugCheck 1000007E" || {
+text=$(run analyze "$corpus/kernel/triage_x64.dmp")
+grep -q "BugCheck 1000007E" <<<"$text" || {
   echo "smoke-package: analyze of triage_x64.dmp did not print its bug check" >&2
   exit 1
 }
 dump="$corpus/minidump/breakpad/src/processor/testdata/null_read_av.dmp"
-run analyze --json "$dump" | grep -q '"schema"' || {
+json=$(run analyze --json "$dump")
+grep -q '"schema"' <<<"$json" || {
   echo "smoke-package: analyze --json of $dump printed no schema" >&2
   exit 1
 }
