@@ -46,7 +46,7 @@ public struct BucketPreview: Codable, Sendable, Equatable {
   public var changed = 0
   public var changes: [Change] = []
   public var failures: [Failure] = []
-  /// The rules' versions, stored (per dump, the most common) and previewed.
+  /// The previewed rules' version (digest).
   public var rulesVersion = ""
 
   /// The counts per kind of change.

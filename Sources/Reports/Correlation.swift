@@ -2,9 +2,9 @@ import Foundation
 
 /// Something a bucket's crashes have in common far more often than the other crashes of the same
 /// builds (Socorro's "correlations"): a loaded module (by name and version, or code id when the
-/// dump carries no version), the OS build, the CPU, the machine, or the blamed driver's version.
+/// dump carries no version), the OS build, the CPU or the machine.
 public struct Correlation: Codable, Sendable, Equatable {
-  /// `module`, `os`, `cpu`, `machine` or `driver version`.
+  /// `module`, `os`, `cpu` or `machine`.
   public var attribute: String
   public var value: String
   /// Crashes of the bucket with the value, and all crashes of the bucket.

@@ -418,7 +418,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
         let path: String = row[2]
         let name =
           path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
-        let version = (row[3] as String?).map { $0 } ?? "code id \(row[4] as String)"
+        let version = (row[3] as String?) ?? "code id \(row[4] as String)"
         modules[dump, default: []].append(id("module", "\(name) \(version)"))
       }
     }

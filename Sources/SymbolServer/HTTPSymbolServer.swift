@@ -89,7 +89,11 @@ public final class HTTPSymbolServer: SymbolServerClient {
     }
     let lock = FetchLock(cache: cache, key: key)
     defer { withExtendedLifetime(lock) {} }
-    // Another worker may have fetched the file, or found it missing, while this one waited.
+    // Another worker may have fetched the file, or found it missing, while this one waited; a
+    // thread of this process may have found the server down meanwhile.
+    if let until = downUntil.withLock({ $0[base.origin] }), until > Date() {
+      return .unavailable("\(shown) did not answer earlier in this run; asked again next run")
+    }
     let destination = "\(cache)/\(key.folder)/\(key.index)/\(key.file)"
     if FileManager.default.fileExists(atPath: destination) { return .found(destination) }
     if let remembered = misses.remembered(key) {

@@ -26,7 +26,8 @@ public final class SymbolTableCache: Sendable {
     // Built outside the lock: two threads may both build a table the first time, which is cheaper
     // than making every other lookup wait behind a slow PDB.
     let answer = path.resolve(debugFile: debugFile, debugID: debugID, client: client)
-    if let source = answer.source {
+    // A source is kept only for a table: a cache file that failed to parse found nothing.
+    if case .success = answer.table, let source = answer.source {
       sources.withLock { $0[SymbolLookup.debug(file: debugFile, id: debugID).text] = source }
     }
     tables.withLock { $0[key] = answer.table }
@@ -106,7 +107,7 @@ public final class SymbolTableCache: Sendable {
     case .failure(let error): return .failure(error)
     case .success(let (file, id)):
       let result = table(debugFile: file, debugID: id)
-      if let pdb = source(for: .debug(file: file, id: id)) {
+      if case .success = result, let pdb = source(for: .debug(file: file, id: id)) {
         let lookup = SymbolLookup.image(
           name: imageName, timeDateStamp: timeDateStamp, sizeOfImage: sizeOfImage)
         sources.withLock { $0[lookup.text] = "\(pdb), through the image \(image)" }

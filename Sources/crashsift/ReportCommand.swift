@@ -69,7 +69,8 @@ struct ReportCommand: ParsableCommand {
     let recipe = try CommonOptions.recipe(
       symbolPath: nil, allThreads: settings.allThreads, rules: settings.rules)
     let written = try Self.write(
-      manifest: loaded, workspace: directory, versions: .current(recipe: recipe))
+      manifest: loaded, workspace: directory, versions: .current(recipe: recipe),
+      annotations: Self.annotations(settings: settings, manifest: loaded))
     if json {
       print(written.json)
     } else {
@@ -111,11 +112,11 @@ struct ReportCommand: ParsableCommand {
   /// Writes the report of `workspace` with the manifest's nights, builds, exposure and machine
   /// pattern; shared with `crashsift run`, whose last stage it is.
   static func write(
-    manifest: Manifest, workspace: String, versions: VersionInfo = .current()
+    manifest: Manifest, workspace: String, versions: VersionInfo = .current(),
+    annotations: Annotations
   ) throws -> (
     report: CrashReport, json: String
   ) {
-    let annotations = try Self.annotations(manifest: manifest)
     let database = Workspace(directory: workspace).databasePath
     guard FileManager.default.fileExists(atPath: database) else {
       throw ValidationError(
@@ -136,12 +137,10 @@ struct ReportCommand: ParsableCommand {
     return try ReportWriter.write(database: database, inputs: inputs, folder: "\(workspace)/report")
   }
 
-  /// The pipeline's annotations file, read and checked against the manifest's builds; empty
-  /// when there is none. `run` calls it before its stages, so a mistake in the file fails in a
-  /// second rather than after the night's work.
-  static func annotations(manifest: Manifest) throws -> Annotations {
-    let settings =
-      try manifest.pipeline.map { try PipelineSettings.load(path: $0) } ?? PipelineSettings()
+  /// The annotations file of the pipeline in use, read and checked against the manifest's
+  /// builds; empty when there is none. `run` reads it before its stages, so a mistake in the
+  /// file fails in a second rather than after the night's work.
+  static func annotations(settings: PipelineSettings, manifest: Manifest) throws -> Annotations {
     guard let path = settings.annotations else { return Annotations() }
     return try Annotations.load(path: path, builds: manifest.builds.map(\.label))
   }

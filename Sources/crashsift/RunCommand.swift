@@ -47,7 +47,10 @@ struct RunCommand: ParsableCommand {
     let failKinds = try ReportCommand.alertKinds(failOn)
     let runner = try common.makeRunner()
     // A mistake in annotations.json fails now, not after the night's stages.
-    if !noReport { _ = try ReportCommand.annotations(manifest: runner.manifest) }
+    let annotations =
+      noReport
+      ? Annotations()
+      : try ReportCommand.annotations(settings: runner.settings, manifest: runner.manifest)
     let summary = try runner.run(command: "run", ingest: true)
     var alerts: [Alert] = []
     // The report shows failures too, so it is written whether or not some items failed; not
@@ -57,7 +60,7 @@ struct RunCommand: ParsableCommand {
       do {
         let written = try ReportCommand.write(
           manifest: runner.manifest, workspace: summary.workspace,
-          versions: .current(recipe: runner.recipe))
+          versions: .current(recipe: runner.recipe), annotations: annotations)
         alerts = written.report.alerts
         if !common.quiet && !common.json {
           FileHandle.standardError.write(

@@ -213,5 +213,20 @@ struct AnnotationsTests {
     let document =
       try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
     #expect((document?["dumps"] as? Int ?? 0) == 0, "\(status.stdout) \(status.stderr)")
+
+    // The annotations are the pipeline's in use: with --pipeline naming one without them, the
+    // broken file beside the manifest's pipeline is not read.
+    try FileManager.default.createDirectory(
+      atPath: dir.file("other"), withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      atPath: dir.file("other/rules"), withDestinationPath: "\(root)/pipelines/rules")
+    try FileManager.default.copyItem(
+      atPath: "\(root)/pipelines/nightly.json", toPath: dir.file("other/nightly.json"))
+    let other = try CrashsiftBinary.run([
+      "run", "--manifest", dir.file("manifest.json"), "--workspace", dir.file("out"), "--quiet",
+      "--pipeline", dir.file("other/nightly.json"),
+    ])
+    #expect(other.status == 1, "\(other.stderr)")  // the samples' truncated upload, nothing else
+    #expect(!other.stderr.contains("annotations"), "\(other.stderr)")
   }
 }
