@@ -74,6 +74,8 @@ let package = Package(
       dependencies: [
         "Checkpoint", "CPosix", "Interface", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Mustache", package: "swift-mustache"),
+        // SHA-256 of the inline style and script for the pages' Content-Security-Policy.
+        .product(name: "Crypto", package: "swift-crypto"),
       ], exclude: ["README.md"]),
     .target(
       name: "Forge",

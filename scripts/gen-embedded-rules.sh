@@ -3,7 +3,7 @@
 # `explain`, `signify` and `report` work outside the repository with the shipped files:
 #   pipelines/rules/bucketing.json      -> Sources/Analysis/BucketRules+DefaultText.swift
 #   pipelines/rules/socorro/*.txt       -> Sources/Analysis/SocorroLists+Default.swift
-#   reports/*.mustache, reports/*.css   -> Sources/Reports/ReportTemplates.swift
+#   reports/*.mustache, *.css, *.js    -> Sources/Reports/ReportTemplates.swift
 # Tests fail when the files and the compiled copies differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,5 +46,6 @@ raw() { # name file [access]
   raw symbols reports/symbols.mustache
   raw driver reports/driver.mustache
   raw style reports/style.css
+  raw script reports/tables.js
   echo "}"
 } > Sources/Reports/ReportTemplates.swift

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import Mustache
@@ -5,7 +6,9 @@ import Mustache
 /// The report's HTML pages, from the templates in reports/ (compiled in): `index.html` (summary,
 /// nightly chart, what changed, top crashers, buckets, driver rates), one page per bucket,
 /// `failures.html` and `symbols.html`. swift-mustache escapes every value (`{{…}}`); only the
-/// style sheet and the charts, which escape their own labels, are inserted raw.
+/// style sheet, the table script (reports/tables.js) and the charts, which escape their own
+/// labels, are inserted raw. Each page's Content-Security-Policy lets nothing load and runs only
+/// that style sheet and script.
 public enum HTMLReport {
   /// Renders the pages of `report` into `folder`; the database gives each bucket's
   /// representative stack.
@@ -33,7 +36,7 @@ public enum HTMLReport {
     let chart = NightChart(nights: nightDates, series: series).svg
     let health = report.health
     let common: [String: Any] = [
-      "style": ReportTemplates.style, "firstNight": nightDates.first ?? "",
+      "firstNight": nightDates.first ?? "",
       "lastNight": nightDates.last ?? "",
     ]
     var context = common
@@ -186,7 +189,7 @@ public enum HTMLReport {
       axis: report.hasExposure
         ? "crashes per 10,000 machine-days (95% interval)" : "share of the build's crashes (%)")
     return [
-      "style": ReportTemplates.style, "image": driver.image, "crashes": driver.crashes,
+      "image": driver.image, "crashes": driver.crashes,
       "plot": plot.svg, "builds": builds.map { ["name": $0] },
       "rates": rates.map { rate -> [String: Any] in
         [
@@ -213,9 +216,24 @@ public enum HTMLReport {
   }
 
   static func render(_ template: String, _ context: [String: Any], to path: String) throws {
-    try MustacheTemplate(string: template).render(context).write(
+    var page = context
+    page["style"] = ReportTemplates.style
+    page["script"] = ReportTemplates.script
+    page["csp"] = contentSecurityPolicy
+    try MustacheTemplate(string: template).render(page).write(
       toFile: path, atomically: false, encoding: .utf8)
   }
+
+  /// Every page's Content-Security-Policy: nothing may load, and only the page's own style sheet
+  /// and table script run, named by their SHA-256 (CSP Level 2 hash sources). A page that an
+  /// attacker's text broke out of could neither run a script nor fetch anything.
+  static let contentSecurityPolicy: String = {
+    func source(_ text: String) -> String {
+      "'sha256-\(Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString())'"
+    }
+    return "default-src 'none'; style-src \(source(ReportTemplates.style)); "
+      + "script-src \(source(ReportTemplates.script)); base-uri 'none'; form-action 'none'"
+  }()
 
   /// A bucket page's file name: the hash, reduced to characters safe in a path.
   static func page(_ hash: String) -> String {
@@ -335,7 +353,7 @@ public enum HTMLReport {
     context["correlationCount"] = Correlation.perBucket
     context["correlationDifference"] = Int(Correlation.minimumDifference * 100)
     return context.merging([
-      "style": ReportTemplates.style, "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
+      "id": bucket.failureBucketID, "hash": bucket.failureIDHash,
       "mode": bucket.mode, "code": bucket.code, "crashes": bucket.crashes,
       "machines": bucket.machines.map(String.init) ?? "", "knowsMachines": bucket.machines != nil,
       "firstNight": bucket.firstNight, "lastNight": bucket.lastNight, "exampleDump": example,

@@ -9,9 +9,8 @@ enum ReportTemplates {
 <head>
 <meta charset="utf-8" />
 <title>crashsift report: {{firstNight}} to {{lastNight}}</title>
-<style>
-{{{style}}}
-</style>
+<meta http-equiv="Content-Security-Policy" content="{{csp}}" />
+<style>{{{style}}}</style>
 </head>
 <body>
 <h1>Crash report</h1>
@@ -84,6 +83,7 @@ enum ReportTemplates {
 </table>
 {{^knowsMachines}}<p class="meta">Machines are unknown: the manifest names no <code>machine_pattern</code>.</p>{{/knowsMachines}}
 <p class="meta">Tables as CSV: <a href="summary.csv">summary.csv</a>, <a href="nights.csv">nights.csv</a>, <a href="buckets.csv">buckets.csv</a>, <a href="bucket-builds.csv">bucket-builds.csv</a>, <a href="bucket-versions.csv">bucket-versions.csv</a>, <a href="examples.csv">examples.csv</a>, <a href="drivers.csv">drivers.csv</a>, <a href="top-1.csv">top-1.csv</a>, <a href="top-7.csv">top-7.csv</a>, <a href="top-28.csv">top-28.csv</a>, <a href="trends.csv">trends.csv</a>, <a href="failures.csv">failures.csv</a>, <a href="missing-symbols.csv">missing-symbols.csv</a>, <a href="symbol-lookups.csv">symbol-lookups.csv</a>, <a href="correlations.csv">correlations.csv</a>; all of it in <a href="report.json">report.json</a>; the alerts in <a href="alerts.json">alerts.json</a> and <a href="digest.md">digest.md</a>.</p>
+<script>{{{script}}}</script>
 </body>
 </html>
 """#
@@ -93,9 +93,8 @@ enum ReportTemplates {
 <head>
 <meta charset="utf-8" />
 <title>{{id}}</title>
-<style>
-{{{style}}}
-</style>
+<meta http-equiv="Content-Security-Policy" content="{{csp}}" />
+<style>{{{style}}}</style>
 </head>
 <body>
 <p><a href="../index.html">← report</a></p>
@@ -168,6 +167,7 @@ enum ReportTemplates {
 {{/examples}}
 </table>
 {{/offsets}}
+<script>{{{script}}}</script>
 </body>
 </html>
 """#
@@ -177,9 +177,8 @@ enum ReportTemplates {
 <head>
 <meta charset="utf-8" />
 <title>crashsift report: failures</title>
-<style>
-{{{style}}}
-</style>
+<meta http-equiv="Content-Security-Policy" content="{{csp}}" />
+<style>{{{style}}}</style>
 </head>
 <body>
 <p><a href="index.html">← report</a></p>
@@ -194,6 +193,7 @@ enum ReportTemplates {
 {{/failures}}
 </table>
 {{/hasRows}}
+<script>{{{script}}}</script>
 </body>
 </html>
 """#
@@ -203,9 +203,8 @@ enum ReportTemplates {
 <head>
 <meta charset="utf-8" />
 <title>crashsift report: missing symbols</title>
-<style>
-{{{style}}}
-</style>
+<meta http-equiv="Content-Security-Policy" content="{{csp}}" />
+<style>{{{style}}}</style>
 </head>
 <body>
 <p><a href="index.html">← report</a></p>
@@ -231,6 +230,7 @@ enum ReportTemplates {
 {{/sources}}
 </table>
 {{/hasSources}}
+<script>{{{script}}}</script>
 </body>
 </html>
 """#
@@ -240,9 +240,8 @@ enum ReportTemplates {
 <head>
 <meta charset="utf-8" />
 <title>{{image}}</title>
-<style>
-{{{style}}}
-</style>
+<meta http-equiv="Content-Security-Policy" content="{{csp}}" />
+<style>{{{style}}}</style>
 </head>
 <body>
 <p><a href="../index.html#drivers">← report</a></p>
@@ -273,6 +272,7 @@ enum ReportTemplates {
 <tr><td><a href="../buckets/{{page}}">{{id}}</a></td><td class="n">{{crashes}}</td>{{#cells}}<td class="n">{{count}}</td>{{/cells}}</tr>
 {{/buckets}}
 </table>
+<script>{{{script}}}</script>
 </body>
 </html>
 """#
@@ -294,5 +294,160 @@ h3 { font-size: 14px; margin: 16px 0 4px; }
 .columns { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
 table.summary th { font-weight: 500; }
 table.examples td { white-space: nowrap; }
+button.sort { display: block; width: 100%; font: inherit; font-weight: 700; color: inherit; background: none; border: 0; padding: 0; margin: 0; cursor: pointer; text-align: inherit; }
+th[aria-sort] { cursor: pointer; }
+th[aria-sort="ascending"] button.sort::after { content: " ▲"; font-size: 10px; }
+th[aria-sort="descending"] button.sort::after { content: " ▼"; font-size: 10px; }
+p.filter { margin: 8px 0 0; color: #57606a; }
+p.filter input { font: inherit; padding: 2px 6px; width: 22em; max-width: 100%; }
+@media print { p.filter { display: none; } th[aria-sort] button.sort::after { content: none; } }
+"""#
+  static let script = #"""
+// Sorting and filtering for the report's tables, inlined into every page and allowed by the
+// page's Content-Security-Policy through its SHA-256 hash. It only enhances: the HTML already
+// holds every row, so without scripts (or when printed) every table is complete. The pages are
+// also well-formed XML (tests parse them), so this file holds no less-than sign or ampersand.
+(function () {
+  "use strict";
+  // Tables with at least this many rows below the header get a filter box; every table with a
+  // header row and two rows or more can be sorted.
+  var filterFrom = 8;
+  var numberPattern = /^[\u003c>≤≥~×x]?\s*([-+−]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(?:%|×|x)?$/i;
+
+  function text(cell) {
+    return (cell ? cell.textContent : "").replace(/\s+/g, " ").trim();
+  }
+
+  // A cell's value as a number, or null: thousands separators and a leading comparison or
+  // trailing percent sign are allowed, so "1,204", "12.5%", "≤ 0.001" and "×2.40" sort as numbers.
+  function number(value) {
+    var match = numberPattern.exec(value.replace(/[,\u202f\u2009\u00a0]/g, ""));
+    if (!match) return null;
+    var parsed = parseFloat(match[1].replace("−", "-"));
+    return isFinite(parsed) ? parsed : null;
+  }
+
+  // Empty cells and placeholders sort last in both directions.
+  function blank(value) {
+    return value === "" || value === "–" || value === "—" || value === "-";
+  }
+
+  function enhance(table, index) {
+    if (table.classList.contains("summary")) return;
+    var head = table.rows[0];
+    if (!head || head.cells.length === 0) return;
+    for (var c = 0; head.cells.length > c; c++) {
+      if (head.cells[c].tagName !== "TH") return;
+    }
+    var rows = Array.prototype.slice.call(table.rows, 1).filter(function (row) {
+      return row.cells.length === head.cells.length;
+    });
+    if (2 > rows.length || rows.length !== table.rows.length - 1) return;
+    var parent = rows[0].parentNode;
+    // One entry per row: its place in the report's own order and its text for the filter.
+    var entries = rows.map(function (row, rank) {
+      var cells = Array.prototype.map.call(row.cells, text);
+      return { row: row, rank: rank, haystack: cells.join(" ").toLowerCase() };
+    });
+    var sorted = { column: -1, descending: false };
+
+    Array.prototype.forEach.call(head.cells, function (th, column) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      th.appendChild(button);
+      th.setAttribute("aria-sort", "none");
+      // The whole header cell answers a click (a short header in a tall row leaves most of
+      // the cell outside the button); the button gives keyboards a way in, and its click bubbles.
+      th.addEventListener("click", function () {
+        var descending = sorted.column === column ? !sorted.descending : false;
+        sortBy(column, descending);
+      });
+    });
+
+    function sortBy(column, descending) {
+      var values = entries.map(function (entry) {
+        return text(entry.row.cells[column]);
+      });
+      var numbers = values.map(function (value) {
+        return blank(value) ? null : number(value);
+      });
+      var numeric = values.every(function (value, position) {
+        return blank(value) || numbers[position] !== null;
+      });
+      var keyed = entries.map(function (entry, position) {
+        return {
+          entry: entry,
+          empty: blank(values[position]),
+          key: numeric ? numbers[position] : values[position],
+        };
+      });
+      var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+      keyed.sort(function (a, b) {
+        if (a.empty !== b.empty) return a.empty ? 1 : -1;
+        var result = 0;
+        if (!a.empty) result = numeric ? a.key - b.key : collator.compare(a.key, b.key);
+        if (descending) result = -result;
+        // Equal keys keep the report's own order.
+        return result !== 0 ? result : a.entry.rank - b.entry.rank;
+      });
+      entries = keyed.map(function (item) {
+        return item.entry;
+      });
+      var fragment = document.createDocumentFragment();
+      entries.forEach(function (entry) {
+        fragment.appendChild(entry.row);
+      });
+      parent.appendChild(fragment);
+      sorted = { column: column, descending: descending };
+      Array.prototype.forEach.call(head.cells, function (th, other) {
+        th.setAttribute(
+          "aria-sort",
+          other !== column ? "none" : descending ? "descending" : "ascending"
+        );
+      });
+    }
+
+    if (filterFrom > rows.length) return;
+    var box = document.createElement("p");
+    box.className = "filter";
+    var label = document.createElement("label");
+    var input = document.createElement("input");
+    input.type = "search";
+    input.id = "filter-" + index;
+    input.setAttribute("autocomplete", "off");
+    label.htmlFor = input.id;
+    label.textContent = "Filter rows: ";
+    var status = document.createElement("output");
+    status.setAttribute("for", input.id);
+    status.setAttribute("aria-live", "polite");
+    status.textContent = rows.length + " rows";
+    box.appendChild(label);
+    box.appendChild(input);
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(status);
+    table.parentNode.insertBefore(box, table);
+
+    // Every word typed must appear in the row (its cells' texts joined by spaces), ignoring case.
+    input.addEventListener("input", function () {
+      var words = input.value.toLowerCase().split(/\s+/).filter(function (word) {
+        return word !== "";
+      });
+      var shown = 0;
+      entries.forEach(function (entry) {
+        var keep = words.every(function (word) {
+          return entry.haystack.indexOf(word) !== -1;
+        });
+        entry.row.hidden = !keep;
+        if (keep) shown += 1;
+      });
+      status.textContent =
+        words.length === 0 ? rows.length + " rows" : shown + " of " + rows.length + " rows";
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("table"), enhance);
+})();
 """#
 }

@@ -63,14 +63,16 @@ struct StatisticsTests {
 @Suite("report templates")
 struct ReportTemplatesTests {
   @Test(
-    "reports/*.mustache and style.css equal their compiled copies (scripts/gen-embedded-rules.sh)")
+    "reports/*.mustache, style.css and tables.js equal their compiled copies (scripts/gen-embedded-rules.sh)"
+  )
   func embedded() throws {
     let folder = "\(Corpus.packageRoot)/reports"
     for (name, compiled) in [
       ("index.mustache", ReportTemplates.index), ("bucket.mustache", ReportTemplates.bucket),
       ("failures.mustache", ReportTemplates.failures),
       ("symbols.mustache", ReportTemplates.symbols),
-      ("style.css", ReportTemplates.style),
+      ("driver.mustache", ReportTemplates.driver), ("style.css", ReportTemplates.style),
+      ("tables.js", ReportTemplates.script),
     ] {
       let text = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
       #expect(
