@@ -1,7 +1,8 @@
 import ByteReader
 
 // libFuzzer entry point for the kernel-dump reader, built by scripts/fuzz.sh with the KernelDump
-// sources. Every input is opened; modules, translation and virtual reads are exercised.
+// sources. Every input is opened; modules, translation, virtual reads and the process and
+// thread lists are exercised.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func kernelDumpFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let file = MappedFile(copying: UnsafeBufferPointer(start: data, count: size))
@@ -17,6 +18,9 @@ public func kernelDumpFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: I
   if let sp = dump.context?.stackPointer { _ = dump.readPresent(virtual: sp, count: 0x2100) }
   if let ip = dump.context?.instructionPointer { _ = try? dump.read(virtual: ip, count: 16) }
   for module in dump.modules.prefix(8) { _ = try? dump.read(virtual: module.base, count: 64) }
+  // The process and thread lists, as `analyze --threads` walks them (bounded, cycle-checked).
+  let list = KernelProcessList.read(from: dump)
+  _ = list.processes.reduce(0) { $0 + $1.threads.count }
   if let map = dump.physicalMemory {
     for pfn in map.allPFNs(limit: 8) { _ = dump.physicalPage(pfn) }
   }

@@ -45,6 +45,8 @@ case $TARGET in
     "$(swift build --show-bin-path)/crashsift-bench" kernel-generate "$out/corpus/synthetic-bitmap.dmp" 1 >/dev/null
     # ARM64, x86 PAE, x86 (full and bitmap) and a 32-bit triage dump.
     "$(swift build --show-bin-path)/crashsift-bench" paging-generate "$out/corpus"
+    # A memory dump with a process list: 12 processes of 3 threads.
+    "$(swift build --show-bin-path)/crashsift-bench" processes-generate "$out/corpus/processes.dmp" 12 3 >/dev/null
     ;;
   pdb)
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCodeView -module-name PDB \

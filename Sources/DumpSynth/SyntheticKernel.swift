@@ -249,18 +249,24 @@ public final class SyntheticKernel {
   /// A KDDEBUGGER_DATA64 at `va` with the fields crashsift reads (reference/kernel-dumps.md §2.1;
   /// offsets as in Windows 10 19041 x64).
   public func writeDebuggerData(
-    virtual va: UInt64, kernBase: UInt64, psLoadedModuleList: UInt64, kiProcessorBlock: UInt64
+    virtual va: UInt64, kernBase: UInt64, psLoadedModuleList: UInt64, kiProcessorBlock: UInt64,
+    psActiveProcessHead: UInt64 = 0, typeOffsets: Bool = false
   ) {
     write(
       virtual: va,
       Self.debuggerData(
         kernBase: kernBase, psLoadedModuleList: psLoadedModuleList,
-        kiProcessorBlock: kiProcessorBlock))
+        kiProcessorBlock: kiProcessorBlock, psActiveProcessHead: psActiveProcessHead,
+        typeOffsets: typeOffsets))
   }
 
   /// The 0x380 bytes of a KDDEBUGGER_DATA64 (tag 'KDBG', Windows 10 19041 x64 offsets).
+  /// With `typeOffsets`, also the structure offsets a real 19041 x64 kernel publishes there
+  /// (OffsetKThreadKernelStack … OffsetKThreadStackBase: the values of the corpus' x64 19041
+  /// dump, reference/kernel-dumps.md §2.1).
   public static func debuggerData(
-    kernBase: UInt64, psLoadedModuleList: UInt64, kiProcessorBlock: UInt64
+    kernBase: UInt64, psLoadedModuleList: UInt64, kiProcessorBlock: UInt64,
+    psActiveProcessHead: UInt64 = 0, typeOffsets: Bool = false
   ) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: 0x380)
     func put(_ value: UInt64, _ offset: Int, _ width: Int) {
@@ -282,6 +288,17 @@ public final class SyntheticKernel {
     put(0x898, 0x2C0, 2)  // SizeEThread
     put(0x180, 0x2E6, 2)  // OffsetPcrContainedPrcb
     put(0x85C0, 0x338, 2)  // OffsetPrcbContext
+    put(psActiveProcessHead, 0x50, 8)
+    if typeOffsets {
+      put(0x58, 0x29C, 2)  // OffsetKThreadKernelStack
+      put(0x28, 0x29E, 2)  // OffsetKThreadInitialStack
+      put(0x184, 0x2A2, 2)  // OffsetKThreadState
+      put(0x550, 0x2AA, 2)  // OffsetEprocessPeb
+      put(0x540, 0x2AC, 2)  // OffsetEprocessParentCID
+      put(0x28, 0x2AE, 2)  // OffsetEprocessDirectoryTableBase
+      put(0x30, 0x340, 4)  // OffsetKThreadStackLimit
+      put(0x38, 0x344, 4)  // OffsetKThreadStackBase
+    }
     return bytes
   }
 }

@@ -16,6 +16,7 @@ public enum SchemaID: String, CaseIterable, Sendable {
   case forge
   case alerts
   case bucketPreview = "bucket-preview"
+  case processes
 
   /// `major.minor` of the schema this build writes.
   public var version: String {
@@ -23,7 +24,8 @@ public enum SchemaID: String, CaseIterable, Sendable {
     // 1.1: `fault_context` (the TRAP_FRAME / CONTEXT a kernel stack was walked from).
     // run 1.1: `retried_deferred` per stage. report 1.1: `health.symbol_sources`.
     case .analyzeMinidump, .analyzeKernel, .explain, .run, .report: "1.1"
-    case .status, .alerts, .bucketPreview, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge:
+    case .status, .alerts, .bucketPreview, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge,
+      .processes:
       "1.0"
     }
   }

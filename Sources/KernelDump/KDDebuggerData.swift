@@ -18,6 +18,17 @@ public struct KDDebuggerData: Sendable, Equatable {
   public var sizeEThread: UInt16
   public var offsetPcrContainedPrcb: UInt16
   public var offsetPrcbContext: UInt16
+  /// Structure offsets the kernel publishes for debuggers (0 = not filled in); with the table in
+  /// `KernelTypeLayout` they are how processes and threads are read without the nt PDB.
+  public var offsetKThreadKernelStack: UInt16 = 0
+  public var offsetKThreadInitialStack: UInt16 = 0
+  public var offsetKThreadState: UInt16 = 0
+  public var offsetEprocessPeb: UInt16 = 0
+  public var offsetEprocessParentCID: UInt16 = 0
+  public var offsetEprocessDirectoryTableBase: UInt16 = 0
+  /// `OffsetKThreadStackLimit`/`StackBase` (u32 at 0x340/0x344), present when `size` covers them.
+  public var offsetKThreadStackLimit: UInt32 = 0
+  public var offsetKThreadStackBase: UInt32 = 0
 
   init(_ r: ByteReader) throws(ParseError) {
     let w = "KDDEBUGGER_DATA64"
@@ -41,6 +52,16 @@ public struct KDDebuggerData: Sendable, Equatable {
     sizeEThread = try r.u16(at: 0x2C0, w)
     offsetPcrContainedPrcb = try r.u16(at: 0x2E6, w)
     offsetPrcbContext = try r.u16(at: 0x338, w)
+    offsetKThreadKernelStack = try r.u16(at: 0x29C, w)
+    offsetKThreadInitialStack = try r.u16(at: 0x29E, w)
+    offsetKThreadState = try r.u16(at: 0x2A2, w)
+    offsetEprocessPeb = try r.u16(at: 0x2AA, w)
+    offsetEprocessParentCID = try r.u16(at: 0x2AC, w)
+    offsetEprocessDirectoryTableBase = try r.u16(at: 0x2AE, w)
+    if size >= 0x348, let limit = try? r.u32(at: 0x340, w), let base = try? r.u32(at: 0x344, w) {
+      offsetKThreadStackLimit = limit
+      offsetKThreadStackBase = base
+    }
   }
 
   /// 32-bit kernels store their pointers here sign-extended (0xFFFFFFFF8xxxxxxx); crashsift keeps

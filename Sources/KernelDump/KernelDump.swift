@@ -103,7 +103,8 @@ public final class KernelDump: Sendable {
       var process: UInt64?
       if let paged, mode != nil, let kdbg = header.kdDebuggerDataBlock {
         do {
-          let bytes = try paged.read(kdbg, count: 0x340)
+          // 0x348 covers OffsetKThreadStackLimit/StackBase; older blocks end at 0x340.
+          let bytes = try (try? paged.read(kdbg, count: 0x348)) ?? paged.read(kdbg, count: 0x340)
           var kd = try KDDebuggerData(MappedFile(copying: bytes, label: "KDDEBUGGER_DATA64").reader)
           if !header.is64Bit { kd.narrowPointers() }
           debuggerData = kd

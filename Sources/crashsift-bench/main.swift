@@ -170,6 +170,34 @@ if arguments.first == "paging-generate", arguments.count == 2 {
   try PagingScenario.triage32().write(to: "\(arguments[1])/triage32.dmp")
   exit(0)
 }
+// processes-generate PATH PROCESSES THREADS: a bitmap dump of the 19041 x64 process scenario with
+// PROCESSES processes of THREADS threads each, for timing `crashsift analyze --threads`; also a
+// fuzzing seed.
+if arguments.first == "processes-generate", arguments.count == 4, let count = Int(arguments[2]),
+  let perProcess = Int(arguments[3]), count > 0, perProcess >= 0
+{
+  let processes = (0..<count).map { index -> SyntheticProcess in
+    let base = 0xFFFF_C08B_0000_0000 + UInt64(index) * 0x40_0000
+    var process = SyntheticProcess(
+      address: base + 0x80, processID: UInt64(4 + index * 4), parentProcessID: 4,
+      name: "proc\(index).exe")
+    process.threads = (0..<perProcess).map { number in
+      var thread = SyntheticProcess.Thread(
+        address: base + 0x2000 + UInt64(number) * 0x1000, threadID: UInt64(0x1000 + number * 4))
+      thread.state = 5
+      thread.waitReason = 15
+      return thread
+    }
+    return process
+  }
+  let bytes = ProcessScenario.bytes(.bitmap(type: 5, signature: "SDMP"), processes: processes)
+  do { try Data(bytes).write(to: URL(fileURLWithPath: arguments[1])) } catch {
+    FileHandle.standardError.write(Data("cannot write: \(error)\n".utf8))
+    exit(1)
+  }
+  print("{\"processes\": \(count), \"threads\": \(count * perProcess), \"bytes\": \(bytes.count)}")
+  exit(0)
+}
 if arguments.first == "kernel-generate", arguments.count == 3, let megabytes = Int(arguments[2]) {
   let kernel = SyntheticKernel()
   let pages = megabytes * 256

@@ -23,8 +23,14 @@ struct AnalyzeCommand: ParsableCommand {
       FAILURE_ID_HASH). With --json, each object carries "schema" (docs/schema/) and the \
       "crashsift" versions.
 
+      --processes, --threads and --process X list a kernel or full memory dump's processes \
+      (and threads) instead, in the layout of WinDbg's !process; a triage dump says it holds \
+      only the crashing process and thread.
+
       Examples:
         crashsift analyze crash.dmp
+        crashsift analyze --processes MEMORY.DMP
+        crashsift analyze --process lsass.exe MEMORY.DMP     # or an EPROCESS address, or a PID
         crashsift analyze --json out/dumps/ab/ab12….dmp | jq .crash
         crashsift analyze --symbols ./symbols crash.dmp   # .sym folder or symbol store
         crashsift analyze --symbols 'cache*/srv/cache;srv*/mnt/symbols' crash.dmp
@@ -59,7 +65,32 @@ struct AnalyzeCommand: ParsableCommand {
   )
   var signature: SignatureKind?
 
+  @Flag(
+    name: .long,
+    help: """
+      List every process instead of analyzing the crash (kernel and full memory dumps; WinDbg's \
+      !process 0 0).
+      """)
+  var processes = false
+
+  @Option(
+    name: .long,
+    help: """
+      Show one process and its threads (WinDbg's !process ADDR 7, without stacks): its EPROCESS \
+      address, its process id (decimal, or 0x-hex) or its image name.
+      """)
+  var process: String?
+
+  @Flag(
+    name: .long,
+    help: "List every process with its threads (WinDbg's !process 0 7, without stacks).")
+  var threads = false
+
   func run() throws {
+    if processes || threads || process != nil {
+      try listProcesses()
+      return
+    }
     var rulesInUse = BucketRules.defaults
     if let rules {
       do {
@@ -148,6 +179,47 @@ struct AnalyzeCommand: ParsableCommand {
     }
     if json {
       print("[\n" + reports.joined(separator: ",\n") + "\n]")
+    }
+    if failed { throw ExitCode(1) }
+  }
+
+  /// `--processes`, `--process X`, `--threads`: the process list of each kernel dump. Exit 1 when a
+  /// file cannot be read, is not a kernel dump, or `--process` matches nothing in it.
+  func listProcesses() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    var documents: [String] = []
+    var failed = false
+    for path in files {
+      do {
+        let file = try MappedFile(path: path)
+        guard file.bytes.starts(with: Array("PAGE".utf8)) else {
+          throw ParseError(
+            "process list",
+            "\(path) is a user-mode minidump: its threads are in `crashsift analyze` itself; --processes reads kernel dumps"
+          )
+        }
+        let dump = try KernelDump(file: file)
+        let listing = ProcessListing(
+          dump, name: path, select: process, threads: threads || process != nil)
+        if listing.unmatched != nil { failed = true }
+        if json {
+          let stamped = try JSONOutput.stamp(
+            try encoder.encode(listing), schema: .processes, versions: .current())
+          documents.append(String(decoding: stamped, as: UTF8.self))
+        } else {
+          if files.count > 1 { print("\(path):") }
+          print(listing.text, terminator: "")
+          if path != files.last { print("") }
+        }
+      } catch {
+        failed = true
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      }
+    }
+    if json {
+      print("[\n" + documents.joined(separator: ",\n") + "\n]")
     }
     if failed { throw ExitCode(1) }
   }

@@ -1,0 +1,180 @@
+import KernelDump
+
+/// A kernel memory dump's processes, and optionally their threads, as `crashsift analyze
+/// --processes`, `--process X` and `--threads` print them: text in the layout of WinDbg's
+/// `!process 0 0` and `!process ADDR 7` (the `PROCESS … SessionId … Cid … Peb … ParentCid`,
+/// `DirBase … ObjectTable … HandleCount`, `Image` lines, then one `THREAD … Cid … Teb …` line per
+/// thread with its wait state), and the same data as JSON. What the dump cannot tell (a field
+/// whose offset is unknown for the build, memory the dump lacks) is printed as `?`; SessionId and
+/// HandleCount are not read yet and print as `n/a`.
+public struct ProcessListing: Encodable {
+  /// One field's offset and where it came from.
+  public struct Offset: Encodable {
+    public var field: String
+    public var offset: Int
+    public var origin: String
+  }
+
+  public var file: String
+  /// Whether every list was walked to its end.
+  public var complete: Bool
+  public var problems: [String]
+  public var offsets: [Offset]
+  /// Fields whose offsets are unknown for this dump.
+  public var missingOffsets: [String]
+  public var processes: [KernelProcess]
+  /// The process asked for with `--process`, when none matched.
+  public var unmatched: String?
+  let wide: Bool
+  let showThreads: Bool
+  let modules: [KernelModule]
+
+  enum CodingKeys: String, CodingKey {
+    case file, complete, problems, offsets, missingOffsets, processes, unmatched
+  }
+
+  /// The listing of `dump`: every process (`select` nil), or those `select` names (an EPROCESS
+  /// address, a process id, decimal or 0x-hex, or an image name); threads when `threads`.
+  public init(_ dump: KernelDump, name: String, select: String? = nil, threads: Bool) {
+    let list = KernelProcessList.read(from: dump, threads: threads)
+    file = name
+    complete = list.isComplete
+    problems = list.problems
+    offsets = KernelTypeLayout.Field.allCases.compactMap { field in
+      guard let offset = list.layout[field] else { return nil }
+      return Offset(
+        field: field.rawValue, offset: offset, origin: list.layout.origins[field] ?? "")
+    }
+    missingOffsets = list.layout.missing.map(\.rawValue)
+    wide = dump.header.is64Bit
+    showThreads = threads
+    modules = dump.modules
+    var chosen = list.processes
+    if let select {
+      chosen = Self.select(select, from: list.processes)
+      if chosen.isEmpty { unmatched = select }
+    }
+    processes =
+      threads
+      ? chosen
+      : chosen.map { process in
+        var bare = process
+        bare.threads = []
+        return bare
+      }
+  }
+
+  /// The processes `selector` names: an EPROCESS address or process id (0x-hex, or decimal
+  /// digits as a process id), else an image name (ImageFileName keeps 14 characters).
+  static func select(_ selector: String, from processes: [KernelProcess]) -> [KernelProcess] {
+    let text = String(selector.filter { !$0.isWhitespace })
+    var number: UInt64?
+    if text.lowercased().hasPrefix("0x") {
+      number = UInt64(text.dropFirst(2), radix: 16)
+    } else if text.allSatisfy(\.isNumber) {
+      number = UInt64(text)
+    } else if text.count >= 8, text.allSatisfy(\.isHexDigit) {
+      number = UInt64(text, radix: 16)
+    }
+    if let number {
+      let byAddress = processes.filter { $0.address == number }
+      return byAddress.isEmpty ? processes.filter { $0.processID == number } : byAddress
+    }
+    let wanted = text.lowercased()
+    return processes.filter { process in
+      guard let image = process.imageName?.lowercased() else { return false }
+      return image == wanted || (image.count == 14 && wanted.hasPrefix(image))
+    }
+  }
+
+  /// WinDbg's `!process` layout.
+  public var text: String {
+    var lines: [String] = []
+    if let unmatched {
+      lines.append("No process matches \(unmatched).")
+    } else {
+      lines.append("**** NT ACTIVE PROCESS DUMP ****")
+    }
+    for process in processes {
+      lines.append(
+        "PROCESS \(pointer(process.address))"
+          + "\n    SessionId: n/a  Cid: \(id(process.processID))    Peb: \(short(process.peb))  ParentCid: \(id(process.parentProcessID))"
+          + "\n    DirBase: \(short(process.directoryTableBase))  ObjectTable: \(pointer(process.objectTable))  HandleCount: n/a"
+          + "\n    Image: \(process.imageName ?? "?")")
+      if showThreads {
+        for thread in process.threads {
+          lines.append(threadText(thread))
+        }
+        if let problem = process.threadProblem {
+          lines.append("        (\(problem))")
+        }
+      }
+      lines.append("")
+    }
+    if !problems.isEmpty {
+      lines.append("Incomplete:")
+      lines += problems.map { "  \($0)" }
+    }
+    if !missingOffsets.isEmpty && !processes.isEmpty {
+      lines.append(
+        "Offsets unknown for this build (shown as ?): \(missingOffsets.joined(separator: ", "))")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  func threadText(_ thread: KernelThread) -> String {
+    var line =
+      "        THREAD \(pointer(thread.address))  Cid \(id(thread.processID)).\(id(thread.threadID))  Teb: \(pointer(thread.teb)) \(stateText(thread))"
+    var detail: [String] = []
+    if let priority = thread.priority { detail.append("Priority \(priority)") }
+    if let kernel = thread.kernelTime, let user = thread.userTime {
+      detail.append("Ticks kernel \(kernel) user \(user)")
+    }
+    if let start = thread.win32StartAddress, start != 0 {
+      detail.append("Win32 Start Address \(located(start))")
+    }
+    if !detail.isEmpty { line += "\n            " + detail.joined(separator: "  ") }
+    if thread.initialStack != nil || thread.kernelStack != nil {
+      line +=
+        "\n            Stack Init \(pointer(thread.initialStack)) Current \(pointer(thread.kernelStack))"
+        + "\n            Base \(pointer(thread.stackBase)) Limit \(pointer(thread.stackLimit))"
+    }
+    return line
+  }
+
+  /// `WAIT: (Reason) KernelMode`, `RUNNING`, `READY`… as WinDbg words the thread's state.
+  func stateText(_ thread: KernelThread) -> String {
+    guard let state = thread.state else { return "STATE: ?" }
+    if state == 5 {
+      let reason = thread.waitReasonName ?? "?"
+      let mode = thread.waitMode.map { $0 == 0 ? "KernelMode" : "UserMode" } ?? "?"
+      return "WAIT: (\(reason)) \(mode)"
+    }
+    return (thread.stateName ?? "state \(state)").uppercased()
+  }
+
+  func located(_ address: UInt64) -> String {
+    guard let module = modules.first(where: { $0.contains(address) }) else {
+      return pointer(address)
+    }
+    return "\(module.name)+0x\(String(address &- module.base, radix: 16)) (\(pointer(address)))"
+  }
+
+  func pointer(_ value: UInt64?) -> String {
+    guard let value else { return wide ? String(repeating: "?", count: 16) : "????????" }
+    return Self.hex(value, digits: wide ? 16 : 8)
+  }
+
+  func short(_ value: UInt64?) -> String {
+    value.map { Self.hex($0, digits: 8) } ?? "????????"
+  }
+
+  func id(_ value: UInt64?) -> String {
+    value.map { Self.hex($0, digits: 4) } ?? "????"
+  }
+
+  static func hex(_ value: UInt64, digits: Int) -> String {
+    let text = String(value, radix: 16)
+    return text.count >= digits ? text : String(repeating: "0", count: digits - text.count) + text
+  }
+}

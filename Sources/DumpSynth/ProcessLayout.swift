@@ -1,0 +1,51 @@
+/// Field offsets of EPROCESS and ETHREAD/KTHREAD that `SyntheticKernel.writeProcesses` writes,
+/// kept apart from the reader's table (KernelDump's `KernelLayoutTable`) so that tests compare two
+/// sources.
+public struct ProcessLayout: Sendable {
+  public var processID: Int
+  public var activeProcessLinks: Int
+  public var parentProcessID: Int
+  public var imageFileName: Int
+  public var peb: Int
+  public var directoryTableBase: Int
+  public var objectTable: Int
+  public var createTime: Int
+  /// KPROCESS.ThreadListHead → KTHREAD.ThreadListEntry, and EPROCESS.ThreadListHead →
+  /// ETHREAD.ThreadListEntry (both written, as the kernel keeps both).
+  public var threadListHead: Int
+  public var threadListEntry: Int
+  public var executiveThreadListHead: Int
+  public var executiveThreadListEntry: Int
+  public var clientID: Int
+  public var teb: Int
+  public var state: Int
+  public var waitReason: Int
+  public var waitMode: Int
+  public var priority: Int
+  public var kernelTime: Int
+  public var userTime: Int
+  public var win32StartAddress: Int
+  public var initialStack: Int
+  public var stackLimit: Int
+  public var stackBase: Int
+  public var kernelStack: Int
+  public var apcProcess: Int
+  public var eprocessSize: Int
+  public var ethreadSize: Int
+}
+
+extension ProcessLayout {
+  /// Windows 10 2004–22H2 (19041–19045) x64, the build the synthetic kernels report. Each
+  /// offset is in docs/kernel-offsets/offsets.json with its sources (Geoff Chappell's structure
+  /// pages, ntdiff/headers' pdbex output of Microsoft's PDBs, Bitdefender hvmi, and the values a
+  /// real 19041 dump's KDDEBUGGER_DATA64 publishes, reference/kernel-dumps.md §2.1); sizes are
+  /// that dump's SizeEProcess and SizeEThread.
+  public static let x64Build19041 = ProcessLayout(
+    processID: 0x440, activeProcessLinks: 0x448, parentProcessID: 0x540, imageFileName: 0x5A8,
+    peb: 0x550, directoryTableBase: 0x28, objectTable: 0x570, createTime: 0x468,
+    threadListHead: 0x30, threadListEntry: 0x2F8, executiveThreadListHead: 0x5E0,
+    executiveThreadListEntry: 0x4E8, clientID: 0x478, teb: 0xF0, state: 0x184,
+    waitReason: 0x283, waitMode: 0x187, priority: 0xC3, kernelTime: 0x28C, userTime: 0x2DC,
+    win32StartAddress: 0x4D0, initialStack: 0x28, stackLimit: 0x30, stackBase: 0x38,
+    kernelStack: 0x58, apcProcess: 0xB8, eprocessSize: 0xA40, ethreadSize: 0x898)
+}

@@ -1,0 +1,62 @@
+extension SyntheticKernel {
+  /// Writes `processes` as the kernel keeps them: a circular list from `head` (the address
+  /// PsActiveProcessHead names) through each EPROCESS.ActiveProcessLinks, and in each process
+  /// both thread lists through its ETHREADs, with the fields of `layout`.
+  public func writeProcesses(head: UInt64, _ processes: [SyntheticProcess], layout: ProcessLayout) {
+    let width = UInt64(paging.pointerSize)
+    // Every structure's memory exists whole, as in a real dump.
+    for process in processes {
+      write(virtual: process.address, [UInt8](repeating: 0, count: layout.eprocessSize))
+      for thread in process.threads {
+        write(virtual: thread.address, [UInt8](repeating: 0, count: layout.ethreadSize))
+      }
+    }
+    let links = processes.map { $0.address + UInt64(layout.activeProcessLinks) }
+    writeCircularList(head: head, entries: links)
+    for process in processes {
+      let base = process.address
+      writePointer(virtual: base + UInt64(layout.processID), process.processID)
+      writePointer(virtual: base + UInt64(layout.parentProcessID), process.parentProcessID)
+      write(virtual: base + UInt64(layout.imageFileName), Array(process.name.utf8.prefix(14)) + [0])
+      writePointer(virtual: base + UInt64(layout.peb), process.peb)
+      writePointer(virtual: base + UInt64(layout.directoryTableBase), process.directoryTableBase)
+      writePointer(virtual: base + UInt64(layout.objectTable), process.objectTable)
+      write64(virtual: base + UInt64(layout.createTime), process.createTime)
+      writeCircularList(
+        head: base + UInt64(layout.threadListHead),
+        entries: process.threads.map { $0.address + UInt64(layout.threadListEntry) })
+      writeCircularList(
+        head: base + UInt64(layout.executiveThreadListHead),
+        entries: process.threads.map { $0.address + UInt64(layout.executiveThreadListEntry) })
+      for thread in process.threads {
+        let at = thread.address
+        writePointer(virtual: at + UInt64(layout.clientID), process.processID)
+        writePointer(virtual: at + UInt64(layout.clientID) + width, thread.threadID)
+        writePointer(virtual: at + UInt64(layout.teb), thread.teb)
+        write(virtual: at + UInt64(layout.state), [thread.state])
+        write(virtual: at + UInt64(layout.waitReason), [thread.waitReason])
+        write(virtual: at + UInt64(layout.waitMode), [thread.waitMode])
+        write(virtual: at + UInt64(layout.priority), [thread.priority])
+        write32(virtual: at + UInt64(layout.kernelTime), thread.kernelTime)
+        write32(virtual: at + UInt64(layout.userTime), thread.userTime)
+        writePointer(virtual: at + UInt64(layout.win32StartAddress), thread.win32StartAddress)
+        writePointer(virtual: at + UInt64(layout.initialStack), thread.initialStack)
+        writePointer(virtual: at + UInt64(layout.stackLimit), thread.stackLimit)
+        writePointer(virtual: at + UInt64(layout.stackBase), thread.stackBase)
+        writePointer(virtual: at + UInt64(layout.kernelStack), thread.kernelStack)
+        writePointer(virtual: at + UInt64(layout.apcProcess), process.address)
+      }
+    }
+  }
+
+  /// A LIST_ENTRY ring: `head` and each of `entries` with Flink (+0) and Blink (+pointer size).
+  public func writeCircularList(head: UInt64, entries: [UInt64]) {
+    let width = UInt64(paging.pointerSize)
+    writePointer(virtual: head, entries.first ?? head)
+    writePointer(virtual: head + width, entries.last ?? head)
+    for (index, entry) in entries.enumerated() {
+      writePointer(virtual: entry, index + 1 < entries.count ? entries[index + 1] : head)
+      writePointer(virtual: entry + width, index > 0 ? entries[index - 1] : head)
+    }
+  }
+}

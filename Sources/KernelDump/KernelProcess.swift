@@ -1,0 +1,23 @@
+/// One process of a kernel memory dump (EPROCESS), with its threads, as far as the layout knows
+/// its fields: a field whose offset is unknown, or whose memory the dump does not hold, is nil.
+public struct KernelProcess: Sendable, Equatable, Codable {
+  /// The EPROCESS's address.
+  public var address: UInt64
+  public var processID: UInt64?
+  public var parentProcessID: UInt64?
+  /// `EPROCESS.ImageFileName` (at most 15 characters), nil unless printable.
+  public var imageName: String?
+  public var peb: UInt64?
+  /// `KPROCESS.DirectoryTableBase`: the process's page-table root.
+  public var directoryTableBase: UInt64?
+  public var objectTable: UInt64?
+  /// `EPROCESS.CreateTime` as a FILETIME (100 ns since 1601-01-01 UTC).
+  public var createTime: UInt64?
+  public var threads: [KernelThread] = []
+  /// Why the thread list is missing or incomplete, nil when it was walked to its end.
+  public var threadProblem: String?
+
+  public init(address: UInt64) {
+    self.address = address
+  }
+}

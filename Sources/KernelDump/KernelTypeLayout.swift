@@ -1,0 +1,86 @@
+/// Where the fields of EPROCESS and ETHREAD/KTHREAD lie in one dumped kernel, and where each
+/// offset came from. Without the nt PDB the offsets come first from the dump itself
+/// (KDDEBUGGER_DATA64's `Offset*` fields, reference/kernel-dumps.md §2.1), then from the table of
+/// public Windows builds in `KernelLayoutTable` (docs/kernel-offsets/, sources per row); a field
+/// neither knows is missing, and what needs it says so.
+public struct KernelTypeLayout: Sendable, Equatable {
+  /// A field, named as in the kernel's types (`STRUCT.Member`; KPROCESS is EPROCESS.Pcb at
+  /// offset 0, KTHREAD is ETHREAD.Tcb at offset 0, so their offsets are EPROCESS's and ETHREAD's).
+  public enum Field: String, CaseIterable, Sendable, Codable {
+    case processID = "EPROCESS.UniqueProcessId"
+    case activeProcessLinks = "EPROCESS.ActiveProcessLinks"
+    case parentProcessID = "EPROCESS.InheritedFromUniqueProcessId"
+    case imageFileName = "EPROCESS.ImageFileName"
+    case peb = "EPROCESS.Peb"
+    case objectTable = "EPROCESS.ObjectTable"
+    case processCreateTime = "EPROCESS.CreateTime"
+    case directoryTableBase = "KPROCESS.DirectoryTableBase"
+    /// The process's threads: KPROCESS.ThreadListHead → KTHREAD.ThreadListEntry, or the
+    /// executive's pair EPROCESS.ThreadListHead → ETHREAD.ThreadListEntry (both lists hold
+    /// every thread; whichever pair is known is walked).
+    case processThreadListHead = "KPROCESS.ThreadListHead"
+    case threadListEntry = "KTHREAD.ThreadListEntry"
+    case executiveThreadListHead = "EPROCESS.ThreadListHead"
+    case executiveThreadListEntry = "ETHREAD.ThreadListEntry"
+    case clientID = "ETHREAD.Cid"
+    case teb = "KTHREAD.Teb"
+    case state = "KTHREAD.State"
+    case waitReason = "KTHREAD.WaitReason"
+    case waitMode = "KTHREAD.WaitMode"
+    case priority = "KTHREAD.Priority"
+    case kernelTime = "KTHREAD.KernelTime"
+    case userTime = "KTHREAD.UserTime"
+    case win32StartAddress = "ETHREAD.Win32StartAddress"
+    case initialStack = "KTHREAD.InitialStack"
+    case stackLimit = "KTHREAD.StackLimit"
+    case stackBase = "KTHREAD.StackBase"
+    case kernelStack = "KTHREAD.KernelStack"
+    case apcProcess = "KTHREAD.ApcState.Process"
+  }
+
+  /// The offset of each known field.
+  public private(set) var offsets: [Field: Int] = [:]
+  /// Where each known offset came from ("KDDEBUGGER_DATA64", "table: x64 19041–19045", "nt PDB").
+  public private(set) var origins: [Field: String] = [:]
+
+  public init() {}
+
+  public subscript(_ field: Field) -> Int? { offsets[field] }
+
+  /// Records `offset` for `field` unless an earlier (more trusted) source gave it.
+  public mutating func set(_ field: Field, _ offset: Int, from origin: String) {
+    guard offsets[field] == nil, offset > 0 else { return }
+    offsets[field] = offset
+    origins[field] = origin
+  }
+
+  /// The fields not known, in declaration order.
+  public var missing: [Field] { Field.allCases.filter { offsets[$0] == nil } }
+
+  /// The layout of a dumped kernel: the dump's own KDDEBUGGER_DATA64 offsets first, then the
+  /// table's row for its machine and build.
+  public static func of(
+    machine: UInt32, build: UInt32, debuggerData kd: KDDebuggerData?
+  ) -> KernelTypeLayout {
+    var layout = KernelTypeLayout()
+    if let kd {
+      let origin = "KDDEBUGGER_DATA64"
+      layout.set(.teb, Int(kd.offsetKThreadTeb), from: origin)
+      layout.set(.kernelStack, Int(kd.offsetKThreadKernelStack), from: origin)
+      layout.set(.initialStack, Int(kd.offsetKThreadInitialStack), from: origin)
+      layout.set(.apcProcess, Int(kd.offsetKThreadApcProcess), from: origin)
+      layout.set(.state, Int(kd.offsetKThreadState), from: origin)
+      layout.set(.peb, Int(kd.offsetEprocessPeb), from: origin)
+      layout.set(.parentProcessID, Int(kd.offsetEprocessParentCID), from: origin)
+      layout.set(.directoryTableBase, Int(kd.offsetEprocessDirectoryTableBase), from: origin)
+      if kd.offsetKThreadStackLimit < 0x1000, kd.offsetKThreadStackBase < 0x1000 {
+        layout.set(.stackLimit, Int(kd.offsetKThreadStackLimit), from: origin)
+        layout.set(.stackBase, Int(kd.offsetKThreadStackBase), from: origin)
+      }
+    }
+    for row in KernelLayoutTable.rows(machine: machine, build: build) {
+      layout.set(row.field, row.offset, from: "table: \(row.label)")
+    }
+    return layout
+  }
+}

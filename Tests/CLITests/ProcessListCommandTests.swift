@@ -1,0 +1,84 @@
+import CrashsiftTestSupport
+import DumpSynth
+import Foundation
+import Testing
+
+/// `crashsift analyze --processes`, `--process X` and `--threads` on memory dumps DumpSynth
+/// writes (`ProcessScenario`): WinDbg's `!process` layout (golden text), the JSON schema, the
+/// selectors, and what a triage dump and a minidump answer.
+@Suite("analyze --processes")
+struct ProcessListCommandTests {
+  static func write(_ layout: KernelDumpWriter.Layout, in dir: TemporaryDirectory, _ name: String)
+    throws -> String
+  {
+    let path = dir.file(name)
+    try Data(ProcessScenario.bytes(layout)).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  @Test("the process list and one process with its threads, as WinDbg lays them out")
+  func text() throws {
+    let dir = TemporaryDirectory()
+    let full = try Self.write(.full, in: dir, "MEMORY.DMP")
+    let processes = try CrashsiftBinary.run(["analyze", "--processes", full])
+    #expect(processes.status == 0, "\(processes.stderr)")
+    Golden.check(
+      processes.stdout.replacingOccurrences(of: dir.path, with: "<dir>"),
+      against: "analyze-processes.txt")
+    let one = try CrashsiftBinary.run(["analyze", "--process", "csrss.exe", full])
+    #expect(one.status == 0, "\(one.stderr)")
+    Golden.check(one.stdout, against: "analyze-process-csrss.txt")
+    // The same process by EPROCESS address and by decimal process id (0x108 = 264).
+    let byAddress = try CrashsiftBinary.run(["analyze", "--process", "ffffc08bdc200080", full])
+    let byID = try CrashsiftBinary.run(["analyze", "--process", "264", full])
+    #expect(byAddress.stdout == one.stdout)
+    #expect(byID.stdout == one.stdout)
+    let none = try CrashsiftBinary.run(["analyze", "--process", "nosuch.exe", full])
+    #expect(none.status == 1)
+    #expect(none.stdout.contains("No process matches nosuch.exe."))
+    // A bitmap dump of the same machine lists the same.
+    let bitmap = try Self.write(.bitmap(type: 5, signature: "SDMP"), in: dir, "bitmap.dmp")
+    let threads = try CrashsiftBinary.run(["analyze", "--threads", full])
+    let bitmapThreads = try CrashsiftBinary.run(["analyze", "--threads", bitmap])
+    #expect(threads.status == 0 && bitmapThreads.status == 0)
+    #expect(threads.stdout == bitmapThreads.stdout)
+    #expect(threads.stdout.components(separatedBy: "THREAD ").count - 1 == 6)
+  }
+
+  @Test(
+    "JSON validates against docs/schema/processes.schema.json",
+    .requires(SchemaValidator.requirement))
+  func json() throws {
+    let dir = TemporaryDirectory()
+    let full = try Self.write(.full, in: dir, "MEMORY.DMP")
+    let triage = dir.file("triage.dmp")
+    try Data(TriageDumpWriter().bytes()).write(to: URL(fileURLWithPath: triage))
+    let result = try CrashsiftBinary.run(["analyze", "--threads", "--json", full, triage])
+    #expect(result.status == 0, "\(result.stderr)")
+    let documents = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+    #expect(documents.count == 2)
+    #expect(documents[0]["schema"] as? String == "crashsift.processes/1.0")
+    #expect((documents[0]["processes"] as? [Any])?.count == 5)
+    #expect(documents[0]["complete"] as? Bool == true)
+    #expect((documents[1]["problems"] as? [String])?.first?.contains("triage dump") == true)
+    var files: [String] = []
+    for (index, document) in documents.enumerated() {
+      let path = dir.file("processes-\(index).json")
+      try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
+      files.append(path)
+    }
+    let errors = try SchemaValidator.errors(files: files)
+    #expect(errors.isEmpty, "\(errors)")
+  }
+
+  @Test("a user-mode minidump is refused with what to do instead")
+  func minidump() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("user.dmp")
+    try Data(MinidumpWriter().bytes()).write(to: URL(fileURLWithPath: path))
+    let result = try CrashsiftBinary.run(["analyze", "--processes", path])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("user-mode minidump"))
+  }
+}
