@@ -1,4 +1,5 @@
 import KernelDump
+import Symbols
 
 /// A kernel memory dump's processes, and optionally their threads, as `crashsift analyze
 /// --processes`, `--process X` and `--threads` print them: text in the layout of WinDbg's
@@ -15,6 +16,14 @@ public struct ProcessListing: Encodable {
     public var origin: String
   }
 
+  /// One thread's kernel stack, or why it has none.
+  public struct Stack: Encodable {
+    /// The ETHREAD's address.
+    public var thread: UInt64
+    public var stack: ThreadStack?
+    public var problem: String?
+  }
+
   public var file: String
   /// Whether every list was walked to its end.
   public var complete: Bool
@@ -25,17 +34,24 @@ public struct ProcessListing: Encodable {
   public var processes: [KernelProcess]
   /// The process asked for with `--process`, when none matched.
   public var unmatched: String?
+  /// Each listed thread's kernel stack (with threads), in listing order.
+  public var stacks: [Stack] = []
   let wide: Bool
   let showThreads: Bool
   let modules: [KernelModule]
 
   enum CodingKeys: String, CodingKey {
-    case file, complete, problems, offsets, missingOffsets, processes, unmatched
+    case file, complete, problems, offsets, missingOffsets, processes, unmatched, stacks
   }
 
   /// The listing of `dump`: every process (`select` nil), or those `select` names (an EPROCESS
-  /// address, a process id, decimal or 0x-hex, or an image name); threads when `threads`.
-  public init(_ dump: KernelDump, name: String, select: String? = nil, threads: Bool) {
+  /// address, a process id, decimal or 0x-hex, or an image name); threads when `threads`, each
+  /// with its kernel stack (the crashing thread's as `analyze` walks it, the others' from their
+  /// switch frames) when `stacks`, symbolized through `symbols`.
+  public init(
+    _ dump: KernelDump, name: String, select: String? = nil, threads: Bool, stacks: Bool = false,
+    symbols: SymbolTableCache? = nil
+  ) {
     let list = KernelProcessList.read(from: dump, threads: threads)
     file = name
     complete = list.isComplete
@@ -62,6 +78,24 @@ public struct ProcessListing: Encodable {
         bare.threads = []
         return bare
       }
+    guard threads && stacks else { return }
+    for thread in processes.flatMap(\.threads) {
+      if thread.address == dump.currentThread {
+        let stack = ThreadStack.crashingThread(of: dump, symbols: symbols)
+        self.stacks.append(
+          Stack(
+            thread: thread.address, stack: stack,
+            problem: stack == nil ? "the dump has no header context" : nil))
+        continue
+      }
+      switch SwitchFrame.start(of: thread, in: dump) {
+      case .context(let context):
+        let stack = ThreadStack.kernelThread(of: dump, context: context, symbols: symbols)
+        self.stacks.append(Stack(thread: thread.address, stack: stack, problem: nil))
+      case .unavailable(let reason):
+        self.stacks.append(Stack(thread: thread.address, stack: nil, problem: reason))
+      }
+    }
   }
 
   /// The processes `selector` names: an EPROCESS address or process id (0x-hex, or decimal
@@ -104,6 +138,16 @@ public struct ProcessListing: Encodable {
       if showThreads {
         for thread in process.threads {
           lines.append(threadText(thread))
+          guard let entry = stacks.first(where: { $0.thread == thread.address }) else { continue }
+          if let stack = entry.stack {
+            let listing = stack.text(x64: wide).split(
+              separator: "\n", omittingEmptySubsequences: false)
+            lines.append("")
+            lines += listing.map { "            " + $0 }
+            lines.append("")
+          } else if let problem = entry.problem {
+            lines.append("            (no stack: \(problem))")
+          }
         }
         if let problem = process.threadProblem {
           lines.append("        (\(problem))")

@@ -223,32 +223,7 @@ public struct ThreadStack: Sendable, Codable, Equatable {
   public static func crashingThread(of dump: KernelDump, symbols: SymbolTableCache?) -> ThreadStack?
   {
     guard let context = dump.context else { return nil }
-    var list = dump.modules.map {
-      UnwindModule(name: $0.name, base: $0.base, size: UInt64($0.size))
-    }
-    list += dump.unloadedDrivers.map {
-      UnwindModule(
-        name: $0.name, base: $0.start, size: $0.end &- $0.start, isUnloaded: true)
-    }
-    let kernelModules = dump.modules
-    let modules = ModuleMap(list) { wanted in
-      guard let module = kernelModules.first(where: { $0.base == wanted.base }) else {
-        return .none
-      }
-      let table = try? symbols?.table(
-        imageName: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size
-      ).get()
-      if let symbols,
-        let image = symbols.image(
-          name: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
-      {
-        let key = "unwind-kernel/\(module.name.lowercased())/\(module.timeDateStamp)/\(module.size)"
-        return symbols.shared(key) { ModuleCode(image: image, symbols: table) }
-      }
-      // Not in the store: the copy in this dump's memory, if any, serves this dump only.
-      return ModuleCode(
-        image: imageInMemory(dump, base: module.base, size: module.size), symbols: table)
-    }
+    let modules = kernelModules(of: dump, symbols: symbols)
     let walker = StackWalker(memory: KernelStackMemory(dump: dump), modules: modules)
     var walk = walker.walk(context)
     var used: Bucketer.FaultContext?
@@ -266,6 +241,59 @@ public struct ThreadStack: Sendable, Codable, Equatable {
       walk = fromFault
       used = fault
     }
+    var stack = kernelStack(walk, of: dump, modules: modules, symbols: symbols, context: context)
+    stack.faultContext = used
+    return stack
+  }
+
+  /// The stack of a kernel dump's thread walked from `context` (e.g. a waiting thread's switch
+  /// frame), with the same modules, images and symbols as the crashing thread's.
+  public static func kernelThread(
+    of dump: KernelDump, context: CPUContext, symbols: SymbolTableCache?
+  ) -> ThreadStack {
+    let modules = kernelModules(of: dump, symbols: symbols)
+    let walker = StackWalker(memory: KernelStackMemory(dump: dump), modules: modules)
+    return kernelStack(
+      walker.walk(context), of: dump, modules: modules, symbols: symbols, context: context)
+  }
+
+  /// Loaded and unloaded drivers for the walker: images from the symbol store (shared across
+  /// dumps) or from this dump's memory, with their symbol tables.
+  static func kernelModules(of dump: KernelDump, symbols: SymbolTableCache?) -> ModuleMap {
+    var list = dump.modules.map {
+      UnwindModule(name: $0.name, base: $0.base, size: UInt64($0.size))
+    }
+    list += dump.unloadedDrivers.map {
+      UnwindModule(
+        name: $0.name, base: $0.start, size: $0.end &- $0.start, isUnloaded: true)
+    }
+    let kernelModules = dump.modules
+    return ModuleMap(list) { wanted in
+      guard let module = kernelModules.first(where: { $0.base == wanted.base }) else {
+        return .none
+      }
+      let table = try? symbols?.table(
+        imageName: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size
+      ).get()
+      if let symbols,
+        let image = symbols.image(
+          name: module.name, timeDateStamp: module.timeDateStamp, sizeOfImage: module.size)
+      {
+        let key = "unwind-kernel/\(module.name.lowercased())/\(module.timeDateStamp)/\(module.size)"
+        return symbols.shared(key) { ModuleCode(image: image, symbols: table) }
+      }
+      // Not in the store: the copy in this dump's memory, if any, serves this dump only.
+      return ModuleCode(
+        image: imageInMemory(dump, base: module.base, size: module.size), symbols: table)
+    }
+  }
+
+  /// A walk of a kernel dump's thread as a symbolized stack.
+  static func kernelStack(
+    _ walk: StackWalk, of dump: KernelDump, modules: ModuleMap, symbols: SymbolTableCache?,
+    context: CPUContext
+  ) -> ThreadStack {
+    let kernelModules = dump.modules
     var stack = ThreadStack(walk: walk, modules: modules, threadID: nil, x64: Self.is64(context)) {
       frame, module in
       guard let module else {
@@ -297,7 +325,6 @@ public struct ThreadStack: Sendable, Codable, Equatable {
       return location
     }
     stack.isKernel = true
-    stack.faultContext = used
     return stack
   }
 

@@ -45,6 +45,14 @@ extension SyntheticKernel {
         writePointer(virtual: at + UInt64(layout.stackBase), thread.stackBase)
         writePointer(virtual: at + UInt64(layout.kernelStack), thread.kernelStack)
         writePointer(virtual: at + UInt64(layout.apcProcess), process.address)
+        if thread.returnAddress != 0 {
+          // x64 KSWITCH_FRAME (0x40 bytes): Rbp at +0x30, Return at +0x38; x86: Return at +0x8,
+          // the saved Ebp at +0xC (docs/kernel-offsets/switch-frames.md).
+          let (framePointer, returnAddress): (UInt64, UInt64) =
+            width == 8 ? (0x30, 0x38) : (0xC, 0x8)
+          writePointer(virtual: thread.kernelStack + framePointer, thread.savedFramePointer)
+          writePointer(virtual: thread.kernelStack + returnAddress, thread.returnAddress)
+        }
       }
     }
   }

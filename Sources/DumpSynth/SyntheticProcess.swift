@@ -17,6 +17,10 @@ public struct SyntheticProcess: Sendable {
     public var stackLimit: UInt64 = 0
     public var stackBase: UInt64 = 0
     public var kernelStack: UInt64 = 0
+    /// The switch frame at `kernelStack` of a thread that is not running: where it resumes
+    /// (inside nt!KiSwapContext) and its saved frame pointer. Written when `returnAddress` ≠ 0.
+    public var returnAddress: UInt64 = 0
+    public var savedFramePointer: UInt64 = 0
 
     public init(address: UInt64, threadID: UInt64) {
       self.address = address
@@ -72,6 +76,11 @@ public struct SyntheticProcess: Sendable {
         thread.stackLimit = thread.initialStack - 0x6000
         thread.stackBase = thread.initialStack + 0x1000 - 0x1000
         thread.kernelStack = thread.initialStack - 0x400
+        // Waiting threads resume in the kernel image (as at nt!KiSwapContext+0x76).
+        if thread.state != 2 {
+          thread.returnAddress = 0xFFFF_F804_7BA0_0000 + 0x41_7A26
+          thread.savedFramePointer = thread.kernelStack + 0x180
+        }
         return thread
       }
       return process

@@ -76,14 +76,14 @@ struct AnalyzeCommand: ParsableCommand {
   @Option(
     name: .long,
     help: """
-      Show one process and its threads (WinDbg's !process ADDR 7, without stacks): its EPROCESS \
-      address, its process id (decimal, or 0x-hex) or its image name.
+      Show one process and its threads with their kernel stacks (WinDbg's !process ADDR 7): its \
+      EPROCESS address, its process id (decimal, or 0x-hex) or its image name.
       """)
   var process: String?
 
   @Flag(
     name: .long,
-    help: "List every process with its threads (WinDbg's !process 0 7, without stacks).")
+    help: "List every process with its threads and their kernel stacks (WinDbg's !process 0 7).")
   var threads = false
 
   func run() throws {
@@ -191,6 +191,7 @@ struct AnalyzeCommand: ParsableCommand {
     encoder.keyEncodingStrategy = .convertToSnakeCase
     var documents: [String] = []
     var failed = false
+    let symbolPath = try SymbolAccess.cache(symbols, offline: offline)
     for path in files {
       do {
         let file = try MappedFile(path: path)
@@ -202,7 +203,8 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let dump = try KernelDump(file: file)
         let listing = ProcessListing(
-          dump, name: path, select: process, threads: threads || process != nil)
+          dump, name: path, select: process, threads: threads || process != nil, stacks: true,
+          symbols: symbolPath)
         if listing.unmatched != nil { failed = true }
         if json {
           let stamped = try JSONOutput.stamp(

@@ -1,0 +1,78 @@
+import ByteReader
+import CPUContexts
+import KernelDump
+
+/// Where a kernel thread that is not running left its registers: the switch frame at
+/// `KTHREAD.KernelStack`, as WinDbg's `!thread` / `.thread` starts such a thread's stack
+/// (docs/kernel-offsets/switch-frames.md, with sources).
+/// - x64, Windows 8 and later: KSWITCH_FRAME is 0x40 bytes; the saved Rbp is at +0x30 and the
+///   return address into nt!KiSwapContext at +0x38, so the walk starts at RIP = [KS+0x38],
+///   RSP = KS+0x40, RBP = [KS+0x30] (ReactOS' amd64 ketypes.h and a Windows 10-era header agree;
+///   every published `!thread` output read has its first Child-SP at Current + 0x40).
+/// - x86: the return address is at +0x8 after ExceptionList and ApcBypassDisable, and the saved
+///   Ebp at +0xC: EIP = [KS+0x8], ESP = KS+0xC, EBP = [KS+0xC] (Server 2003's ctxswap.asm,
+///   ReactOS; on Windows 10 one header and one published output).
+/// ARM64 keeps the frame inside KTHREAD (SwitchFrame at 0x210), resting on one tool's reading:
+/// not used yet.
+public enum SwitchFrame {
+  /// A thread's starting registers, or why there are none.
+  public enum Start {
+    case context(CPUContext)
+    case unavailable(String)
+  }
+
+  /// The registers `thread` resumes with when switched back in, built on the dump's header
+  /// context (so the architecture matches) with every other register cleared.
+  public static func start(of thread: KernelThread, in dump: KernelDump) -> Start {
+    if thread.state == 2 {
+      return .unavailable(
+        "running on a processor: its registers are in that processor's KPRCB, not read yet")
+    }
+    guard let stack = thread.kernelStack, stack != 0 else {
+      return .unavailable("KTHREAD.KernelStack is not known for this build or not in the dump")
+    }
+    switch dump.context {
+    case .amd64(var context)?:
+      guard dump.header.minorVersion >= 9200 else {
+        return .unavailable(
+          "the switch frame of Windows before 8 (build \(dump.header.minorVersion)) is not read")
+      }
+      guard let rbp = pointer(dump, stack &+ 0x30, wide: true),
+        let rip = pointer(dump, stack &+ 0x38, wide: true)
+      else {
+        return .unavailable("the switch frame at 0x\(String(stack, radix: 16)) is not in the dump")
+      }
+      (context.rax, context.rbx, context.rcx, context.rdx) = (0, 0, 0, 0)
+      (context.rsi, context.rdi, context.r8, context.r9) = (0, 0, 0, 0)
+      (context.r10, context.r11, context.r12, context.r13) = (0, 0, 0, 0)
+      (context.r14, context.r15) = (0, 0)
+      context.rip = rip
+      context.rsp = stack &+ 0x40
+      context.rbp = rbp
+      return .context(.amd64(context))
+    case .x86(var context)?:
+      guard let eip = pointer(dump, stack &+ 0x8, wide: false),
+        let ebp = pointer(dump, stack &+ 0xC, wide: false)
+      else {
+        return .unavailable("the switch frame at 0x\(String(stack, radix: 16)) is not in the dump")
+      }
+      (context.eax, context.ebx, context.ecx, context.edx, context.esi, context.edi) =
+        (0, 0, 0, 0, 0, 0)
+      context.eip = UInt32(truncatingIfNeeded: eip)
+      context.esp = UInt32(truncatingIfNeeded: stack &+ 0xC)
+      context.ebp = UInt32(truncatingIfNeeded: ebp)
+      return .context(.x86(context))
+    case .arm64?:
+      return .unavailable("ARM64 switch frames are not read yet")
+    case nil:
+      return .unavailable("the dump has no header context to build on")
+    }
+  }
+
+  static func pointer(_ dump: KernelDump, _ address: UInt64, wide: Bool) -> UInt64? {
+    guard let bytes = try? dump.read(virtual: address, count: wide ? 8 : 4) else { return nil }
+    var value: UInt64 = 0
+    for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
+    return value
+  }
+}
