@@ -85,8 +85,8 @@ let package = Package(
     .target(
       name: "Analysis",
       dependencies: [
-        "KernelDump", "Minidump", "CPUContexts", "Symbols", "Unwind", "PEImage", "ByteReader",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "KernelDump", "Minidump", "CPUContexts", "Symbols", "Unwind", "PEImage", "PDB",
+        "ByteReader", .product(name: "Crypto", package: "swift-crypto"),
       ], exclude: ["README.md"]),
     .target(
       name: "Checkpoint",

@@ -2,7 +2,7 @@ import ByteReader
 
 // libFuzzer entry point for the PDB reader, built by scripts/fuzz.sh with the PDB sources. Every
 // input is opened as an MSF file; publics, module lists, procedures and their type names, line
-// tables, inline sites and inlinee names are walked.
+// tables, inline sites, inlinee names and structure layouts are walked.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func pdbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let file = MappedFile(copying: UnsafeBufferPointer(start: data, count: size))
@@ -18,6 +18,11 @@ public func pdbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     }
     _ = try? pdb.lineBlocks(in: stream)
     _ = try? pdb.inlineSites(in: stream, inlinees: inlinees)
+  }
+  // The kernel's structures, as `analyze --processes` reads them from an nt PDB.
+  if let structures = try? PDBStructures(pdb) {
+    _ = structures.offset(of: "ApcState.Process", in: "_KTHREAD")
+    _ = structures.structure("_EPROCESS")?.members.count
   }
   return 0
 }

@@ -31,17 +31,22 @@ public struct ProcessListing: Encodable {
   public var offsets: [Offset]
   /// Fields whose offsets are unknown for this dump.
   public var missingOffsets: [String]
+  /// Why the kernel's own PDB gave no offsets (no symbol path, image or PDB not found, …).
+  public var pdbProblem: String?
   public var processes: [KernelProcess]
   /// The process asked for with `--process`, when none matched.
   public var unmatched: String?
   /// Each listed thread's kernel stack (with threads), in listing order.
   public var stacks: [Stack] = []
   let wide: Bool
+  /// A symbol path was given, so its failure to give the nt PDB is worth a line of text.
+  let showPDBProblem: Bool
   let showThreads: Bool
   let modules: [KernelModule]
 
   enum CodingKeys: String, CodingKey {
-    case file, complete, problems, offsets, missingOffsets, processes, unmatched, stacks
+    case file, complete, problems, offsets, missingOffsets, pdbProblem, processes, unmatched
+    case stacks
   }
 
   /// The listing of `dump`: every process (`select` nil), or those `select` names (an EPROCESS
@@ -52,7 +57,9 @@ public struct ProcessListing: Encodable {
     _ dump: KernelDump, name: String, select: String? = nil, threads: Bool, stacks: Bool = false,
     symbols: SymbolTableCache? = nil
   ) {
-    let list = KernelProcessList.read(from: dump, threads: threads)
+    let (layout, pdbProblem) = KernelTypesFromPDB.layout(of: dump, symbols: symbols)
+    self.pdbProblem = pdbProblem
+    let list = KernelProcessList.read(from: dump, layout: layout, threads: threads)
     file = name
     complete = list.isComplete
     problems = list.problems
@@ -63,6 +70,7 @@ public struct ProcessListing: Encodable {
     }
     missingOffsets = list.layout.missing.map(\.rawValue)
     wide = dump.header.is64Bit
+    showPDBProblem = symbols != nil
     showThreads = threads
     modules = dump.modules
     var chosen = list.processes
@@ -158,6 +166,9 @@ public struct ProcessListing: Encodable {
     if !problems.isEmpty {
       lines.append("Incomplete:")
       lines += problems.map { "  \($0)" }
+    }
+    if let pdbProblem, showPDBProblem {
+      lines.append("Offsets not from the nt PDB: \(pdbProblem)")
     }
     if !missingOffsets.isEmpty && !processes.isEmpty {
       lines.append(

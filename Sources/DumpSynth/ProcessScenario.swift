@@ -8,11 +8,14 @@ public enum ProcessScenario {
   static let moduleHead: UInt64 = 0xFFFF_F804_7C62_A390
   static let processorBlock: UInt64 = 0xFFFF_F804_7C6F_DC80
 
-  /// The dump file's bytes in `layout` (full, bitmap or RDMP).
+  /// The dump file's bytes in `layout` (full, bitmap or RDMP), reporting `build`, with `kernel`
+  /// (name, timestamp, size) as the first loaded module instead of the default ntoskrnl.exe.
   public static func bytes(
-    _ layout: KernelDumpWriter.Layout, processes: [SyntheticProcess] = SyntheticProcess.examples()
+    _ layout: KernelDumpWriter.Layout, processes: [SyntheticProcess] = SyntheticProcess.examples(),
+    build: UInt32 = 19041, kernel: SyntheticKernel.Module? = nil
   ) -> [UInt8] {
-    let modules = PagingScenario.x64Modules
+    var modules = PagingScenario.x64Modules
+    if let kernel { modules[0] = kernel }
     let kernel = SyntheticKernel()
     kernel.writeDebuggerData(
       virtual: kdbgVA, kernBase: modules[0].base, psLoadedModuleList: moduleHead,
@@ -20,6 +23,7 @@ public enum ProcessScenario {
     kernel.writeModuleList(head: moduleHead, entries: 0xFFFF_F804_7D00_0000, modules: modules)
     kernel.writeProcesses(head: head, processes, layout: .x64Build19041)
     var writer = KernelDumpWriter(layout: layout)
+    writer.build = build
     writer.psLoadedModuleList = moduleHead
     writer.kdDebuggerDataBlock = kdbgVA
     writer.psActiveProcessHead = head

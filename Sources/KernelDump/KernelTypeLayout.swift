@@ -57,12 +57,14 @@ public struct KernelTypeLayout: Sendable, Equatable {
   /// The fields not known, in declaration order.
   public var missing: [Field] { Field.allCases.filter { offsets[$0] == nil } }
 
-  /// The layout of a dumped kernel: the dump's own KDDEBUGGER_DATA64 offsets first, then the
-  /// table's row for its machine and build.
+  /// The layout of a dumped kernel: what `base` already holds (the nt PDB's types, when the
+  /// caller found them), then the dump's own KDDEBUGGER_DATA64 offsets, then the table's row for
+  /// its machine and build.
   public static func of(
-    machine: UInt32, build: UInt32, debuggerData kd: KDDebuggerData?
+    machine: UInt32, build: UInt32, debuggerData kd: KDDebuggerData?,
+    base: KernelTypeLayout = KernelTypeLayout()
   ) -> KernelTypeLayout {
-    var layout = KernelTypeLayout()
+    var layout = base
     if let kd {
       let origin = "KDDEBUGGER_DATA64"
       layout.set(.teb, Int(kd.offsetKThreadTeb), from: origin)

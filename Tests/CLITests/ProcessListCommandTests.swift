@@ -72,6 +72,46 @@ struct ProcessListCommandTests {
     #expect(errors.isEmpty, "\(errors)")
   }
 
+  @Test("offsets from the kernel's own PDB: a build the table does not know lists with symbols")
+  func fromPDB() throws {
+    let dir = TemporaryDirectory()
+    let fixtures = "\(Corpus.packageRoot)/Tests/Fixtures/kernel-types"
+    let store = dir.file("store")
+    let index = try CrashsiftBinary.run(["symbols", "index", fixtures, "--store", store])
+    #expect(index.status == 0, "\(index.stderr)")
+    // The stand-in kernel image's identity, as its module-list entry must give it.
+    let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/ntoskrnl.exe")))
+    func u32(_ at: Int) -> UInt32 {
+      UInt32(image[at]) | UInt32(image[at + 1]) << 8 | UInt32(image[at + 2]) << 16
+        | UInt32(image[at + 3]) << 24
+    }
+    let pe = Int(u32(0x3C))
+    let kernel = SyntheticKernel.Module(
+      name: "ntoskrnl.exe", path: #"\SystemRoot\system32\ntoskrnl.exe"#,
+      base: 0xFFFF_F804_7BA0_0000, size: u32(pe + 0x50), checksum: 0, timeDateStamp: u32(pe + 8))
+    let path = dir.file("server2022.dmp")
+    try Data(ProcessScenario.bytes(.full, build: 20348, kernel: kernel))
+      .write(to: URL(fileURLWithPath: path))
+
+    let without = try CrashsiftBinary.run(["analyze", "--processes", "--offline", path])
+    #expect(without.status == 0)
+    #expect(
+      without.stdout.contains("EPROCESS.ActiveProcessLinks: offset unknown for x64 build 20348"))
+    let with = try CrashsiftBinary.run([
+      "analyze", "--threads", "--json", "--offline", "--symbols", store, path,
+    ])
+    #expect(with.status == 0, "\(with.stderr)")
+    let document = try #require(
+      (try JSONSerialization.jsonObject(with: Data(with.stdout.utf8)) as? [[String: Any]])?.first)
+    #expect((document["processes"] as? [Any])?.count == 5)
+    #expect(document["complete"] as? Bool == true)
+    let offsets = document["offsets"] as? [[String: Any]] ?? []
+    let links = offsets.first { $0["field"] as? String == "EPROCESS.ActiveProcessLinks" }
+    #expect((links?["origin"] as? String)?.hasPrefix("nt PDB: ntkrnlmp.pdb") == true, "\(offsets)")
+    #expect(links?["offset"] as? Int == 0x448)
+    #expect(document["pdb_problem"] == nil)
+  }
+
   @Test("a user-mode minidump is refused with what to do instead")
   func minidump() throws {
     let dir = TemporaryDirectory()

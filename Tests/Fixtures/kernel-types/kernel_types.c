@@ -1,0 +1,140 @@
+// A stand-in Windows kernel whose PDB carries the process and thread structures at the field
+// offsets of Windows 10 2004-22H2 (19041-19045) x64, each from docs/kernel-offsets/offsets.json
+// (sources there). Only the fields crashsift reads are named; the rest is padding. Built by
+// scripts/build-kernel-types.sh into ntoskrnl.exe + ntkrnlmp.pdb (committed).
+typedef unsigned char UCHAR;
+typedef signed char SCHAR;
+typedef unsigned long ULONG;
+typedef unsigned long long ULONG64;
+typedef void *PVOID;
+
+typedef struct _LIST_ENTRY {
+  struct _LIST_ENTRY *Flink;
+  struct _LIST_ENTRY *Blink;
+} LIST_ENTRY;
+
+typedef struct _CLIENT_ID {
+  PVOID UniqueProcess;
+  PVOID UniqueThread;
+} CLIENT_ID;
+
+// The kernel overlays KAPC_STATE with a 0x2B-byte fill (KTHREAD.Priority follows at +0x2B);
+// packing it to that size keeps the named fields where the kernel has them.
+#pragma pack(push, 1)
+typedef struct _KAPC_STATE {
+  LIST_ENTRY ApcListHead[2];
+  struct _KPROCESS *Process;
+  UCHAR Rest[0x2B - 0x28];
+} KAPC_STATE;
+#pragma pack(pop)
+
+typedef struct _KPROCESS {
+  UCHAR Header[0x28];
+  ULONG64 DirectoryTableBase;
+  LIST_ENTRY ThreadListHead;
+  UCHAR Rest[0x438 - 0x40];
+} KPROCESS;
+
+typedef struct _KTHREAD {
+  UCHAR Header[0x28];
+  PVOID InitialStack;
+  PVOID StackLimit;
+  PVOID StackBase;
+  UCHAR Pad40[0x58 - 0x40];
+  PVOID KernelStack;
+  UCHAR Pad60[0x98 - 0x60];
+  KAPC_STATE ApcState;
+  SCHAR Priority;
+  UCHAR PadC4[0xF0 - 0xC4];
+  PVOID Teb;
+  UCHAR PadF8[0x184 - 0xF8];
+  UCHAR State;
+  UCHAR Pad185[0x187 - 0x185];
+  SCHAR WaitMode;
+  UCHAR Pad188[0x283 - 0x188];
+  UCHAR WaitReason;
+  UCHAR Pad284[0x28C - 0x284];
+  ULONG KernelTime;
+  UCHAR Pad290[0x2DC - 0x290];
+  ULONG UserTime;
+  UCHAR Pad2E0[0x2F8 - 0x2E0];
+  LIST_ENTRY ThreadListEntry;
+  UCHAR Rest[0x430 - 0x308];
+} KTHREAD;
+
+typedef struct _ETHREAD {
+  KTHREAD Tcb;
+  ULONG64 CreateTime;
+  UCHAR Pad438[0x450 - 0x438];
+  PVOID StartAddress;
+  UCHAR Pad458[0x478 - 0x458];
+  CLIENT_ID Cid;
+  UCHAR Pad488[0x4D0 - 0x488];
+  PVOID Win32StartAddress;
+  UCHAR Pad4D8[0x4E8 - 0x4D8];
+  LIST_ENTRY ThreadListEntry;
+  UCHAR Rest[0x898 - 0x4F8];
+} ETHREAD;
+
+typedef struct _EPROCESS {
+  KPROCESS Pcb;
+  UCHAR Pad438[0x440 - 0x438];
+  PVOID UniqueProcessId;
+  LIST_ENTRY ActiveProcessLinks;
+  UCHAR Pad458[0x468 - 0x458];
+  ULONG64 CreateTime;
+  UCHAR Pad470[0x540 - 0x470];
+  PVOID InheritedFromUniqueProcessId;
+  UCHAR Pad548[0x550 - 0x548];
+  PVOID Peb;
+  UCHAR Pad558[0x570 - 0x558];
+  PVOID ObjectTable;
+  UCHAR Pad578[0x5A8 - 0x578];
+  UCHAR ImageFileName[15];
+  UCHAR Pad5B7[0x5E0 - 0x5B7];
+  LIST_ENTRY ThreadListHead;
+  UCHAR Rest[0xA40 - 0x5F0];
+} EPROCESS;
+
+#define AT(type, member, offset) \
+  _Static_assert(__builtin_offsetof(type, member) == offset, #type "." #member)
+AT(KAPC_STATE, Process, 0x20);
+AT(KPROCESS, DirectoryTableBase, 0x28);
+AT(KPROCESS, ThreadListHead, 0x30);
+AT(KTHREAD, InitialStack, 0x28);
+AT(KTHREAD, StackLimit, 0x30);
+AT(KTHREAD, StackBase, 0x38);
+AT(KTHREAD, KernelStack, 0x58);
+AT(KTHREAD, ApcState, 0x98);
+AT(KTHREAD, Priority, 0xC3);
+AT(KTHREAD, Teb, 0xF0);
+AT(KTHREAD, State, 0x184);
+AT(KTHREAD, WaitMode, 0x187);
+AT(KTHREAD, WaitReason, 0x283);
+AT(KTHREAD, KernelTime, 0x28C);
+AT(KTHREAD, UserTime, 0x2DC);
+AT(KTHREAD, ThreadListEntry, 0x2F8);
+AT(ETHREAD, CreateTime, 0x430);
+AT(ETHREAD, StartAddress, 0x450);
+AT(ETHREAD, Cid, 0x478);
+AT(ETHREAD, Win32StartAddress, 0x4D0);
+AT(ETHREAD, ThreadListEntry, 0x4E8);
+AT(EPROCESS, UniqueProcessId, 0x440);
+AT(EPROCESS, ActiveProcessLinks, 0x448);
+AT(EPROCESS, CreateTime, 0x468);
+AT(EPROCESS, InheritedFromUniqueProcessId, 0x540);
+AT(EPROCESS, Peb, 0x550);
+AT(EPROCESS, ObjectTable, 0x570);
+AT(EPROCESS, ImageFileName, 0x5A8);
+AT(EPROCESS, ThreadListHead, 0x5E0);
+_Static_assert(sizeof(KTHREAD) == 0x430, "KTHREAD size");
+_Static_assert(sizeof(ETHREAD) == 0x898, "ETHREAD size");
+_Static_assert(sizeof(EPROCESS) == 0xA40, "EPROCESS size");
+
+// Objects of each type, so the compiler emits the types' records into the PDB.
+EPROCESS PsInitialSystemProcessObject;
+ETHREAD PsInitialSystemThreadObject;
+
+ULONG KiSystemStartup(void) {
+  return (ULONG)(sizeof(PsInitialSystemProcessObject) + sizeof(PsInitialSystemThreadObject));
+}
