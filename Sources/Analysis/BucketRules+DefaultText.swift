@@ -112,6 +112,7 @@ extension BucketRules {
   "kernel_prefixes": [
     {"bugcheck": "0x116", "culprit_parameter": 2, "bucket_form": "image", "prefix": "0x116_IMAGE"},
     {"bugcheck": "0x117", "culprit_parameter": 2, "bucket_form": "image", "prefix": "0x117_IMAGE"},
+    {"bugcheck": "0x9F", "parameter1": "0x3", "culprit_parameter": 2, "bucket_form": "image", "prefix": "0x9F_3_{qualifier}_IMAGE"},
     {"bugcheck": "0xD1", "parameter3": "0x8", "prefix": "AV_CODE_AV_PAGED_IP"},
     {"bugcheck": "0xD1", "prefix": "AV"},
     {"bugcheck": "0xA", "prefix": "AV"},

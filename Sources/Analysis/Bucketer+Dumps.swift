@@ -29,15 +29,25 @@ extension Bucketer {
   }
 
   /// For each bug-check parameter, the loaded driver and offset its value points into (nil when
-  /// none does): what rules naming a culprit parameter blame.
+  /// none does): what rules naming a culprit parameter blame. For 0x9F with Arg1 = 3, Arg2's
+  /// frame is the module of the PDO's driver, qualified by the driver attached above the PDO
+  /// (`BlockedIRP`), as WinDbg buckets it.
   public static func parameterFrames(of dump: KernelDump) -> [Frame?] {
-    dump.header.bugCheckParameters.map { address in
+    var frames = dump.header.bugCheckParameters.map { address in
       dump.module(containing: address).map {
         Frame(
           image: $0.name, moduleOffset: address &- $0.base, function: nil, functionOffset: nil,
           trust: "bugcheck-parameter", instruction: address)
       }
     }
+    if frames.count >= 4, case .found(let blocked) = BlockedIRP.read(from: dump) {
+      var frame = Frame(
+        image: blocked.module.name, moduleOffset: 0, function: nil, functionOffset: nil,
+        trust: "pdo-driver", instruction: blocked.module.base)
+      frame.qualifier = blocked.upperDriver
+      frames[1] = frame
+    }
+    return frames
   }
 
   /// The frames of a walked stack as the bucketer reads them.

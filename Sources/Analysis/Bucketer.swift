@@ -19,6 +19,9 @@ public enum Bucketer {
     /// The frame's stack pointer, when known: a trap frame that restores a user-mode stack is
     /// the system call's entry, not the fault.
     public var stackPointer: UInt64?
+    /// A name a kernel prefix rule may put into its prefix as `{qualifier}` (0x9F: the driver
+    /// attached directly above the culprit device); nil drops `_{qualifier}`.
+    public var qualifier: String?
 
     public init(
       image: String?, moduleOffset: UInt64?, function: String?, functionOffset: UInt64?,
@@ -223,6 +226,11 @@ public enum Bucketer {
       }
       let subtype = rule.prefix.contains("{p1}") ? String(p1, radix: 16) : nil
       var prefix = rule.prefix.replacingOccurrences(of: "{p1}", with: String(p1, radix: 16))
+      if prefix.contains("{qualifier}") {
+        prefix =
+          culprit?.0.qualifier.map { prefix.replacingOccurrences(of: "{qualifier}", with: $0) }
+          ?? prefix.replacingOccurrences(of: "_{qualifier}", with: "")
+      }
       if prefix.contains("{fast_fail}") {
         // An undefined code keeps the number alone rather than inventing a name.
         prefix =

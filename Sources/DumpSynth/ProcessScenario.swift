@@ -1,12 +1,18 @@
 /// An x64 19041 machine whose memory holds a process list (`SyntheticProcess.examples()` at
-/// `ProcessLayout.x64Build19041`), the loaded-module list and a KDDEBUGGER_DATA64 with the
-/// structure offsets a real kernel publishes there: the memory dumps that `crashsift analyze
-/// --processes` is tested on.
+/// `ProcessLayout.x64Build19041`), the loaded-module list, a KDDEBUGGER_DATA64 with the
+/// structure offsets a real kernel publishes there, and a 0x9F DRIVER_POWER_STATE_FAILURE whose
+/// blocked IRP contoso.sys holds: the memory dumps `crashsift analyze --processes` and the 0x9F
+/// bucketing are tested on.
 public enum ProcessScenario {
   public static let head: UInt64 = 0xFFFF_F804_7C61_E200
   static let kdbgVA: UInt64 = 0xFFFF_F804_7C60_0B20
   static let moduleHead: UInt64 = 0xFFFF_F804_7C62_A390
   static let processorBlock: UInt64 = 0xFFFF_F804_7C6F_DC80
+  /// The 0x9F bug check's PDO (Arg2, contoso.sys's), the filter's device attached above it, and
+  /// the blocked IRP (Arg4).
+  public static let pdo: UInt64 = 0xFFFF_C08B_E100_0000
+  public static let upperDevice: UInt64 = 0xFFFF_C08B_E120_0000
+  public static let blockedIRP: UInt64 = 0xFFFF_C08B_E130_0000
 
   /// The dump file's bytes in `layout` (full, bitmap or RDMP), reporting `build`, with `kernel`
   /// (name, timestamp, size) as the first loaded module instead of the default ntoskrnl.exe.
@@ -27,8 +33,17 @@ public enum ProcessScenario {
     writer.psLoadedModuleList = moduleHead
     writer.kdDebuggerDataBlock = kdbgVA
     writer.psActiveProcessHead = head
+    // 0x9F Arg1 = 3: a device stack whose PDO contoso.sys owns, with a filter driver attached
+    // above it; the blocked power IRP (Arg4) is pending in the filter's stack location.
+    kernel.writeDevice(
+      pdo, driver: 0xFFFF_C08B_E110_0000, name: #"\Driver\contoso"#, start: modules[2].base,
+      size: modules[2].size, attached: upperDevice)
+    kernel.writeDevice(
+      upperDevice, driver: 0xFFFF_C08B_E140_0000, name: #"\Driver\ContosoFilter"#,
+      start: modules[1].base, size: modules[1].size)
+    kernel.writeIRP(blockedIRP, stackCount: 4, current: 3, device: upperDevice)
     writer.bugCheckCode = 0x9F
-    writer.bugCheckParameters = [0x3, 0xFFFF_C08B_DC00_0080, 0xFFFF_F804_7C80_0000, 0]
+    writer.bugCheckParameters = [0x3, pdo, 0xFFFF_F804_7C80_0000, blockedIRP]
     return writer.bytes(kernel)
   }
 }

@@ -170,10 +170,12 @@ if arguments.first == "paging-generate", arguments.count == 2 {
   try PagingScenario.triage32().write(to: "\(arguments[1])/triage32.dmp")
   exit(0)
 }
-// processes-generate PATH PROCESSES THREADS: a bitmap dump of the 19041 x64 process scenario with
-// PROCESSES processes of THREADS threads each, for timing `crashsift analyze --threads`; also a
-// fuzzing seed.
-if arguments.first == "processes-generate", arguments.count == 4, let count = Int(arguments[2]),
+// processes-generate PATH PROCESSES THREADS [GIB]: a bitmap dump of the 19041 x64 process
+// scenario with PROCESSES processes of THREADS threads each, for timing `crashsift analyze
+// --threads`; also a fuzzing seed. With GIB, a full dump instead whose last run adds GIB GiB of
+// physical memory the lists never touch, left as a hole in the file (sparse, like the zero pages
+// of a real machine's MEMORY.DMP on a filesystem that punches them).
+if arguments.first == "processes-generate", arguments.count >= 4, let count = Int(arguments[2]),
   let perProcess = Int(arguments[3]), count > 0, perProcess >= 0
 {
   let processes = (0..<count).map { index -> SyntheticProcess in
@@ -186,16 +188,48 @@ if arguments.first == "processes-generate", arguments.count == 4, let count = In
         address: base + 0x2000 + UInt64(number) * 0x1000, threadID: UInt64(0x1000 + number * 4))
       thread.state = 5
       thread.waitReason = 15
+      // A switch frame to start each thread's stack from (resuming in the kernel image).
+      thread.initialStack = base + 0x20_0000 + UInt64(number + 1) * 0x2000
+      thread.kernelStack = thread.initialStack - 0x400
+      thread.returnAddress = 0xFFFF_F804_7BA0_0000 + 0x41_7A26
       return thread
     }
     return process
   }
-  let bytes = ProcessScenario.bytes(.bitmap(type: 5, signature: "SDMP"), processes: processes)
-  do { try Data(bytes).write(to: URL(fileURLWithPath: arguments[1])) } catch {
+  let gib = arguments.count == 5 ? Int(arguments[4]) ?? 0 : 0
+  var bytes = ProcessScenario.bytes(
+    gib > 0 ? .full : .bitmap(type: 5, signature: "SDMP"), processes: processes)
+  var extraPages: UInt64 = 0
+  if gib > 0 {
+    // One more run (DUMP_HEADER64: NumberOfRuns 0x88, NumberOfPages 0x90, runs from 0x98 as
+    // BasePage, PageCount) above every PFN in use; its pages are the file's tail.
+    func get(_ at: Int) -> UInt64 {
+      (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
+    }
+    func put(_ value: UInt64, _ at: Int) {
+      for index in 0..<8 { bytes[at + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+    }
+    let runs = Int(get(0x88) & 0xFFFF_FFFF)
+    extraPages = UInt64(gib) << 18
+    put(UInt64(runs + 1), 0x88)
+    put(get(0x90) + extraPages, 0x90)
+    put(0x100_0000, 0x98 + runs * 16)
+    put(extraPages, 0xA0 + runs * 16)
+  }
+  do {
+    try Data(bytes).write(to: URL(fileURLWithPath: arguments[1]))
+    if extraPages > 0 {
+      let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: arguments[1]))
+      try handle.truncate(atOffset: UInt64(bytes.count) + extraPages * 4096)
+      try handle.close()
+    }
+  } catch {
     FileHandle.standardError.write(Data("cannot write: \(error)\n".utf8))
     exit(1)
   }
-  print("{\"processes\": \(count), \"threads\": \(count * perProcess), \"bytes\": \(bytes.count)}")
+  print(
+    "{\"processes\": \(count), \"threads\": \(count * perProcess), \"bytes\": \(UInt64(bytes.count) + extraPages * 4096)}"
+  )
   exit(0)
 }
 if arguments.first == "kernel-generate", arguments.count == 3, let megabytes = Int(arguments[2]) {

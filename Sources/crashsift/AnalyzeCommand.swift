@@ -127,7 +127,7 @@ struct AnalyzeCommand: ParsableCommand {
           schema = .analyzeKernel
           let dump = try KernelDump(file: file)
           let report = KernelDumpReport(dump, name: path, symbols: symbolPath)
-          (text, json) = (report.text, try encoder.encode(report))
+          (text, json) = (report.text + Self.blockedIRPText(dump), try encoder.encode(report))
           stack = ThreadStack.crashingThread(of: dump, symbols: symbolPath)
           crash = Bucketer.crash(of: dump)
           faulting = Bucketer.faultingFrame(of: dump)
@@ -224,6 +224,25 @@ struct AnalyzeCommand: ParsableCommand {
       print("[\n" + documents.joined(separator: ",\n") + "\n]")
     }
     if failed { throw ExitCode(1) }
+  }
+
+  /// 0x9F Arg1 = 3: the driver holding the blocked IRP, as `!irp` would show it, or why it cannot
+  /// be told (text only).
+  static func blockedIRPText(_ dump: KernelDump) -> String {
+    let hex = { (value: UInt64) in String(value, radix: 16) }
+    switch BlockedIRP.read(from: dump) {
+    case .notApplicable: return ""
+    case .unreadable(let why): return "\nBLOCKED_IRP: not read: \(why)"
+    case .found(let blocked):
+      var line =
+        "\nBLOCKED_IRP: \(hex(blocked.irp))  PDO: \(hex(blocked.pdo)) \(blocked.driverName ?? "?") (\(blocked.module.name))"
+      if let upper = blocked.upperDriver { line += "  attached above it: \(upper)" }
+      if let device = blocked.holderDevice {
+        line +=
+          "\n  pending at the stack location of \(hex(device)) \(blocked.holderDriverName ?? "?")"
+      }
+      return line
+    }
   }
 
   /// The report with the crashing thread's stack appended: a `kv`-like block in text, a `stack`
