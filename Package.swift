@@ -199,7 +199,7 @@ let package = Package(
     .testTarget(
       name: "PipelineTests",
       dependencies: [
-        "Pipeline", "Checkpoint", "Ingest", "Interface", "CrashsiftTestSupport",
+        "Pipeline", "Checkpoint", "Ingest", "Interface", "CrashsiftTestSupport", "DumpSynth",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),

@@ -265,6 +265,46 @@ public enum CheckpointSchema {
           CREATE INDEX symbol_lookups_waiting ON symbol_lookups(lookup) WHERE blocking = 1;
           """)
     }
+    migrator.registerMigration("v9-kernel-processes") { db in
+      try db.execute(
+        sql: """
+          -- Output of the parse stage for kernel and full memory dumps (not triage dumps): every
+          -- process from PsActiveProcessHead and each process's threads, in list order, with
+          -- offsets from the dump's KDDEBUGGER_DATA64 and the table of public builds. A field the
+          -- layout or the dump cannot give is NULL; `kernel_dumps.process_list` says whether the
+          -- walk reached its end ('complete') or why not.
+          ALTER TABLE kernel_dumps ADD COLUMN process_list TEXT;
+          CREATE TABLE kernel_processes (
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            idx INTEGER NOT NULL,
+            address INTEGER NOT NULL,
+            process_id INTEGER,
+            parent_process_id INTEGER,
+            image_name TEXT,
+            create_time INTEGER,
+            directory_table_base INTEGER,
+            peb INTEGER,
+            object_table INTEGER,
+            thread_problem TEXT,
+            PRIMARY KEY (dump_sha256, idx)
+          ) WITHOUT ROWID;
+          CREATE TABLE kernel_threads (
+            dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+            process_idx INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            address INTEGER NOT NULL,
+            thread_id INTEGER,
+            state INTEGER,
+            wait_reason INTEGER,
+            wait_mode INTEGER,
+            priority INTEGER,
+            teb INTEGER,
+            win32_start_address INTEGER,
+            kernel_stack INTEGER,
+            PRIMARY KEY (dump_sha256, process_idx, idx)
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 }

@@ -15,8 +15,11 @@ import Minidump
 public struct ParseStage: DumpStage {
   public let name = "parse"
   /// 1: minidumps only. 2: kernel dumps too (64-bit in full, 32-bit header and bug check).
-  public let version = 2
-  public let outputTables = ["parsed_dumps", "dump_modules", "kernel_dumps"]
+  /// 3: the processes and threads of kernel and full memory dumps.
+  public let version = 3
+  public let outputTables = [
+    "parsed_dumps", "dump_modules", "kernel_dumps", "kernel_processes", "kernel_threads",
+  ]
 
   public init() {}
 
@@ -69,6 +72,9 @@ public struct ParseStage: DumpStage {
   private func kernel(_ input: DumpStageInput) throws -> StageResult {
     let dump = try KernelDump(path: input.path)
     let report = KernelDumpReport(dump, name: input.item.dumpSHA256)
+    // A triage dump holds one process and one thread, not a list: nothing to walk.
+    let processList =
+      dump.header.dumpType == .triage ? nil : KernelProcessList.read(from: dump)
     let h = dump.header
     let sha = input.item.dumpSHA256
     let faultIP = BugCheckTable.faultingIPParameter(for: h.bugCheckCode).map {
@@ -96,7 +102,7 @@ public struct ParseStage: DumpStage {
       columns: [
         "dump_sha256", "dump_type", "machine", "build", "bugcheck_code", "bugcheck_name",
         "parameter1", "parameter2", "parameter3", "parameter4", "fault_ip", "fault_module",
-        "fault_offset", "process_name", "kernel_base",
+        "fault_offset", "process_name", "kernel_base", "process_list",
       ])
     kernel.append(
       [
@@ -109,6 +115,7 @@ public struct ParseStage: DumpStage {
         // The module contains the address, so the offset is below its size.
         faultIP.flatMap { ip in faultModule.map { Int64(bitPattern: ip &- $0.base) } },
         dump.processName, dump.kernelBase.map { Int64(bitPattern: $0) },
+        processList.map { $0.problems.isEmpty ? "complete" : $0.problems.joined(separator: "; ") },
       ])
     var modules = Self.moduleRows()
     for (index, module) in dump.modules.enumerated() {
@@ -117,7 +124,42 @@ public struct ParseStage: DumpStage {
         module.codeIdentifier, nil, nil,
       ])
     }
-    return StageResult(tables: [parsed, kernel, modules])
+    let (processes, threads) = Self.processRows(sha, processList)
+    return StageResult(tables: [parsed, kernel, modules, processes, threads])
+  }
+
+  /// `kernel_processes` and `kernel_threads` rows of a walked process list (none without one).
+  static func processRows(_ sha: String, _ list: KernelProcessList?) -> (StageRows, StageRows) {
+    var processes = StageRows(
+      table: "kernel_processes",
+      columns: [
+        "dump_sha256", "idx", "address", "process_id", "parent_process_id", "image_name",
+        "create_time", "directory_table_base", "peb", "object_table", "thread_problem",
+      ])
+    var threads = StageRows(
+      table: "kernel_threads",
+      columns: [
+        "dump_sha256", "process_idx", "idx", "address", "thread_id", "state", "wait_reason",
+        "wait_mode", "priority", "teb", "win32_start_address", "kernel_stack",
+      ])
+    let bits = { (value: UInt64?) in value.map { Int64(bitPattern: $0) } }
+    for (index, process) in (list?.processes ?? []).enumerated() {
+      processes.append([
+        sha, index, Int64(bitPattern: process.address), bits(process.processID),
+        bits(process.parentProcessID), process.imageName, bits(process.createTime),
+        bits(process.directoryTableBase), bits(process.peb), bits(process.objectTable),
+        process.threadProblem,
+      ])
+      for (number, thread) in process.threads.enumerated() {
+        threads.append([
+          sha, index, number, Int64(bitPattern: thread.address), bits(thread.threadID),
+          thread.state.map { Int64($0) }, thread.waitReason.map { Int64($0) },
+          thread.waitMode.map { Int64($0) }, thread.priority.map { Int64($0) }, bits(thread.teb),
+          bits(thread.win32StartAddress), bits(thread.kernelStack),
+        ])
+      }
+    }
+    return (processes, threads)
   }
 
   /// `dump_modules` rows: (dump, index, base, size, name, version, code id, debug file, debug id).

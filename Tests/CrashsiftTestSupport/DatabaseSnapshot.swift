@@ -31,6 +31,8 @@ public enum DatabaseSnapshot {
     ("parsed_dumps", "SELECT * FROM parsed_dumps ORDER BY 1"),
     ("dump_modules", "SELECT * FROM dump_modules ORDER BY 1, 2"),
     ("kernel_dumps", "SELECT * FROM kernel_dumps ORDER BY 1"),
+    ("kernel_processes", "SELECT * FROM kernel_processes ORDER BY 1, 2"),
+    ("kernel_threads", "SELECT * FROM kernel_threads ORDER BY 1, 2, 3"),
     ("thread_frames", "SELECT * FROM thread_frames ORDER BY 1, 2, 3"),
   ]
 

@@ -1,5 +1,6 @@
 import Checkpoint
 import CrashsiftTestSupport
+import DumpSynth
 import Foundation
 import GRDB
 import Testing
@@ -18,6 +19,39 @@ struct ParseStageTests {
     .requires(.corpus))
   func parseCorpus() throws {
     try Self.parse(withCorpus: true)
+  }
+
+  @Test("a memory dump's processes and threads become rows; a triage dump gets none")
+  func processes() throws {
+    let fixture = PipelineFixture()
+    try fixture.archive(
+      "n1/m.zip", format: .zip,
+      [
+        .file("MEMORY.DMP", ProcessScenario.bytes(.bitmap(type: 5, signature: "SDMP"))),
+        .file("Minidump/triage.dmp", TriageDumpWriter().bytes()),
+      ])
+    fixture.batches = [("n1", ["n1/*"])]
+    let summary = try fixture.run(stages: [ParseStage()])
+    #expect(summary.stages.first?.done == 2)
+    let db = try fixture.database()
+    let (processes, threads, lists) = try db.read { db in
+      (
+        try Row.fetchAll(
+          db,
+          sql: "SELECT process_id, parent_process_id, image_name FROM kernel_processes ORDER BY idx"
+        ),
+        try Row.fetchAll(
+          db, sql: "SELECT process_idx, thread_id, state, wait_reason FROM kernel_threads"),
+        try String?.fetchAll(db, sql: "SELECT process_list FROM kernel_dumps ORDER BY dump_type")
+      )
+    }
+    let written = SyntheticProcess.examples()
+    #expect(processes.count == written.count)
+    #expect(processes.map { $0[0] as Int64? } == written.map { Int64($0.processID) })
+    #expect(processes.map { $0[2] as String? } == written.map { String($0.name.prefix(14)) })
+    #expect(threads.count == written.reduce(0) { $0 + $1.threads.count })
+    // Bitmap (type 5) first, then triage (type 4) sorts before it: order by dump type.
+    #expect(lists == [nil, "complete"])
   }
 
   /// Parses forged dumps, a broken file and, `withCorpus`, two real dumps, then checks the rows.
