@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # libarchive-dev, libsqlite3-dev, pkg-config: build (CArchive and GRDB's system SQLite).
 # libarchive-tools (bsdtar), gcab: test fixtures and the ingest benchmark.
 # chromium, fonts-dejavu-core: the test that renders the HTML report in a headless browser.
-# python3-venv: the venv below, whose jsonschema checks every JSON output against docs/schema/.
+# python3-venv: the venv below (scripts/test-requirements.txt): jsonschema checks every JSON output
+# against docs/schema/; volatility3 reads memory dumps' process lists as a second reader.
 needed=()
 for pkg in libarchive-dev libsqlite3-dev pkg-config libarchive-tools gcab chromium fonts-dejavu-core \
   python3-venv; do

@@ -53,3 +53,72 @@ struct ProcessListOracleTests {
     }
   }
 }
+
+/// volatility3 (pinned in scripts/test-requirements.txt) lists the same processes and threads:
+/// its own crash-dump layer, page-table walk and list walks (threads through the executive's
+/// EPROCESS/ETHREAD lists, crashsift through the kernel's KPROCESS/KTHREAD ones), with the
+/// symbol file its own converter makes from the fixture PDB (scripts/oracles/vol3-process-list.py).
+@Suite("process lists: crashsift and volatility3 agree")
+struct Volatility3Tests {
+  static var vol: String? {
+    guard let python = SchemaValidator.python else { return nil }
+    let vol = URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("vol")
+    return FileManager.default.isExecutableFile(atPath: vol.path) ? python : nil
+  }
+
+  static let requirement = Requirement.capability("volatility3 in the test venv") {
+    vol == nil
+      ? "volatility3 is missing from ~/.cache/crashsift-test-venv (or $CRASHSIFT_TEST_VENV); run scripts/install-deps.sh"
+      : nil
+  }
+
+  @Test(
+    "windows.pslist and windows.threads list what crashsift lists, full and bitmap",
+    .requires(requirement), arguments: ["full", "bitmap5"])
+  func agree(kind: String) throws {
+    let python = try #require(Self.vol)
+    let layout = try #require(SyntheticScenario.layouts.first { $0.0 == kind }?.1)
+    let dir = TemporaryDirectory()
+    let path = dir.file("\(kind).dmp")
+    let bytes = ProcessScenario.bytes(layout)
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let output = try Tools.output(
+      python,
+      [
+        "\(Corpus.packageRoot)/scripts/oracles/vol3-process-list.py", path,
+        "\(Corpus.packageRoot)/Tests/Fixtures/kernel-types/ntkrnlmp.pdb",
+        "0x" + String(PagingScenario.x64Modules[0].base, radix: 16),
+        "0x" + String(ProcessScenario.head, radix: 16), dir.file("vol3"),
+      ])
+    let oracle = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
+    let processes = try #require(oracle["processes"] as? [[String: Any]])
+    let threads = try #require(oracle["threads"] as? [[String: Any]])
+    let ours = KernelProcessList.read(
+      from: try KernelDump(file: MappedFile(copying: bytes, label: kind)))
+    // volatility3 prints virtual addresses as their low 48 bits.
+    let low48 = { (value: UInt64) in value & 0xFFFF_FFFF_FFFF }
+    func number(_ value: Any?) -> UInt64? { (value as? NSNumber)?.uint64Value }
+    #expect(processes.count == ours.processes.count && !processes.isEmpty)
+    for (process, other) in zip(ours.processes, processes) {
+      #expect(low48(process.address) == number(other["offset"]))
+      #expect(process.processID == number(other["pid"]))
+      #expect(process.parentProcessID == number(other["ppid"]))
+      #expect(process.imageName == other["name"] as? String)
+    }
+    struct Thread: Hashable {
+      var offset: UInt64?
+      var pid: UInt64?
+      var tid: UInt64?
+    }
+    let theirs = Set(
+      threads.map {
+        Thread(offset: number($0["offset"]), pid: number($0["pid"]), tid: number($0["tid"]))
+      })
+    let mine = Set(
+      ours.processes.flatMap(\.threads).map {
+        Thread(offset: low48($0.address), pid: $0.processID, tid: $0.threadID)
+      })
+    #expect(theirs == mine)
+    #expect(mine.count == SyntheticProcess.examples().reduce(0) { $0 + $1.threads.count })
+  }
+}
