@@ -30,7 +30,7 @@ struct AnalyzeCommand: ParsableCommand {
       Examples:
         crashsift analyze crash.dmp
         crashsift analyze --processes MEMORY.DMP
-        crashsift analyze --process lsass.exe MEMORY.DMP     # or an EPROCESS address, or a PID
+        crashsift analyze --process lsass.exe MEMORY.DMP   # or its address, or a PID
         crashsift analyze --json out/dumps/ab/ab12….dmp | jq .crash
         crashsift analyze --symbols ./symbols crash.dmp   # .sym folder or symbol store
         crashsift analyze --symbols 'cache*/srv/cache;srv*/mnt/symbols' crash.dmp
