@@ -2,16 +2,20 @@ import KernelDump
 
 /// Bug check 0x9F DRIVER_POWER_STATE_FAILURE with Arg1 = 3 ("a device object has been blocking
 /// an IRP for too long"; Arg2 the stack's physical device object, Arg4 the blocked IRP), read
-/// from dump memory. WinDbg's IMAGE_NAME for it is the driver of the PDO (Arg2), and its bucket
-/// puts the driver attached directly above the PDO between the code and the image:
-/// `0x9F_3_RtsPer_IMAGE_pci.sys`, `0x9F_3_ACPI_IMAGE_pci.sys`, `0x9F_3_usbccgp_IMAGE_UsbHub3.sys`,
-/// and `0x9F_3_IMAGE_UsbHub3.sys` with nothing above (published outputs, docs/kernel-offsets/
-/// irp.md). So: PDO → DRIVER_OBJECT → the module holding DriverStart (the image), and
-/// PDO.AttachedDevice → its DRIVER_OBJECT's name (`\Driver\RtsPer` → `RtsPer`). The IRP's
-/// current stack location (`!irp`'s `>` line) is read too, as detail. Every object's Type is
-/// checked (IO_TYPE_IRP 6, IO_TYPE_DEVICE 3, IO_TYPE_DRIVER 4), so a stale or damaged parameter
-/// gives a reason, never a wrong culprit. Layouts: WDK wdm.h structures, docs/kernel-offsets/irp.md.
+/// from dump memory. WinDbg's IMAGE_NAME for it is the driver of the PDO (Arg2); its bucket puts
+/// the driver attached directly above the PDO between the code and the image when the IRP is
+/// pending above the PDO (`0x9F_3_RtsPer_IMAGE_pci.sys`, `0x9F_3_ACPI_IMAGE_pci.sys` with the IRP
+/// at the top of the stack), and nothing when it is pending at the PDO itself
+/// (`0x9F_3_IMAGE_UsbHub3.sys`, where `!irp` shows the PDO current although HidUsb is attached
+/// above it): published outputs in docs/kernel-offsets/irp.md. That rule is inferred from those
+/// few outputs. So: PDO → DRIVER_OBJECT → the module holding DriverStart (the image); the IRP's
+/// current stack location's device (`!irp`'s `>` line); and, unless that device is the PDO, the
+/// name of the driver of PDO.AttachedDevice (`\Driver\RtsPer` → `RtsPer`). Every object's Type
+/// is checked (IO_TYPE_IRP 6, IO_TYPE_DEVICE 3, IO_TYPE_DRIVER 4), so a stale or damaged
+/// parameter gives a reason, never a wrong culprit. Layouts: WDK wdm.h structures,
+/// docs/kernel-offsets/irp.md.
 public struct BlockedIRP: Sendable, Equatable {
+  /// The blocked IRP (Arg4).
   public var irp: UInt64
   /// The physical device object (Arg2) and the module holding its driver's code: the culprit.
   public var pdo: UInt64
@@ -19,7 +23,8 @@ public struct BlockedIRP: Sendable, Equatable {
   /// The PDO driver's DRIVER_OBJECT.DriverName, e.g. `\Driver\pci`.
   public var driverName: String?
   /// The service name of the driver attached directly above the PDO (`RtsPer` from
-  /// `\Driver\RtsPer`), nil when nothing is attached.
+  /// `\Driver\RtsPer`) when the IRP is pending above the PDO: the bucket's qualifier. nil when
+  /// the IRP is pending at the PDO, nothing is attached, or the name is not a plain service name.
   public var upperDriver: String?
   /// The device and driver at the IRP's current stack location, when readable.
   public var holderDevice: UInt64?
@@ -111,14 +116,7 @@ public struct BlockedIRP: Sendable, Equatable {
     }
     var result = BlockedIRP(
       irp: irp, pdo: pdo, module: module, driverName: name(of: pdoDriver), upperDriver: nil)
-    if let attached = pointer(pdo &+ UInt64(layout.deviceAttached)), attached != 0 {
-      guard let upper = driver(of: attached), let upperName = name(of: upper) else {
-        return .unreadable(
-          "the device attached above the PDO (\(hex(attached))) has no readable driver name")
-      }
-      result.upperDriver = upperName.split(separator: "\\").last.map(String.init) ?? upperName
-    }
-    // The IRP's current stack location: detail for the reader, not the bucket.
+    // The IRP's current stack location (`!irp`'s `>` line).
     if u16(irp) == 6, let count = u8(irp &+ UInt64(layout.irpStackCount)),
       let current = u8(irp &+ UInt64(layout.irpCurrentLocation)), current >= 1, current <= count,
       let location = pointer(irp &+ UInt64(layout.irpCurrentStackLocation)),
@@ -128,7 +126,21 @@ public struct BlockedIRP: Sendable, Equatable {
       result.holderDevice = device
       result.holderDriverName = name(of: holder)
     }
+    if result.holderDevice != pdo, let attached = pointer(pdo &+ UInt64(layout.deviceAttached)),
+      let upper = driver(of: attached), let upperName = name(of: upper)
+    {
+      result.upperDriver = Self.serviceName(upperName)
+    }
     return .found(result)
+  }
+
+  /// The last component of a driver object's name (`\Driver\RtsPer` → `RtsPer`) when it is a
+  /// plain service name (letters, digits, `_`, `-`, `.`; at most 64): it goes into a bucket id.
+  public static func serviceName(_ name: String) -> String? {
+    guard let last = name.split(separator: "\\").last, !last.isEmpty, last.count <= 64,
+      last.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
+    else { return nil }
+    return String(last)
   }
 
   /// A UNICODE_STRING (length u16; buffer pointer at +8, or +4 on 32-bit kernels), at most 512

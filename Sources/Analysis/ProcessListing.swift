@@ -11,8 +11,11 @@ import Symbols
 public struct ProcessListing: Encodable {
   /// One field's offset and where it came from.
   public struct Offset: Encodable {
+    /// `STRUCT.Member`, as `KernelTypeLayout.Field` names it.
     public var field: String
+    /// Bytes from the start of the structure.
     public var offset: Int
+    /// Where the offset came from (`KernelTypeLayout.origins`).
     public var origin: String
   }
 
@@ -20,19 +23,26 @@ public struct ProcessListing: Encodable {
   public struct Stack: Encodable {
     /// The ETHREAD's address.
     public var thread: UInt64
+    /// The walked stack, or nil with `problem`.
     public var stack: ThreadStack?
     public var problem: String?
   }
 
+  /// The dump file as given on the command line.
   public var file: String
   /// Whether every list was walked to its end.
   public var complete: Bool
+  /// Why the process list is missing or incomplete.
   public var problems: [String]
+  /// What looked wrong on walks that still reached their ends.
+  public var warnings: [String]
+  /// Every field's offset that was known, with its origin.
   public var offsets: [Offset]
   /// Fields whose offsets are unknown for this dump.
   public var missingOffsets: [String]
   /// Why the kernel's own PDB gave no offsets (no symbol path, image or PDB not found, …).
   public var pdbProblem: String?
+  /// The listed processes (every one, or those `--process` selected), with threads when asked.
   public var processes: [KernelProcess]
   /// The process asked for with `--process`, when none matched.
   public var unmatched: String?
@@ -45,8 +55,82 @@ public struct ProcessListing: Encodable {
   let modules: [KernelModule]
 
   enum CodingKeys: String, CodingKey {
-    case file, complete, problems, offsets, missingOffsets, pdbProblem, processes, unmatched
-    case stacks
+    case file, complete, problems, warnings, offsets, missingOffsets, pdbProblem, processes
+    case unmatched, stacks
+  }
+
+  /// Addresses as `0x…` strings, as every crashsift JSON document writes them (a 64-bit kernel
+  /// address does not survive a JSON number in most readers); ids and counts as numbers.
+  struct ProcessJSON: Encodable {
+    var address: String
+    var processID: UInt64?
+    var parentProcessID: UInt64?
+    var imageName: String?
+    var peb, directoryTableBase, objectTable: String?
+    var createTime: UInt64?
+    var threads: [ThreadJSON]
+    var threadProblem: String?
+
+    init(_ process: KernelProcess) {
+      address = ProcessListing.json(process.address)
+      processID = process.processID
+      parentProcessID = process.parentProcessID
+      imageName = process.imageName
+      peb = process.peb.map(ProcessListing.json)
+      directoryTableBase = process.directoryTableBase.map(ProcessListing.json)
+      objectTable = process.objectTable.map(ProcessListing.json)
+      createTime = process.createTime
+      threads = process.threads.map(ThreadJSON.init)
+      threadProblem = process.threadProblem
+    }
+  }
+
+  struct ThreadJSON: Encodable {
+    var address: String
+    var processID, threadID: UInt64?
+    var teb: String?
+    var state, waitReason, waitMode: UInt8?
+    var priority: Int8?
+    var kernelTime, userTime: UInt32?
+    var win32StartAddress, initialStack, stackLimit, stackBase, kernelStack: String?
+
+    init(_ thread: KernelThread) {
+      address = ProcessListing.json(thread.address)
+      (processID, threadID) = (thread.processID, thread.threadID)
+      teb = thread.teb.map(ProcessListing.json)
+      (state, waitReason, waitMode) = (thread.state, thread.waitReason, thread.waitMode)
+      priority = thread.priority
+      (kernelTime, userTime) = (thread.kernelTime, thread.userTime)
+      win32StartAddress = thread.win32StartAddress.map(ProcessListing.json)
+      initialStack = thread.initialStack.map(ProcessListing.json)
+      stackLimit = thread.stackLimit.map(ProcessListing.json)
+      stackBase = thread.stackBase.map(ProcessListing.json)
+      kernelStack = thread.kernelStack.map(ProcessListing.json)
+    }
+  }
+
+  struct StackJSON: Encodable {
+    var thread: String
+    var stack: ThreadStack?
+    var problem: String?
+  }
+
+  static func json(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(file, forKey: .file)
+    try container.encode(complete, forKey: .complete)
+    try container.encode(problems, forKey: .problems)
+    try container.encode(warnings, forKey: .warnings)
+    try container.encode(offsets, forKey: .offsets)
+    try container.encode(missingOffsets, forKey: .missingOffsets)
+    try container.encodeIfPresent(pdbProblem, forKey: .pdbProblem)
+    try container.encode(processes.map(ProcessJSON.init), forKey: .processes)
+    try container.encodeIfPresent(unmatched, forKey: .unmatched)
+    try container.encode(
+      stacks.map { StackJSON(thread: Self.json($0.thread), stack: $0.stack, problem: $0.problem) },
+      forKey: .stacks)
   }
 
   /// The listing of `dump`: every process (`select` nil), or those `select` names (an EPROCESS
@@ -63,6 +147,7 @@ public struct ProcessListing: Encodable {
     file = name
     complete = list.isComplete
     problems = list.problems
+    warnings = list.warnings
     offsets = KernelTypeLayout.Field.allCases.compactMap { field in
       guard let offset = list.layout[field] else { return nil }
       return Offset(
@@ -87,7 +172,13 @@ public struct ProcessListing: Encodable {
         return bare
       }
     guard threads && stacks else { return }
-    for thread in processes.flatMap(\.threads) {
+    // A hostile dump can list very many threads: stacks are walked for the first ones only.
+    let allThreads = processes.flatMap(\.threads)
+    if allThreads.count > Self.maxStacks {
+      self.warnings.append(
+        "\(allThreads.count) threads: stacks walked for the first \(Self.maxStacks) only")
+    }
+    for thread in allThreads.prefix(Self.maxStacks) {
       if thread.address == dump.currentThread {
         let stack = ThreadStack.crashingThread(of: dump, symbols: symbols)
         self.stacks.append(
@@ -105,6 +196,9 @@ public struct ProcessListing: Encodable {
       }
     }
   }
+
+  /// Threads whose stacks one listing walks at most.
+  static let maxStacks = 20_000
 
   /// The processes `selector` names: an EPROCESS address or process id (0x-hex, or decimal
   /// digits as a process id), else an image name (ImageFileName keeps 14 characters).
@@ -132,6 +226,10 @@ public struct ProcessListing: Encodable {
   /// WinDbg's `!process` layout.
   public var text: String {
     var lines: [String] = []
+    var stackIndex: [UInt64: Int] = [:]
+    for (index, entry) in stacks.enumerated() where stackIndex[entry.thread] == nil {
+      stackIndex[entry.thread] = index
+    }
     if let unmatched {
       lines.append("No process matches \(unmatched).")
     } else {
@@ -146,7 +244,7 @@ public struct ProcessListing: Encodable {
       if showThreads {
         for thread in process.threads {
           lines.append(threadText(thread))
-          guard let entry = stacks.first(where: { $0.thread == thread.address }) else { continue }
+          guard let entry = stackIndex[thread.address].map({ stacks[$0] }) else { continue }
           if let stack = entry.stack {
             let listing = stack.text(x64: wide).split(
               separator: "\n", omittingEmptySubsequences: false)
@@ -166,6 +264,10 @@ public struct ProcessListing: Encodable {
     if !problems.isEmpty {
       lines.append("Incomplete:")
       lines += problems.map { "  \($0)" }
+    }
+    if !warnings.isEmpty {
+      lines.append("Warnings:")
+      lines += warnings.map { "  \($0)" }
     }
     if let pdbProblem, showPDBProblem {
       lines.append("Offsets not from the nt PDB: \(pdbProblem)")

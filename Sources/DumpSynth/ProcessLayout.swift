@@ -49,3 +49,17 @@ extension ProcessLayout {
     win32StartAddress: 0x4D0, initialStack: 0x28, stackLimit: 0x30, stackBase: 0x38,
     kernelStack: 0x58, apcProcess: 0xB8, eprocessSize: 0xA40, ethreadSize: 0x898)
 }
+
+extension ProcessLayout {
+  /// Windows 10 2004–22H2 (19041–19045) x86, from the same sources as `x64Build19041`
+  /// (docs/kernel-offsets/offsets.json; ImageFileName, InheritedFromUniqueProcessId and
+  /// EPROCESS.CreateTime rest on one source each). Sizes cover the fields written.
+  public static let x86Build19041 = ProcessLayout(
+    processID: 0xE4, activeProcessLinks: 0xE8, parentProcessID: 0x170, imageFileName: 0x1AC,
+    peb: 0x17C, directoryTableBase: 0x18, objectTable: 0x18C, createTime: 0x100,
+    threadListHead: 0x2C, threadListEntry: 0x1D4, executiveThreadListHead: 0x1D0,
+    executiveThreadListEntry: 0x2E4, clientID: 0x2AC, teb: 0xA8, state: 0x90, waitReason: 0x18B,
+    waitMode: 0x93, priority: 0x87, kernelTime: 0x194, userTime: 0x1C0, win32StartAddress: 0x2DC,
+    initialStack: 0x20, stackLimit: 0x24, stackBase: 0x28, kernelStack: 0x48, apcProcess: 0x80,
+    eprocessSize: 0x300, ethreadSize: 0x300)
+}

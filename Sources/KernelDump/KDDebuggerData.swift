@@ -52,12 +52,15 @@ public struct KDDebuggerData: Sendable, Equatable {
     sizeEThread = try r.u16(at: 0x2C0, w)
     offsetPcrContainedPrcb = try r.u16(at: 0x2E6, w)
     offsetPrcbContext = try r.u16(at: 0x338, w)
-    offsetKThreadKernelStack = try r.u16(at: 0x29C, w)
-    offsetKThreadInitialStack = try r.u16(at: 0x29E, w)
-    offsetKThreadState = try r.u16(at: 0x2A2, w)
-    offsetEprocessPeb = try r.u16(at: 0x2AA, w)
-    offsetEprocessParentCID = try r.u16(at: 0x2AC, w)
-    offsetEprocessDirectoryTableBase = try r.u16(at: 0x2AE, w)
+    // A block whose Header.Size stops before these fields has no values there (older kernels).
+    if size >= 0x2B0 {
+      offsetKThreadKernelStack = try r.u16(at: 0x29C, w)
+      offsetKThreadInitialStack = try r.u16(at: 0x29E, w)
+      offsetKThreadState = try r.u16(at: 0x2A2, w)
+      offsetEprocessPeb = try r.u16(at: 0x2AA, w)
+      offsetEprocessParentCID = try r.u16(at: 0x2AC, w)
+      offsetEprocessDirectoryTableBase = try r.u16(at: 0x2AE, w)
+    }
     if size >= 0x348, let limit = try? r.u32(at: 0x340, w), let base = try? r.u32(at: 0x344, w) {
       offsetKThreadStackLimit = limit
       offsetKThreadStackBase = base

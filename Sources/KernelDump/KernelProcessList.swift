@@ -9,6 +9,8 @@ public struct KernelProcessList: Sendable {
   public var layout: KernelTypeLayout
   /// Why the process list is missing or incomplete; empty when it was walked to its end.
   public var problems: [String] = []
+  /// What looked wrong on a walk that still reached its end (a Blink that does not point back).
+  public var warnings: [String] = []
 
   /// Whether every list (processes and each process's threads) was walked to its end.
   public var isComplete: Bool {
@@ -19,7 +21,7 @@ public struct KernelProcessList: Sendable {
   /// processes and a few thousand threads).
   public static let maxProcesses = 65_536
   public static let maxThreadsPerProcess = 65_536
-  public static let maxThreads = 1 << 20
+  public static let maxThreads = 1 << 17
 
   /// Reads the processes of `dump` (and their threads unless `threads` is false) with `layout`,
   /// by default the dump's own (`KernelTypeLayout.of`).
@@ -93,7 +95,7 @@ public struct KernelProcessList: Sendable {
         break
       }
       if let back = try? paged.pointer(entry &+ UInt64(mode.pointerSize)), back != previous {
-        list.problems.append(
+        list.warnings.append(
           "process list: the process at 0x\(hex(address)) links back to 0x\(hex(back)), not 0x\(hex(previous)) (the list may be changing or damaged)"
         )
       }

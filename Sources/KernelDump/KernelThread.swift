@@ -5,23 +5,29 @@ public struct KernelThread: Sendable, Equatable, Codable {
   public var address: UInt64
   /// `ETHREAD.Cid`: the owning process's id and the thread's id.
   public var processID: UInt64?
+  /// `ETHREAD.Cid.UniqueThread`.
   public var threadID: UInt64?
+  /// `KTHREAD.Teb`: the user-mode thread environment block (0 for system threads).
   public var teb: UInt64?
   /// `KTHREAD.State` (KTHREAD_STATE), `WaitReason` (KWAIT_REASON), `WaitMode` (0 kernel, 1 user).
   public var state: UInt8?
   public var waitReason: UInt8?
   public var waitMode: UInt8?
+  /// `KTHREAD.Priority`.
   public var priority: Int8?
   /// Clock ticks spent in kernel and user mode.
   public var kernelTime: UInt32?
   public var userTime: UInt32?
+  /// `ETHREAD.Win32StartAddress`: where the thread began.
   public var win32StartAddress: UInt64?
+  /// `KTHREAD.InitialStack`, `StackLimit`, `StackBase`: the kernel stack's bounds.
   public var initialStack: UInt64?
   public var stackLimit: UInt64?
   public var stackBase: UInt64?
   /// The saved kernel stack pointer of a thread that is not running (its switch frame).
   public var kernelStack: UInt64?
 
+  /// A thread at `address` with no field read yet.
   public init(address: UInt64) {
     self.address = address
   }

@@ -40,11 +40,14 @@ public struct KernelTypeLayout: Sendable, Equatable {
 
   /// The offset of each known field.
   public private(set) var offsets: [Field: Int] = [:]
-  /// Where each known offset came from ("KDDEBUGGER_DATA64", "table: x64 19041–19045", "nt PDB").
+  /// Where each known offset came from: `nt PDB: <file> <debug id>`, `KDDEBUGGER_DATA64`, or
+  /// `table: <machine> <builds>, <confidence>` (e.g. `table: x64 19041–19045, high`).
   public private(set) var origins: [Field: String] = [:]
 
+  /// A layout that knows no field.
   public init() {}
 
+  /// The offset of `field`, nil when unknown.
   public subscript(_ field: Field) -> Int? { offsets[field] }
 
   /// Records `offset` for `field` unless an earlier (more trusted) source gave it.

@@ -115,7 +115,12 @@ public struct ParseStage: DumpStage {
         // The module contains the address, so the offset is below its size.
         faultIP.flatMap { ip in faultModule.map { Int64(bitPattern: ip &- $0.base) } },
         dump.processName, dump.kernelBase.map { Int64(bitPattern: $0) },
-        processList.map { $0.problems.isEmpty ? "complete" : $0.problems.joined(separator: "; ") },
+        processList.map { list in
+          list.isComplete
+            ? "complete"
+            : (list.problems + list.processes.compactMap(\.threadProblem).prefix(3))
+              .joined(separator: "; ")
+        },
       ])
     var modules = Self.moduleRows()
     for (index, module) in dump.modules.enumerated() {

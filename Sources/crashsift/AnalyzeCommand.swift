@@ -198,7 +198,9 @@ struct AnalyzeCommand: ParsableCommand {
         guard file.bytes.starts(with: Array("PAGE".utf8)) else {
           throw ParseError(
             "process list",
-            "\(path) is a user-mode minidump: its threads are in `crashsift analyze` itself; --processes reads kernel dumps"
+            file.bytes.starts(with: Array("MDMP".utf8))
+              ? "\(path) is a user-mode minidump: its threads are in `crashsift analyze` itself; --processes reads kernel dumps"
+              : "\(path) is not a kernel dump (PAGEDU64/PAGEDUMP); --processes reads kernel and full memory dumps"
           )
         }
         let dump = try KernelDump(file: file)
@@ -226,20 +228,27 @@ struct AnalyzeCommand: ParsableCommand {
     if failed { throw ExitCode(1) }
   }
 
-  /// 0x9F Arg1 = 3: the driver holding the blocked IRP, as `!irp` would show it, or why it cannot
-  /// be told (text only).
+  /// 0x9F Arg1 = 3: the PDO's driver, the driver above it that qualifies the bucket, and where
+  /// the IRP is pending, as `!devstack`/`!irp` would show them, or why they cannot be told (text
+  /// only).
   static func blockedIRPText(_ dump: KernelDump) -> String {
     let hex = { (value: UInt64) in String(value, radix: 16) }
+    // Names come from dump memory: control characters must not forge output lines.
+    let printable = { (text: String?) -> String in
+      String(
+        String.UnicodeScalarView(
+          (text ?? "?").unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+    }
     switch BlockedIRP.read(from: dump) {
     case .notApplicable: return ""
-    case .unreadable(let why): return "\nBLOCKED_IRP: not read: \(why)"
+    case .unreadable(let why): return "\nBLOCKED_IRP: not read: \(printable(why))"
     case .found(let blocked):
       var line =
-        "\nBLOCKED_IRP: \(hex(blocked.irp))  PDO: \(hex(blocked.pdo)) \(blocked.driverName ?? "?") (\(blocked.module.name))"
+        "\nBLOCKED_IRP: \(hex(blocked.irp))  PDO: \(hex(blocked.pdo)) \(printable(blocked.driverName)) (\(printable(blocked.module.name)))"
       if let upper = blocked.upperDriver { line += "  attached above it: \(upper)" }
       if let device = blocked.holderDevice {
         line +=
-          "\n  pending at the stack location of \(hex(device)) \(blocked.holderDriverName ?? "?")"
+          "\n  pending at the stack location of \(hex(device)) \(printable(blocked.holderDriverName))"
       }
       return line
     }

@@ -43,16 +43,36 @@ struct BlockedIRPTests {
     #expect(bucket.imageName == "contoso.sys")
   }
 
-  @Test("nothing attached above the PDO: WinDbg's plain 0x9F_3_IMAGE_<image> form")
+  @Test("the IRP pending at the PDO itself: WinDbg's plain 0x9F_3_IMAGE_<image>, filter or not")
   func plain() throws {
     let bytes = ProcessScenario.bytes(.full)
     let kernel = try KernelDump(file: MappedFile(copying: bytes, label: "clean"))
-    // The same dump with the PDO's AttachedDevice (+0x18) cleared.
+    // The same dump with the current stack location (the third of four, after the 0xD0-byte
+    // IRP, 0x48 bytes each) naming the PDO; the filter stays attached above it, as HidUsb stays
+    // above the USBHUB3 PDO in the published 0x9F_3_IMAGE_UsbHub3.sys case.
     var edited = bytes
-    let offset = try #require(Self.fileOffset(of: ProcessScenario.pdo + 0x18, in: kernel))
-    edited.replaceSubrange(offset..<(offset + 8), with: [UInt8](repeating: 0, count: 8))
-    let alone = try KernelDump(file: MappedFile(copying: edited, label: "alone"))
-    #expect(Self.bucket(alone).failureBucketID == "0x9F_3_IMAGE_contoso.sys")
+    let slot = ProcessScenario.blockedIRP + 0xD0 + 2 * 0x48 + 0x28
+    let offset = try #require(Self.fileOffset(of: slot, in: kernel))
+    for index in 0..<8 {
+      edited[offset + index] = UInt8(truncatingIfNeeded: ProcessScenario.pdo >> (8 * index))
+    }
+    let atPDO = try KernelDump(file: MappedFile(copying: edited, label: "at the PDO"))
+    guard case .found(let blocked) = BlockedIRP.read(from: atPDO) else {
+      Issue.record("\(BlockedIRP.read(from: atPDO))")
+      return
+    }
+    #expect(blocked.holderDevice == ProcessScenario.pdo)
+    #expect(blocked.upperDriver == nil)
+    #expect(Self.bucket(atPDO).failureBucketID == "0x9F_3_IMAGE_contoso.sys")
+  }
+
+  @Test("a driver name that is not a plain service name never reaches the bucket id")
+  func serviceNames() {
+    #expect(BlockedIRP.serviceName(#"\Driver\RtsPer"#) == "RtsPer")
+    #expect(BlockedIRP.serviceName(#"\FileSystem\Ntfs"#) == "Ntfs")
+    #expect(BlockedIRP.serviceName("evil\nFAILURE_BUCKET_ID: x") == nil)
+    #expect(BlockedIRP.serviceName(#"\Driver\"# + String(repeating: "a", count: 65)) == nil)
+    #expect(BlockedIRP.serviceName("") == nil)
   }
 
   /// Where a virtual address's byte is in a full dump's file (its one run starts after the

@@ -154,6 +154,57 @@ struct KernelProcessListTests {
       ])
   }
 
+  @Test("x86 (PAE): 4-byte links and Cid fields, the 19041 x86 table rows")
+  func x86() throws {
+    let machine = PagingScenario.x86("x86-pae", .x86PAE)
+    let kernel = PagingScenario.kernel(machine)
+    let head: UInt64 = 0x8279_4D50
+    let processes = (0..<3).map { index -> SyntheticProcess in
+      let base = 0x8A00_0000 + UInt64(index) * 0x1_0000
+      var process = SyntheticProcess(
+        address: base, processID: UInt64(4 + index * 4), parentProcessID: 4,
+        name: "x86proc\(index).exe")
+      process.directoryTableBase = 0x1_8000 + UInt64(index) * 0x1000
+      process.threads = (0..<(index + 1)).map { number in
+        var thread = SyntheticProcess.Thread(
+          address: base + 0x1000 + UInt64(number) * 0x1000, threadID: UInt64(0x100 + number * 4))
+        thread.state = 5
+        thread.waitReason = 13
+        return thread
+      }
+      return process
+    }
+    kernel.writeProcesses(head: head, processes, layout: .x86Build19041)
+    var writer = PagingScenario.writer(machine, .full)
+    writer.psActiveProcessHead = head
+    let dump = try KernelDump(
+      file: MappedFile(copying: writer.bytes(kernel), label: "x86 processes"))
+    let list = KernelProcessList.read(from: dump)
+    #expect(list.isComplete, "\(list.problems)")
+    #expect(list.processes.map(\.processID) == processes.map { $0.processID })
+    #expect(list.processes.map(\.imageName) == processes.map { $0.name })
+    #expect(list.processes.map(\.directoryTableBase) == processes.map { $0.directoryTableBase })
+    #expect(
+      list.processes.flatMap(\.threads).map(\.threadID)
+        == processes.flatMap(\.threads).map { $0.threadID })
+    #expect(list.processes.flatMap(\.threads).allSatisfy { $0.waitReason == 13 })
+  }
+
+  @Test("without the kernel's thread-list pair, the executive's EPROCESS/ETHREAD pair is walked")
+  func executivePair() throws {
+    let dump = try Self.dump(.full)
+    let full = KernelProcessList.read(from: dump).layout
+    var layout = KernelTypeLayout()
+    for (field, offset) in full.offsets
+    where field != .processThreadListHead && field != .threadListEntry {
+      layout.set(field, offset, from: full.origins[field] ?? "")
+    }
+    #expect(layout[.processThreadListHead] == nil)
+    let list = KernelProcessList.read(from: dump, layout: layout)
+    #expect(list.isComplete, "\(list.problems)")
+    Self.expect(list, equals: Self.processes())
+  }
+
   @Test("a triage dump says it holds no process list")
   func triage() throws {
     let dump = try KernelDump(
