@@ -77,16 +77,8 @@ public struct BlockedIRP: Sendable, Equatable {
     let layout = wide ? Layout.wide : Layout.narrow
     let irp = parameters[3]
     func u8(_ address: UInt64) -> UInt8? { (try? dump.read(virtual: address, count: 1))?.first }
-    func u16(_ address: UInt64) -> UInt16? {
-      guard let bytes = try? dump.read(virtual: address, count: 2) else { return nil }
-      return UInt16(bytes[0]) | UInt16(bytes[1]) << 8
-    }
-    func pointer(_ address: UInt64) -> UInt64? {
-      guard let bytes = try? dump.read(virtual: address, count: wide ? 8 : 4) else { return nil }
-      var value: UInt64 = 0
-      for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
-      return value
-    }
+    func u16(_ address: UInt64) -> UInt16? { try? dump.u16(virtual: address) }
+    func pointer(_ address: UInt64) -> UInt64? { try? dump.pointer(virtual: address) }
     let hex = { (value: UInt64) in "0x" + String(value, radix: 16) }
     /// The DRIVER_OBJECT of a device, checked by type.
     func driver(of device: UInt64) -> UInt64? {
@@ -97,7 +89,7 @@ public struct BlockedIRP: Sendable, Equatable {
       return driver
     }
     func name(of driver: UInt64) -> String? {
-      unicodeString(dump, driver &+ UInt64(layout.driverName), wide: wide)
+      try? dump.unicodeString(virtual: driver &+ UInt64(layout.driverName))
     }
     let pdo = parameters[1]
     guard u16(pdo) != nil else {
@@ -141,22 +133,5 @@ public struct BlockedIRP: Sendable, Equatable {
       last.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
     else { return nil }
     return String(last)
-  }
-
-  /// A UNICODE_STRING (length u16; buffer pointer at +8, or +4 on 32-bit kernels), at most 512
-  /// characters; nil when unreadable.
-  static func unicodeString(_ dump: KernelDump, _ address: UInt64, wide: Bool) -> String? {
-    guard let header = try? dump.read(virtual: address, count: wide ? 16 : 8) else { return nil }
-    let length = min(Int(UInt16(header[0]) | UInt16(header[1]) << 8), 1024) & ~1
-    var buffer: UInt64 = 0
-    let at = wide ? 8 : 4
-    for index in 0..<(wide ? 8 : 4) { buffer |= UInt64(header[at + index]) << (8 * UInt64(index)) }
-    guard length > 0, let raw = try? dump.read(virtual: buffer, count: length) else { return nil }
-    var units: [UInt16] = []
-    units.reserveCapacity(length / 2)
-    for index in stride(from: 0, to: raw.count - 1, by: 2) {
-      units.append(UInt16(raw[index]) | UInt16(raw[index + 1]) << 8)
-    }
-    return String(decoding: units, as: UTF16.self)
   }
 }

@@ -330,8 +330,8 @@ public struct ProcessListing: Encodable {
     value.map { Self.hex($0, digits: 4) } ?? "????"
   }
 
+  /// Zero-padded hex without `0x`, as WinDbg prints addresses and ids in `!process`.
   static func hex(_ value: UInt64, digits: Int) -> String {
-    let text = String(value, radix: 16)
-    return text.count >= digits ? text : String(repeating: "0", count: digits - text.count) + text
+    String(KernelDumpReport.hex(value, digits: digits).dropFirst(2))
   }
 }

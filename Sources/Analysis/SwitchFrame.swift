@@ -37,8 +37,8 @@ public enum SwitchFrame {
         return .unavailable(
           "the switch frame of Windows before 8 (build \(dump.header.minorVersion)) is not read")
       }
-      guard let rbp = pointer(dump, stack &+ 0x30, wide: true),
-        let rip = pointer(dump, stack &+ 0x38, wide: true)
+      guard let rbp = try? dump.pointer(virtual: stack &+ 0x30),
+        let rip = try? dump.pointer(virtual: stack &+ 0x38)
       else {
         return .unavailable("the switch frame at 0x\(String(stack, radix: 16)) is not in the dump")
       }
@@ -51,8 +51,8 @@ public enum SwitchFrame {
       context.rbp = rbp
       return .context(.amd64(context))
     case .x86(var context)?:
-      guard let eip = pointer(dump, stack &+ 0x8, wide: false),
-        let ebp = pointer(dump, stack &+ 0xC, wide: false)
+      guard let eip = try? dump.pointer(virtual: stack &+ 0x8),
+        let ebp = try? dump.pointer(virtual: stack &+ 0xC)
       else {
         return .unavailable("the switch frame at 0x\(String(stack, radix: 16)) is not in the dump")
       }
@@ -67,12 +67,5 @@ public enum SwitchFrame {
     case nil:
       return .unavailable("the dump has no header context to build on")
     }
-  }
-
-  static func pointer(_ dump: KernelDump, _ address: UInt64, wide: Bool) -> UInt64? {
-    guard let bytes = try? dump.read(virtual: address, count: wide ? 8 : 4) else { return nil }
-    var value: UInt64 = 0
-    for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
-    return value
   }
 }

@@ -25,8 +25,9 @@ public struct KernelDumpWriter {
   public var bugCheckParameters: [UInt64] = [0x11, 0x2, 0x0, 0xFFFF_F800_1234_0000]
   public var psLoadedModuleList: UInt64?
   public var kdDebuggerDataBlock: UInt64?
-  /// The header's PsActiveProcessHead (a default that names nothing unless processes are written).
-  public var psActiveProcessHead: UInt64 = 0xFFFF_F804_7C61_E200
+  /// The header's PsActiveProcessHead; nil writes a fixed address that names no list (x64
+  /// 0xFFFFF8047C61E200, x86 0x82794D50).
+  public var psActiveProcessHead: UInt64?
   public var rip: UInt64 = 0xFFFF_F800_1234_0000
   public var rsp: UInt64 = 0xFFFF_F800_1234_5000
   /// Integer registers of the header CONTEXT by x64 encoding (0 RAX … 15 R15); RSP comes from
@@ -66,7 +67,7 @@ public struct KernelDumpWriter {
     Self.put64(kernel.pml4PFN << 12, at: 0x10, in: &header)
     Self.put64(0xFFFF_F804_7C6F_C500, at: 0x18, in: &header)
     if let psLoadedModuleList { Self.put64(psLoadedModuleList, at: 0x20, in: &header) }
-    Self.put64(psActiveProcessHead, at: 0x28, in: &header)
+    Self.put64(psActiveProcessHead ?? 0xFFFF_F804_7C61_E200, at: 0x28, in: &header)
     Self.put32(machine, at: 0x30, in: &header)
     Self.put32(processors, at: 0x34, in: &header)
     Self.put32(bugCheckCode, at: 0x38, in: &header)
@@ -177,10 +178,9 @@ public struct KernelDumpWriter {
     if let psLoadedModuleList {
       Self.put32(UInt32(truncatingIfNeeded: psLoadedModuleList), at: 0x18, in: &header)
     }
-    // x86 keeps the default apart from the x64 one, as before processes could be written.
     Self.put32(
-      psActiveProcessHead == 0xFFFF_F804_7C61_E200
-        ? 0x8279_4D50 : UInt32(truncatingIfNeeded: psActiveProcessHead), at: 0x1C, in: &header)
+      psActiveProcessHead.map { UInt32(truncatingIfNeeded: $0) } ?? 0x8279_4D50, at: 0x1C,
+      in: &header)
     Self.put32(0x14C, at: 0x20, in: &header)
     Self.put32(processors, at: 0x24, in: &header)
     Self.put32(bugCheckCode, at: 0x28, in: &header)

@@ -234,6 +234,6 @@ public struct KernelProcessList: Sendable {
       }
     }
 
-    func hex(_ value: UInt64) -> String { String(value, radix: 16) }
+    func hex(_ value: UInt64) -> String { KernelProcessList.hex(value) }
   }
 }
