@@ -1,8 +1,8 @@
 import ByteReader
 
 // libFuzzer entry point for the kernel-dump reader, built by scripts/fuzz.sh with the KernelDump
-// sources. Every input is opened; modules, translation, virtual reads and the process and
-// thread lists are exercised.
+// sources. Every input is opened; modules, translation, virtual reads, the process and thread
+// lists and the processors' saved contexts are exercised.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func kernelDumpFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let file = MappedFile(copying: UnsafeBufferPointer(start: data, count: size))
@@ -21,6 +21,8 @@ public func kernelDumpFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: I
   // The process and thread lists, as `analyze --threads` walks them (bounded, cycle-checked).
   let list = KernelProcessList.read(from: dump)
   _ = list.processes.reduce(0) { $0 + $1.threads.count }
+  // Every processor's KPRCB and frozen registers, as running threads' stacks start from them.
+  for processor in dump.processors().prefix(64) { _ = try? dump.savedContext(of: processor) }
   if let map = dump.physicalMemory {
     for pfn in map.allPFNs(limit: 8) { _ = dump.physicalPage(pfn) }
   }

@@ -28,7 +28,9 @@ public struct BucketRules: Sendable, Equatable {
     public var parameter1: String?
     /// Matched against the third parameter (e.g. 0xD1's access type: 8 = execute).
     public var parameter3: String?
-    /// May contain `{p1}` (the first parameter in lower-case hex) and `{fast_fail}`.
+    /// May contain `{p1}` (the first parameter in lower-case hex), `{fast_fail}`, `{qualifier}`
+    /// and the names of facts the dump gives (`Bucketer.facts`, e.g. `{critical_process}`); a
+    /// rule naming a fact the dump does not give does not apply.
     public var prefix: String
     /// The parameter (1–4) that names the culprit: the module holding its address is blamed,
     /// whatever the stack says (0x116/0x117: the TDR recovery context inside the GPU driver).

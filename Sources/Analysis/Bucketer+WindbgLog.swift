@@ -22,6 +22,34 @@ extension Bucketer {
     return frames
   }
 
+  /// The facts a kernel prefix may name (`facts(of:frames:)` for dumps), as the log prints them:
+  /// for 0xEF, `critical_process` from CRITICAL_PROCESS (else PROCESS_NAME) and `exit_status`
+  /// from EXCEPTION_CODE / ERROR_CODE (`(NTSTATUS) 0x66897700 - …`), else from the second
+  /// Args-to-Child slot of the nt!NtTerminateProcess line, as a dump's would be read.
+  public static func facts(_ log: WindbgLog) -> [String: String] {
+    guard log.bugCheckCode == 0xEF else { return [:] }
+    var facts: [String: String] = [:]
+    if let name = log.printed["CRITICAL_PROCESS"] ?? log.processName, !name.isEmpty {
+      facts["critical_process"] = bucketSafe(name)
+    }
+    let printed = [log.printed["EXCEPTION_CODE"], log.printed["ERROR_CODE"]].compactMap { $0 }
+    if let value = printed.lazy.compactMap({ Self.firstHex($0) }).first {
+      facts["exit_status"] = hex8(value)
+    } else if let line = log.frames.first(where: {
+      $0.function == "NtTerminateProcess" && $0.module?.lowercased() == "nt"
+    }), line.arguments.count >= 2 {
+      facts["exit_status"] = hex8(line.arguments[1])
+    }
+    return facts
+  }
+
+  /// The first `0x…` number of a printed value.
+  static func firstHex(_ text: String) -> UInt64? {
+    guard let range = text.range(of: "0x") else { return nil }
+    let digits = text[range.upperBound...].prefix { $0.isHexDigit }
+    return digits.isEmpty || digits.count > 16 ? nil : UInt64(digits, radix: 16)
+  }
+
   /// The frame at the bug check's faulting address, from the log's FAULTING_IP.
   public static func faultingFrame(_ log: WindbgLog) -> Frame? {
     guard let site = log.faultingIP, let module = site.module else { return nil }

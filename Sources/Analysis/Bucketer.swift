@@ -64,9 +64,12 @@ public enum Bucketer {
   ///     the stack is garbage or the kernel has no symbols).
   ///   - parameterFrames: for each bug-check parameter, the module and offset its value points
   ///     into, when it does: rules that name a culprit parameter blame it.
+  ///   - facts: what the dump says beyond the stack that a kernel prefix may name as
+  ///     `{name}` (`Bucketer.facts(of:frames:)`: 0xEF's `critical_process`, `exit_status`,
+  ///     `terminator`, `terminator_pid`); a rule naming a fact not given does not apply.
   public static func bucket(
     _ crash: Crash, frames: [Frame], rules: BucketRules, context: FaultContext? = nil,
-    faultingFrame: Frame? = nil, parameterFrames: [Frame?] = []
+    faultingFrame: Frame? = nil, parameterFrames: [Frame?] = [], facts: [String: String] = [:]
   ) -> CrashBucket {
     let kernel: Bool
     let code: UInt64
@@ -77,7 +80,8 @@ public enum Bucketer {
       kernel = true
       code = bugcheck
       let chosenRule: KernelPrefixChoice
-      chosenRule = kernelPrefix(bugcheck, parameters, rules, parameterFrames: parameterFrames)
+      chosenRule = kernelPrefix(
+        bugcheck, parameters, rules, parameterFrames: parameterFrames, facts: facts)
       (prefix, subtype) = (chosenRule.prefix, chosenRule.subtype)
       culprit = chosenRule.culprit
     case .user(let exception, let parameters):
@@ -208,7 +212,8 @@ public enum Bucketer {
   }
 
   static func kernelPrefix(
-    _ code: UInt64, _ parameters: [UInt64], _ rules: BucketRules, parameterFrames: [Frame?] = []
+    _ code: UInt64, _ parameters: [UInt64], _ rules: BucketRules, parameterFrames: [Frame?] = [],
+    facts: [String: String] = [:]
   ) -> KernelPrefixChoice {
     // NTSTATUS values arrive sign-extended (0xffffffffc0000005); compare and print 32 bits.
     let raw = parameters.first ?? 0
@@ -239,10 +244,27 @@ public enum Bucketer {
           }
           ?? prefix.replacingOccurrences(of: "_{fast_fail}", with: "")
       }
-      return KernelPrefixChoice(prefix: prefix, subtype: subtype, culprit: culprit)
+      guard let filled = fill(prefix, with: facts) else { continue }
+      return KernelPrefixChoice(prefix: filled, subtype: subtype, culprit: culprit)
     }
     return KernelPrefixChoice(
       prefix: "0x" + String(code, radix: 16, uppercase: true), subtype: nil, culprit: nil)
+  }
+
+  /// `prefix` with each remaining `{name}` replaced by its fact; nil when a named fact is not
+  /// known (the rule does not apply) or the braces do not close.
+  static func fill(_ prefix: String, with facts: [String: String]) -> String? {
+    var result = ""
+    var rest = Substring(prefix)
+    while let open = rest.firstIndex(of: "{") {
+      result += rest[..<open]
+      guard let close = rest[open...].firstIndex(of: "}") else { return nil }
+      let name = String(rest[rest.index(after: open)..<close])
+      guard let value = facts[name] else { return nil }
+      result += value
+      rest = rest[rest.index(after: close)...]
+    }
+    return result + rest
   }
 
   /// The bucket of a crash whose culprit a bug-check parameter names (no stack search).

@@ -178,6 +178,7 @@ public struct ProcessListing: Encodable {
       self.warnings.append(
         "\(allThreads.count) threads: stacks walked for the first \(Self.maxStacks) only")
     }
+    let processors = dump.processors()
     for thread in allThreads.prefix(Self.maxStacks) {
       if thread.address == dump.currentThread {
         let stack = ThreadStack.crashingThread(of: dump, symbols: symbols)
@@ -187,7 +188,7 @@ public struct ProcessListing: Encodable {
             problem: stack == nil ? "the dump has no header context" : nil))
         continue
       }
-      switch SwitchFrame.start(of: thread, in: dump) {
+      switch SwitchFrame.start(of: thread, in: dump, processors: processors) {
       case .context(let context):
         let stack = ThreadStack.kernelThread(of: dump, context: context, symbols: symbols)
         self.stacks.append(Stack(thread: thread.address, stack: stack, problem: nil))

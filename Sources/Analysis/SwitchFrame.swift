@@ -14,6 +14,10 @@ import KernelDump
 ///   ReactOS; on Windows 10 one header and one published output).
 /// ARM64 keeps the frame inside KTHREAD (SwitchFrame at 0x210), resting on one tool's reading:
 /// not used yet.
+///
+/// A thread running on another processor when the machine stopped has no switch frame: its
+/// registers are the ones that processor was frozen with, KPRCB.ProcessorState.ContextFrame of
+/// the KPRCB whose CurrentThread it is (`KernelDump.processors()`), on every architecture.
 public enum SwitchFrame {
   /// A thread's starting registers, or why there are none.
   public enum Start {
@@ -22,11 +26,15 @@ public enum SwitchFrame {
   }
 
   /// The registers `thread` resumes with when switched back in, built on the dump's header
-  /// context (so the architecture matches) with every other register cleared.
-  public static func start(of thread: KernelThread, in dump: KernelDump) -> Start {
+  /// context (so the architecture matches) with every other register cleared; for a running
+  /// thread, the registers its processor was frozen with.
+  /// - Parameter processors: the dump's processors (`KernelDump.processors()`), when the
+  ///   caller already read them.
+  public static func start(
+    of thread: KernelThread, in dump: KernelDump, processors: [KernelProcessor]? = nil
+  ) -> Start {
     if thread.state == 2 {
-      return .unavailable(
-        "running on a processor: its registers are in that processor's KPRCB, not read yet")
+      return running(thread, in: dump, processors: processors ?? dump.processors())
     }
     guard let stack = thread.kernelStack, stack != 0 else {
       return .unavailable("KTHREAD.KernelStack is not known for this build or not in the dump")
@@ -67,5 +75,30 @@ public enum SwitchFrame {
     case nil:
       return .unavailable("the dump has no header context to build on")
     }
+  }
+
+  /// A running thread's registers: its processor's frozen context.
+  static func running(
+    _ thread: KernelThread, in dump: KernelDump, processors: [KernelProcessor]
+  ) -> Start {
+    guard let processor = processors.first(where: { $0.currentThread == thread.address }) else {
+      return .unavailable(
+        "running, but no processor of the dump's KiProcessorBlock lists it as its current thread")
+    }
+    let context: CPUContext
+    do {
+      context = try dump.savedContext(of: processor)
+    } catch {
+      return .unavailable(
+        "running on processor \(processor.number): its saved registers (KPRCB 0x\(String(processor.prcb, radix: 16)) ProcessorState) cannot be read: \(error)"
+      )
+    }
+    guard let ip = context.instructionPointer, ip != 0, let sp = context.stackPointer, sp != 0
+    else {
+      return .unavailable(
+        "running on processor \(processor.number): its saved registers are empty (the processor was not frozen with a context)"
+      )
+    }
+    return .context(context)
   }
 }

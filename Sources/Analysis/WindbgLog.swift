@@ -25,6 +25,9 @@ public struct WindbgLog: Sendable, Equatable {
     public var returnAddress: UInt64?
     /// The `(TrapFrame @ …)` annotation: the frame below was restored from this trap frame.
     public var trapFrame: UInt64?
+    /// The "Args to Child" column of `kv`/`kb` (x64: the frame's home slots at Child-SP + 8),
+    /// when printed.
+    public var arguments: [UInt64] = []
   }
 
   /// The `.trap`, `.cxr` or `.exr` the analysis switched to.
@@ -265,10 +268,15 @@ public struct WindbgLog: Sendable, Equatable {
     }
     var site: Substring
     var numbers: [UInt64?] = []
+    var arguments: [UInt64] = []
     if let last = line.range(of: " : ", options: .backwards) {
       site = line[last.upperBound...]
       let head = line[..<last.lowerBound]
-      let leading = head.split(separator: " : ").first ?? head
+      let parts = head.split(separator: " : ", maxSplits: 2)
+      let leading = parts.first ?? head
+      if parts.count == 2 {
+        arguments = parts[1].split(separator: " ").prefix(8).compactMap { Self.hex($0) }
+      }
       var tokens = leading.split(separator: " ")
       if tokens.count >= 3, let first = tokens.first, first.count <= 3 {
         tokens.removeFirst()  // the frame number of `kn`/`kv`
@@ -305,7 +313,7 @@ public struct WindbgLog: Sendable, Equatable {
     guard !callSite.isEmpty, !callSite.contains(" : ") else { return nil }
     var frame = Frame(
       callSite: callSite, module: nil, function: nil, offset: nil, address: nil,
-      childSP: numbers[0], returnAddress: numbers[1], trapFrame: trap)
+      childSP: numbers[0], returnAddress: numbers[1], trapFrame: trap, arguments: arguments)
     Self.name(callSite, into: &frame)
     return frame
   }

@@ -13,12 +13,18 @@ public enum ProcessScenario {
   public static let pdo: UInt64 = 0xFFFF_C08B_E100_0000
   public static let upperDevice: UInt64 = 0xFFFF_C08B_E120_0000
   public static let blockedIRP: UInt64 = 0xFFFF_C08B_E130_0000
+  /// Where the KPRCBs go, one per running thread, 64 KiB apart.
+  static let prcbs: UInt64 = 0xFFFF_C08B_E200_0000
 
   /// The dump file's bytes in `layout` (full, bitmap or RDMP), reporting `build`, with `kernel`
   /// (name, timestamp, size) as the first loaded module instead of the default ntoskrnl.exe.
+  /// - Parameters:
+  ///   - bugCheck: another bug check than the 0x9F (code and four parameters).
+  ///   - memory: more bytes to place, by virtual address (e.g. a stack slot a test reads).
   public static func bytes(
     _ layout: KernelDumpWriter.Layout, processes: [SyntheticProcess] = SyntheticProcess.examples(),
-    build: UInt32 = 19041, kernel: SyntheticKernel.Module? = nil
+    build: UInt32 = 19041, kernel: SyntheticKernel.Module? = nil,
+    bugCheck: (code: UInt32, parameters: [UInt64])? = nil, memory: [(UInt64, [UInt8])] = []
   ) -> [UInt8] {
     var modules = PagingScenario.x64Modules
     if let kernel { modules[0] = kernel }
@@ -29,6 +35,25 @@ public enum ProcessScenario {
     kernel.writeModuleList(head: moduleHead, entries: 0xFFFF_F804_7D00_0000, modules: modules)
     kernel.writeProcesses(head: head, processes, layout: .x64Build19041)
     var writer = KernelDumpWriter(layout: layout)
+    // One processor per running thread: processor 0 runs the first (the crashing thread, whose
+    // registers are the header context); the others were frozen with the registers their KPRCB
+    // keeps in ProcessorState.ContextFrame (OffsetPrcbProcStateContext 0x1F0), inside nt.
+    let running = processes.flatMap(\.threads).filter { $0.state == 2 }
+    writer.processors = UInt32(max(running.count, 1))
+    for (index, thread) in running.enumerated() {
+      let prcb = prcbs + UInt64(index) * 0x1_0000
+      kernel.writePointer(virtual: processorBlock + UInt64(index) * 8, prcb)
+      kernel.write(virtual: prcb, [UInt8](repeating: 0, count: 0x800))
+      kernel.writePointer(virtual: prcb + 0x8, thread.address)
+      if index > 0 {
+        kernel.writeContextAMD64(
+          virtual: prcb + 0x1F0, rip: modules[0].base + 0x20_1000 + UInt64(index) * 0x10,
+          rsp: thread.kernelStack - 0x100, rbp: thread.kernelStack - 0x40)
+      }
+    }
+    // The crashing thread stopped in nt (as in KeBugCheckEx), on its own stack.
+    writer.rip = modules[0].base + 0x20_0F00
+    writer.rsp = (running.first?.kernelStack ?? 0xFFFF_8504_2989_2C00) - 0x200
     writer.build = build
     writer.psLoadedModuleList = moduleHead
     writer.kdDebuggerDataBlock = kdbgVA
@@ -44,6 +69,11 @@ public enum ProcessScenario {
     kernel.writeIRP(blockedIRP, stackCount: 4, current: 3, device: upperDevice)
     writer.bugCheckCode = 0x9F
     writer.bugCheckParameters = [0x3, pdo, 0xFFFF_F804_7C80_0000, blockedIRP]
+    if let bugCheck {
+      writer.bugCheckCode = bugCheck.code
+      writer.bugCheckParameters = bugCheck.parameters
+    }
+    for (address, bytes) in memory { kernel.write(virtual: address, bytes) }
     return writer.bytes(kernel)
   }
 }

@@ -67,4 +67,14 @@ extension SyntheticKernel {
       writePointer(virtual: entry + width, index > 0 ? entries[index - 1] : head)
     }
   }
+
+  /// An x64 CONTEXT (0x4D0 bytes) at `va` with the control and integer registers valid
+  /// (ContextFlags 0x10001F at +0x30) and RSP (+0x98), RBP (+0xA0), RIP (+0xF8) set.
+  public func writeContextAMD64(virtual va: UInt64, rip: UInt64, rsp: UInt64, rbp: UInt64) {
+    write(virtual: va, [UInt8](repeating: 0, count: 0x4D0))
+    write32(virtual: va + 0x30, 0x10_001F)
+    write64(virtual: va + 0x98, rsp)
+    write64(virtual: va + 0xA0, rbp)
+    write64(virtual: va + 0xF8, rip)
+  }
 }

@@ -68,6 +68,7 @@ public struct BucketStage: DumpStage {
     var context: Bucketer.FaultContext?
     var faulting: Bucketer.Frame?
     var parameterFrames: [Bucketer.Frame?] = []
+    var facts: [String: String] = [:]
     var describe: (inout CrashBucket) -> Void = { _ in }
     switch input.item.kind {
     case .minidump:
@@ -84,13 +85,14 @@ public struct BucketStage: DumpStage {
       }
       faulting = Bucketer.faultingFrame(of: dump)
       parameterFrames = Bucketer.parameterFrames(of: dump)
+      facts = Bucketer.facts(of: dump, frames: frames)
       describe = { $0.describe(from: dump) }
     case .unknown: crash = nil
     }
     guard let crash else { return StageResult() }  // Nothing crashed: no bucket.
     var bucket = Bucketer.bucket(
       crash, frames: frames, rules: rules, context: context, faultingFrame: faulting,
-      parameterFrames: parameterFrames)
+      parameterFrames: parameterFrames, facts: facts)
     describe(&bucket)
     // Socorro signs user-mode crashes; its lists know nothing of kernel bug-check plumbing.
     if bucket.mode == "um", let lists = SocorroLists.defaults, let upstream {

@@ -122,6 +122,7 @@ struct AnalyzeCommand: ParsableCommand {
         var describe: (inout CrashBucket) -> Void = { _ in }
         var faulting: Bucketer.Frame?
         var parameterFrames: [Bucketer.Frame?] = []
+        var facts: (([Bucketer.Frame]) -> [String: String]) = { _ in [:] }
         var schema = SchemaID.analyzeMinidump
         if file.bytes.starts(with: Array("PAGE".utf8)) {
           schema = .analyzeKernel
@@ -132,6 +133,7 @@ struct AnalyzeCommand: ParsableCommand {
           crash = Bucketer.crash(of: dump)
           faulting = Bucketer.faultingFrame(of: dump)
           parameterFrames = Bucketer.parameterFrames(of: dump)
+          facts = { Bucketer.facts(of: dump, frames: $0, symbols: symbolPath) }
           describe = { $0.describe(from: dump) }
         } else {
           let dump = try Minidump(file: file)
@@ -149,11 +151,11 @@ struct AnalyzeCommand: ParsableCommand {
           reason = (try? dump.crashReason())??.reason
           describe = { $0.describe(from: dump) }
         }
+        let frames = stack.map(Bucketer.frames) ?? []
         var bucket = crash.map {
           Bucketer.bucket(
-            $0, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse,
-            context: stack?.faultContext, faultingFrame: faulting,
-            parameterFrames: parameterFrames)
+            $0, frames: frames, rules: rulesInUse, context: stack?.faultContext,
+            faultingFrame: faulting, parameterFrames: parameterFrames, facts: facts(frames))
         }
         if signature == .socorro, let stack {
           bucket?.socorroSignature = SignatureKind.socorro(stack, reason: reason)

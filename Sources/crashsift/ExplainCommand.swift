@@ -87,6 +87,7 @@ struct ExplainCommand: ParsableCommand {
     var describe: (inout CrashBucket) -> Void = { _ in }
     var faulting: Bucketer.Frame?
     var parameterFrames: [Bucketer.Frame?] = []
+    var facts: (([Bucketer.Frame]) -> [String: String]) = { _ in [:] }
     do {
       let mapped = try MappedFile(path: file)
       if mapped.bytes.starts(with: Array("PAGE".utf8)) {
@@ -96,6 +97,7 @@ struct ExplainCommand: ParsableCommand {
         )
         faulting = Bucketer.faultingFrame(of: dump)
         parameterFrames = Bucketer.parameterFrames(of: dump)
+        facts = { Bucketer.facts(of: dump, frames: $0, symbols: symbolPath) }
         describe = { $0.describe(from: dump) }
       } else {
         let dump = try Minidump(file: mapped)
@@ -114,10 +116,10 @@ struct ExplainCommand: ParsableCommand {
         Data("error: \(file): no exception or bug check to bucket\n".utf8))
       throw ExitCode(1)
     }
+    let frames = stack.map(Bucketer.frames) ?? []
     var bucket = Bucketer.bucket(
-      crash, frames: stack.map(Bucketer.frames) ?? [], rules: rulesInUse,
-      context: stack?.faultContext, faultingFrame: faulting,
-      parameterFrames: parameterFrames)
+      crash, frames: frames, rules: rulesInUse, context: stack?.faultContext,
+      faultingFrame: faulting, parameterFrames: parameterFrames, facts: facts(frames))
     if signature == .socorro, let stack {
       bucket.socorroSignature = SignatureKind.socorro(stack, reason: reason)
     }
@@ -146,7 +148,8 @@ struct ExplainCommand: ParsableCommand {
     }
     var bucket = Bucketer.bucket(
       Bucketer.crash(of: log), frames: Bucketer.frames(log), rules: rules,
-      context: Bucketer.context(of: log), faultingFrame: Bucketer.faultingFrame(log))
+      context: Bucketer.context(of: log), faultingFrame: Bucketer.faultingFrame(log),
+      facts: Bucketer.facts(log))
     bucket.processName = log.processName
     if json {
       print(

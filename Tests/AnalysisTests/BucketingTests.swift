@@ -222,7 +222,7 @@ struct BucketingTests {
         // A known limit: 0x133 names neither a trap frame nor a faulting address, and a triage
         // dump holds no kernel image, so nothing leads past the clock interrupt's nt frames to
         // the DPC (full and bitmap dumps carry the image and are walked through).
-        #expect(bucket.failureBucketID == "0x133_1_nt!unknown_function", "\(dump)")
+        #expect(bucket.failureBucketID == "0x133_ISR_nt!unknown_function", "\(dump)")
         continue
       }
       try Self.check(bucket, dump: dump, scenario: scenario, parameters: try Self.parameters(truth))

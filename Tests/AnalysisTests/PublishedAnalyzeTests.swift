@@ -91,7 +91,8 @@ struct PublishedAnalyzeTests {
       }
       let bucket = Bucketer.bucket(
         Bucketer.crash(of: log), frames: Bucketer.frames(log), rules: .defaults,
-        context: Bucketer.context(of: log), faultingFrame: Bucketer.faultingFrame(log))
+        context: Bucketer.context(of: log), faultingFrame: Bucketer.faultingFrame(log),
+        facts: Bucketer.facts(log))
       let printed = record.failureBucketId ?? ""
       return Outcome(
         record: record, bucket: bucket, unreadable: nil,

@@ -33,12 +33,51 @@ struct SwitchFrameTests {
     #expect(first.stackPointer == expected.kernelStack + 0x40)
     #expect(first.location.module == "ntoskrnl.exe")
 
-    let running = try #require(list.processes[2].threads.last)
-    guard case .unavailable(let reason) = SwitchFrame.start(of: running, in: dump) else {
-      Issue.record("a running thread has no switch frame")
+  }
+
+  @Test(
+    "running threads: processor 0's is the crashing thread; the others start from their KPRCB's ProcessorState context"
+  )
+  func running() throws {
+    let bytes = ProcessScenario.bytes(.full)
+    let dump = try KernelDump(file: MappedFile(copying: bytes, label: "x64"))
+    let list = KernelProcessList.read(from: dump)
+    let running = list.processes.flatMap(\.threads).filter { $0.state == 2 }
+    let processors = dump.processors()
+    #expect(running.count == 3)
+    #expect(processors.map(\.number) == [0, 1, 2])
+    #expect(processors.map(\.currentThread) == running.map(\.address))
+    // Processor 0 (no saved context matches the header's) is the one the dump calls current.
+    #expect(dump.currentThread == running[0].address)
+    let kernelBase = PagingScenario.x64Modules[0].base
+    for (index, thread) in running.enumerated().dropFirst() {
+      guard
+        case .context(.amd64(let context)) = SwitchFrame.start(
+          of: thread, in: dump, processors: processors)
+      else {
+        Issue.record("no context for the thread running on processor \(index)")
+        continue
+      }
+      #expect(context.rip == kernelBase + 0x20_1000 + UInt64(index) * 0x10)
+      #expect(context.rsp == (thread.kernelStack ?? 0) - 0x100)
+      let stack = ThreadStack.kernelThread(of: dump, context: .amd64(context), symbols: nil)
+      #expect(stack.frames.first?.instruction == context.rip)
+      #expect(stack.frames.first?.location.module == "ntoskrnl.exe")
+    }
+    // Processor 0 was not frozen with a context (its registers are the header's): said so.
+    guard case .unavailable(let reason) = SwitchFrame.start(of: running[0], in: dump) else {
+      Issue.record("processor 0 keeps no saved registers here")
       return
     }
-    #expect(reason.contains("running on a processor"))
+    #expect(reason.contains("processor 0"))
+    // A running thread no processor lists: said so.
+    var stray = running[1]
+    stray.address = 0xFFFF_C08B_DFFF_0000
+    guard case .unavailable(let why) = SwitchFrame.start(of: stray, in: dump) else {
+      Issue.record("a running thread no processor runs")
+      return
+    }
+    #expect(why.contains("no processor"))
   }
 
   @Test("x86: EIP from +0x8, EBP from +0xC, ESP = KernelStack + 0xC")
