@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds Tests/Fixtures/kernel-types/: a stand-in ntoskrnl.exe and its ntkrnlmp.pdb whose type
-# records hold _EPROCESS, _KPROCESS, _ETHREAD, _KTHREAD and _KAPC_STATE at the 19041 x64 field
-# offsets (kernel_types.c, which checks each offset at compile time). Reproducible (fixed
+# Builds samples/images/kernel-types/: a stand-in ntoskrnl.exe and its ntkrnlmp.pdb whose type
+# records hold _EPROCESS, _KPROCESS, _ETHREAD, _KTHREAD, _KAPC_STATE at the 19041 x64 field
+# offsets and _IRP, _IO_STACK_LOCATION, _DEVICE_OBJECT, _DRIVER_OBJECT at the x64 ones
+# (kernel_types.c, which checks each offset at compile time). Reproducible (fixed
 # timestamp, /Brepro); the outputs are committed, so the tests need no toolchain to read them.
 set -euo pipefail
 TC=${TC:-$(dirname "$(readlink -f "$(command -v swift)")")}
-here=$(cd "$(dirname "$0")/.." && pwd)/Tests/Fixtures/kernel-types
+here=$(cd "$(dirname "$0")/.." && pwd)/samples/images/kernel-types
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp "$here/kernel_types.c" "$work/"
 cd "$work"

@@ -52,7 +52,7 @@ case $TARGET in
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -lCodeView -module-name PDB \
       Sources/PDB/*.swift Fuzz/PDBFuzzer.swift -o "$build/fuzz-pdb" 2>/dev/null
     find "$corpus/pdb" -type f -name '*.pdb' -size -1100k -exec cp {} "$out/corpus/" \;
-    cp Tests/Fixtures/kernel-types/ntkrnlmp.pdb "$out/corpus/kernel-types.pdb"
+    cp samples/images/kernel-types/ntkrnlmp.pdb "$out/corpus/kernel-types.pdb"
     ;;
   sym)
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Symbols \

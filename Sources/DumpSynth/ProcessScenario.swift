@@ -39,6 +39,13 @@ public enum ProcessScenario {
     // registers are the header context); the others were frozen with the registers their KPRCB
     // keeps in ProcessorState.ContextFrame (OffsetPrcbProcStateContext 0x1F0), inside nt.
     let running = processes.flatMap(\.threads).filter { $0.state == 2 }
+    // An address `offset` into the kernel image, folded into its code when the image is small
+    // (the stand-in kernel-types image).
+    let span = UInt64(modules[0].size)
+    let inKernel = { (offset: UInt64) -> UInt64 in
+      modules[0].base
+        + (offset < span || span <= 0x1000 ? offset : 0x1000 + offset % (span - 0x1000))
+    }
     writer.processors = UInt32(max(running.count, 1))
     for (index, thread) in running.enumerated() {
       let prcb = prcbs + UInt64(index) * 0x1_0000
@@ -47,12 +54,12 @@ public enum ProcessScenario {
       kernel.writePointer(virtual: prcb + 0x8, thread.address)
       if index > 0 {
         kernel.writeContextAMD64(
-          virtual: prcb + 0x1F0, rip: modules[0].base + 0x20_1000 + UInt64(index) * 0x10,
+          virtual: prcb + 0x1F0, rip: inKernel(0x20_1000 + UInt64(index) * 0x10),
           rsp: thread.kernelStack - 0x100, rbp: thread.kernelStack - 0x40)
       }
     }
     // The crashing thread stopped in nt (as in KeBugCheckEx), on its own stack.
-    writer.rip = modules[0].base + 0x20_0F00
+    writer.rip = inKernel(0x20_0F00)
     writer.rsp = (running.first?.kernelStack ?? 0xFFFF_8504_2989_2C00) - 0x200
     writer.build = build
     writer.psLoadedModuleList = moduleHead

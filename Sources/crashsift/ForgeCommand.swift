@@ -16,6 +16,11 @@ struct ForgeCommand: ParsableCommand {
       <dump>.truth.json (the frames a correct unwinder recovers) and a symbol store holding the \
       images and PDBs.
 
+      --processes writes kernel memory dumps (full and bitmap) of a machine with a process list \
+      (waiting threads with switch frames, running threads on their processors) and a 0x9F \
+      whose blocked IRP waits on a filter driver, on a stand-in kernel whose PDB carries the \
+      real x64 structure layouts (samples/images/kernel-types), with the truth and a store.
+
       --scale N writes a whole corpus instead: N triage dumps over seven nights and two builds, \
       from the scenarios (default: every file in samples/scenarios) and variants of them with a \
       few big buckets and a long tail, plus manifest.json (with exposure counts), a symbol store \
@@ -25,6 +30,8 @@ struct ForgeCommand: ParsableCommand {
         crashsift forge samples/scenarios/d1-crashdrv-build1.json -o /tmp/forged
         crashsift analyze --symbols 'srv*/tmp/forged/store' /tmp/forged/d1-crashdrv-build1-full.dmp
         crashsift forge --scale 10000 -o /tmp/corpus && crashsift run --manifest /tmp/corpus/manifest.json
+        crashsift forge --processes -o /tmp/mem
+        crashsift analyze --processes --symbols /tmp/mem/store /tmp/mem/processes-0x9f-full.dmp
       """)
 
   @Argument(help: "Scenario files (with --scale, default: every scenario in samples/scenarios).")
@@ -32,6 +39,11 @@ struct ForgeCommand: ParsableCommand {
 
   @Option(name: .long, help: "Write a corpus of N dumps over nights and builds instead.")
   var scale: Int?
+
+  @Flag(
+    name: .long,
+    help: "Write the memory-dump scenario (process list, threads, a 0x9F blocked IRP) instead.")
+  var processes = false
 
   @Option(name: .long, help: "With --scale: the number of nights, ending 2026-11-22 (default 7).")
   var nights = 7
@@ -77,6 +89,10 @@ struct ForgeCommand: ParsableCommand {
   }
 
   func run() throws {
+    if processes {
+      try runProcesses()
+      return
+    }
     if let scale {
       try runScale(scale)
       return
@@ -107,6 +123,35 @@ struct ForgeCommand: ParsableCommand {
       try printJSON(Document(output: output, scenarios: written))
     } else if let first = written.first?.store {
       print("symbol store: \(first)")
+    }
+  }
+
+  func runProcesses() throws {
+    guard scenarios.isEmpty, scale == nil else {
+      throw ValidationError(
+        "--processes writes its own scenario: give no scenario files or --scale")
+    }
+    let outcome = Result { () throws(ForgeError) -> Forge.Output in
+      try ProcessForge.run(images: images ?? "samples/images", output: output)
+    }
+    switch outcome {
+    case .failure(let error):
+      FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+      throw ExitCode(1)
+    case .success(let result):
+      if json {
+        try printJSON(
+          Document(
+            output: output,
+            scenarios: [
+              Written(
+                scenario: ProcessForge.name, dumps: result.dumps, truths: result.truths,
+                store: result.store)
+            ]))
+      } else {
+        for dump in result.dumps { print(dump) }
+        print("symbol store: \(result.store)")
+      }
     }
   }
 

@@ -75,7 +75,7 @@ struct ProcessListCommandTests {
   @Test("offsets from the kernel's own PDB: a build the table does not know lists with symbols")
   func fromPDB() throws {
     let dir = TemporaryDirectory()
-    let fixtures = "\(Corpus.packageRoot)/Tests/Fixtures/kernel-types"
+    let fixtures = "\(Corpus.packageRoot)/samples/images/kernel-types"
     let store = dir.file("store")
     let index = try CrashsiftBinary.run(["symbols", "index", fixtures, "--store", store])
     #expect(index.status == 0, "\(index.stderr)")
@@ -120,5 +120,67 @@ struct ProcessListCommandTests {
     let result = try CrashsiftBinary.run(["analyze", "--processes", path])
     #expect(result.status == 1)
     #expect(result.stderr.contains("user-mode minidump"))
+  }
+
+  @Test(
+    "forge --processes: full and bitmap dumps list the truth, offsets from the stand-in kernel's PDB, every stack, the 0x9F on the filter above contoso.sys"
+  )
+  func forged() throws {
+    let dir = TemporaryDirectory()
+    let out = dir.file("mem")
+    let forge = try CrashsiftBinary.run([
+      "forge", "--processes", "-o", out, "--images", "\(Corpus.packageRoot)/samples/images",
+    ])
+    #expect(forge.status == 0, "\(forge.stderr)")
+    for kind in ["full", "bitmap"] {
+      let path = "\(out)/processes-0x9f-\(kind).dmp"
+      let truth = try #require(
+        try JSONSerialization.jsonObject(
+          with: Data(contentsOf: URL(fileURLWithPath: path + ".truth.json"))) as? [String: Any])
+      let listed = try CrashsiftBinary.run([
+        "analyze", "--threads", "--json", "--offline", "--symbols", "\(out)/store", path,
+      ])
+      #expect(listed.status == 0, "\(listed.stderr)")
+      let document = try #require(
+        (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?
+          .first)
+      #expect(document["complete"] as? Bool == true)
+      let offsets = document["offsets"] as? [[String: Any]] ?? []
+      for field in ["EPROCESS.ActiveProcessLinks", "KTHREAD.KernelStack", "ETHREAD.Cid"] {
+        let origin = offsets.first { $0["field"] as? String == field }?["origin"] as? String
+        #expect(
+          origin?.hasPrefix("nt PDB: ntkrnlmp.pdb") == true, "\(kind) \(field): \(origin ?? "-")")
+      }
+      let expected = truth["processes"] as? [[String: Any]] ?? []
+      let processes = document["processes"] as? [[String: Any]] ?? []
+      #expect(processes.count == expected.count)
+      for (got, want) in zip(processes, expected) {
+        #expect(got["address"] as? String == want["address"] as? String)
+        #expect(got["process_id"] as? Int == want["process_id"] as? Int)
+        #expect(got["parent_process_id"] as? Int == want["parent_process_id"] as? Int)
+        #expect(got["image_name"] as? String == want["name"] as? String)
+        let threads = (got["threads"] as? [[String: Any]] ?? []).map {
+          [$0["address"] as? String ?? "", "\($0["thread_id"] as? Int ?? -1)"]
+        }
+        let wanted = (want["threads"] as? [[String: Any]] ?? []).map {
+          [$0["address"] as? String ?? "", "\($0["thread_id"] as? Int ?? -2)"]
+        }
+        #expect(threads == wanted, "\(kind) \(want["name"] ?? "")")
+      }
+      // Every thread has a stack: waiting ones from their switch frame, running ones from their
+      // processor's saved context or, for the crashing one, the bug check's.
+      let stacks = document["stacks"] as? [[String: Any]] ?? []
+      let threadCount = expected.reduce(0) { $0 + (($1["threads"] as? [Any])?.count ?? 0) }
+      #expect(stacks.count == threadCount)
+      #expect(stacks.allSatisfy { $0["stack"] != nil }, "\(stacks.filter { $0["stack"] == nil })")
+      let analyzed = try CrashsiftBinary.run([
+        "analyze", "--json", "--offline", "--symbols", "\(out)/store", path,
+      ])
+      let report = try #require(
+        (try JSONSerialization.jsonObject(with: Data(analyzed.stdout.utf8)) as? [[String: Any]])?
+          .first)
+      let bucket = report["bucket"] as? [String: Any]
+      #expect(bucket?["failure_bucket_id"] as? String == truth["bucket"] as? String)
+    }
   }
 }

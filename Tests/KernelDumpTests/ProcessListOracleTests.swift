@@ -86,7 +86,7 @@ struct Volatility3Tests {
       python,
       [
         "\(Corpus.packageRoot)/scripts/oracles/vol3-process-list.py", path,
-        "\(Corpus.packageRoot)/Tests/Fixtures/kernel-types/ntkrnlmp.pdb",
+        "\(Corpus.packageRoot)/samples/images/kernel-types/ntkrnlmp.pdb",
         "0x" + String(PagingScenario.x64Modules[0].base, radix: 16),
         "0x" + String(ProcessScenario.head, radix: 16), dir.file("vol3"),
       ])

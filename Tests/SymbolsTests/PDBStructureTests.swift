@@ -4,13 +4,17 @@ import PDB
 import Testing
 
 /// Structure layouts from a PDB's type records, against llvm-pdbutil's dump of the same types.
-/// The PDB is Tests/Fixtures/kernel-types/ntkrnlmp.pdb (clang-cl + lld-link, scripts/
+/// The PDB is samples/images/kernel-types/ntkrnlmp.pdb (clang-cl + lld-link, scripts/
 /// build-kernel-types.sh): _EPROCESS, _KPROCESS, _ETHREAD, _KTHREAD and _KAPC_STATE at the 19041
-/// x64 offsets, which the C source checks at compile time.
+/// x64 offsets, and the I/O objects a 0x9F is read through, which the C source checks at compile
+/// time.
 @Suite("PDB structure layouts")
 struct PDBStructureTests {
-  static let pdb = "\(Corpus.packageRoot)/Tests/Fixtures/kernel-types/ntkrnlmp.pdb"
-  static let names = ["_EPROCESS", "_KPROCESS", "_ETHREAD", "_KTHREAD", "_KAPC_STATE"]
+  static let pdb = "\(Corpus.packageRoot)/samples/images/kernel-types/ntkrnlmp.pdb"
+  static let names = [
+    "_EPROCESS", "_KPROCESS", "_ETHREAD", "_KTHREAD", "_KAPC_STATE", "_IRP",
+    "_IO_STACK_LOCATION", "_DEVICE_OBJECT", "_DRIVER_OBJECT",
+  ]
 
   /// `structure name → [(member, offset)]` of the definitions (not forward references) in
   /// `llvm-pdbutil dump -types` output.

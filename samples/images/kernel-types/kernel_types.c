@@ -1,12 +1,25 @@
 // A stand-in Windows kernel whose PDB carries the process and thread structures at the field
 // offsets of Windows 10 2004-22H2 (19041-19045) x64, each from docs/kernel-offsets/offsets.json
-// (sources there). Only the fields crashsift reads are named; the rest is padding. Built by
-// scripts/build-kernel-types.sh into ntoskrnl.exe + ntkrnlmp.pdb (committed).
+// (sources there), and the I/O objects a 0x9F's blocked IRP is read through (IRP,
+// IO_STACK_LOCATION, DEVICE_OBJECT, DRIVER_OBJECT; x64 offsets, unchanged since Windows 7, from
+// docs/kernel-offsets/irp.md). Only the fields crashsift reads are named; the rest is padding.
+// Built by scripts/build-kernel-types.sh into ntoskrnl.exe + ntkrnlmp.pdb (committed); `crashsift
+// forge --processes` makes it the kernel of its memory dumps.
 typedef unsigned char UCHAR;
 typedef signed char SCHAR;
 typedef unsigned long ULONG;
 typedef unsigned long long ULONG64;
+typedef short CSHORT;
+typedef unsigned short USHORT;
+typedef char CHAR;
+typedef unsigned short WCHAR;
 typedef void *PVOID;
+
+typedef struct _UNICODE_STRING {
+  USHORT Length;
+  USHORT MaximumLength;
+  WCHAR *Buffer;
+} UNICODE_STRING;
 
 typedef struct _LIST_ENTRY {
   struct _LIST_ENTRY *Flink;
@@ -96,6 +109,57 @@ typedef struct _EPROCESS {
   UCHAR Rest[0xA40 - 0x5F0];
 } EPROCESS;
 
+typedef struct _DRIVER_OBJECT {
+  CSHORT Type;
+  CSHORT Size;
+  UCHAR Pad4[0x18 - 0x4];
+  PVOID DriverStart;
+  ULONG DriverSize;
+  UCHAR Pad24[0x38 - 0x24];
+  UNICODE_STRING DriverName;
+  UCHAR Rest[0x150 - 0x48];
+} DRIVER_OBJECT;
+
+typedef struct _DEVICE_OBJECT {
+  CSHORT Type;
+  USHORT Size;
+  UCHAR Pad4[0x8 - 0x4];
+  struct _DRIVER_OBJECT *DriverObject;
+  struct _DEVICE_OBJECT *NextDevice;
+  struct _DEVICE_OBJECT *AttachedDevice;
+  UCHAR Rest[0x150 - 0x20];
+} DEVICE_OBJECT;
+
+typedef struct _IO_STACK_LOCATION {
+  UCHAR MajorFunction;
+  UCHAR MinorFunction;
+  UCHAR Pad2[0x28 - 0x2];
+  struct _DEVICE_OBJECT *DeviceObject;
+  UCHAR Rest[0x48 - 0x30];
+} IO_STACK_LOCATION;
+
+// IRP.Tail.Overlay, declared at file scope: a type nested inside another gives the field list an
+// LF_NESTTYPE record, which volatility3's PDB converter does not read.
+typedef struct _IRP_TAIL_OVERLAY {
+  UCHAR Pad0[0x40];
+  struct _IO_STACK_LOCATION *CurrentStackLocation;
+  UCHAR Rest[0x58 - 0x48];
+} IRP_TAIL_OVERLAY;
+
+typedef union _IRP_TAIL {
+  IRP_TAIL_OVERLAY Overlay;
+} IRP_TAIL;
+
+typedef struct _IRP {
+  CSHORT Type;
+  USHORT Size;
+  UCHAR Pad4[0x42 - 0x4];
+  CHAR StackCount;
+  CHAR CurrentLocation;
+  UCHAR Pad44[0x78 - 0x44];
+  IRP_TAIL Tail;
+} IRP;
+
 #define AT(type, member, offset) \
   _Static_assert(__builtin_offsetof(type, member) == offset, #type "." #member)
 AT(KAPC_STATE, Process, 0x20);
@@ -127,6 +191,16 @@ AT(EPROCESS, Peb, 0x550);
 AT(EPROCESS, ObjectTable, 0x570);
 AT(EPROCESS, ImageFileName, 0x5A8);
 AT(EPROCESS, ThreadListHead, 0x5E0);
+AT(IRP, StackCount, 0x42);
+AT(IRP, CurrentLocation, 0x43);
+AT(IRP, Tail.Overlay.CurrentStackLocation, 0xB8);
+AT(IO_STACK_LOCATION, DeviceObject, 0x28);
+AT(DEVICE_OBJECT, DriverObject, 0x8);
+AT(DEVICE_OBJECT, AttachedDevice, 0x18);
+AT(DRIVER_OBJECT, DriverStart, 0x18);
+AT(DRIVER_OBJECT, DriverName, 0x38);
+_Static_assert(sizeof(IRP) == 0xD0, "IRP size");
+_Static_assert(sizeof(IO_STACK_LOCATION) == 0x48, "IO_STACK_LOCATION size");
 _Static_assert(sizeof(KTHREAD) == 0x430, "KTHREAD size");
 _Static_assert(sizeof(ETHREAD) == 0x898, "ETHREAD size");
 _Static_assert(sizeof(EPROCESS) == 0xA40, "EPROCESS size");
@@ -134,7 +208,13 @@ _Static_assert(sizeof(EPROCESS) == 0xA40, "EPROCESS size");
 // Objects of each type, so the compiler emits the types' records into the PDB.
 EPROCESS PsInitialSystemProcessObject;
 ETHREAD PsInitialSystemThreadObject;
+IRP IopSampleIrp;
+IO_STACK_LOCATION IopSampleStackLocation;
+DEVICE_OBJECT IopSampleDevice;
+DRIVER_OBJECT IopSampleDriver;
 
 ULONG KiSystemStartup(void) {
-  return (ULONG)(sizeof(PsInitialSystemProcessObject) + sizeof(PsInitialSystemThreadObject));
+  return (ULONG)(sizeof(PsInitialSystemProcessObject) + sizeof(PsInitialSystemThreadObject) +
+                 sizeof(IopSampleIrp) + sizeof(IopSampleStackLocation) + sizeof(IopSampleDevice) +
+                 sizeof(IopSampleDriver));
 }
