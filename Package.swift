@@ -118,9 +118,20 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ], exclude: ["README.md"]),
+    // Past one machine: shard plans, shard runs and the merge of shard workspaces. Above
+    // Pipeline; the single-machine engine never imports it.
+    .target(
+      name: "Cluster",
+      dependencies: [
+        "Pipeline", "Checkpoint", "Ingest", "Interface",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+      ], exclude: ["README.md"]),
     .executableTarget(
       name: "crashsift",
       dependencies: [
+        "Cluster",
         "Pipeline",
         "Checkpoint",
         "Minidump",
@@ -195,6 +206,13 @@ let package = Package(
     .testTarget(
       name: "IngestTests",
       dependencies: ["Ingest", "CrashsiftTestSupport"]
+    ),
+    .testTarget(
+      name: "ClusterTests",
+      dependencies: [
+        "Cluster", "Pipeline", "CrashsiftTestSupport", "crashsift",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
     .testTarget(
       name: "PipelineTests",

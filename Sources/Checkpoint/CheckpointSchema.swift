@@ -305,6 +305,27 @@ public enum CheckpointSchema {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v10-merged-shards") { db in
+      try db.execute(
+        sql: """
+          -- Shard workspaces `crashsift merge` brought into this workspace (docs/cluster.md), by
+          -- the digest of the shard database's rows: merging the same shard again changes
+          -- nothing; a shard re-run after a merge has a new digest and merges again, converging
+          -- to the same rows.
+          CREATE TABLE merged_shards (
+            digest TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            plan_digest TEXT NOT NULL,
+            shard_index INTEGER NOT NULL,
+            shard_count INTEGER NOT NULL,
+            dumps INTEGER NOT NULL,
+            stage_rows INTEGER NOT NULL,
+            release TEXT NOT NULL,
+            commit_id TEXT NOT NULL,
+            merged_at TEXT NOT NULL
+          ) WITHOUT ROWID;
+          """)
+    }
     return migrator
   }
 }

@@ -17,6 +17,7 @@ public enum SchemaID: String, CaseIterable, Sendable {
   case alerts
   case bucketPreview = "bucket-preview"
   case processes
+  case merge
 
   /// `major.minor` of the schema this build writes.
   public var version: String {
@@ -25,7 +26,7 @@ public enum SchemaID: String, CaseIterable, Sendable {
     // run 1.1: `retried_deferred` per stage. report 1.1: `health.symbol_sources`.
     case .analyzeMinidump, .analyzeKernel, .explain, .run, .report: "1.1"
     case .status, .alerts, .bucketPreview, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge,
-      .processes:
+      .processes, .merge:
       "1.0"
     }
   }

@@ -281,7 +281,8 @@ public struct IngestStage {
     try String.fetchOne(db, sql: "SELECT path FROM archives WHERE sha256 = ?", arguments: [sha])
   }
 
-  static func fileStat(_ path: String) -> (size: Int64, mtime: Int64)? {
+  /// Size and modification time (ns) of `path`, nil when it cannot be stat-ed.
+  public static func fileStat(_ path: String) -> (size: Int64, mtime: Int64)? {
     var info = stat()
     guard stat(path, &info) == 0 else { return nil }
     return (

@@ -43,6 +43,12 @@ public struct Manifest: Sendable, Equatable {
     public var path: String
     public var batch: String
     public var build: String?
+
+    public init(path: String, batch: String, build: String?) {
+      self.path = path
+      self.batch = batch
+      self.build = build
+    }
   }
 
   public static let currentVersion: Int64 = 1

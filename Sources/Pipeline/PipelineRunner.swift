@@ -17,6 +17,8 @@ public struct PipelineRunner {
     public var workerLaunch: WorkerLaunch?
     /// Run the per-dump stages on threads of this process even when the settings isolate them.
     public var inProcess = false
+    /// The inputs to ingest instead of the manifest's (a shard of a plan); nil: the manifest's.
+    public var archives: [Manifest.PlannedArchive]?
 
     public init() {}
   }
@@ -100,7 +102,8 @@ public struct PipelineRunner {
     dumpStageNames: Set<String>?
   ) throws {
     if ingest {
-      let (archives, warnings) = try manifest.plannedArchives()
+      let (archives, warnings) =
+        try options.archives.map { ($0, [String]()) } ?? manifest.plannedArchives()
       summary.warnings += warnings
       for warning in warnings { logger.warning("\(warning)") }
       let stage = IngestStage(

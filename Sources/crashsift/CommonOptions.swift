@@ -62,13 +62,20 @@ struct CommonOptions: ParsableArguments {
   }
 
   /// Loads the manifest and pipeline settings and builds a runner.
-  func makeRunner() throws -> PipelineRunner {
-    let manifest = try Manifest.load(path: self.manifest)
+  /// - Parameters:
+  ///   - manifestPath: the manifest to use instead of `--manifest` (a plan's).
+  ///   - archives: the inputs to ingest instead of the manifest's (a plan's shard).
+  func makeRunner(
+    manifestPath: String? = nil, archives: [Manifest.PlannedArchive]? = nil,
+    workspace override: String? = nil
+  ) throws -> PipelineRunner {
+    let manifest = try Manifest.load(path: manifestPath ?? self.manifest)
     let settings =
       try (pipeline ?? manifest.pipeline).map { try PipelineSettings.load(path: $0) }
       ?? PipelineSettings()
     var options = PipelineRunner.Options()
-    options.workspace = workspace
+    options.workspace = override ?? workspace
+    options.archives = archives
     options.jobs = jobs
     options.retryFailed = retryFailed
     options.retryDeferred = retryDeferred

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Interface
 import Pipeline
@@ -20,9 +21,26 @@ struct RunCommand: ParsableCommand {
         crashsift run
         crashsift run --manifest /srv/crash/manifest.json --workspace /srv/crash/out --json
         crashsift run --fail-on regressed,new || notify-team out/report/digest.md
+        crashsift run --plan plan.json --shard 3 --workspace /scratch/shard-3
+
+      With --plan, only the inputs of one shard of a plan (`crashsift plan`) are run, into \
+      --workspace (the shard's own, on local disk), without a report; `crashsift merge` brings \
+      the shards into the workspace the reports read. The shard comes from --shard, else \
+      SLURM_ARRAY_TASK_ID (Slurm job arrays), else JOB_COMPLETION_INDEX (Kubernetes Indexed \
+      Jobs). A shard run exits 0 once its stages finished, even when some dumps failed (their \
+      rows travel to the merge); docs/cluster.md.
       """)
 
   @OptionGroup var common: CommonOptions
+
+  @Option(name: .long, help: "Run one shard of this plan (crashsift plan) instead of the manifest.")
+  var plan: String?
+
+  @Option(
+    name: .long,
+    help:
+      "With --plan: the shard to run (default: $SLURM_ARRAY_TASK_ID, else $JOB_COMPLETION_INDEX).")
+  var shard: Int?
 
   @Flag(name: .long, help: "Do not write the report after the stages.")
   var noReport = false
@@ -44,6 +62,11 @@ struct RunCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let plan {
+      try runShard(planPath: plan)
+      return
+    }
+    if shard != nil { throw ValidationError("--shard needs --plan") }
     let failKinds = try ReportCommand.alertKinds(failOn)
     let runner = try common.makeRunner()
     // A mistake in annotations.json fails now, not after the night's stages.
@@ -85,5 +108,57 @@ struct RunCommand: ParsableCommand {
       throw error
     }
     try ReportCommand.failIfAlerted(alerts, kinds: failKinds)
+  }
+
+  /// `--plan`: one shard's inputs into its own workspace, stamped for `merge`.
+  func runShard(planPath: String) throws {
+    guard failOn == nil else {
+      throw ValidationError("--fail-on needs the report: a shard has none")
+    }
+    let plan: ShardPlan
+    let selection: ShardSelection
+    do {
+      plan = try ShardPlan.load(path: planPath)
+      selection = try ShardSelection.resolve(
+        explicit: shard, environment: ProcessInfo.processInfo.environment,
+        shardCount: plan.shards.count)
+    } catch let error as ClusterError {
+      FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+      throw ExitCode(2)
+    }
+    guard let workspace = common.workspace else {
+      throw ValidationError(
+        "--plan needs --workspace DIR: the shard's own workspace, on local disk (merge brings it into \(plan.workspace))"
+      )
+    }
+    let inputs = plan.shards[selection.index].inputs
+    let archives = inputs.map {
+      Manifest.PlannedArchive(path: $0.path, batch: $0.batch, build: $0.build)
+    }
+    let runner = try common.makeRunner(
+      manifestPath: plan.manifest, archives: archives, workspace: workspace)
+    let bytes = plan.shards[selection.index].bytes
+    if !common.quiet {
+      FileHandle.standardError.write(
+        Data(
+          "shard \(selection.index) of \(plan.shards.count) (from \(selection.source)): \(inputs.count) inputs, \(bytes) bytes, plan \(plan.digest.prefix(12))\n"
+            .utf8))
+    }
+    do {
+      try ShardStamp(
+        plan: plan, planPath: URL(fileURLWithPath: planPath).standardized.path,
+        index: selection.index, versions: .current(recipe: runner.recipe)
+      ).write(to: workspace)
+    } catch let error as ClusterError {
+      FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+      throw ExitCode(2)
+    }
+    let summary = try runner.run(command: "run --shard \(selection.index)", ingest: true)
+    // Failed dumps are rows the merge carries; only a run that stopped early fails the shard.
+    do {
+      try common.finish(summary, recipe: runner.recipe)
+    } catch let exit as ExitCode where exit == ExitCode(1) && summary.error == nil {
+      return
+    }
   }
 }

@@ -36,12 +36,19 @@ public enum DatabaseSnapshot {
     ("thread_frames", "SELECT * FROM thread_frames ORDER BY 1, 2, 3"),
   ]
 
+  /// `symbol_lookups`, for comparisons over the same symbol path.
+  public static let symbolLookups = ("symbol_lookups", "SELECT * FROM symbol_lookups ORDER BY 1, 2")
+
   /// One line per row, prefixed by its table, in a stable order.
-  public static func lines(databasePath: String) throws -> [String] {
+  /// - Parameter extra: more `(table, query)` pairs, e.g. `symbolLookups` where the symbol path
+  ///   is the same on both sides (its answers name where each file was found).
+  public static func lines(databasePath: String, extra: [(String, String)] = []) throws
+    -> [String]
+  {
     let queue = try DatabaseQueue(path: databasePath)
     return try queue.read { db in
       var lines: [String] = []
-      for (table, sql) in queries {
+      for (table, sql) in queries + extra {
         for row in try Row.fetchAll(db, sql: sql) {
           let values = row.databaseValues.map { $0.isNull ? "NULL" : "\($0)" }
           lines.append("\(table)|" + values.joined(separator: "|"))
