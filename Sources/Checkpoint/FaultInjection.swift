@@ -9,6 +9,7 @@ import Foundation
 ///
 /// - `CRASHSIFT_FAULT=<point>:<n>`: SIGKILL the process the n-th time `<point>` is reached
 ///   (after a dump is stored but before its row is committed, right after a commit, …).
+/// - `CRASHSIFT_FAIL_SHARD=<i>`: SIGKILL `run --plan` when it starts shard i.
 /// - `CRASHSIFT_POISON=<sha256>[:<mode>][,…]`: misbehave when a stage starts on that dump, like
 ///   an input that breaks the reader every time. Modes: `kill` (SIGKILL, the default), `trap` (a
 ///   trapping integer conversion, as a bad dump field would cause), `hang` (never returns),
@@ -82,6 +83,16 @@ public enum FaultInjection {
       default:
         kill(getpid(), SIGKILL)
       }
+    #endif
+  }
+
+  /// SIGKILLs a shard run when `CRASHSIFT_FAIL_SHARD` names its index: one task of a job array
+  /// that dies, as a lost node or a time limit would end it.
+  @inline(__always)
+  public static func shard(_ index: Int) {
+    #if CRASHSIFT_TEST_HOOKS
+      let wanted = ProcessInfo.processInfo.environment["CRASHSIFT_FAIL_SHARD"]
+      if let wanted, Int(wanted) == index { kill(getpid(), SIGKILL) }
     #endif
   }
 }

@@ -62,12 +62,19 @@ public struct WorkspaceMerge {
   public let stages: [Stage]
   public let versions: VersionInfo
   public let rerunStale: Bool
+  /// When set, only shards of this plan are taken (a shard folder left from another night is
+  /// refused).
+  public let planDigest: String?
 
-  public init(target: Workspace, stages: [Stage], versions: VersionInfo, rerunStale: Bool) {
+  public init(
+    target: Workspace, stages: [Stage], versions: VersionInfo, rerunStale: Bool,
+    planDigest: String? = nil
+  ) {
     self.target = target
     self.stages = stages
     self.versions = versions
     self.rerunStale = rerunStale
+    self.planDigest = planDigest
   }
 
   /// Merges `shardDirectories` into the target workspace (created if needed), which must not
@@ -80,6 +87,12 @@ public struct WorkspaceMerge {
       guard let stamp = try ShardStamp.read(directory) else {
         problems.append(
           "\(directory) is not a shard workspace (no \(ShardStamp.fileName)); shards are made by `crashsift run --plan … --shard I --workspace DIR`"
+        )
+        continue
+      }
+      if let planDigest, stamp.planDigest != planDigest {
+        problems.append(
+          "\(directory) is shard \(stamp.shardIndex) of plan \(stamp.planDigest.prefix(12)), not of the plan given (\(planDigest.prefix(12))): a shard left from another night?"
         )
         continue
       }

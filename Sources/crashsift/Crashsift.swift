@@ -36,7 +36,7 @@ struct Crashsift: ParsableCommand {
       RunCommand.self, IngestCommand.self, ParseCommand.self, StatusCommand.self,
       AnalyzeCommand.self, SymbolsCommand.self, ForgeCommand.self, BucketCommand.self,
       HashCommand.self, ExplainCommand.self, SignifyCommand.self, ReportCommand.self,
-      PlanCommand.self, MergeCommand.self, WorkerCommand.self,
+      PlanCommand.self, MergeCommand.self, SlurmCommand.self, WorkerCommand.self,
     ]
   )
 

@@ -36,17 +36,27 @@ struct MergeCommand: ParsableCommand {
     help: "Take shards made by another crashsift or rules, and redo their stale stages here.")
   var rerunStale = false
 
+  @Option(name: .long, help: "Take only shards of this plan (crashsift plan), refuse others.")
+  var plan: String?
+
   @OptionGroup var common: CommonOptions
 
   func run() throws {
     guard !shards.isEmpty else { throw ValidationError("give the shard workspaces to merge") }
     let runner = try common.makeRunner(workspace: into ?? common.workspace)
+    var planDigest: String?
+    do {
+      planDigest = try plan.map { try ShardPlan.load(path: $0).digest }
+    } catch let error as ClusterError {
+      FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+      throw ExitCode(2)
+    }
     let versions = VersionInfo.current(recipe: runner.recipe)
     let merge = WorkspaceMerge(
       target: runner.workspace,
       stages: runner.dumpStages.map {
         WorkspaceMerge.Stage(name: $0.name, version: $0.version, outputTables: $0.outputTables)
-      }, versions: versions, rerunStale: rerunStale)
+      }, versions: versions, rerunStale: rerunStale, planDigest: planDigest)
     let summary: WorkspaceMerge.Summary
     do {
       summary = try merge.merge(shards)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Cluster
 import Foundation
 import Interface
@@ -153,6 +154,7 @@ struct RunCommand: ParsableCommand {
       FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
       throw ExitCode(2)
     }
+    FaultInjection.shard(selection.index)
     let summary = try runner.run(command: "run --shard \(selection.index)", ingest: true)
     // Failed dumps are rows the merge carries; only a run that stopped early fails the shard.
     do {

@@ -65,7 +65,11 @@ struct ShardMergeTests {
   /// Every file of a report folder with its bytes.
   static func report(_ workspace: String, manifest: String) throws -> [String: Data] {
     try check(["report", "--manifest", manifest, "--workspace", workspace])
-    let root = "\(workspace)/report"
+    return try files(of: "\(workspace)/report")
+  }
+
+  /// Every file below `root` with its bytes, by relative path.
+  static func files(of root: String) throws -> [String: Data] {
     var files: [String: Data] = [:]
     let names = FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []
     for name in names {

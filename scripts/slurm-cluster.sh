@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# A real one-node Slurm cluster on this machine, for the tests of `crashsift slurm submit`
+# (docs/cluster.md). Usage: scripts/slurm-cluster.sh start|stop|status
+#
+# start: installs Debian's slurmctld, slurmd, slurm-client and munge if missing, writes a munge
+# key and /etc/slurm/slurm.conf (one node, described by `slurmd -C`; no systemd or cgroups:
+# proctrack/linuxproc, task/none), starts munged, slurmctld and slurmd as root and waits until the
+# node is idle. stop: stops all three (also after a failed test run). Run as root; state lives in
+# /var/tmp/crashsift-slurm. Refuses to touch a slurm.conf it did not write.
+set -euo pipefail
+state=/var/tmp/crashsift-slurm
+conf=/etc/slurm/slurm.conf
+marker="# written by crashsift scripts/slurm-cluster.sh"
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "slurm-cluster: run as root (the daemons and the munge key need it)" >&2
+    exit 2
+  fi
+}
+
+install_packages() {
+  local needed=()
+  for pkg in slurmctld slurmd slurm-client munge; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || needed+=("$pkg")
+  done
+  if [ ${#needed[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
+  fi
+}
+
+stop() {
+  for daemon in slurmd slurmctld; do
+    if [ -f "$state/$daemon.pid" ]; then
+      kill "$(cat "$state/$daemon.pid")" 2>/dev/null || true
+    fi
+    pkill -x "$daemon" 2>/dev/null || true
+  done
+  if [ -f "$state/munged.pid" ]; then kill "$(cat "$state/munged.pid")" 2>/dev/null || true; fi
+  pkill -x munged 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || pgrep -x munged >/dev/null || break
+    sleep 0.1
+  done
+  echo "slurm-cluster: stopped"
+}
+
+start() {
+  need_root
+  install_packages
+  stop >/dev/null
+  mkdir -p "$state/slurmd" "$state/slurmctld" /etc/slurm /run/munge /var/log/munge /var/lib/munge
+  # munge: a key of its own, owned by the munge user; munged refuses lax permissions.
+  if [ ! -s /etc/munge/munge.key ]; then
+    mkdir -p /etc/munge
+    dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key status=none
+  fi
+  chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge
+  chmod 0700 /etc/munge /var/log/munge /var/lib/munge
+  chmod 0755 /run/munge
+  chmod 0400 /etc/munge/munge.key
+  su -s /bin/sh munge -c "/usr/sbin/munged --pid-file=$state/munged.pid" 2>/dev/null \
+    || /usr/sbin/munged --force --pid-file="$state/munged.pid"
+  if [ -f "$conf" ] && ! grep -qF "$marker" "$conf"; then
+    echo "slurm-cluster: $conf exists and was not written by this script; not touching it" >&2
+    exit 1
+  fi
+  local host node
+  host=$(hostname -s)
+  node=$(slurmd -C | head -1 | sed 's/ UpTime=.*//')
+  cat >"$conf" <<EOF
+$marker
+ClusterName=crashsift
+SlurmctldHost=$host(127.0.0.1)
+AuthType=auth/munge
+CredType=cred/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPidFile=$state/slurmctld.pid
+SlurmdPidFile=$state/slurmd.pid
+SlurmdSpoolDir=$state/slurmd
+StateSaveLocation=$state/slurmctld
+SlurmctldLogFile=$state/slurmctld.log
+SlurmdLogFile=$state/slurmd.log
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+MinJobAge=86400
+$node NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+EOF
+  /usr/sbin/slurmctld -f "$conf"
+  /usr/sbin/slurmd -f "$conf"
+  for _ in $(seq 1 100); do
+    state_now=$(sinfo -h -o %T 2>/dev/null | head -1 || true)
+    case "$state_now" in
+      idle*) echo "slurm-cluster: node $host idle"; return 0 ;;
+      down* | drain*) scontrol update nodename="$host" state=resume 2>/dev/null || true ;;
+    esac
+    sleep 0.2
+  done
+  echo "slurm-cluster: the node did not become idle; logs in $state" >&2
+  tail -20 "$state/slurmctld.log" "$state/slurmd.log" >&2 || true
+  exit 1
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) sinfo && squeue ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac
