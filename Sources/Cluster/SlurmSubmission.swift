@@ -30,6 +30,9 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
   public var maxArraySize: Int
   /// More arguments for every shard run (e.g. `--offline`).
   public var runArguments: [String]
+  /// Shards keep their dumps in the workspace's own store (`<workspace>/dumps`, on a shared
+  /// filesystem), so publishing a shard and merging it move only records.
+  public var storeShared: Bool
 
   /// The job ids of one submission.
   public struct Jobs: Codable, Sendable, Equatable {
@@ -49,8 +52,9 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
     shards: Int, manifest: String, workspace: String, directory: String, binary: String,
     partition: String? = nil, time: String? = nil, memory: String? = nil,
     scratch: String? = nil, maxParallel: Int? = nil, maxArraySize: Int = 1001,
-    runArguments: [String] = []
+    runArguments: [String] = [], storeShared: Bool = false
   ) {
+    self.storeShared = storeShared
     self.shards = shards
     self.manifest = manifest
     self.workspace = workspace
@@ -99,7 +103,9 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
       String(format: "%02x", $0)
     }.joined()
     let root = scratch.map(Self.quote) ?? "\"${TMPDIR:-/tmp}\""
-    let extra = runArguments.map(Self.quote).joined(separator: " ")
+    let extra = (runArguments + (storeShared ? ["--store", "\(workspace)/dumps"] : [])).map(
+      Self.quote
+    ).joined(separator: " ")
     return
       (header("shard", output: "shard-%A_%a.out", memory: true) + [
         "index=$(( SLURM_ARRAY_TASK_ID + ${CRASHSIFT_SHARD_OFFSET:-0} ))",

@@ -43,6 +43,13 @@ struct RunCommand: ParsableCommand {
       "With --plan: the shard to run (default: $SLURM_ARRAY_TASK_ID, else $JOB_COMPLETION_INDEX).")
   var shard: Int?
 
+  @Option(
+    name: .long,
+    help:
+      "With --plan: keep the shard's dumps in this store shared by every shard (e.g. <workspace>/dumps on a shared filesystem); the merge then moves only records."
+  )
+  var store: String?
+
   @Flag(name: .long, help: "Do not write the report after the stages.")
   var noReport = false
 
@@ -68,6 +75,7 @@ struct RunCommand: ParsableCommand {
       return
     }
     if shard != nil { throw ValidationError("--shard needs --plan") }
+    if store != nil { throw ValidationError("--store needs --plan") }
     let failKinds = try ReportCommand.alertKinds(failOn)
     let runner = try common.makeRunner()
     // A mistake in annotations.json fails now, not after the night's stages.
@@ -144,6 +152,14 @@ struct RunCommand: ParsableCommand {
         Data(
           "shard \(selection.index) of \(plan.shards.count) (from \(selection.source)): \(inputs.count) inputs, \(bytes) bytes, plan \(plan.digest.prefix(12))\n"
             .utf8))
+    }
+    if let store {
+      do {
+        try Workspace(directory: workspace).linkStore(to: store)
+      } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(2)
+      }
     }
     do {
       try ShardStamp(

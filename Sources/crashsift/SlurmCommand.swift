@@ -71,6 +71,13 @@ struct SlurmSubmitCommand: ParsableCommand {
   @Flag(name: .long, help: "Shards do not ask symbol servers (crashsift run --offline).")
   var offline = false
 
+  @Flag(
+    name: .long,
+    help:
+      "Shards write dumps straight into <workspace>/dumps (a shared filesystem): only records move."
+  )
+  var storeShared = false
+
   @Flag(name: .long, help: "Print the scripts and sbatch commands; submit nothing.")
   var dryRun = false
 
@@ -88,7 +95,7 @@ struct SlurmSubmitCommand: ParsableCommand {
       binary: absolute(binary ?? Self.executable()), partition: partition, time: time,
       memory: mem, scratch: scratch, maxParallel: maxParallel,
       maxArraySize: maxArraySize ?? (dryRun ? nil : SlurmSubmission.maxArraySize()) ?? 1001,
-      runArguments: offline ? ["--offline"] : [])
+      runArguments: offline ? ["--offline"] : [], storeShared: storeShared)
     if dryRun {
       Swift.print("# \(submission.directory)/plan.sbatch\n\(submission.planScript)")
       Swift.print("# \(submission.directory)/shard.sbatch\n\(submission.shardScript)")

@@ -313,4 +313,39 @@ struct ShardMergeTests {
     ])
     #expect(errors.isEmpty, "\(errors.prefix(10).joined(separator: "\n"))")
   }
+
+  @Test("shards writing into the workspace's store (run --store): the merge moves only records")
+  func sharedStore() throws {
+    let night = try Night(count: 120)
+    let target = night.dir.file("merged")
+    let planPath = night.dir.file("plan.json")
+    try Self.check([
+      "plan", "--shards", "3", "--manifest", night.manifest, "--workspace", target, "-o",
+      planPath,
+    ])
+    var shards: [String] = []
+    for index in 0..<3 {
+      let workspace = night.dir.file("shard-\(index)")
+      try Self.check([
+        "run", "--plan", planPath, "--shard", "\(index)", "--workspace", workspace, "--store",
+        "\(target)/dumps", "-q", "--offline",
+      ])
+      let link = try FileManager.default.destinationOfSymbolicLink(atPath: "\(workspace)/dumps")
+      #expect(link == "\(target)/dumps")
+      shards.append(workspace)
+    }
+    // A shard workspace that keeps its own dumps cannot be pointed at a store afterwards.
+    let refused = try CrashsiftBinary.run([
+      "run", "--plan", planPath, "--shard", "0", "--workspace", night.single, "--store",
+      "\(target)/dumps", "--offline",
+    ])
+    #expect(refused.status == 2 && refused.stderr.contains("already holds dumps of its own"))
+    try Self.check(
+      ["merge"] + shards + ["--into", target, "--manifest", night.manifest, "--offline", "-q"])
+    #expect(try Self.snapshot(target) == Self.snapshot(night.single))
+    let stored =
+      FileManager.default.enumerator(atPath: "\(target)/dumps")?.allObjects
+      .compactMap { $0 as? String }.filter { $0.hasSuffix(".dmp") } ?? []
+    #expect(stored.count == 120)
+  }
 }

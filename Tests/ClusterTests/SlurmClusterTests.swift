@@ -77,7 +77,7 @@ struct SlurmClusterTests {
   }
 
   @Test(
-    "a failed shard: the merge never runs; the shard resubmitted alone, then merge and report; a merge killed part-way, run again, gives the same workspace",
+    "a failed shard (shared store, arrays of 3): the merge never runs; the shard resubmitted alone, then merge and report; a merge killed part-way, run again, gives the same workspace",
     .requires(cluster))
   func failure() throws {
     try Self.cluster.resolve()
@@ -87,7 +87,7 @@ struct SlurmClusterTests {
     let submitted = try ShardMergeTests.check(
       [
         "slurm", "submit", "--shards", "4", "--manifest", night.manifest, "--workspace", out,
-        "--dir", dir, "--offline", "--json", "--max-array-size", "3",
+        "--dir", dir, "--offline", "--json", "--max-array-size", "3", "--store-shared",
       ], environment: ["CRASHSIFT_FAIL_SHARD": "2"])
     let jobs = try Self.jobs(submitted.stdout)
     // MaxArraySize 3: shards 0–2 in one array, 3 in a second with CRASHSIFT_SHARD_OFFSET=3.
@@ -97,6 +97,10 @@ struct SlurmClusterTests {
     #expect(!FileManager.default.fileExists(atPath: "\(out)/crashsift.sqlite"))
     #expect(!FileManager.default.fileExists(atPath: "\(dir)/shards/shard-2"))
     #expect(FileManager.default.fileExists(atPath: "\(dir)/shards/shard-3/shard.json"))
+    // --store-shared: the published shard's dumps are the workspace's store, not a copy.
+    #expect(
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/shards/shard-3/dumps"))
+        == "\(out)/dumps")
 
     let again = try ShardMergeTests.check([
       "slurm", "resubmit", "--dir", dir, "--shards", "2", "--json",
@@ -107,7 +111,10 @@ struct SlurmClusterTests {
     #expect(try ShardMergeTests.snapshot(out) == expected)
 
     // The merge job again, on a fresh workspace, killed inside its transaction, then again.
-    try FileManager.default.removeItem(atPath: out)
+    // (The store stays: it is the shards' shared store.)
+    for name in ["crashsift.sqlite", "crashsift.sqlite-wal", "crashsift.sqlite-shm", "report"] {
+      try? FileManager.default.removeItem(atPath: "\(out)/\(name)")
+    }
     let killed = try Self.slurm(
       "sbatch",
       [
