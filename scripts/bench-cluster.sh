@@ -3,7 +3,8 @@
 # `crashsift run`), then planned into 2 and 4 shards run one after another on this machine (each
 # with every core, as each would have on its own node), merged, and reported; peak RSS of each
 # step; and `sha256sum` over the same dumps in the same run (the floor). From these: per-shard
-# overhead, merge cost per 10,000 dumps, and a projection for N machines.
+# overhead, merge cost per 10,000 dumps, and a projection for N machines. At the end each merged
+# workspace is compared with the single run's, row for row (timestamps and run bookkeeping aside).
 # Usage: scripts/bench-cluster.sh [N] — default 100000. Needs /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,10 @@ measure() { # label command...
   local label=$1
   local log="$work/time-$label.log"
   shift
-  /usr/bin/time -f "%e %M" -o "$log" "$@" >"$work/out-$label.txt" 2>"$work/err-$label.log" || true
+  if ! /usr/bin/time -f "%e %M" -o "$log" "$@" >"$work/out-$label.txt" 2>"$work/err-$label.log"; then
+    echo "bench-cluster: $label failed (exit status in $log, stderr in $work/err-$label.log)" >&2
+    exit 1
+  fi
   read -r seconds kib <"$log"
   echo "$seconds $((kib / 1024))"
 }
@@ -48,3 +52,25 @@ for k in 2 4; do
   echo "| $k shards: report | ${s} s | ${m} MB |"
   rm -rf "${shard_list[@]}"
 done
+# The merged workspaces must equal the single run's (what the tests check at small scale).
+python3 - "$work/single/crashsift.sqlite" "$work/merged-2/crashsift.sqlite" "$work/merged-4/crashsift.sqlite" <<'PY'
+import sqlite3, sys
+VOLATILE = {"updated_at", "started_at", "finished_at", "pid", "host", "attempts", "merged_at"}
+SKIP = {"runs", "merged_shards", "sqlite_sequence", "grdb_migrations"}
+def rows(path):
+    c = sqlite3.connect(path)
+    out = {}
+    for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+        if t in SKIP:
+            continue
+        cols = [r[1] for r in c.execute(f"PRAGMA table_info({t})") if r[1] not in VOLATILE]
+        quoted = ",".join('"%s"' % x for x in cols)
+        out[t] = sorted(map(repr, c.execute(f"SELECT {quoted} FROM {t}")))
+    return out
+single = rows(sys.argv[1])
+for merged in sys.argv[2:]:
+    same = rows(merged) == single
+    print(f"| {merged.split('/')[-2]} equals the single run | {'yes' if same else 'NO'} | |")
+    if not same:
+        sys.exit(1)
+PY

@@ -5,8 +5,9 @@
 # start: installs Debian's slurmctld, slurmd, slurm-client and munge if missing, writes a munge
 # key and /etc/slurm/slurm.conf (one node, described by `slurmd -C`; no systemd or cgroups:
 # proctrack/linuxproc, task/none), starts munged, slurmctld and slurmd as root and waits until the
-# node is idle. stop: stops all three (also after a failed test run). Run as root; state lives in
-# /var/tmp/crashsift-slurm. Refuses to touch a slurm.conf it did not write.
+# node is idle. stop: cancels the jobs and stops the three daemons it started (by their pid files;
+# also after a failed test run). Run as root; state lives in /var/tmp/crashsift-slurm. Refuses to
+# touch a slurm.conf it did not write (a machine that is a real Slurm node).
 set -euo pipefail
 state=/var/tmp/crashsift-slurm
 conf=/etc/slurm/slurm.conf
@@ -31,24 +32,42 @@ install_packages() {
   fi
 }
 
+ours() { [ -f "$conf" ] && grep -qF "$marker" "$conf"; }
+
 stop() {
-  for daemon in slurmd slurmctld; do
-    if [ -f "$state/$daemon.pid" ]; then
-      kill "$(cat "$state/$daemon.pid")" 2>/dev/null || true
-    fi
-    pkill -x "$daemon" 2>/dev/null || true
+  # Only what this script started: its own configuration's jobs, then its daemons by pid file.
+  if ours && command -v scancel >/dev/null; then
+    scancel --full --quiet --user=root 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      [ -z "$(squeue -h 2>/dev/null)" ] && break
+      sleep 0.1
+    done
+  fi
+  for daemon in slurmd slurmctld munged; do
+    local pidfile="$state/$daemon.pid"
+    [ "$daemon" = munged ] && pidfile=/run/munge/munged.pid
+    [ -f "$pidfile" ] || continue
+    local pid
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
   done
-  if [ -f "$state/munged.pid" ]; then kill "$(cat "$state/munged.pid")" 2>/dev/null || true; fi
-  pkill -x munged 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || pgrep -x munged >/dev/null || break
-    sleep 0.1
-  done
+  # Job steps slurmd leaves behind with proctrack/linuxproc.
+  pkill -9 -x slurmstepd 2>/dev/null || true
   echo "slurm-cluster: stopped"
 }
 
 start() {
   need_root
+  if [ -f "$conf" ] && ! ours; then
+    echo "slurm-cluster: $conf exists and was not written by this script; not touching this machine's Slurm" >&2
+    exit 1
+  fi
   install_packages
   stop >/dev/null
   mkdir -p "$state/slurmd" "$state/slurmctld" /etc/slurm /run/munge /var/log/munge /var/lib/munge
@@ -61,12 +80,8 @@ start() {
   chmod 0700 /etc/munge /var/log/munge /var/lib/munge
   chmod 0755 /run/munge
   chmod 0400 /etc/munge/munge.key
-  su -s /bin/sh munge -c "/usr/sbin/munged --pid-file=$state/munged.pid" 2>/dev/null \
-    || /usr/sbin/munged --force --pid-file="$state/munged.pid"
-  if [ -f "$conf" ] && ! grep -qF "$marker" "$conf"; then
-    echo "slurm-cluster: $conf exists and was not written by this script; not touching it" >&2
-    exit 1
-  fi
+  # munged runs as its own user; its pid file lives where that user may write.
+  su -s /bin/sh munge -c "/usr/sbin/munged --pid-file=/run/munge/munged.pid"
   local host node
   host=$(hostname -s)
   node=$(slurmd -C | head -1 | sed 's/ UpTime=.*//')
@@ -114,7 +129,13 @@ EOF
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
+  stop)
+    if [ -f "$conf" ] && ! ours; then
+      echo "slurm-cluster: $conf was not written by this script; nothing stopped" >&2
+      exit 0
+    fi
+    stop
+    ;;
   status) sinfo && squeue ;;
   *)
     echo "usage: $0 start|stop|status" >&2

@@ -100,11 +100,27 @@ public struct ShardPlan: Codable, Sendable, Equatable {
     var loads = [Int64](repeating: 0, count: count)
     // `loads` only chooses the shard; each shard's bytes are summed again by the initializer.
     var members = [[(Int, Input)]](repeating: [], count: count)
+    // A binary min-heap of (load, index): the lightest shard, ties to the lower index.
+    var heap = (0..<count).map { (load: Int64(0), index: $0) }
+    func less(_ a: (load: Int64, index: Int), _ b: (load: Int64, index: Int)) -> Bool {
+      a.load != b.load ? a.load < b.load : a.index < b.index
+    }
     for entry in bySize {
-      var lightest = 0
-      for index in 1..<count where loads[index] < loads[lightest] { lightest = index }
+      let lightest = heap[0].index
       loads[lightest] &+= entry.input.size
       members[lightest].append(entry)
+      heap[0].load = loads[lightest]
+      var parent = 0
+      while true {
+        let left = 2 * parent + 1
+        let right = left + 1
+        var smallest = parent
+        if left < heap.count, less(heap[left], heap[smallest]) { smallest = left }
+        if right < heap.count, less(heap[right], heap[smallest]) { smallest = right }
+        if smallest == parent { break }
+        heap.swapAt(parent, smallest)
+        parent = smallest
+      }
     }
     let plan = ShardPlan(
       manifest: manifest.file, workspace: workspace.directory, alreadyIngested: skipped,

@@ -30,7 +30,11 @@ public struct ShardSelection: Sendable, Equatable {
     }
     if explicit == nil, let text = environment["CRASHSIFT_SHARD_OFFSET"] {
       let offset = try number(text, "CRASHSIFT_SHARD_OFFSET")
-      selection.index += offset
+      let (sum, overflow) = selection.index.addingReportingOverflow(offset)
+      guard !overflow else {
+        throw ClusterError("CRASHSIFT_SHARD_OFFSET=\(text) is too large")
+      }
+      selection.index = sum
       selection.source += " + CRASHSIFT_SHARD_OFFSET \(offset)"
     }
     guard selection.index >= 0, selection.index < shardCount else {

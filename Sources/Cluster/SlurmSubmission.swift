@@ -33,6 +33,9 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
   /// Shards keep their dumps in the workspace's own store (`<workspace>/dumps`, on a shared
   /// filesystem), so publishing a shard and merging it move only records.
   public var storeShared: Bool
+  /// The node the plan and merge jobs run on (`--nodelist`): the one whose disk holds the
+  /// workspace, when it is not on a filesystem every node can lock.
+  public var mergeNode: String?
 
   /// The job ids of one submission.
   public struct Jobs: Codable, Sendable, Equatable {
@@ -52,9 +55,10 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
     shards: Int, manifest: String, workspace: String, directory: String, binary: String,
     partition: String? = nil, time: String? = nil, memory: String? = nil,
     scratch: String? = nil, maxParallel: Int? = nil, maxArraySize: Int = 1001,
-    runArguments: [String] = [], storeShared: Bool = false
+    runArguments: [String] = [], storeShared: Bool = false, mergeNode: String? = nil
   ) {
     self.storeShared = storeShared
+    self.mergeNode = mergeNode
     self.shards = shards
     self.manifest = manifest
     self.workspace = workspace
@@ -78,10 +82,32 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
     "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
-  func header(_ name: String, output: String, memory: Bool) -> [String] {
+  /// The most shards one submission takes: the merge job names every shard on its command line.
+  public static let maxShards = 10_000
+
+  /// Why these settings cannot make working job scripts, nil when they can: `#SBATCH` lines are
+  /// not shell-quoted (a space or a `%` pattern in a path would be misread).
+  public var problem: String? {
+    guard shards >= 1, shards <= Self.maxShards else {
+      return "--shards must be between 1 and \(Self.maxShards) (got \(shards))"
+    }
+    let plain = { (text: String) in
+      !text.contains(where: { $0.isWhitespace || $0 == "%" || $0 == "'" || $0 == "\"" })
+    }
+    for (name, value) in [
+      ("--dir", directory), ("--partition", partition ?? ""), ("--time", time ?? ""),
+      ("--mem", memory ?? ""), ("--merge-node", mergeNode ?? ""),
+    ] where !plain(value) {
+      return "\(name) \(value): no spaces, quotes or % (they go on #SBATCH lines unquoted)"
+    }
+    return nil
+  }
+
+  func header(_ name: String, output: String, memory: Bool, pinned: Bool = false) -> [String] {
     var lines = [
       "#!/bin/bash", "#SBATCH --job-name=crashsift-\(name)", "#SBATCH --output=\(logs)/\(output)",
     ]
+    if pinned, let mergeNode { lines.append("#SBATCH --nodelist=\(mergeNode)") }
     if let partition { lines.append("#SBATCH --partition=\(partition)") }
     if let time { lines.append("#SBATCH --time=\(time)") }
     if memory, let value = self.memory { lines.append("#SBATCH --mem=\(value)") }
@@ -91,7 +117,7 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
 
   /// The plan job: `crashsift plan` on the cluster, against the long-lived workspace.
   public var planScript: String {
-    (header("plan", output: "plan-%j.out", memory: false) + [
+    (header("plan", output: "plan-%j.out", memory: false, pinned: true) + [
       "exec \(Self.quote(binary)) plan --shards \(shards) --manifest \(Self.quote(manifest)) --workspace \(Self.quote(workspace)) -o \(Self.quote(planPath))"
     ]).joined(separator: "\n") + "\n"
   }
@@ -109,11 +135,17 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
     return
       (header("shard", output: "shard-%A_%a.out", memory: true) + [
         "index=$(( SLURM_ARRAY_TASK_ID + ${CRASHSIFT_SHARD_OFFSET:-0} ))",
-        "# The shard runs in node-local scratch (SQLite wants local disk); a shard run again on",
-        "# the same node resumes there.",
-        "scratch=\(root)/crashsift-shard-$index-\(tag)",
+        "# The shard runs in node-local scratch (SQLite wants local disk), named after this",
+        "# night's plan: a shard run again on the same node resumes there; a scratch an earlier",
+        "# night's shard of the same index left behind is removed.",
+        "night=$(stat -c %Y \(Self.quote(planPath)))",
+        "for old in \(root)/crashsift-shard-$index-\(tag)-*; do",
+        "  [ \"$old\" = \(root)/crashsift-shard-$index-\(tag)-\"$night\" ] || rm -rf \"$old\"",
+        "done",
+        "scratch=\(root)/crashsift-shard-$index-\(tag)-\"$night\"",
         "\(Self.quote(binary)) run --plan \(Self.quote(planPath)) --workspace \"$scratch\" --quiet\(extra.isEmpty ? "" : " " + extra)",
-        "# Publish the finished workspace where the merge reads it, replacing an older copy whole.",
+        "# Publish the finished workspace where the merge reads it: copied beside, then moved in",
+        "# place of an older copy (the merge job starts only after every shard ended).",
         "dest=\(Self.quote(shardsDirectory))/shard-$index",
         "mkdir -p \(Self.quote(shardsDirectory))",
         "rm -rf \"$dest.partial\"",
@@ -126,7 +158,7 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
 
   /// The merge job: every shard of the plan into the workspace, then the report.
   public var mergeScript: String {
-    (header("merge", output: "merge-%j.out", memory: true) + [
+    (header("merge", output: "merge-%j.out", memory: true, pinned: true) + [
       "shards=()",
       "for index in $(seq 0 \(shards - 1)); do shards+=(\(Self.quote(shardsDirectory))/shard-$index); done",
       "\(Self.quote(binary)) merge \"${shards[@]}\" --plan \(Self.quote(planPath)) --into \(Self.quote(workspace)) --manifest \(Self.quote(manifest)) --quiet",
@@ -149,7 +181,8 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
       var array = "0-\(chunk.count - 1)"
       if let maxParallel { array += "%\(maxParallel)" }
       list.append([
-        "sbatch", "--parsable", "--dependency=afterok:$PLAN", "--array=\(array)",
+        "sbatch", "--parsable", "--dependency=afterok:$PLAN", "--kill-on-invalid-dep=yes",
+        "--array=\(array)",
         "--export=ALL,CRASHSIFT_SHARD_OFFSET=\(chunk.lowerBound)", "\(directory)/shard.sbatch",
       ])
     }
@@ -213,11 +246,40 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
           lastShard: chunk.upperBound))
     }
     let merge = try submitMerge(after: arrays.map(\.job))
-    return Jobs(plan: plan, arrays: arrays, merge: merge)
+    let jobs = Jobs(plan: plan, arrays: arrays, merge: merge)
+    try record(jobs)
+    return jobs
   }
 
-  /// Submits shards `indices` again (each its own one-task array) and a merge job gated on them:
-  /// after a shard failed, the others stay published.
+  /// Records the job ids of a submission (`jobs.json`), so `resubmit` can wait for them.
+  public func record(_ jobs: Jobs) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    do {
+      try encoder.encode(jobs).write(
+        to: URL(fileURLWithPath: "\(directory)/jobs.json"), options: .atomic)
+    } catch {
+      throw ClusterError("cannot write \(directory)/jobs.json: \(error)")
+    }
+  }
+
+  /// The arrays of the last submission Slurm still has queued or running: a resubmitted
+  /// shard's merge must also wait for them, or it could start while a shard still publishes.
+  func arraysStillQueued() -> [String] {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    guard let data = FileManager.default.contents(atPath: "\(directory)/jobs.json"),
+      let jobs = try? decoder.decode(Jobs.self, from: data)
+    else { return [] }
+    return jobs.arrays.map(\.job).filter { job in
+      let state = (try? Self.run("squeue", ["-h", "-j", job, "-o", "%T"])) ?? ""
+      return !state.isEmpty
+    }
+  }
+
+  /// Submits shards `indices` again (each its own one-task array) and a merge job gated on them
+  /// and on what is left of the earlier arrays: after a shard failed, the others stay published.
   public func resubmit(_ indices: [Int]) throws -> Jobs {
     var arrays: [Jobs.Array] = []
     for index in indices {
@@ -230,12 +292,19 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
       ])
       arrays.append(Jobs.Array(job: job, firstShard: index, lastShard: index))
     }
-    return Jobs(plan: nil, arrays: arrays, merge: try submitMerge(after: arrays.map(\.job)))
+    let earlier = arraysStillQueued()
+    let jobs = Jobs(
+      plan: nil, arrays: arrays,
+      merge: try submitMerge(after: arrays.map(\.job), waitingFor: earlier))
+    try record(jobs)
+    return jobs
   }
 
-  func submitMerge(after jobs: [String]) throws -> String {
+  func submitMerge(after jobs: [String], waitingFor others: [String] = []) throws -> String {
     var arguments = ["--parsable", "--kill-on-invalid-dep=yes"]
-    if !jobs.isEmpty { arguments.append("--dependency=afterok:" + jobs.joined(separator: ":")) }
+    var dependency = jobs.isEmpty ? [] : ["afterok:" + jobs.joined(separator: ":")]
+    if !others.isEmpty { dependency.append("afterany:" + others.joined(separator: ":")) }
+    if !dependency.isEmpty { arguments.append("--dependency=" + dependency.joined(separator: ",")) }
     return try Self.sbatch(arguments + ["\(directory)/merge.sbatch"])
   }
 

@@ -102,6 +102,10 @@ public struct WorkspaceMerge {
         )
         continue
       }
+      if let why = Self.unfinished(Workspace(directory: directory)) {
+        problems.append("\(directory): \(why); run the shard again (it resumes), then merge")
+        continue
+      }
       shards.append((directory, stamp))
     }
     guard problems.isEmpty else { throw ClusterError(problems.joined(separator: "\n")) }
@@ -152,6 +156,32 @@ public struct WorkspaceMerge {
     return summary
   }
 
+  /// Why a shard cannot be merged yet (no database, or its last run did not finish: killed,
+  /// still running, or stopped on an error), nil when it can. A run that finished with failed
+  /// dumps is finished: its failures are rows like any other.
+  static func unfinished(_ shard: Workspace) -> String? {
+    guard FileManager.default.fileExists(atPath: shard.databasePath) else {
+      return "it has no database: its run never started"
+    }
+    var configuration = Configuration()
+    configuration.readonly = true
+    do {
+      let queue = try DatabaseQueue(path: shard.databasePath, configuration: configuration)
+      let last = try queue.read { db in
+        try Row.fetchOne(
+          db, sql: "SELECT status, COALESCE(summary, '') FROM runs ORDER BY id DESC LIMIT 1")
+      }
+      guard let last else { return "it has no run" }
+      let status: String = last[0]
+      let summary: String = last[1]
+      if status == "done" { return nil }
+      if status == "failed", !summary.contains("\"error\"") { return nil }
+      return "its last run did not finish (\(status))"
+    } catch {
+      return "its database cannot be read: \(error)"
+    }
+  }
+
   /// Why a shard's stamp is not this crashsift's, nil when it is.
   func incompatibility(_ stamp: ShardStamp) -> String? {
     let theirs = stamp.crashsift
@@ -196,7 +226,6 @@ public struct WorkspaceMerge {
       return result
     }
     // The dumps' bytes first: rows never name a dump the store does not hold.
-    let shardStore = try shard.openStore()
     let dumps = try shardDatabase.read { db in
       try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256")
     }
@@ -204,7 +233,9 @@ public struct WorkspaceMerge {
     for sha in dumps {
       let destination = store.path(sha256: sha)
       if FileManager.default.fileExists(atPath: destination) { continue }
-      try Self.place(shardStore.path(sha256: sha), at: destination, store: store)
+      try Self.place(
+        "\(shard.storeDirectory)/\(DumpStore.relativePath(sha256: sha))", at: destination,
+        store: store)
       added += 1
     }
     store.synchronize()
@@ -218,12 +249,17 @@ public struct WorkspaceMerge {
         let after = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM main.dumps") ?? 0
         result.dumpsAdded = after - before
         result.dumpsKnown = dumps.count - result.dumpsAdded
+        try db.execute(sql: "DROP TABLE IF EXISTS temp.merge_source")
+        try db.execute(
+          sql:
+            "CREATE TEMP TABLE merge_source (dump_sha256 TEXT PRIMARY KEY, source TEXT NOT NULL)")
         for stage in stages {
           let (taken, stale) = try mergeStage(db, stage)
           result.stageRowsTaken += taken
           result.staleStageRows += stale
           FaultInjection.hit("merge-stage")
         }
+        try db.execute(sql: "DROP TABLE temp.merge_source")
         try db.execute(
           sql: """
             INSERT INTO main.runs (command, started_at, finished_at, status, pid, host, summary)
@@ -253,11 +289,7 @@ public struct WorkspaceMerge {
   /// The ingest tables: content-keyed rows are added once; an archive the workspace saw fail
   /// takes the shard's finished row; a path's last stat is the shard's.
   func mergeIngest(_ db: Database) throws {
-    func columns(_ table: String) throws -> String {
-      try Row.fetchAll(db, sql: "PRAGMA main.table_info(\(table))").map {
-        "\"\($0["name"] as String)\""
-      }.joined(separator: ", ")
-    }
+    func columns(_ table: String) throws -> String { try Self.columns(db, table) }
     let dumpColumns = try columns("dumps")
     try db.execute(
       sql:
@@ -279,69 +311,99 @@ public struct WorkspaceMerge {
         INSERT OR REPLACE INTO main.archive_sources (\(sourceColumns))
         SELECT \(sourceColumns) FROM shard.archive_sources
         """)
-    for table in ["occurrences", "archive_issues"] {
-      let list = try columns(table)
-      try db.execute(
-        sql: "INSERT OR IGNORE INTO main.\(table) (\(list)) SELECT \(list) FROM shard.\(table)")
-    }
-  }
-
-  /// One stage's rows: the shard's row for a dump replaces the workspace's when it is a better
-  /// outcome, or the same outcome at this crashsift's version where the workspace's is not.
-  func mergeStage(_ db: Database, _ stage: Stage) throws -> (taken: Int, stale: Int) {
-    let rank = { (table: String) in
-      "CASE \(table).status WHEN 'done' THEN 4 WHEN 'deferred' THEN 3 WHEN 'failed' THEN 2 ELSE 1 END"
-    }
-    try db.execute(sql: "DROP TABLE IF EXISTS temp.merge_take")
+    let occurrenceColumns = try columns("occurrences")
     try db.execute(
       sql: """
-        CREATE TEMP TABLE merge_take AS
-        SELECT s.dump_sha256 AS dump_sha256 FROM shard.stage_state s
-        LEFT JOIN main.stage_state m ON m.dump_sha256 = s.dump_sha256 AND m.stage = s.stage
-        WHERE s.stage = ?1 AND (
-          m.dump_sha256 IS NULL
-          OR \(rank("s")) > \(rank("m"))
-          OR (\(rank("s")) = \(rank("m")) AND s.stage_version = ?2 AND m.stage_version != ?2))
-        """, arguments: [stage.name, stage.version])
-    let taken = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.merge_take") ?? 0
+        INSERT OR IGNORE INTO main.occurrences (\(occurrenceColumns))
+        SELECT \(occurrenceColumns) FROM shard.occurrences
+        """)
+    // An entry refused again says why this time, as a re-ingest would.
+    let issueColumns = try columns("archive_issues")
+    try db.execute(
+      sql: """
+        INSERT OR REPLACE INTO main.archive_issues (\(issueColumns))
+        SELECT \(issueColumns) FROM shard.archive_issues
+        """)
+  }
+
+  /// One stage's rows, stages taken in pipeline order. For each dump the shard holds, the first
+  /// stage whose rows differ decides where all of that dump's rows come from, for that stage and
+  /// every stage after it (a downstream row is only valid over the upstream rows it was computed
+  /// from): the shard's when its row ranks higher — this crashsift's stage version first, then
+  /// done over deferred over failed over pending — else the workspace's. Where the shard decides
+  /// and holds no row for a later stage, the workspace's row of that stage is removed (the next
+  /// stage run computes it, as a single run would after redoing its upstream). Rows that rank
+  /// the same are the same result of the same input: the workspace keeps its own.
+  func mergeStage(_ db: Database, _ stage: Stage) throws -> (taken: Int, stale: Int) {
+    let rank = { (table: String) in
+      """
+      (CASE WHEN \(table).stage_version = \(stage.version) THEN 10 ELSE 0 END
+        + CASE \(table).status WHEN 'done' THEN 4 WHEN 'deferred' THEN 3 WHEN 'failed' THEN 2
+          ELSE 1 END)
+      """
+    }
+    // Dumps this stage decides: not decided upstream, and the two rows differ in rank.
+    try db.execute(
+      sql: """
+        INSERT INTO temp.merge_source (dump_sha256, source)
+        SELECT dump, CASE WHEN theirs > ours THEN 'shard' ELSE 'main' END FROM (
+          SELECT s.dump_sha256 AS dump, \(rank("s")) AS theirs,
+            COALESCE((SELECT \(rank("m")) FROM main.stage_state m
+              WHERE m.dump_sha256 = s.dump_sha256 AND m.stage = s.stage), 0) AS ours
+          FROM shard.stage_state s WHERE s.stage = ?1
+          UNION ALL
+          SELECT m.dump_sha256, 0, \(rank("m")) FROM main.stage_state m
+          WHERE m.stage = ?1 AND m.dump_sha256 IN (SELECT sha256 FROM shard.dumps)
+            AND NOT EXISTS (SELECT 1 FROM shard.stage_state s
+              WHERE s.dump_sha256 = m.dump_sha256 AND s.stage = ?1))
+        WHERE theirs != ours
+          AND dump NOT IN (SELECT dump_sha256 FROM temp.merge_source)
+        """, arguments: [stage.name])
+    let taking = "SELECT dump_sha256 FROM temp.merge_source WHERE source = 'shard'"
+    let taken =
+      try Int.fetchOne(
+        db,
+        sql:
+          "SELECT COUNT(*) FROM shard.stage_state WHERE stage = ? AND dump_sha256 IN (\(taking))",
+        arguments: [stage.name]) ?? 0
     let stale =
       try Int.fetchOne(
         db,
         sql: """
           SELECT COUNT(*) FROM shard.stage_state WHERE stage = ? AND stage_version != ?
-          AND dump_sha256 IN (SELECT dump_sha256 FROM temp.merge_take)
+          AND dump_sha256 IN (\(taking))
           """, arguments: [stage.name, stage.version]) ?? 0
-    if taken > 0 {
-      for table in stage.outputTables {
-        let exists =
-          try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM shard.sqlite_master WHERE type = 'table' AND name = ?",
-            arguments: [table]) ?? false
-        try db.execute(
-          sql:
-            "DELETE FROM main.\(table) WHERE dump_sha256 IN (SELECT dump_sha256 FROM temp.merge_take)"
-        )
-        guard exists else { continue }
-        let list = try Row.fetchAll(db, sql: "PRAGMA main.table_info(\(table))").map {
-          "\"\($0["name"] as String)\""
-        }.joined(separator: ", ")
-        try db.execute(
-          sql: """
-            INSERT INTO main.\(table) (\(list)) SELECT \(list) FROM shard.\(table)
-            WHERE dump_sha256 IN (SELECT dump_sha256 FROM temp.merge_take)
-            """)
-      }
-      let list = try Row.fetchAll(db, sql: "PRAGMA main.table_info(stage_state)").map {
-        "\"\($0["name"] as String)\""
-      }.joined(separator: ", ")
+    for table in stage.outputTables {
+      try db.execute(sql: "DELETE FROM main.\(table) WHERE dump_sha256 IN (\(taking))")
+      let exists =
+        try Bool.fetchOne(
+          db, sql: "SELECT 1 FROM shard.sqlite_master WHERE type = 'table' AND name = ?",
+          arguments: [table]) ?? false
+      guard exists else { continue }
+      let list = try Self.columns(db, table)
       try db.execute(
         sql: """
-          INSERT OR REPLACE INTO main.stage_state (\(list)) SELECT \(list) FROM shard.stage_state
-          WHERE stage = ? AND dump_sha256 IN (SELECT dump_sha256 FROM temp.merge_take)
-          """, arguments: [stage.name])
+          INSERT INTO main.\(table) (\(list)) SELECT \(list) FROM shard.\(table)
+          WHERE dump_sha256 IN (\(taking))
+          """)
     }
-    try db.execute(sql: "DROP TABLE temp.merge_take")
+    try db.execute(
+      sql: "DELETE FROM main.stage_state WHERE stage = ? AND dump_sha256 IN (\(taking))",
+      arguments: [stage.name])
+    let list = try Self.columns(db, "stage_state")
+    try db.execute(
+      sql: """
+        INSERT INTO main.stage_state (\(list)) SELECT \(list) FROM shard.stage_state
+        WHERE stage = ? AND dump_sha256 IN (\(taking))
+        """, arguments: [stage.name])
     return (taken, stale)
+  }
+
+  /// A table's columns, quoted, in order: the same list selects and inserts.
+  static func columns(_ db: Database, _ table: String) throws -> String {
+    try Row.fetchAll(db, sql: "PRAGMA main.table_info(\(table))").map {
+      "\"\($0["name"] as String)\""
+    }.joined(separator: ", ")
   }
 
   /// Puts the dump at `source` into the store at `destination`: a hard link when both are on one

@@ -24,8 +24,11 @@ public struct Workspace: Sendable, Equatable {
   /// store's filesystem, so finished dumps are renamed into place, never copied.
   public var temporaryDirectory: String {
     guard let shared = sharedStore else { return "\(directory)/tmp" }
+    // Keyed by host and path: shards on different nodes may use the same local path.
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in directory.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    for byte in "\(ProcessInfo.processInfo.hostName)\u{0}\(directory)".utf8 {
+      hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3
+    }
     return "\(shared)/.incoming/\(String(hash, radix: 16))"
   }
 

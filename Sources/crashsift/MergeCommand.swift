@@ -64,26 +64,33 @@ struct MergeCommand: ParsableCommand {
       FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
       throw ExitCode(2)
     }
-    let stale = summary.shards.reduce(0) { $0 + $1.staleStageRows }
-    if rerunStale && stale > 0 {
-      // The shards' stale rows are redone by this crashsift's stages, as a run would.
-      let rerun = try runner.run(command: "merge --rerun-stale", ingest: false)
-      if !common.json { try common.finish(rerun, recipe: runner.recipe) }
+    // The workspace's stages then run as after a single run: rows a shard left pending or stale
+    // (another crashsift's, with --rerun-stale), rows the merge removed because their upstream
+    // changed, older nights' rows made stale by new rules, deferred dumps whose symbols arrived.
+    // Nothing to do is a no-op; nothing merged runs nothing, so merging again changes nothing.
+    var stageRun: RunSummary?
+    if summary.shards.contains(where: { $0.status == "merged" }) {
+      stageRun = try runner.run(command: "merge: stages", ingest: false)
     }
     if common.json {
       print(try JSONOutput.text(summary, schema: .merge, versions: versions, snakeCase: true))
-      return
+    } else {
+      for shard in summary.shards {
+        print(
+          "\(shard.path): shard \(shard.shardIndex), \(shard.status): \(shard.dumpsAdded) new dumps, \(shard.dumpsKnown) already known, \(shard.stageRowsTaken) stage rows taken"
+            + (shard.staleStageRows > 0 ? ", \(shard.staleStageRows) stale" : ""))
+      }
+      if !common.quiet {
+        FileHandle.standardError.write(
+          Data(
+            "merged into \(summary.workspace) in \(String(format: "%.1f", summary.seconds)) s; `crashsift report` writes the report\n"
+              .utf8))
+      }
     }
-    for shard in summary.shards {
-      print(
-        "\(shard.path): shard \(shard.shardIndex), \(shard.status): \(shard.dumpsAdded) new dumps, \(shard.dumpsKnown) already known, \(shard.stageRowsTaken) stage rows taken"
-          + (shard.staleStageRows > 0 ? ", \(shard.staleStageRows) stale" : ""))
-    }
-    if !common.quiet {
-      FileHandle.standardError.write(
-        Data(
-          "merged into \(summary.workspace) in \(String(format: "%.1f", summary.seconds)) s; `crashsift report` writes the report\n"
-            .utf8))
+    // Dumps that failed in the stage run exit 1, as after `crashsift run`, with or without --json.
+    if let stageRun, stageRun.hasFailures {
+      if !common.json { try? common.finish(stageRun, recipe: runner.recipe) }
+      throw ExitCode(1)
     }
   }
 }

@@ -348,4 +348,51 @@ struct ShardMergeTests {
       .compactMap { $0 as? String }.filter { $0.hasSuffix(".dmp") } ?? []
     #expect(stored.count == 120)
   }
+
+  @Test(
+    "a dump two shards finished differently: one shard's rows from its first better stage down, whatever the order; a removed downstream row is redone"
+  )
+  func divergentOutcomes() throws {
+    let night = try Night(count: 60)
+    let inputs = try night.inputs()
+    // Every input in both shards: each dump has a row in each.
+    let plan = ShardPlan(
+      manifest: night.manifest, workspace: night.dir.file("merged"), shards: [inputs, inputs])
+    let shards = try Self.runShards(
+      plan, planPath: night.dir.file("plan.json"), prefix: night.dir.file("shard"))
+    // Shard 0 as if its symbols were missing for one dump: symbolize deferred, and a bucket made
+    // from the frames it had (a wrong one, to tell them apart).
+    let queue = try DatabaseQueue(path: "\(shards[0])/crashsift.sqlite")
+    let dump = try #require(
+      try queue.read { db in
+        try String.fetchOne(db, sql: "SELECT dump_sha256 FROM buckets ORDER BY 1 LIMIT 1")
+      })
+    try queue.write { db in
+      try db.execute(
+        sql:
+          "UPDATE stage_state SET status = 'deferred' WHERE stage = 'symbolize' AND dump_sha256 = ?",
+        arguments: [dump])
+      try db.execute(
+        sql: "UPDATE buckets SET failure_bucket_id = 'from-unnamed-frames' WHERE dump_sha256 = ?",
+        arguments: [dump])
+    }
+    let expected = try Self.snapshot(night.single)
+    for (round, order) in [[0, 1], [1, 0]].enumerated() {
+      let target = night.dir.file("merged-\(round)")
+      try Self.check(
+        ["merge"] + order.map { shards[$0] } + [
+          "--into", target, "--manifest", night.manifest, "-q", "--offline",
+        ])
+      #expect(try Self.snapshot(target) == expected, "shards merged in order \(order)")
+    }
+    // The other way round: the workspace holds the deferred dump (shard 0 merged alone), then
+    // shard 1 brings it done: its symbolize and bucket replace both of the workspace's rows.
+    let target = night.dir.file("merged-apart")
+    for shard in shards {
+      try Self.check([
+        "merge", shard, "--into", target, "--manifest", night.manifest, "-q", "--offline",
+      ])
+    }
+    #expect(try Self.snapshot(target) == expected)
+  }
 }

@@ -48,6 +48,16 @@ struct SlurmClusterTests {
     throw ClusterError("job \(job) did not finish")
   }
 
+  /// Waits until Slurm has no task of `job` queued or running (an array's tasks included).
+  static func waitGone(_ job: String) throws {
+    for _ in 0..<6000 {
+      let queued = (try? slurm("squeue", ["-h", "-j", job])) ?? ""
+      if queued.isEmpty { return }
+      usleep(200_000)
+    }
+    throw ClusterError("job \(job) did not leave the queue")
+  }
+
   static func jobs(_ stdout: String) throws -> SlurmSubmission.Jobs {
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -92,6 +102,7 @@ struct SlurmClusterTests {
     let jobs = try Self.jobs(submitted.stdout)
     // MaxArraySize 3: shards 0–2 in one array, 3 in a second with CRASHSIFT_SHARD_OFFSET=3.
     #expect(jobs.arrays.map(\.firstShard) == [0, 3])
+    for array in jobs.arrays { try Self.waitGone(array.job) }
     #expect(try Self.finalState(jobs.arrays[1].job) == "COMPLETED")
     #expect(try Self.finalState(jobs.merge) == "CANCELLED")
     #expect(!FileManager.default.fileExists(atPath: "\(out)/crashsift.sqlite"))
