@@ -6,8 +6,9 @@ import Symbols
 /// `!process 0 0` and `!process ADDR 7` (the `PROCESS … SessionId … Cid … Peb … ParentCid`,
 /// `DirBase … ObjectTable … HandleCount`, `Image` lines, then one `THREAD … Cid … Teb …` line per
 /// thread with its wait state), and the same data as JSON. What the dump cannot tell (a field
-/// whose offset is unknown for the build, memory the dump lacks) is printed as `?`; SessionId and
-/// HandleCount are not read yet and print as `n/a`.
+/// whose offset is unknown for the build, memory the dump lacks) is printed as `?`. SessionId is
+/// `none` for a process outside every session (EPROCESS.Session NULL: System, smss), else the
+/// session's id in decimal; HandleCount is not read yet and prints as `n/a`.
 public struct ProcessListing: Encodable {
   /// One field's offset and where it came from.
   public struct Offset: Encodable {
@@ -67,6 +68,9 @@ public struct ProcessListing: Encodable {
     var parentProcessID: UInt64?
     var imageName: String?
     var peb, directoryTableBase, objectTable: String?
+    /// EPROCESS.Session ("0x0" outside every session) and the session's id.
+    var session: String?
+    var sessionID: UInt32?
     var createTime: UInt64?
     var threads: [ThreadJSON]
     var threadProblem: String?
@@ -79,6 +83,8 @@ public struct ProcessListing: Encodable {
       peb = process.peb.map(ProcessListing.json)
       directoryTableBase = process.directoryTableBase.map(ProcessListing.json)
       objectTable = process.objectTable.map(ProcessListing.json)
+      session = process.session.map(ProcessListing.json)
+      sessionID = process.sessionID
       createTime = process.createTime
       threads = process.threads.map(ThreadJSON.init)
       threadProblem = process.threadProblem
@@ -224,6 +230,13 @@ public struct ProcessListing: Encodable {
     }
   }
 
+  /// WinDbg's SessionId: `none` outside every session, the id in decimal, `?` when unknown.
+  static func sessionText(_ process: KernelProcess) -> String {
+    guard let session = process.session else { return "?" }
+    if session == 0 { return "none" }
+    return process.sessionID.map { String($0) } ?? "?"
+  }
+
   /// WinDbg's `!process` layout.
   public var text: String {
     var lines: [String] = []
@@ -239,7 +252,7 @@ public struct ProcessListing: Encodable {
     for process in processes {
       lines.append(
         "PROCESS \(pointer(process.address))"
-          + "\n    SessionId: n/a  Cid: \(id(process.processID))    Peb: \(short(process.peb))  ParentCid: \(id(process.parentProcessID))"
+          + "\n    SessionId: \(Self.sessionText(process))  Cid: \(id(process.processID))    Peb: \(short(process.peb))  ParentCid: \(id(process.parentProcessID))"
           + "\n    DirBase: \(short(process.directoryTableBase))  ObjectTable: \(pointer(process.objectTable))  HandleCount: n/a"
           + "\n    Image: \(process.imageName ?? "?")")
       if showThreads {

@@ -326,6 +326,16 @@ public enum CheckpointSchema {
           ) WITHOUT ROWID;
           """)
     }
+    migrator.registerMigration("v11-process-sessions") { db in
+      try db.execute(
+        sql: """
+          -- Parse stage 4: each process's EPROCESS.Session (0 outside every session, WinDbg's
+          -- `SessionId: none`) and the session's id; NULL where the layout or the dump cannot
+          -- give them. Older rows stay NULL until the parse stage redoes them.
+          ALTER TABLE kernel_processes ADD COLUMN session INTEGER;
+          ALTER TABLE kernel_processes ADD COLUMN session_id INTEGER;
+          """)
+    }
     return migrator
   }
 }

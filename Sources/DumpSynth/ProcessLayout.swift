@@ -9,6 +9,8 @@ public struct ProcessLayout: Sendable {
   public var peb: Int
   public var directoryTableBase: Int
   public var objectTable: Int
+  /// EPROCESS.Session; the session's SessionId is at +0x8 of what it points to.
+  public var session: Int
   public var createTime: Int
   /// KPROCESS.ThreadListHead → KTHREAD.ThreadListEntry, and EPROCESS.ThreadListHead →
   /// ETHREAD.ThreadListEntry (both written, as the kernel keeps both).
@@ -42,7 +44,7 @@ extension ProcessLayout {
   /// that dump's SizeEProcess and SizeEThread.
   public static let x64Build19041 = ProcessLayout(
     processID: 0x440, activeProcessLinks: 0x448, parentProcessID: 0x540, imageFileName: 0x5A8,
-    peb: 0x550, directoryTableBase: 0x28, objectTable: 0x570, createTime: 0x468,
+    peb: 0x550, directoryTableBase: 0x28, objectTable: 0x570, session: 0x558, createTime: 0x468,
     threadListHead: 0x30, threadListEntry: 0x2F8, executiveThreadListHead: 0x5E0,
     executiveThreadListEntry: 0x4E8, clientID: 0x478, teb: 0xF0, state: 0x184,
     waitReason: 0x283, waitMode: 0x187, priority: 0xC3, kernelTime: 0x28C, userTime: 0x2DC,
@@ -56,7 +58,7 @@ extension ProcessLayout {
   /// EPROCESS.CreateTime rest on one source each). Sizes cover the fields written.
   public static let x86Build19041 = ProcessLayout(
     processID: 0xE4, activeProcessLinks: 0xE8, parentProcessID: 0x170, imageFileName: 0x1AC,
-    peb: 0x17C, directoryTableBase: 0x18, objectTable: 0x18C, createTime: 0x100,
+    peb: 0x17C, directoryTableBase: 0x18, objectTable: 0x18C, session: 0x180, createTime: 0x100,
     threadListHead: 0x2C, threadListEntry: 0x1D4, executiveThreadListHead: 0x1D0,
     executiveThreadListEntry: 0x2E4, clientID: 0x2AC, teb: 0xA8, state: 0x90, waitReason: 0x18B,
     waitMode: 0x93, priority: 0x87, kernelTime: 0x194, userTime: 0x1C0, win32StartAddress: 0x2DC,

@@ -21,6 +21,13 @@ extension SyntheticKernel {
       writePointer(virtual: base + UInt64(layout.peb), process.peb)
       writePointer(virtual: base + UInt64(layout.directoryTableBase), process.directoryTableBase)
       writePointer(virtual: base + UInt64(layout.objectTable), process.objectTable)
+      if let id = process.sessionID {
+        // One session space per session id (MM_SESSION_SPACE: SessionId at +0x8).
+        let space = sessionSpace(id)
+        write(virtual: space, [UInt8](repeating: 0, count: 0x10))
+        write32(virtual: space + 8, id)
+        writePointer(virtual: base + UInt64(layout.session), space)
+      }
       write64(virtual: base + UInt64(layout.createTime), process.createTime)
       writeCircularList(
         head: base + UInt64(layout.threadListHead),
@@ -76,5 +83,10 @@ extension SyntheticKernel {
     write64(virtual: va + 0x98, rsp)
     write64(virtual: va + 0xA0, rbp)
     write64(virtual: va + 0xF8, rip)
+  }
+
+  /// Where session `id`'s session space lies in this synthetic kernel (64- or 32-bit).
+  public func sessionSpace(_ id: UInt32) -> UInt64 {
+    (paging.pointerSize == 8 ? 0xFFFF_B001_2000_0000 : 0x8F40_0000) + UInt64(id) * 0x1000
   }
 }

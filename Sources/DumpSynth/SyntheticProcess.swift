@@ -36,6 +36,8 @@ public struct SyntheticProcess: Sendable {
   public var peb: UInt64 = 0
   public var directoryTableBase: UInt64 = 0
   public var objectTable: UInt64 = 0
+  /// The session (nil: none, as System and smss.exe): its id, and where its session space goes.
+  public var sessionID: UInt32?
   public var createTime: UInt64 = 0
   public var threads: [Thread] = []
 
@@ -59,6 +61,8 @@ public struct SyntheticProcess: Sendable {
       process.peb = index == 0 ? 0 : 0x0000_009D_5E3C_7000 + UInt64(index) * 0x1000
       process.directoryTableBase = 0x1AD000 + UInt64(index) * 0x1000
       process.objectTable = 0xFFFF_A08C_5D04_AE40 + UInt64(index) * 0x100
+      // System and smss.exe are outside every session; csrss.exe in session 0, the rest in 1.
+      process.sessionID = index < 2 ? nil : (index == 2 ? 0 : 1)
       process.createTime = 0x01D7_07F2_0000_0000 + UInt64(index)
       process.threads = (0..<(index % 4)).map { number in
         var thread = SyntheticProcess.Thread(

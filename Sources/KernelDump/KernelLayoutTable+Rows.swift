@@ -276,5 +276,18 @@ extension KernelLayoutTable {
     Row(machine: 0xAA64, builds: 26100...26100, field: .init(rawValue: "ETHREAD.Cid"), offset: 0x4e8, confidence: "single"),
     Row(machine: 0xAA64, builds: 26100...26100, field: .init(rawValue: "ETHREAD.Win32StartAddress"), offset: 0x540, confidence: "single"),
     Row(machine: 0xAA64, builds: 26100...26100, field: .init(rawValue: "ETHREAD.ThreadListEntry"), offset: 0x558, confidence: "single"),
+    Row(machine: 0x8664, builds: 7600...7601, field: .init(rawValue: "EPROCESS.Session"), offset: 0x2d8, confidence: "high"),
+    Row(machine: 0x8664, builds: 9200...9600, field: .init(rawValue: "EPROCESS.Session"), offset: 0x3f0, confidence: "high"),
+    Row(machine: 0x8664, builds: 10240...18363, field: .init(rawValue: "EPROCESS.Session"), offset: 0x400, confidence: "high"),
+    Row(machine: 0x8664, builds: 19041...19045, field: .init(rawValue: "EPROCESS.Session"), offset: 0x558, confidence: "high"),
+    Row(machine: 0x8664, builds: 22000...22631, field: .init(rawValue: "EPROCESS.Session"), offset: 0x558, confidence: "medium"),
+    Row(machine: 0x8664, builds: 26100...26100, field: .init(rawValue: "EPROCESS.Session"), offset: 0x2e8, confidence: "high"),
+    Row(machine: 0x14C, builds: 7600...7601, field: .init(rawValue: "EPROCESS.Session"), offset: 0x168, confidence: "high"),
+    Row(machine: 0x14C, builds: 19041...19045, field: .init(rawValue: "EPROCESS.Session"), offset: 0x180, confidence: "high"),
+    Row(machine: 0xAA64, builds: 22000...22000, field: .init(rawValue: "EPROCESS.Session"), offset: 0x510, confidence: "single"),
+    Row(machine: 0xAA64, builds: 26100...26100, field: .init(rawValue: "EPROCESS.Session"), offset: 0x2d8, confidence: "single"),
+    Row(machine: 0x8664, builds: 7600...22631, field: .init(rawValue: "MM_SESSION_SPACE.SessionId"), offset: 0x8, confidence: "high"),
+    Row(machine: 0x8664, builds: 26100...26100, field: .init(rawValue: "MM_SESSION_SPACE.SessionId"), offset: 0x8, confidence: "medium"),
+    Row(machine: 0x14C, builds: 7600...19045, field: .init(rawValue: "MM_SESSION_SPACE.SessionId"), offset: 0x8, confidence: "medium"),
   ]
 }

@@ -15,6 +15,10 @@ public struct KernelProcess: Sendable, Equatable, Codable {
   public var directoryTableBase: UInt64?
   /// `EPROCESS.ObjectTable`: the handle table.
   public var objectTable: UInt64?
+  /// `EPROCESS.Session`: 0 for a process outside every session (WinDbg's `SessionId: none`).
+  public var session: UInt64?
+  /// The session's `SessionId` (read through `session` when it is not 0).
+  public var sessionID: UInt32?
   /// `EPROCESS.CreateTime` as a FILETIME (100 ns since 1601-01-01 UTC).
   public var createTime: UInt64?
   /// The process's threads in list order (empty unless they were walked).

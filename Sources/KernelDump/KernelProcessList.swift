@@ -150,6 +150,10 @@ public struct KernelProcessList: Sendable {
       process.peb = pointer(address, .peb)
       process.directoryTableBase = pointer(address, .directoryTableBase)
       process.objectTable = pointer(address, .objectTable)
+      process.session = pointer(address, .session)
+      if let session = process.session, session != 0 {
+        process.sessionID = u32(session, .sessionID)
+      }
       process.createTime = u64(address, .processCreateTime)
       return process
     }

@@ -13,6 +13,10 @@ public struct KernelTypeLayout: Sendable, Equatable {
     case imageFileName = "EPROCESS.ImageFileName"
     case peb = "EPROCESS.Peb"
     case objectTable = "EPROCESS.ObjectTable"
+    /// The process's session (MM_SESSION_SPACE; PSP_SESSION_SPACE in 24H2), NULL for processes
+    /// outside every session (System, smss): WinDbg's `SessionId: none`.
+    case session = "EPROCESS.Session"
+    case sessionID = "MM_SESSION_SPACE.SessionId"
     case processCreateTime = "EPROCESS.CreateTime"
     case directoryTableBase = "KPROCESS.DirectoryTableBase"
     /// The process's threads: KPROCESS.ThreadListHead → KTHREAD.ThreadListEntry, or the

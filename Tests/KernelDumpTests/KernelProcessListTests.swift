@@ -43,6 +43,9 @@ struct KernelProcessListTests {
       #expect(read.peb == process.peb)
       #expect(read.directoryTableBase == process.directoryTableBase)
       #expect(read.objectTable == process.objectTable)
+      // Outside every session: Session NULL (WinDbg's `none`); else the session's id.
+      #expect((read.session == 0) == (process.sessionID == nil))
+      #expect(read.sessionID == process.sessionID)
       #expect(read.createTime == process.createTime)
       #expect(read.threadProblem == nil)
       #expect(read.threads.count == process.threads.count)
@@ -165,6 +168,7 @@ struct KernelProcessListTests {
         address: base, processID: UInt64(4 + index * 4), parentProcessID: 4,
         name: "x86proc\(index).exe")
       process.directoryTableBase = 0x1_8000 + UInt64(index) * 0x1000
+      process.sessionID = index == 0 ? nil : UInt32(index)
       process.threads = (0..<(index + 1)).map { number in
         var thread = SyntheticProcess.Thread(
           address: base + 0x1000 + UInt64(number) * 0x1000, threadID: UInt64(0x100 + number * 4))
@@ -184,6 +188,9 @@ struct KernelProcessListTests {
     #expect(list.processes.map(\.processID) == processes.map { $0.processID })
     #expect(list.processes.map(\.imageName) == processes.map { $0.name })
     #expect(list.processes.map(\.directoryTableBase) == processes.map { $0.directoryTableBase })
+    // EPROCESS.Session at 0x180 (x86 19041), SessionId at +0x8 of a 32-bit session space.
+    #expect(list.processes.map(\.session) == [0, kernel.sessionSpace(1), kernel.sessionSpace(2)])
+    #expect(list.processes.map(\.sessionID) == [nil, 1, 2])
     #expect(
       list.processes.flatMap(\.threads).map(\.threadID)
         == processes.flatMap(\.threads).map { $0.threadID })

@@ -104,6 +104,8 @@ struct Volatility3Tests {
       #expect(process.processID == number(other["pid"]))
       #expect(process.parentProcessID == number(other["ppid"]))
       #expect(process.imageName == other["name"] as? String)
+      // SessionId through EPROCESS.Session → _MM_SESSION_SPACE.SessionId; null outside sessions.
+      #expect(process.sessionID.map(UInt64.init) == number(other["session"]), "\(other)")
     }
     struct Thread: Hashable {
       var offset: UInt64?

@@ -16,7 +16,7 @@ completed the way volatility3's Windows kernel symbols demand: the PsActiveProce
 types and fields volatility3 requires but crashsift neither writes nor reads (listed below; their
 offsets land in zeroed memory of the synthetic structures).
 
-Prints one JSON object: {"processes": [{"offset", "pid", "ppid", "name"}], "threads": [{"offset",
+Prints one JSON object: {"processes": [{"offset", "pid", "ppid", "name", "session"}], "threads": [{"offset",
 "pid", "tid"}]}; offsets as volatility3 prints them (48-bit, not sign-extended).
 """
 import json
@@ -95,7 +95,8 @@ def main():
         "kernel.symbol_table_name.isf_url": "file://" + isf(pdb, work, kernel_base, head),
     }, open(config, "w"))
     processes = [{"offset": row["Offset(V)"], "pid": row["PID"], "ppid": row["PPID"],
-                  "name": row["ImageFileName"]} for row in run("windows.pslist", config, work)]
+                  "name": row["ImageFileName"], "session": row.get("SessionId")}
+                 for row in run("windows.pslist", config, work)]
     threads = [{"offset": row["Offset"], "pid": row["PID"], "tid": row["TID"]}
                for row in run("windows.threads", config, work)]
     json.dump({"processes": processes, "threads": threads}, sys.stdout)

@@ -41,6 +41,15 @@ typedef struct _KAPC_STATE {
 } KAPC_STATE;
 #pragma pack(pop)
 
+// The head of the session space every process of a session points to (EPROCESS.Session).
+typedef struct _MM_SESSION_SPACE {
+  long ReferenceCount;
+  ULONG u;
+  ULONG SessionId;
+  ULONG ProcessReferenceToSession;
+  LIST_ENTRY ProcessList;
+} MM_SESSION_SPACE;
+
 typedef struct _KPROCESS {
   UCHAR Header[0x28];
   ULONG64 DirectoryTableBase;
@@ -100,7 +109,8 @@ typedef struct _EPROCESS {
   PVOID InheritedFromUniqueProcessId;
   UCHAR Pad548[0x550 - 0x548];
   PVOID Peb;
-  UCHAR Pad558[0x570 - 0x558];
+  struct _MM_SESSION_SPACE *Session;
+  UCHAR Pad560[0x570 - 0x560];
   PVOID ObjectTable;
   UCHAR Pad578[0x5A8 - 0x578];
   UCHAR ImageFileName[15];
@@ -188,7 +198,9 @@ AT(EPROCESS, ActiveProcessLinks, 0x448);
 AT(EPROCESS, CreateTime, 0x468);
 AT(EPROCESS, InheritedFromUniqueProcessId, 0x540);
 AT(EPROCESS, Peb, 0x550);
+AT(EPROCESS, Session, 0x558);
 AT(EPROCESS, ObjectTable, 0x570);
+AT(MM_SESSION_SPACE, SessionId, 0x8);
 AT(EPROCESS, ImageFileName, 0x5A8);
 AT(EPROCESS, ThreadListHead, 0x5E0);
 AT(IRP, StackCount, 0x42);
@@ -208,6 +220,7 @@ _Static_assert(sizeof(EPROCESS) == 0xA40, "EPROCESS size");
 // Objects of each type, so the compiler emits the types' records into the PDB.
 EPROCESS PsInitialSystemProcessObject;
 ETHREAD PsInitialSystemThreadObject;
+MM_SESSION_SPACE MiSampleSession;
 IRP IopSampleIrp;
 IO_STACK_LOCATION IopSampleStackLocation;
 DEVICE_OBJECT IopSampleDevice;
@@ -216,5 +229,5 @@ DRIVER_OBJECT IopSampleDriver;
 ULONG KiSystemStartup(void) {
   return (ULONG)(sizeof(PsInitialSystemProcessObject) + sizeof(PsInitialSystemThreadObject) +
                  sizeof(IopSampleIrp) + sizeof(IopSampleStackLocation) + sizeof(IopSampleDevice) +
-                 sizeof(IopSampleDriver));
+                 sizeof(IopSampleDriver) + sizeof(MiSampleSession));
 }
