@@ -72,14 +72,7 @@ extension Bucketer {
   static func imageName(of process: UInt64, in dump: KernelDump, layout: KernelTypeLayout)
     -> String?
   {
-    if let offset = layout[.imageFileName],
-      let bytes = try? dump.read(virtual: process &+ UInt64(offset), count: 15)
-    {
-      let text = bytes.prefix { $0 != 0 }
-      if !text.isEmpty, text.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
-        return bucketSafe(String(decoding: text, as: UTF8.self))
-      }
-    }
+    if let name = dump.processImageName(process, layout: layout) { return bucketSafe(name) }
     if process == dump.currentProcess, let name = dump.processName { return bucketSafe(name) }
     return nil
   }

@@ -97,8 +97,6 @@ public struct ShardPlan: Codable, Sendable, Equatable {
     let bySize = inputs.sorted {
       $0.input.size != $1.input.size ? $0.input.size > $1.input.size : $0.order < $1.order
     }
-    var loads = [Int64](repeating: 0, count: count)
-    // `loads` only chooses the shard; each shard's bytes are summed again by the initializer.
     var members = [[(Int, Input)]](repeating: [], count: count)
     // A binary min-heap of (load, index): the lightest shard, ties to the lower index.
     var heap = (0..<count).map { (load: Int64(0), index: $0) }
@@ -107,9 +105,8 @@ public struct ShardPlan: Codable, Sendable, Equatable {
     }
     for entry in bySize {
       let lightest = heap[0].index
-      loads[lightest] &+= entry.input.size
       members[lightest].append(entry)
-      heap[0].load = loads[lightest]
+      heap[0].load &+= entry.input.size
       var parent = 0
       while true {
         let left = 2 * parent + 1

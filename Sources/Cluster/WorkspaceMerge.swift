@@ -229,14 +229,12 @@ public struct WorkspaceMerge {
     let dumps = try shardDatabase.read { db in
       try String.fetchAll(db, sql: "SELECT sha256 FROM dumps ORDER BY sha256")
     }
-    var added = 0
     for sha in dumps {
       let destination = store.path(sha256: sha)
       if FileManager.default.fileExists(atPath: destination) { continue }
       try Self.place(
         "\(shard.storeDirectory)/\(DumpStore.relativePath(sha256: sha))", at: destination,
         store: store)
-      added += 1
     }
     store.synchronize()
     FaultInjection.hit("merge-placed")
@@ -282,7 +280,6 @@ public struct WorkspaceMerge {
       }
     }
     FaultInjection.hit("merge-commit")
-    _ = added
     return result
   }
 

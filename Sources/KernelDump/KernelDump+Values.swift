@@ -24,4 +24,13 @@ extension KernelDump {
     }
     return try paged.unicodeString(address)
   }
+
+  /// The image name of the EPROCESS at `process` (ImageFileName at the layout's offset), nil
+  /// when the offset is unknown, the memory missing or the bytes not a printable name.
+  public func processImageName(_ process: UInt64, layout: KernelTypeLayout) -> String? {
+    guard let offset = layout[.imageFileName],
+      let bytes = try? read(virtual: process &+ UInt64(offset), count: 15)
+    else { return nil }
+    return ImageFileNameOffsets.name(bytes)
+  }
 }
