@@ -8,7 +8,9 @@ import Symbols
 /// thread with its wait state), and the same data as JSON. What the dump cannot tell (a field
 /// whose offset is unknown for the build, memory the dump lacks) is printed as `?`. SessionId is
 /// `none` for a process outside every session (EPROCESS.Session NULL: System, smss), else the
-/// session's id in decimal; HandleCount is not read yet and prints as `n/a`.
+/// session's id in decimal. HandleCount is the count `KernelHandleCount` reads (decimal, right-aligned
+/// in three columns with WinDbg's trailing `.`), `<Data Not Accessible>` as WinDbg prints it when the
+/// table cannot be read, with the reason after the listing.
 public struct ProcessListing: Encodable {
   /// One field's offset and where it came from.
   public struct Offset: Encodable {
@@ -72,6 +74,9 @@ public struct ProcessListing: Encodable {
     var session: String?
     var sessionID: UInt32?
     var createTime: UInt64?
+    /// The handles in the process's handle table, or why they could not be counted.
+    var handleCount: UInt32?
+    var handleCountProblem: String?
     var threads: [ThreadJSON]
     var threadProblem: String?
 
@@ -86,6 +91,8 @@ public struct ProcessListing: Encodable {
       session = process.session.map(ProcessListing.json)
       sessionID = process.sessionID
       createTime = process.createTime
+      handleCount = process.handleCount
+      handleCountProblem = process.handleCountProblem
       threads = process.threads.map(ThreadJSON.init)
       threadProblem = process.threadProblem
     }
@@ -237,6 +244,14 @@ public struct ProcessListing: Encodable {
     return process.sessionID.map { String($0) } ?? "?"
   }
 
+  /// WinDbg's HandleCount: decimal right-aligned in three columns and a `.`, or its
+  /// `<Data Not Accessible>`.
+  static func handleText(_ process: KernelProcess) -> String {
+    guard let count = process.handleCount else { return "<Data Not Accessible>" }
+    let digits = String(count)
+    return String(repeating: " ", count: max(0, 3 - digits.count)) + digits + "."
+  }
+
   /// WinDbg's `!process` layout.
   public var text: String {
     var lines: [String] = []
@@ -253,7 +268,7 @@ public struct ProcessListing: Encodable {
       lines.append(
         "PROCESS \(pointer(process.address))"
           + "\n    SessionId: \(Self.sessionText(process))  Cid: \(id(process.processID))    Peb: \(short(process.peb))  ParentCid: \(id(process.parentProcessID))"
-          + "\n    DirBase: \(short(process.directoryTableBase))  ObjectTable: \(pointer(process.objectTable))  HandleCount: n/a"
+          + "\n    DirBase: \(short(process.directoryTableBase))  ObjectTable: \(pointer(process.objectTable))  HandleCount: \(Self.handleText(process))"
           + "\n    Image: \(process.imageName ?? "?")")
       if showThreads {
         for thread in process.threads {
@@ -278,6 +293,13 @@ public struct ProcessListing: Encodable {
     if !problems.isEmpty {
       lines.append("Incomplete:")
       lines += problems.map { "  \($0)" }
+    }
+    let unread = processes.filter { $0.handleCount == nil && $0.objectTable != nil }
+    if !unread.isEmpty {
+      lines.append("Handle counts not read:")
+      lines += unread.map {
+        "  \(pointer($0.address)) \($0.imageName ?? "?"): \($0.handleCountProblem ?? "?")"
+      }
     }
     if !warnings.isEmpty {
       lines.append("Warnings:")

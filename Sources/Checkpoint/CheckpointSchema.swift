@@ -336,6 +336,15 @@ public enum CheckpointSchema {
           ALTER TABLE kernel_processes ADD COLUMN session_id INTEGER;
           """)
     }
+    migrator.registerMigration("v12-process-handle-counts") { db in
+      try db.execute(
+        sql: """
+          -- Parse stage 5: each process's handle count (WinDbg's HandleCount), or why it could
+          -- not be read. Older rows stay NULL until the parse stage redoes them.
+          ALTER TABLE kernel_processes ADD COLUMN handle_count INTEGER;
+          ALTER TABLE kernel_processes ADD COLUMN handle_count_problem TEXT;
+          """)
+    }
     return migrator
   }
 }

@@ -34,6 +34,14 @@ public struct ProcessLayout: Sendable {
   public var apcProcess: Int
   public var eprocessSize: Int
   public var ethreadSize: Int
+  /// HANDLE_TABLE (Windows 8 and later): the handle value its pages end at, and TableCode.
+  public var nextHandleNeedingPool: Int = 0
+  public var tableCode: Int = 8
+  /// OBJECT_HEADER: the encoded type index, and where the object's body starts.
+  public var objectHeaderTypeIndex: Int
+  public var objectHeaderBody: Int
+  /// OBJECT_TYPE.Name (a UNICODE_STRING).
+  public var objectTypeName: Int
 }
 
 extension ProcessLayout {
@@ -49,7 +57,8 @@ extension ProcessLayout {
     executiveThreadListEntry: 0x4E8, clientID: 0x478, teb: 0xF0, state: 0x184,
     waitReason: 0x283, waitMode: 0x187, priority: 0xC3, kernelTime: 0x28C, userTime: 0x2DC,
     win32StartAddress: 0x4D0, initialStack: 0x28, stackLimit: 0x30, stackBase: 0x38,
-    kernelStack: 0x58, apcProcess: 0xB8, eprocessSize: 0xA40, ethreadSize: 0x898)
+    kernelStack: 0x58, apcProcess: 0xB8, eprocessSize: 0xA40, ethreadSize: 0x898,
+    objectHeaderTypeIndex: 0x18, objectHeaderBody: 0x30, objectTypeName: 0x10)
 }
 
 extension ProcessLayout {
@@ -63,5 +72,6 @@ extension ProcessLayout {
     executiveThreadListEntry: 0x2E4, clientID: 0x2AC, teb: 0xA8, state: 0x90, waitReason: 0x18B,
     waitMode: 0x93, priority: 0x87, kernelTime: 0x194, userTime: 0x1C0, win32StartAddress: 0x2DC,
     initialStack: 0x20, stackLimit: 0x24, stackBase: 0x28, kernelStack: 0x48, apcProcess: 0x80,
-    eprocessSize: 0x300, ethreadSize: 0x300)
+    eprocessSize: 0x300, ethreadSize: 0x300, objectHeaderTypeIndex: 0xC, objectHeaderBody: 0x18,
+    objectTypeName: 0x8)
 }

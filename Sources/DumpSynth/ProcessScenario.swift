@@ -13,6 +13,12 @@ public enum ProcessScenario {
   public static let pdo: UInt64 = 0xFFFF_C08B_E100_0000
   public static let upperDevice: UInt64 = 0xFFFF_C08B_E120_0000
   public static let blockedIRP: UInt64 = 0xFFFF_C08B_E130_0000
+  /// nt!ObTypeIndexTable, nt!ObHeaderCookie (and its value), and where the object types go:
+  /// what a reader needs to name the type of the objects the processes' handles refer to.
+  public static let objectTypeIndexTable: UInt64 = 0xFFFF_F804_7C6F_B000
+  public static let objectHeaderCookie: UInt64 = 0xFFFF_F804_7C6F_BF00
+  public static let headerCookie: UInt8 = 0x9C
+  static let objectTypes: UInt64 = 0xFFFF_C08B_DB00_0000
   /// Where the KPRCBs go, one per running thread, 64 KiB apart.
   static let prcbs: UInt64 = 0xFFFF_C08B_E200_0000
 
@@ -33,7 +39,11 @@ public enum ProcessScenario {
       virtual: kdbgVA, kernBase: modules[0].base, psLoadedModuleList: moduleHead,
       kiProcessorBlock: processorBlock, psActiveProcessHead: head, typeOffsets: true)
     kernel.writeModuleList(head: moduleHead, entries: 0xFFFF_F804_7D00_0000, modules: modules)
-    kernel.writeProcesses(head: head, processes, layout: .x64Build19041)
+    kernel.writeProcesses(
+      head: head, processes, layout: .x64Build19041, headerCookie: headerCookie)
+    kernel.writeObjectTypes(
+      table: objectTypeIndexTable, types: objectTypes, layout: .x64Build19041,
+      cookie: headerCookie, cookieAddress: objectHeaderCookie)
     var writer = KernelDumpWriter(layout: layout)
     // One processor per running thread: processor 0 runs the first (the crashing thread, whose
     // registers are the header context); the others were frozen with the registers their KPRCB

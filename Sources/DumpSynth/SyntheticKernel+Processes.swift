@@ -1,8 +1,11 @@
 extension SyntheticKernel {
   /// Writes `processes` as the kernel keeps them: a circular list from `head` (the address
   /// PsActiveProcessHead names) through each EPROCESS.ActiveProcessLinks, and in each process
-  /// both thread lists through its ETHREADs, with the fields of `layout`.
-  public func writeProcesses(head: UInt64, _ processes: [SyntheticProcess], layout: ProcessLayout) {
+  /// both thread lists through its ETHREADs, with the fields of `layout`; and each process's
+  /// handle table (`writeHandleTable`, type indices encoded with `headerCookie`).
+  public func writeProcesses(
+    head: UInt64, _ processes: [SyntheticProcess], layout: ProcessLayout, headerCookie: UInt8 = 0
+  ) {
     let width = UInt64(paging.pointerSize)
     // Every structure's memory exists whole, as in a real dump.
     for process in processes {
@@ -29,6 +32,7 @@ extension SyntheticKernel {
         writePointer(virtual: base + UInt64(layout.session), space)
       }
       write64(virtual: base + UInt64(layout.createTime), process.createTime)
+      writeHandleTable(process, layout: layout, cookie: headerCookie)
       writeCircularList(
         head: base + UInt64(layout.threadListHead),
         entries: process.threads.map { $0.address + UInt64(layout.threadListEntry) })

@@ -28,6 +28,24 @@ public struct SyntheticProcess: Sendable {
     }
   }
 
+  /// An open handle: the object's body (an EPROCESS or ETHREAD here), its type's index in
+  /// nt!ObTypeIndexTable, and the access granted.
+  public struct Handle: Sendable {
+    public var object: UInt64
+    public var typeIndex: UInt8
+    public var access: UInt32
+
+    public init(object: UInt64, typeIndex: UInt8, access: UInt32) {
+      self.object = object
+      self.typeIndex = typeIndex
+      self.access = access
+    }
+
+    /// The type indices of Process and Thread objects on Windows 10 (nt!ObTypeIndexTable).
+    public static let processType: UInt8 = 7
+    public static let threadType: UInt8 = 8
+  }
+
   /// Where the EPROCESS goes.
   public var address: UInt64
   public var processID: UInt64
@@ -40,6 +58,15 @@ public struct SyntheticProcess: Sendable {
   public var sessionID: UInt32?
   public var createTime: UInt64 = 0
   public var threads: [Thread] = []
+  /// The handle table's slots in handle order (values 4, 8, …, skipping the reserved first entry
+  /// of every page); nil is a closed handle's free slot. Written at `objectTable` when it is not 0.
+  public var handles: [Handle?] = []
+  /// Where the handle table's pages go (entry pages, then the page of pointers to them when
+  /// there is more than one).
+  public var handlePages: UInt64 = 0
+
+  /// The open handles: what WinDbg's HandleCount counts.
+  public var handleCount: Int { handles.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 
   public init(address: UInt64, processID: UInt64, parentProcessID: UInt64, name: String) {
     self.address = address
@@ -50,10 +77,12 @@ public struct SyntheticProcess: Sendable {
 
   /// Five processes, System first, with 0–3 threads each in several states (waiting in
   /// WrQueue, running), kernel and user wait modes, and an image name longer than
-  /// ImageFileName's 15 bytes: what tests and the forge place in memory dumps.
+  /// ImageFileName's 15 bytes: what tests and the forge place in memory dumps. Their handles
+  /// (to each other and to their threads, some closed) fill a two-page table for System, one
+  /// page for the others, and none for the last, which has exited (ObjectTable NULL).
   public static func examples() -> [SyntheticProcess] {
     let names = ["System", "smss.exe", "csrss.exe", "a-very-long-image-name.exe", "idle-proc"]
-    return names.enumerated().map { index, name in
+    var processes = names.enumerated().map { index, name in
       let base = 0xFFFF_C08B_DC00_0000 + UInt64(index) * 0x10_0000
       var process = SyntheticProcess(
         address: base + 0x80, processID: index == 0 ? 4 : UInt64(0x100 + index * 4),
@@ -89,5 +118,19 @@ public struct SyntheticProcess: Sendable {
       }
       return process
     }
+    let objects =
+      processes.map { Handle(object: $0.address, typeIndex: Handle.processType, access: 0x1F_FFFF) }
+      + processes.flatMap(\.threads).map {
+        Handle(object: $0.address, typeIndex: Handle.threadType, access: 0x1F_03FF)
+      }
+    let slots = [300, 12, 40, 3, 0]
+    for index in processes.indices {
+      processes[index].handlePages = 0xFFFF_A08C_6000_0000 + UInt64(index) * 0x10_0000
+      processes[index].handles = (0..<slots[index]).map { slot in
+        slot % 9 == 4 ? nil : objects[(index * 7 + slot) % objects.count]
+      }
+      if slots[index] == 0 { processes[index].objectTable = 0 }
+    }
+    return processes
   }
 }

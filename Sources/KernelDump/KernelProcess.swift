@@ -15,6 +15,10 @@ public struct KernelProcess: Sendable, Equatable, Codable {
   public var directoryTableBase: UInt64?
   /// `EPROCESS.ObjectTable`: the handle table.
   public var objectTable: UInt64?
+  /// The handles in the handle table (`KernelHandleCount`), nil with `handleCountProblem` when
+  /// they could not be counted: WinDbg's HandleCount.
+  public var handleCount: UInt32?
+  public var handleCountProblem: String?
   /// `EPROCESS.Session`: 0 for a process outside every session (WinDbg's `SessionId: none`).
   public var session: UInt64?
   /// The session's `SessionId` (read through `session` when it is not 0).

@@ -150,6 +150,12 @@ public struct KernelProcessList: Sendable {
       process.peb = pointer(address, .peb)
       process.directoryTableBase = pointer(address, .directoryTableBase)
       process.objectTable = pointer(address, .objectTable)
+      if let table = process.objectTable {
+        let handles = KernelHandleCount.read(
+          table: table, paged: paged, layout: layout, width: width)
+        process.handleCount = handles.value
+        process.handleCountProblem = handles.problem
+      }
       process.session = pointer(address, .session)
       if let session = process.session, session != 0 {
         process.sessionID = u32(session, .sessionID)

@@ -40,6 +40,12 @@ public struct KernelTypeLayout: Sendable, Equatable {
     case stackBase = "KTHREAD.StackBase"
     case kernelStack = "KTHREAD.KernelStack"
     case apcProcess = "KTHREAD.ApcState.Process"
+    /// The handle table's count of handles: Windows 7 only (`KernelHandleCount`).
+    case handleTableHandleCount = "HANDLE_TABLE.HandleCount"
+    /// The handle table's root and level (low two bits), and the handle value its pages end at:
+    /// what Windows 8 and later are counted by.
+    case handleTableCode = "HANDLE_TABLE.TableCode"
+    case handleTableNextHandleNeedingPool = "HANDLE_TABLE.NextHandleNeedingPool"
   }
 
   /// The offset of each known field.
@@ -54,15 +60,28 @@ public struct KernelTypeLayout: Sendable, Equatable {
   /// The offset of `field`, nil when unknown.
   public subscript(_ field: Field) -> Int? { offsets[field] }
 
-  /// Records `offset` for `field` unless an earlier (more trusted) source gave it.
+  /// Records `offset` for `field` unless an earlier (more trusted) source gave it. 0 is an offset
+  /// like any other (HANDLE_TABLE.NextHandleNeedingPool is at 0).
   public mutating func set(_ field: Field, _ offset: Int, from origin: String) {
-    guard offsets[field] == nil, offset > 0 else { return }
+    guard offsets[field] == nil, offset >= 0 else { return }
     offsets[field] = offset
     origins[field] = origin
   }
 
-  /// The fields not known, in declaration order.
-  public var missing: [Field] { Field.allCases.filter { offsets[$0] == nil } }
+  /// The fields not known, in declaration order, less the handle-count fields a build does not
+  /// need: Windows 7's HandleCount makes the walk's fields unneeded, and the walk's fields make
+  /// HandleCount (which later builds do not have) unneeded.
+  public var missing: [Field] {
+    let walk: [Field] = [.handleTableCode, .handleTableNextHandleNeedingPool]
+    let counted = offsets[.handleTableHandleCount] != nil
+    let walked = walk.allSatisfy { offsets[$0] != nil }
+    return Field.allCases.filter { field in
+      guard offsets[field] == nil else { return false }
+      if counted && walk.contains(field) { return false }
+      if walked && field == .handleTableHandleCount { return false }
+      return true
+    }
+  }
 
   /// The layout of a dumped kernel: what `base` already holds (the nt PDB's types, when the
   /// caller found them), then the dump's own KDDEBUGGER_DATA64 offsets, then the table's row for
@@ -73,18 +92,21 @@ public struct KernelTypeLayout: Sendable, Equatable {
   ) -> KernelTypeLayout {
     var layout = base
     if let kd {
-      let origin = "KDDEBUGGER_DATA64"
-      layout.set(.teb, Int(kd.offsetKThreadTeb), from: origin)
-      layout.set(.kernelStack, Int(kd.offsetKThreadKernelStack), from: origin)
-      layout.set(.initialStack, Int(kd.offsetKThreadInitialStack), from: origin)
-      layout.set(.apcProcess, Int(kd.offsetKThreadApcProcess), from: origin)
-      layout.set(.state, Int(kd.offsetKThreadState), from: origin)
-      layout.set(.peb, Int(kd.offsetEprocessPeb), from: origin)
-      layout.set(.parentProcessID, Int(kd.offsetEprocessParentCID), from: origin)
-      layout.set(.directoryTableBase, Int(kd.offsetEprocessDirectoryTableBase), from: origin)
+      // KDDEBUGGER_DATA64 leaves an offset it does not publish at 0.
+      let set = { (field: Field, offset: Int) in
+        if offset > 0 { layout.set(field, offset, from: "KDDEBUGGER_DATA64") }
+      }
+      set(.teb, Int(kd.offsetKThreadTeb))
+      set(.kernelStack, Int(kd.offsetKThreadKernelStack))
+      set(.initialStack, Int(kd.offsetKThreadInitialStack))
+      set(.apcProcess, Int(kd.offsetKThreadApcProcess))
+      set(.state, Int(kd.offsetKThreadState))
+      set(.peb, Int(kd.offsetEprocessPeb))
+      set(.parentProcessID, Int(kd.offsetEprocessParentCID))
+      set(.directoryTableBase, Int(kd.offsetEprocessDirectoryTableBase))
       if kd.offsetKThreadStackLimit < 0x1000, kd.offsetKThreadStackBase < 0x1000 {
-        layout.set(.stackLimit, Int(kd.offsetKThreadStackLimit), from: origin)
-        layout.set(.stackBase, Int(kd.offsetKThreadStackBase), from: origin)
+        set(.stackLimit, Int(kd.offsetKThreadStackLimit))
+        set(.stackBase, Int(kd.offsetKThreadStackBase))
       }
     }
     for row in KernelLayoutTable.rows(machine: machine, build: build) {

@@ -16,7 +16,8 @@ public struct ParseStage: DumpStage {
   public let name = "parse"
   /// 1: minidumps only. 2: kernel dumps too (64-bit in full, 32-bit header and bug check).
   /// 3: the processes and threads of kernel and full memory dumps. 4: each process's session.
-  public let version = 4
+  /// 5: each process's handle count.
+  public let version = 5
   public let outputTables = [
     "parsed_dumps", "dump_modules", "kernel_dumps", "kernel_processes", "kernel_threads",
   ]
@@ -140,7 +141,7 @@ public struct ParseStage: DumpStage {
       columns: [
         "dump_sha256", "idx", "address", "process_id", "parent_process_id", "image_name",
         "create_time", "directory_table_base", "peb", "object_table", "thread_problem",
-        "session", "session_id",
+        "session", "session_id", "handle_count", "handle_count_problem",
       ])
     var threads = StageRows(
       table: "kernel_threads",
@@ -155,6 +156,7 @@ public struct ParseStage: DumpStage {
         bits(process.parentProcessID), process.imageName, bits(process.createTime),
         bits(process.directoryTableBase), bits(process.peb), bits(process.objectTable),
         process.threadProblem, bits(process.session), process.sessionID.map { Int64($0) },
+        process.handleCount.map { Int64($0) }, process.handleCountProblem,
       ])
       for (number, thread) in process.threads.enumerated() {
         threads.append([

@@ -171,7 +171,7 @@ if arguments.first == "paging-generate", arguments.count == 2 {
   exit(0)
 }
 // processes-generate PATH PROCESSES THREADS [GIB]: a bitmap dump of the 19041 x64 process
-// scenario with PROCESSES processes of THREADS threads each, for timing `crashsift analyze
+// scenario with PROCESSES processes of THREADS threads each (and 200–3,000 handles each), for timing `crashsift analyze
 // --threads`; also a fuzzing seed. With GIB, a full dump instead whose last run adds GIB GiB of
 // physical memory the lists never touch, left as a hole in the file (sparse, like the zero pages
 // of a real machine's MEMORY.DMP on a filesystem that punches them).
@@ -193,6 +193,23 @@ if arguments.first == "processes-generate", arguments.count >= 4, let count = In
       thread.kernelStack = thread.initialStack - 0x400
       thread.returnAddress = 0xFFFF_F804_7BA0_0000 + 0x41_7A26
       return thread
+    }
+    // A handle table as busy as a real machine's: System's about 3,000 handles, the others
+    // 200–500, to the process itself and its threads.
+    process.objectTable = base + 0x1000
+    process.handlePages = base + 0x30_0000
+    let targets =
+      [
+        SyntheticProcess.Handle(
+          object: process.address, typeIndex: SyntheticProcess.Handle.processType,
+          access: 0x1F_FFFF)
+      ]
+      + process.threads.map {
+        SyntheticProcess.Handle(
+          object: $0.address, typeIndex: SyntheticProcess.Handle.threadType, access: 0x1F_03FF)
+      }
+    process.handles = (0..<(index == 0 ? 3000 : 200 + (index % 7) * 50)).map {
+      targets[$0 % targets.count]
     }
     return process
   }

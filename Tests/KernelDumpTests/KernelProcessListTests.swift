@@ -47,6 +47,7 @@ struct KernelProcessListTests {
       #expect((read.session == 0) == (process.sessionID == nil))
       #expect(read.sessionID == process.sessionID)
       #expect(read.createTime == process.createTime)
+      #expect(read.handleCount == UInt32(process.handleCount), "\(read.handleCountProblem ?? "")")
       #expect(read.threadProblem == nil)
       #expect(read.threads.count == process.threads.count)
       for (thread, expected) in zip(read.threads, process.threads) {
@@ -169,6 +170,15 @@ struct KernelProcessListTests {
         name: "x86proc\(index).exe")
       process.directoryTableBase = 0x1_8000 + UInt64(index) * 0x1000
       process.sessionID = index == 0 ? nil : UInt32(index)
+      // 8-byte entries, 511 to a page: 600 slots need a level-1 table in the first process.
+      process.objectTable = 0x8B00_0000 + UInt64(index) * 0x80
+      process.handlePages = 0x8C00_0000 + UInt64(index) * 0x1_0000
+      process.handles = (0..<[600, 20, 1][index]).map { slot in
+        slot % 5 == 1
+          ? nil
+          : SyntheticProcess.Handle(
+            object: base, typeIndex: SyntheticProcess.Handle.processType, access: 0x1F_FFFF)
+      }
       process.threads = (0..<(index + 1)).map { number in
         var thread = SyntheticProcess.Thread(
           address: base + 0x1000 + UInt64(number) * 0x1000, threadID: UInt64(0x100 + number * 4))
@@ -191,6 +201,8 @@ struct KernelProcessListTests {
     // EPROCESS.Session at 0x180 (x86 19041), SessionId at +0x8 of a 32-bit session space.
     #expect(list.processes.map(\.session) == [0, kernel.sessionSpace(1), kernel.sessionSpace(2)])
     #expect(list.processes.map(\.sessionID) == [nil, 1, 2])
+    #expect(list.processes.map(\.handleCount) == processes.map { UInt32($0.handleCount) })
+    #expect(processes.map(\.handleCount) == [480, 16, 1])
     #expect(
       list.processes.flatMap(\.threads).map(\.threadID)
         == processes.flatMap(\.threads).map { $0.threadID })

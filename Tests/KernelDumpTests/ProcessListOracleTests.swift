@@ -54,11 +54,12 @@ struct ProcessListOracleTests {
   }
 }
 
-/// volatility3 (pinned in scripts/test-requirements.txt) lists the same processes and threads:
+/// volatility3 (pinned in scripts/test-requirements.txt) lists the same processes, threads and
+/// handles:
 /// its own crash-dump layer, page-table walk and list walks (threads through the executive's
 /// EPROCESS/ETHREAD lists, crashsift through the kernel's KPROCESS/KTHREAD ones), with the
 /// symbol file its own converter makes from the fixture PDB (scripts/oracles/vol3-process-list.py).
-@Suite("process lists: crashsift and volatility3 agree")
+@Suite("process lists and handle counts: crashsift and volatility3 agree")
 struct Volatility3Tests {
   static var vol: String? {
     guard let python = SchemaValidator.python else { return nil }
@@ -89,6 +90,8 @@ struct Volatility3Tests {
         "\(Corpus.packageRoot)/samples/images/kernel-types/ntkrnlmp.pdb",
         "0x" + String(PagingScenario.x64Modules[0].base, radix: 16),
         "0x" + String(ProcessScenario.head, radix: 16), dir.file("vol3"),
+        "0x" + String(ProcessScenario.objectTypeIndexTable, radix: 16),
+        "0x" + String(ProcessScenario.objectHeaderCookie, radix: 16),
       ])
     let oracle = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
     let processes = try #require(oracle["processes"] as? [[String: Any]])
@@ -122,5 +125,24 @@ struct Volatility3Tests {
       })
     #expect(theirs == mine)
     #expect(mine.count == SyntheticProcess.examples().reduce(0) { $0 + $1.threads.count })
+
+    // windows.handles: volatility3 walks every handle table itself and keeps the entries whose
+    // object header has a type it names; per process, as many as crashsift counts.
+    let handles = try #require(oracle["handles"] as? [[String: Any]])
+    var perProcess: [UInt64: UInt32] = [:]
+    for handle in handles {
+      if let pid = number(handle["pid"]) { perProcess[pid, default: 0] += 1 }
+    }
+    for process in ours.processes {
+      let id = try #require(process.processID)
+      #expect(process.handleCount == perProcess[id] ?? 0, "pid \(id)")
+    }
+    #expect(
+      handles.count
+        == SyntheticProcess.examples().reduce(0) { $0 + $1.handleCount } && handles.count > 300)
+    // The objects are the processes and threads themselves, named by type.
+    let bodies = Set(ours.processes.map { low48($0.address) } + mine.compactMap(\.offset))
+    #expect(handles.allSatisfy { number($0["object"]).map(bodies.contains) == true })
+    #expect(Set(handles.compactMap { $0["type"] as? String }) == ["Process", "Thread"])
   }
 }

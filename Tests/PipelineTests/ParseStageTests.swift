@@ -38,7 +38,8 @@ struct ParseStageTests {
       (
         try Row.fetchAll(
           db,
-          sql: "SELECT process_id, parent_process_id, image_name FROM kernel_processes ORDER BY idx"
+          sql:
+            "SELECT process_id, parent_process_id, image_name, handle_count, handle_count_problem FROM kernel_processes ORDER BY idx"
         ),
         try Row.fetchAll(
           db, sql: "SELECT process_idx, thread_id, state, wait_reason FROM kernel_threads"),
@@ -49,6 +50,8 @@ struct ParseStageTests {
     #expect(processes.count == written.count)
     #expect(processes.map { $0[0] as Int64? } == written.map { Int64($0.processID) })
     #expect(processes.map { $0[2] as String? } == written.map { String($0.name.prefix(14)) })
+    #expect(processes.map { $0[3] as Int64? } == written.map { Int64($0.handleCount) })
+    #expect(processes.allSatisfy { ($0[4] as String?) == nil })
     #expect(threads.count == written.reduce(0) { $0 + $1.threads.count })
     // Bitmap (type 5) first, then triage (type 4) sorts before it: order by dump type.
     #expect(lists == [nil, "complete"])

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""vol3-process-list.py DUMP PDB KERNEL_BASE PS_ACTIVE_PROCESS_HEAD WORKDIR
+"""vol3-process-list.py DUMP PDB KERNEL_BASE PS_ACTIVE_PROCESS_HEAD WORKDIR [OB_TYPE_INDEX_TABLE OB_HEADER_COOKIE]
 
-volatility3's windows.pslist and windows.threads over a Windows kernel crash dump, as an
-independent reader of its process and thread lists. volatility3 reads the crash dump format, walks
+volatility3's windows.pslist, windows.threads and (given the addresses of nt!ObTypeIndexTable and
+nt!ObHeaderCookie) windows.handles over a Windows kernel crash dump, as an independent reader of
+its process and thread lists and of each process's handle table. volatility3 reads the crash dump format, walks
 the page tables and the lists with its own code; the structure layout is volatility3's symbol file
 (ISF) made from PDB by volatility3's own converter (pdbconv). Run it with the test venv's python
 (scripts/test-requirements.txt pins volatility3).
@@ -17,7 +18,10 @@ types and fields volatility3 requires but crashsift neither writes nor reads (li
 offsets land in zeroed memory of the synthetic structures).
 
 Prints one JSON object: {"processes": [{"offset", "pid", "ppid", "name", "session"}], "threads": [{"offset",
-"pid", "tid"}]}; offsets as volatility3 prints them (48-bit, not sign-extended).
+"pid", "tid"}], "handles": [{"pid", "handle", "type", "object", "access"}]}; offsets as volatility3
+prints them (48-bit, not sign-extended). windows.handles walks each table itself (TableCode levels,
+HANDLE_TABLE_ENTRY.ObjectPointerBits) and keeps an entry only when the object header it leads to
+has a type it can name, so "handles" holds only real handles.
 """
 import json
 import os
@@ -34,16 +38,20 @@ REQUIRED_TYPES = (
 ).split()
 
 
-def isf(pdb, work, kernel_base, head):
+def isf(pdb, work, kernel_base, head, symbols):
     out = os.path.join(work, "kernel.json")
     subprocess.run(
         [sys.executable, "-m", "volatility3.framework.symbols.windows.pdbconv", "-f", pdb,
          "-o", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     j = json.load(open(out))
     j["symbols"]["PsActiveProcessHead"] = {"address": head - kernel_base}
+    for name, address in symbols.items():
+        j["symbols"][name] = {"address": address - kernel_base}
     for name in REQUIRED_TYPES:
         j["user_types"].setdefault(name, {"kind": "struct", "size": 8, "fields": {}})
     j["base_types"]["long long"] = {"kind": "int", "size": 8, "signed": True, "endian": "little"}
+    # windows.handles reads ObHeaderCookie as an "unsigned int", a name MSVC's records never use.
+    j["base_types"]["unsigned int"] = {"kind": "int", "size": 4, "signed": False, "endian": "little"}
     j["user_types"]["_LARGE_INTEGER"] = {"kind": "union", "size": 8, "fields": {
         "QuadPart": {"offset": 0, "type": {"kind": "base", "name": "long long"}}}}
     large = {"kind": "union", "name": "_LARGE_INTEGER"}
@@ -74,6 +82,9 @@ def run(plugin, config, work):
 def main():
     dump, pdb, kernel_base, head, work = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), \
         int(sys.argv[4], 0), sys.argv[5]
+    symbols = {}
+    if len(sys.argv) > 7:
+        symbols = {"ObTypeIndexTable": int(sys.argv[6], 0), "ObHeaderCookie": int(sys.argv[7], 0)}
     os.makedirs(work, exist_ok=True)
     with open(dump, "rb") as f:
         header = f.read(0x20)
@@ -92,14 +103,19 @@ def main():
         "kernel.layer_name.memory_layer.base_layer.location": "file://" + os.path.abspath(dump),
         "kernel.symbol_table_name.class":
             "volatility3.framework.symbols.windows.WindowsKernelIntermedSymbols",
-        "kernel.symbol_table_name.isf_url": "file://" + isf(pdb, work, kernel_base, head),
+        "kernel.symbol_table_name.isf_url": "file://" + isf(pdb, work, kernel_base, head, symbols),
     }, open(config, "w"))
     processes = [{"offset": row["Offset(V)"], "pid": row["PID"], "ppid": row["PPID"],
                   "name": row["ImageFileName"], "session": row.get("SessionId")}
                  for row in run("windows.pslist", config, work)]
     threads = [{"offset": row["Offset"], "pid": row["PID"], "tid": row["TID"]}
                for row in run("windows.threads", config, work)]
-    json.dump({"processes": processes, "threads": threads}, sys.stdout)
+    handles = []
+    if symbols:
+        handles = [{"pid": row["PID"], "handle": row["HandleValue"], "type": row["Type"],
+                    "object": row["Offset"], "access": row["GrantedAccess"]}
+                   for row in run("windows.handles", config, work)]
+    json.dump({"processes": processes, "threads": threads, "handles": handles}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 // offsets of Windows 10 2004-22H2 (19041-19045) x64, each from docs/kernel-offsets/offsets.json
 // (sources there), and the I/O objects a 0x9F's blocked IRP is read through (IRP,
 // IO_STACK_LOCATION, DEVICE_OBJECT, DRIVER_OBJECT; x64 offsets, unchanged since Windows 7, from
-// docs/kernel-offsets/irp.md). Only the fields crashsift reads are named; the rest is padding.
+// docs/kernel-offsets/irp.md), and the handle table with the object header and object type a
+// handle leads to (x64 19041 offsets, docs/kernel-offsets/handles.md). Only the fields crashsift
+// and the volatility3 cross-check read are named; the rest is padding.
 // Built by scripts/build-kernel-types.sh into ntoskrnl.exe + ntkrnlmp.pdb (committed); `crashsift
 // forge --processes` makes it the kernel of its memory dumps.
 typedef unsigned char UCHAR;
@@ -50,6 +52,54 @@ typedef struct _MM_SESSION_SPACE {
   LIST_ENTRY ProcessList;
 } MM_SESSION_SPACE;
 
+// The handle table an EPROCESS.ObjectTable points to (Windows 8 and later layout).
+typedef struct _HANDLE_TABLE {
+  ULONG NextHandleNeedingPool;
+  long ExtraInfoPages;
+  ULONG64 TableCode;
+  struct _EPROCESS *QuotaProcess;
+  LIST_ENTRY HandleTableList;
+  ULONG UniqueProcessId;
+  ULONG Flags;
+  UCHAR Rest[0x80 - 0x30];
+} HANDLE_TABLE;
+// One handle: the object header's address >> 4 in bits 20-63 of the first half, the access
+// granted in the second. The kernel declares this as a union of views; one view is enough here.
+typedef struct _HANDLE_TABLE_ENTRY {
+  ULONG64 Unlocked : 1;
+  ULONG64 RefCnt : 16;
+  ULONG64 Attributes : 3;
+  ULONG64 ObjectPointerBits : 44;
+  ULONG GrantedAccessBits : 25;
+  ULONG NoRightsUpgrade : 1;
+  ULONG Spare1 : 6;
+  ULONG Spare2;
+} HANDLE_TABLE_ENTRY;
+typedef struct _QUAD {
+  long long UseThisFieldToCopy;
+} QUAD;
+// What precedes every object: its type, as an index into nt!ObTypeIndexTable encoded with
+// nt!ObHeaderCookie and the header's address.
+typedef struct _OBJECT_HEADER {
+  long long PointerCount;
+  long long HandleCount;
+  PVOID Lock;
+  UCHAR TypeIndex;
+  UCHAR TraceFlags;
+  UCHAR InfoMask;
+  UCHAR Flags;
+  ULONG Reserved;
+  PVOID ObjectCreateInfo;
+  PVOID SecurityDescriptor;
+  QUAD Body;
+} OBJECT_HEADER;
+typedef struct _OBJECT_TYPE {
+  LIST_ENTRY TypeList;
+  UNICODE_STRING Name;
+  PVOID DefaultObject;
+  UCHAR Index;
+  UCHAR Rest[0xD8 - 0x29];
+} OBJECT_TYPE;
 typedef struct _KPROCESS {
   UCHAR Header[0x28];
   ULONG64 DirectoryTableBase;
@@ -111,7 +161,7 @@ typedef struct _EPROCESS {
   PVOID Peb;
   struct _MM_SESSION_SPACE *Session;
   UCHAR Pad560[0x570 - 0x560];
-  PVOID ObjectTable;
+  struct _HANDLE_TABLE *ObjectTable;
   UCHAR Pad578[0x5A8 - 0x578];
   UCHAR ImageFileName[15];
   UCHAR Pad5B7[0x5E0 - 0x5B7];
@@ -203,6 +253,12 @@ AT(EPROCESS, ObjectTable, 0x570);
 AT(MM_SESSION_SPACE, SessionId, 0x8);
 AT(EPROCESS, ImageFileName, 0x5A8);
 AT(EPROCESS, ThreadListHead, 0x5E0);
+AT(HANDLE_TABLE, NextHandleNeedingPool, 0x0);
+AT(HANDLE_TABLE, TableCode, 0x8);
+AT(OBJECT_HEADER, TypeIndex, 0x18);
+AT(OBJECT_HEADER, Body, 0x30);
+AT(OBJECT_TYPE, Name, 0x10);
+_Static_assert(sizeof(HANDLE_TABLE_ENTRY) == 0x10, "HANDLE_TABLE_ENTRY size");
 AT(IRP, StackCount, 0x42);
 AT(IRP, CurrentLocation, 0x43);
 AT(IRP, Tail.Overlay.CurrentStackLocation, 0xB8);
@@ -225,9 +281,15 @@ IRP IopSampleIrp;
 IO_STACK_LOCATION IopSampleStackLocation;
 DEVICE_OBJECT IopSampleDevice;
 DRIVER_OBJECT IopSampleDriver;
+HANDLE_TABLE ObpSampleHandleTable;
+HANDLE_TABLE_ENTRY ObpSampleHandleEntry;
+OBJECT_HEADER ObpSampleObjectHeader;
+OBJECT_TYPE ObpSampleObjectType;
 
 ULONG KiSystemStartup(void) {
   return (ULONG)(sizeof(PsInitialSystemProcessObject) + sizeof(PsInitialSystemThreadObject) +
                  sizeof(IopSampleIrp) + sizeof(IopSampleStackLocation) + sizeof(IopSampleDevice) +
-                 sizeof(IopSampleDriver) + sizeof(MiSampleSession));
+                 sizeof(IopSampleDriver) + sizeof(MiSampleSession) + sizeof(ObpSampleHandleTable) +
+                 sizeof(ObpSampleHandleEntry) + sizeof(ObpSampleObjectHeader) +
+                 sizeof(ObpSampleObjectType));
 }
