@@ -40,4 +40,45 @@ struct KernelLayoutTableTests {
     #expect(layout[.threadListEntry] == 0x2F8)
     #expect(layout[.clientID] == 0x478)
   }
+
+  @Test(
+    "x64 7600–19045 and 26100, x86 7600–19045: the table alone gives every field the walk reads",
+    arguments: [
+      (0x8664, [7600, 7601, 9200, 9600, 10240, 10586, 14393, 15063, 16299, 17134, 17763, 18362]),
+      (0x8664, [18363, 19041, 19045, 26100]),
+      (0x14C, [7600, 7601, 9200, 9600, 10240, 10586, 14393, 15063, 16299, 17134, 17763]),
+      (0x14C, [18362, 18363, 19041, 19042, 19045]),
+    ])
+  func complete(machine: Int, builds: [Int]) {
+    for build in builds {
+      let layout = KernelTypeLayout.of(
+        machine: UInt32(machine), build: UInt32(build), debuggerData: nil)
+      #expect(layout.missing.isEmpty, "\(String(machine, radix: 16)) \(build): \(layout.missing)")
+    }
+  }
+
+  @Test("the known gaps (docs/kernel-offsets/README.md): only these fields, so a change is seen")
+  func gaps() {
+    func missing(_ machine: UInt32, _ build: UInt32) -> [String] {
+      KernelTypeLayout.of(machine: machine, build: build, debuggerData: nil).missing.map(\.rawValue)
+    }
+    // Windows 11 x64: ParentCid and ApcState.Process come from the dump's KDDEBUGGER_DATA64.
+    #expect(
+      missing(0x8664, 22621) == [
+        "EPROCESS.InheritedFromUniqueProcessId", "KTHREAD.ApcState.Process",
+      ])
+    #expect(missing(0x8664, 22631).count == 5)
+    #expect(missing(0x8664, 22000).count == 19)
+    #expect(missing(0xAA64, 26100) == ["MM_SESSION_SPACE.SessionId"])
+    #expect(missing(0xAA64, 22000).count == 15)
+  }
+
+  @Test("x86 1903: ETHREAD past the 8 bytes KTHREAD grew by (not the pre-release 1809 layout)")
+  func x86Build18362() {
+    let layout = KernelTypeLayout.of(machine: 0x14C, build: 18362, debuggerData: nil)
+    #expect(layout[.clientID] == 0x384)
+    #expect(layout[.executiveThreadListEntry] == 0x3BC)
+    #expect(
+      KernelTypeLayout.of(machine: 0x14C, build: 17763, debuggerData: nil)[.clientID] == 0x37C)
+  }
 }
