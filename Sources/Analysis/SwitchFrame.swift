@@ -12,8 +12,10 @@ import KernelDump
 /// - x86: the return address is at +0x8 after ExceptionList and ApcBypassDisable, and the saved
 ///   Ebp at +0xC: EIP = [KS+0x8], ESP = KS+0xC, EBP = [KS+0xC] (Server 2003's ctxswap.asm,
 ///   ReactOS; on Windows 10 one header and one published output).
-/// ARM64 keeps the frame inside KTHREAD (SwitchFrame at 0x210), resting on one tool's reading:
-/// not used yet.
+/// - ARM64 keeps the frame inside KTHREAD (`KTHREAD.SwitchFrame`, 0x210 in the ntdiff headers of
+///   18975 and 26100): PC = SwitchFrame.Return (+0x18), FP = SwitchFrame.Fp (+0x10), SP =
+///   KernelStack, as rizin starts such a thread (the only tool found that does; no published
+///   ARM64 `!thread` output to check against).
 ///
 /// A thread running on another processor when the machine stopped has no switch frame: its
 /// registers are the ones that processor was frozen with, KPRCB.ProcessorState.ContextFrame of
@@ -70,8 +72,17 @@ public enum SwitchFrame {
       context.esp = UInt32(truncatingIfNeeded: stack &+ 0xC)
       context.ebp = UInt32(truncatingIfNeeded: ebp)
       return .context(.x86(context))
-    case .arm64?:
-      return .unavailable("ARM64 switch frames are not read yet")
+    case .arm64(var context)?:
+      guard let pc = thread.switchFrameReturn, pc != 0, let fp = thread.switchFramePointer else {
+        return .unavailable(
+          "the switch frame inside KTHREAD (KTHREAD.SwitchFrame) is not known for this build or not in the dump"
+        )
+      }
+      context.x = [UInt64](repeating: 0, count: context.x.count)
+      if context.x.count > 29 { context.x[29] = fp }
+      context.pc = pc
+      context.sp = stack
+      return .context(.arm64(context))
     case nil:
       return .unavailable("the dump has no header context to build on")
     }

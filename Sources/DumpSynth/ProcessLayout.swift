@@ -42,6 +42,9 @@ public struct ProcessLayout: Sendable {
   public var objectHeaderBody: Int
   /// OBJECT_TYPE.Name (a UNICODE_STRING).
   public var objectTypeName: Int
+  /// ARM64: KTHREAD.SwitchFrame, where a waiting thread's Fp (+0x10) and Return (+0x18) go
+  /// instead of a switch frame at KernelStack.
+  public var switchFrame: Int?
 }
 
 extension ProcessLayout {
@@ -74,4 +77,19 @@ extension ProcessLayout {
     initialStack: 0x20, stackLimit: 0x24, stackBase: 0x28, kernelStack: 0x48, apcProcess: 0x80,
     eprocessSize: 0x300, ethreadSize: 0x300, objectHeaderTypeIndex: 0xC, objectHeaderBody: 0x18,
     objectTypeName: 0x8)
+}
+
+extension ProcessLayout {
+  /// Windows 11 24H2 (26100) ARM64, from docs/kernel-offsets/offsets.json (one pdbex header of
+  /// Microsoft's PDB, `single`) and docs/kernel-offsets/switch-frames.md for KTHREAD.SwitchFrame.
+  /// Sizes cover the fields written.
+  public static let arm64Build26100 = ProcessLayout(
+    processID: 0x1C0, activeProcessLinks: 0x1C8, parentProcessID: 0x2C0, imageFileName: 0x328,
+    peb: 0x2D0, directoryTableBase: 0x28, objectTable: 0x2F0, session: 0x2D8, createTime: 0x1E8,
+    threadListHead: 0x38, threadListEntry: 0x318, executiveThreadListHead: 0x360,
+    executiveThreadListEntry: 0x558, clientID: 0x4E8, teb: 0xE8, state: 0x17C, waitReason: 0x2A3,
+    waitMode: 0x17F, priority: 0xBB, kernelTime: 0x2AC, userTime: 0x2FC,
+    win32StartAddress: 0x540, initialStack: 0x28, stackLimit: 0x30, stackBase: 0x38,
+    kernelStack: 0x58, apcProcess: 0xB0, eprocessSize: 0x400, ethreadSize: 0x580,
+    objectHeaderTypeIndex: 0x18, objectHeaderBody: 0x30, objectTypeName: 0x10, switchFrame: 0x210)
 }

@@ -56,7 +56,11 @@ extension SyntheticKernel {
         writePointer(virtual: at + UInt64(layout.stackBase), thread.stackBase)
         writePointer(virtual: at + UInt64(layout.kernelStack), thread.kernelStack)
         writePointer(virtual: at + UInt64(layout.apcProcess), process.address)
-        if thread.returnAddress != 0 {
+        if thread.returnAddress != 0, let frame = layout.switchFrame {
+          // ARM64: the KSWITCH_FRAME inside KTHREAD, Fp at +0x10 and Return at +0x18 (ksarm64.h).
+          writePointer(virtual: at + UInt64(frame) + 0x10, thread.savedFramePointer)
+          writePointer(virtual: at + UInt64(frame) + 0x18, thread.returnAddress)
+        } else if thread.returnAddress != 0 {
           // x64 KSWITCH_FRAME (0x40 bytes): Rbp at +0x30, Return at +0x38; x86: Return at +0x8,
           // the saved Ebp at +0xC (docs/kernel-offsets/switch-frames.md).
           let (framePointer, returnAddress): (UInt64, UInt64) =

@@ -183,6 +183,11 @@ public struct KernelProcessList: Sendable {
       thread.stackLimit = pointer(address, .stackLimit)
       thread.stackBase = pointer(address, .stackBase)
       thread.kernelStack = pointer(address, .kernelStack)
+      if let frame = layout[.switchFrame] {
+        let at = address &+ UInt64(frame)
+        thread.switchFramePointer = try? paged.pointer(at &+ 0x10)
+        thread.switchFrameReturn = try? paged.pointer(at &+ 0x18)
+      }
       return thread
     }
 

@@ -26,6 +26,10 @@ public struct KernelThread: Sendable, Equatable, Codable {
   public var stackBase: UInt64?
   /// The saved kernel stack pointer of a thread that is not running (its switch frame).
   public var kernelStack: UInt64?
+  /// ARM64: the frame pointer and return address of the switch frame inside KTHREAD
+  /// (`KTHREAD.SwitchFrame` Fp at +0x10, Return at +0x18; ksarm64.h's SwFp and SwReturn).
+  public var switchFramePointer: UInt64?
+  public var switchFrameReturn: UInt64?
 
   /// A thread at `address` with no field read yet.
   public init(address: UInt64) {

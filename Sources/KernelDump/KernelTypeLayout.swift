@@ -40,6 +40,9 @@ public struct KernelTypeLayout: Sendable, Equatable {
     case stackBase = "KTHREAD.StackBase"
     case kernelStack = "KTHREAD.KernelStack"
     case apcProcess = "KTHREAD.ApcState.Process"
+    /// ARM64 only: the KSWITCH_FRAME a thread's last switch left inside its KTHREAD (Fp at +0x10,
+    /// Return at +0x18); x64 and x86 keep it on the stack at KernelStack.
+    case switchFrame = "KTHREAD.SwitchFrame"
     /// The handle table's count of handles: Windows 7 only (`KernelHandleCount`).
     case handleTableHandleCount = "HANDLE_TABLE.HandleCount"
     /// The handle table's root and level (low two bits), and the handle value its pages end at:
@@ -53,6 +56,9 @@ public struct KernelTypeLayout: Sendable, Equatable {
   /// Where each known offset came from: `nt PDB: <file> <debug id>`, `KDDEBUGGER_DATA64`, or
   /// `table: <machine> <builds>, <confidence>` (e.g. `table: x64 19041–19045, high`).
   public private(set) var origins: [Field: String] = [:]
+
+  /// The machine (IMAGE_FILE_MACHINE_*) `of` made the layout for, when it did.
+  public private(set) var machine: UInt32?
 
   /// A layout that knows no field.
   public init() {}
@@ -68,8 +74,8 @@ public struct KernelTypeLayout: Sendable, Equatable {
     origins[field] = origin
   }
 
-  /// The fields not known, in declaration order, less the handle-count fields a build does not
-  /// need: Windows 7's HandleCount makes the walk's fields unneeded, and the walk's fields make
+  /// The fields not known, in declaration order, less those a build does not need: the switch
+  /// frame in KTHREAD off ARM64, and the handle-count fields a build does not use: Windows 7's HandleCount makes the walk's fields unneeded, and the walk's fields make
   /// HandleCount (which later builds do not have) unneeded.
   public var missing: [Field] {
     let walk: [Field] = [.handleTableCode, .handleTableNextHandleNeedingPool]
@@ -77,6 +83,7 @@ public struct KernelTypeLayout: Sendable, Equatable {
     let walked = walk.allSatisfy { offsets[$0] != nil }
     return Field.allCases.filter { field in
       guard offsets[field] == nil else { return false }
+      if field == .switchFrame && machine != 0xAA64 { return false }
       if counted && walk.contains(field) { return false }
       if walked && field == .handleTableHandleCount { return false }
       return true
@@ -91,6 +98,7 @@ public struct KernelTypeLayout: Sendable, Equatable {
     base: KernelTypeLayout = KernelTypeLayout()
   ) -> KernelTypeLayout {
     var layout = base
+    layout.machine = machine
     if let kd {
       // KDDEBUGGER_DATA64 leaves an offset it does not publish at 0.
       let set = { (field: Field, offset: Int) in

@@ -1,6 +1,7 @@
 import Analysis
 import ByteReader
 import CPUContexts
+import CrashsiftTestSupport
 import DumpSynth
 import Testing
 
@@ -106,5 +107,73 @@ struct SwitchFrameTests {
       return
     }
     #expect(reason.contains("not in the dump"))
+  }
+
+  @Test("ARM64: PC from KTHREAD.SwitchFrame.Return, FP from SwitchFrame.Fp, SP = KernelStack")
+  func arm64() throws {
+    let machine = PagingScenario.machines[0]
+    #expect(machine.name == "arm64")
+    let kernel = PagingScenario.kernel(machine)
+    let head: UInt64 = 0xFFFF_F804_7C61_E200
+    // ARM64 instructions are 4-byte aligned: resume at a word inside the kernel image.
+    let resume = PagingScenario.x64Modules[0].base + 0x41_7A28
+    let processes = SyntheticProcess.examples().map { process in
+      var process = process
+      process.threads = process.threads.map { thread in
+        var thread = thread
+        if thread.returnAddress != 0 { thread.returnAddress = resume }
+        return thread
+      }
+      return process
+    }
+    kernel.writeProcesses(head: head, processes, layout: .arm64Build26100)
+    var writer = PagingScenario.writer(machine, .full)
+    writer.build = 26100
+    writer.psActiveProcessHead = head
+    let dump = try KernelDump(file: MappedFile(copying: writer.bytes(kernel), label: "arm64"))
+    let list = KernelProcessList.read(from: dump)
+    #expect(list.isComplete, "\(list.problems)")
+    #expect(list.layout.origins[.switchFrame] == "table: arm64 26100, single")
+    #expect(list.processes.map(\.handleCount) == processes.map { UInt32($0.handleCount) })
+    let waiting = try #require(list.processes[2].threads.first)
+    let expected = processes[2].threads[0]
+    guard case .context(.arm64(let context)) = SwitchFrame.start(of: waiting, in: dump) else {
+      Issue.record("no ARM64 context")
+      return
+    }
+    #expect(context.pc == resume)
+    #expect(context.fp == expected.savedFramePointer)
+    #expect(context.sp == expected.kernelStack)
+    #expect(context.lr == 0 && context.x[0] == 0)
+    let stack = ThreadStack.kernelThread(of: dump, context: .arm64(context), symbols: nil)
+    let first = try #require(stack.frames.first)
+    #expect(first.instruction == resume)
+    #expect(first.location.module == "ntoskrnl.exe")
+  }
+
+  /// The real ARM64 22000 triage dump of the corpus: the crashing thread's KTHREAD copy holds the
+  /// switch frame of its last switch-out (stale, but real): the frame pointer lies on its own
+  /// kernel stack just above KernelStack, the return address inside ntoskrnl.
+  @Test(
+    "ARM64 22000, a real dump: KTHREAD.SwitchFrame at 0x210 holds a frame on the thread's stack",
+    .requires(.corpus))
+  func arm64Real() throws {
+    let path = try Requirement.corpus.resolve() + "/kernel/triage_arm64.dmp"
+    let dump = try KernelDump(file: MappedFile(path: path))
+    let address = try #require(dump.currentThread)
+    let layout = KernelTypeLayout.of(
+      machine: dump.header.machineImageType, build: dump.header.minorVersion,
+      debuggerData: dump.debuggerData)
+    #expect(layout[.switchFrame] == 0x210)
+    // A triage dump holds the thread's KTHREAD, not paged memory: read it the way the dump maps it.
+    let frame = try #require(layout[.switchFrame])
+    let kernelStack = try #require(layout[.kernelStack])
+    let stack = try dump.pointer(virtual: address + UInt64(kernelStack))
+    let fp = try dump.pointer(virtual: address + UInt64(frame) + 0x10)
+    let pc = try dump.pointer(virtual: address + UInt64(frame) + 0x18)
+    #expect(fp > stack && fp - stack < 0x1000, "fp 0x\(String(fp, radix: 16))")
+    let nt = try #require(dump.modules.first { $0.name.lowercased() == "ntoskrnl.exe" })
+    #expect(pc > nt.base && pc - nt.base < UInt64(nt.size), "pc 0x\(String(pc, radix: 16))")
+    #expect(pc & 3 == 0)
   }
 }
