@@ -43,6 +43,15 @@ read -r s m < <(measure rerun "$bin" run --manifest "$work/corpus/manifest.json"
 echo "| no-op re-run | ${s} s | ${m} MB |"
 read -r s m < <(measure report "$bin" report --manifest "$work/corpus/manifest.json")
 echo "| report (database built; $(ls "$work/corpus/out/report/buckets" | wc -l) bucket pages) | ${s} s | ${m} MB |"
+# Bare dumps: ingest alone, copied by the kernel (the default) and hard-linked (the manifest's
+# sources_immutable), each into a fresh workspace.
+python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); m["sources_immutable"] = True; json.dump(m, open(sys.argv[2], "w"))' \
+  "$work/corpus/manifest.json" "$work/corpus/manifest-immutable.json"
+for manifest in manifest manifest-immutable; do
+  read -r s m < <(measure "ingest-$manifest" "$bin" ingest --manifest "$work/corpus/$manifest.json" \
+    --workspace "$work/ws-ingest-$manifest" --quiet)
+  echo "| ingest only, $manifest.json | ${s} s | ${m} MB |"
+done
 # The floor for ingest: read and hash every dump once, no store, no database.
 read -r s m < <(measure floor sh -c "find '$work/corpus/nights' -name '*.dmp' -print0 | xargs -0 -P $(nproc) -n 500 sha256sum >/dev/null")
 echo "| sha256sum of every dump ($(nproc) processes; ingest's floor) | ${s} s | ${m} MB |"

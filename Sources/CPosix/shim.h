@@ -13,6 +13,11 @@ extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 // posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every fd >= from.
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 #define CRASHSIFT_RENAME_EXCHANGE (1 << 1)
+// copy_file_range(2) (glibc 2.27): the kernel copies between two files, sharing blocks where the
+// filesystem can, without the bytes passing through the process.
+#include <sys/types.h>
+extern ssize_t copy_file_range(int fd_in, __off64_t *off_in, int fd_out, __off64_t *off_out,
+                               size_t len, unsigned int flags);
 
 // prctl is variadic, which Swift cannot call: a worker asks to die with its parent.
 static inline int crashsift_die_with_parent(void) {
@@ -23,5 +28,12 @@ static inline int crashsift_die_with_parent(void) {
 // RLIMIT_CORE): not dumpable.
 static inline int crashsift_no_core_dumps(void) {
   return prctl(PR_SET_DUMPABLE, 0);
+}
+// ioctl is variadic too. FICLONE = _IOW(0x94, 9, int) (<linux/fs.h>): make `dest` share `src`'s
+// blocks (a reflink; Btrfs, XFS, bcachefs, OCFS2); other filesystems refuse with EOPNOTSUPP,
+// EINVAL, ENOTTY or EXDEV.
+#include <sys/ioctl.h>
+static inline int crashsift_reflink(int dest, int src) {
+  return ioctl(dest, 0x40049409, src);
 }
 #endif

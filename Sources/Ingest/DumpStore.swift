@@ -1,5 +1,6 @@
 import CPosix
 import Foundation
+import Synchronization
 
 /// The workspace's content-addressed dump store: `<root>/ab/abcdef….dmp`, named by SHA-256.
 ///
@@ -13,6 +14,11 @@ public final class DumpStore: Sendable {
   public let root: String
   /// Directory for partial dumps and spooled nested archives (same filesystem as `root`).
   public let temporaryDirectory: String
+  /// Fan-out folders known to exist, so a night of small dumps does not ask mkdir(2) 10,000
+  /// times for 256 folders.
+  let fanOuts = Mutex<Set<Substring>>([])
+  /// Whether the store's filesystem refused a reflink (then bare dumps stop trying).
+  let reflinkRefused = Atomic<Bool>(false)
 
   /// Creates the directories if needed.
   public init(root: String, temporaryDirectory: String) throws(IngestError) {

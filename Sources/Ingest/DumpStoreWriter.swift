@@ -32,22 +32,7 @@ final class DumpStoreWriter {
       throw .store("cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
     }
     fd = -1
-    let final = store.path(sha256: digest)
-    if access(final, F_OK) == 0 {
-      // Already stored (same content from another archive or an earlier run).
-      unlink(temporaryPath)
-      return digest
-    }
-    let folder = "\(store.root)/\(digest.prefix(2))"
-    if mkdir(folder, 0o755) != 0 && errno != EEXIST {
-      unlink(temporaryPath)
-      throw .store("cannot create \(folder): \(String(cString: strerror(errno)))")
-    }
-    if rename(temporaryPath, final) != 0 {
-      let message = String(cString: strerror(errno))
-      unlink(temporaryPath)
-      throw .store("cannot move a dump into \(final): \(message)")
-    }
+    try store.place(temporary: temporaryPath, sha256: digest)
     return digest
   }
 

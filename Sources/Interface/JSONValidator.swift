@@ -73,6 +73,15 @@ public struct JSONValidator {
     return string
   }
 
+  public mutating func bool(_ value: JSONValue?, _ path: String) -> Bool? {
+    guard let value else { return nil }
+    guard case .bool(let flag) = value else {
+      fail(path, "expected true or false, found \(value.summary)")
+      return nil
+    }
+    return flag
+  }
+
   public mutating func integer(_ value: JSONValue?, _ path: String, minimum: Int64 = 0) -> Int64? {
     guard let value else { return nil }
     guard case .integer(let integer) = value else {

@@ -30,6 +30,11 @@ public struct IngestStage {
   var batchSize = 500
   /// Archives finished per transaction at most (small archives are committed in groups).
   var finishBatchSize = 200
+  /// The manifest's `sources_immutable`: bare dumps may enter the store as hard links.
+  public var sourcesImmutable = false
+  /// Place bare dumps in the store without streaming them (`BareDump`); off only to compare
+  /// with the walker's rows.
+  public var placeBareDumps = true
 
   public init(
     database: CheckpointDatabase, store: DumpStore, limits: IngestLimits, jobs: Int,
@@ -50,6 +55,7 @@ public struct IngestStage {
     case issue(archive: String, entryPath: String, reason: String)
     case progress(archive: String, bytes: Int64)
     case finish(archive: String, path: String, ArchiveOutcome)
+    case placed(DumpStore.Placement)
     case hashed(Manifest.PlannedArchive, size: Int64, mtime: Int64, sha256: String)
     case unreadable(path: String, error: String)
   }
@@ -149,6 +155,8 @@ public struct IngestStage {
     var pendingFinishes: [(String, ArchiveOutcome)] = []
     let store = self.store
     let limits = self.limits
+    let immutable = sourcesImmutable
+    let placeBareDumps = self.placeBareDumps
 
     // One transaction: the archives begun (their rows must exist before their dumps'), the dumps
     // and issues, and the archives finished — each archive's done-mark commits with its last
@@ -187,6 +195,16 @@ public struct IngestStage {
     try WorkerPool.run(items: toWalk, jobs: jobs) { (row, context: WorkerPool.Context<Event>) in
       do {
         try context.emit(.begin(row))
+        if placeBareDumps,
+          let bare = try BareDump.store(
+            path: row.path, sha256: row.sha256, size: row.size, mtime: row.mtime,
+            immutable: immutable, store: store, limits: limits)
+        {
+          try context.emit(.placed(bare.placement))
+          try context.emit(.dump(archive: row.sha256, batch: row.batch, bare.dump))
+          try context.emit(.finish(archive: row.sha256, path: row.path, bare.outcome))
+          return
+        }
         var lastReported: Int64 = 0
         let walker = ArchiveWalker(
           store: store, limits: limits,
@@ -220,6 +238,8 @@ public struct IngestStage {
       switch event {
       case .begin(let row):
         pendingBegins.append(row)
+      case .placed(let placement):
+        summary.bareDumps[placement.rawValue, default: 0] += 1
       case .dump(let archive, let batch, let dump):
         pendingDumps.append((archive, batch, dump))
         summary.dumpsFound += 1

@@ -23,6 +23,9 @@ public struct IngestSummary: Sendable, Codable, Equatable {
   /// Entries read but not stored: not dumps, or refused (links, devices, caps; see
   /// `archive_issues` for the refused ones and why).
   public var entriesSkipped = 0
+  /// Inputs that were dumps themselves, placed in the store without being read again, by how
+  /// (`already_stored`, `reflink`, `hard_link`, `copy_file_range`; `DumpStore.Placement`).
+  public var bareDumps: [String: Int] = [:]
   /// Archive-file bytes read.
   public var bytesRead: Int64 = 0
   public var seconds = 0.0
@@ -39,6 +42,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     case dumpsFound = "dumps_found"
     case dumpsNew = "dumps_new"
     case entriesSkipped = "entries_skipped"
+    case bareDumps = "bare_dumps"
     case bytesRead = "bytes_read"
     case seconds
     case failures

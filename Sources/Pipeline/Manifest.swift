@@ -68,6 +68,9 @@ public struct Manifest: Sendable, Equatable {
   /// came from, matched against the entry path inside its archive and then the archive's path;
   /// used for distinct-machine counts. Nil: machines are not known.
   public var machinePattern: String?
+  /// The inputs are never rewritten in place once written (uploads land as new files): bare
+  /// dumps may then enter the store as hard links to them. Default false.
+  public var sourcesImmutable = false
 
   /// Reads and validates the manifest at `path`; every problem is reported at once.
   public static func load(path: String) throws(ConfigurationError) -> Manifest {
@@ -99,7 +102,7 @@ public struct Manifest: Sendable, Equatable {
         json, "",
         allowed: [
           "version", "description", "output", "symbol_path", "pipeline", "builds", "exposure",
-          "batches", "machine_pattern",
+          "batches", "machine_pattern", "sources_immutable",
         ])
     else { throw ConfigurationError(file: file, messages: v.errors) }
 
@@ -237,10 +240,12 @@ public struct Manifest: Sendable, Equatable {
         v.fail("machine_pattern", "not a valid regular expression: \(machinePattern)")
       }
     }
+    let immutable = v.bool(root["sources_immutable"], "sources_immutable") ?? false
     guard v.errors.isEmpty else { throw ConfigurationError(file: file, messages: v.errors) }
     return Manifest(
       file: file, output: output, symbolPath: symbolPath, pipeline: pipeline, builds: builds,
-      exposure: exposure, batches: batches, machinePattern: machinePattern)
+      exposure: exposure, batches: batches, machinePattern: machinePattern,
+      sourcesImmutable: immutable)
   }
 
   private static func base(_ directory: String) -> String {

@@ -19,6 +19,9 @@ public struct PipelineRunner {
     public var inProcess = false
     /// The inputs to ingest instead of the manifest's (a shard of a plan); nil: the manifest's.
     public var archives: [Manifest.PlannedArchive]?
+    /// Place bare dumps in the store without reading them again (`BareDump`); false streams
+    /// them through the archive walker like any input (to compare the two).
+    public var placeBareDumps = true
 
     public init() {}
   }
@@ -106,9 +109,11 @@ public struct PipelineRunner {
         try options.archives.map { ($0, [String]()) } ?? manifest.plannedArchives()
       summary.warnings += warnings
       for warning in warnings { logger.warning("\(warning)") }
-      let stage = IngestStage(
+      var stage = IngestStage(
         database: database, store: store, limits: settings.limits, jobs: jobs,
         progress: options.progress, logger: logger, retryFailed: options.retryFailed)
+      stage.sourcesImmutable = manifest.sourcesImmutable
+      stage.placeBareDumps = options.placeBareDumps
       summary.ingest = try stage.run(archives: archives)
     }
     if !dumpStages.isEmpty {

@@ -11,6 +11,10 @@ final class PipelineFixture {
   let scratch = TemporaryDirectory("crashsift-pipeline")
   var batches: [(id: String, patterns: [String])] = []
   var settings = PipelineSettings()
+  /// The manifest's `sources_immutable`.
+  var sourcesImmutable = false
+  /// `PipelineRunner.Options.placeBareDumps`.
+  var placeBareDumps = true
 
   var workspace: String { "\(scratch.path)/out" }
 
@@ -30,7 +34,7 @@ final class PipelineFixture {
       return "{\"id\":\"\(batch.id)\",\"date\":\"2026-11-20\",\"archives\":[\(archives)]}"
     }
     let json =
-      "{\"version\":1,\"output\":\"out\",\"batches\":[\(batchJSON.joined(separator: ","))]}"
+      "{\"version\":1,\"output\":\"out\",\"sources_immutable\":\(sourcesImmutable),\"batches\":[\(batchJSON.joined(separator: ","))]}"
     return try Manifest.parse(
       data: Data(json.utf8), file: "manifest.json", baseDirectory: scratch.path)
   }
@@ -41,6 +45,7 @@ final class PipelineFixture {
     var options = PipelineRunner.Options()
     options.jobs = jobs
     options.retryFailed = retryFailed
+    options.placeBareDumps = placeBareDumps
     var runner = PipelineRunner(
       manifest: try manifest(), settings: settings, options: options, logger: Logger(label: "test"))
     runner.dumpStages = stages
