@@ -14,25 +14,33 @@ public enum BareDump {
     public var placement: DumpStore.Placement
   }
 
-  /// Stores the input at `path` (hashed to `sha256` at `size` bytes and `mtime` ns) when it
-  /// starts with a dump signature and fits the limits; nil when it is something else (an
+  /// Stores the input at `path` (hashed to `sha256` while it was `identity`) when it starts with
+  /// a dump signature, is no archive and fits the limits; nil when it is something else (an
   /// archive, a compressed file, something too large, a file changed since it was hashed), which
   /// the walker then reads the ordinary way.
   public static func store(
-    path: String, sha256: String, size: Int64, mtime: Int64, immutable: Bool,
+    path: String, sha256: String, identity: FileIdentity, immutable: Bool,
     store: DumpStore, limits: IngestLimits
   ) throws(IngestError) -> Stored? {
+    let size = identity.size
     guard size >= 8, size <= limits.maxEntryBytes, size <= limits.maxArchiveBytes else {
       return nil
     }
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    var head = [UInt8](repeating: 0, count: 8)
-    let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0) }
-    guard count == 8, let kind = DumpKind.sniff(head),
+    // 512 bytes: enough to see a tar header, whose first bytes are the first member's name (a
+    // member named MDMP… must not make the tar a minidump).
+    var head = [UInt8](repeating: 0, count: 512)
+    let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
+    guard count >= 8 else { return nil }
+    let read = head.prefix(count)
+    let isArchive = read.withUnsafeBytes {
+      ArchiveMagic.isArchive($0) || TarHeader.checksumMatches($0)
+    }
+    guard !isArchive, let kind = DumpKind.sniff(read),
       let placement = try store.place(
-        file: fd, path: path, sha256: sha256, size: size, mtime: mtime, immutable: immutable)
+        file: fd, path: path, sha256: sha256, identity: identity, immutable: immutable)
     else { return nil }
     let name = ArchiveWalker.strippingCompressionSuffix((path as NSString).lastPathComponent)
     return Stored(

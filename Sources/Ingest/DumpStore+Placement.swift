@@ -49,62 +49,72 @@ extension DumpStore {
     fanOuts.withLock { _ = $0.insert(prefix) }
   }
 
-  /// Stores the file open as `source` (at `path`), whose bytes were hashed to `sha256` when it
-  /// had `size` bytes and modification time `mtime` (ns), without reading it through the
-  /// process: a hard link when `immutable` (the manifest's promise that sources are never
-  /// rewritten in place; otherwise the store would change with them), else a reflink where the
-  /// filesystem makes them, else copy_file_range. The file's size and mtime are checked before
-  /// and after, so a file rewritten since it was hashed is not stored under the old hash: the
-  /// result is nil and the caller reads it the ordinary way (hashing as it copies). Durability
-  /// is the caller's, as for every stored dump (`synchronize()` before the rows commit).
+  /// Stores the file open as `source` (opened from `path`), whose bytes were hashed to `sha256`
+  /// while it was `identity`, without reading it through the process: a hard link when
+  /// `immutable` (the manifest's promise that sources are never rewritten in place, since the
+  /// store then shares their inodes), else a reflink where the source's filesystem makes them,
+  /// else copy_file_range. The open file must still be `identity` (same inode, size, mtime and
+  /// ctime) before and after, so a file replaced or rewritten since it was hashed is not stored
+  /// under the old hash: the result is nil and the caller reads it the ordinary way (hashing as
+  /// it copies). The hard link is made from the open file (`/proc/self/fd`), never from the
+  /// path, so a symbolic link or a file renamed over the path meanwhile cannot be linked
+  /// instead. Durability is the caller's, as for every stored dump (`synchronize()` before the
+  /// rows commit).
   public func place(
-    file source: Int32, path: String, sha256: String, size: Int64, mtime: Int64, immutable: Bool
+    file source: Int32, path: String, sha256: String, identity: FileIdentity, immutable: Bool
   ) throws(IngestError) -> Placement? {
-    func unchanged() -> Bool {
-      var info = stat()
-      guard fstat(source, &info) == 0 else { return false }
-      let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-      return Int64(info.st_size) == size && modified == mtime
-    }
-    guard unchanged() else { return nil }
+    guard FileIdentity(fd: source) == identity else { return nil }
     let final = self.path(sha256: sha256)
     if access(final, F_OK) == 0 { return .alreadyStored }
 
     if immutable {
-      // The cheapest: no new inode, no bytes. On another filesystem (EXDEV) or where links are
-      // refused, fall through to a reflink or a copy.
-      try makeFanOut(sha256)
-      let linked = link(path, final) == 0
-      let existed = !linked && errno == EEXIST
-      if existed { return .alreadyStored }
-      if linked {
-        guard unchanged() else {
-          // Rewritten while it was being linked: the link holds the new bytes, not the hash's.
-          unlink(final)
+      // The cheapest: no new inode, no bytes. Refused (another filesystem, no /proc, links not
+      // allowed): a reflink or a copy instead.
+      let temporary = "\(temporaryDirectory)/link-\(UUID().uuidString)"
+      if linkat(AT_FDCWD, "/proc/self/fd/\(source)", AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 {
+        var linked = stat()
+        guard lstat(temporary, &linked) == 0, UInt64(linked.st_ino) == identity.inode,
+          UInt64(linked.st_dev) == identity.device,
+          FileIdentity(fd: source)?.sameContent(as: identity) == true
+        else {
+          unlink(temporary)
           return nil
         }
-        return .hardLink
+        return try place(temporary: temporary, sha256: sha256) ? .alreadyStored : .hardLink
       }
     }
     let (temporary, fd) = try makeTemporaryFile(prefix: "place")
+    var closed = false
+    defer {
+      if !closed { close(fd) }
+    }
     var method = Placement.copy
-    if !reflinkRefused.load(ordering: .relaxed), crashsift_reflink(fd, source) == 0 {
+    let refused = reflinkRefused.withLock { $0.contains(identity.device) }
+    if !refused, crashsift_reflink(fd, source) == 0 {
       method = .reflink
     } else {
-      if errno == EOPNOTSUPP || errno == EINVAL || errno == ENOTTY || errno == EXDEV {
-        reflinkRefused.store(true, ordering: .relaxed)
+      let error = errno
+      if !refused, [EOPNOTSUPP, EINVAL, ENOTTY, EXDEV].contains(error) {
+        // Remembered per source filesystem: another one may well make reflinks.
+        reflinkRefused.withLock { _ = $0.insert(identity.device) }
       }
-      guard try copyRange(from: source, to: fd, size: size, temporary: temporary) else {
-        close(fd)
+      do {
+        guard try copyRange(from: source, to: fd, size: identity.size, temporary: temporary) else {
+          unlink(temporary)
+          return nil
+        }
+      } catch {
         unlink(temporary)
-        return nil
+        throw error
       }
     }
+    closed = true
     if close(fd) != 0 {
+      let message = String(cString: strerror(errno))
       unlink(temporary)
-      throw .store("cannot write \(temporary): \(String(cString: strerror(errno)))")
+      throw .store("cannot write \(temporary): \(message)")
     }
-    guard unchanged() else {
+    guard FileIdentity(fd: source) == identity else {
       unlink(temporary)
       return nil
     }

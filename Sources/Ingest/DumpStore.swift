@@ -17,8 +17,8 @@ public final class DumpStore: Sendable {
   /// Fan-out folders known to exist, so a night of small dumps does not ask mkdir(2) 10,000
   /// times for 256 folders.
   let fanOuts = Mutex<Set<Substring>>([])
-  /// Whether the store's filesystem refused a reflink (then bare dumps stop trying).
-  let reflinkRefused = Atomic<Bool>(false)
+  /// Filesystems (st_dev of the source) that refused a reflink into the store: not tried again.
+  let reflinkRefused = Mutex<Set<UInt64>>([])
 
   /// Creates the directories if needed.
   public init(root: String, temporaryDirectory: String) throws(IngestError) {

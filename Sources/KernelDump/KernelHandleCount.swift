@@ -21,10 +21,31 @@ public struct KernelHandleCount: Sendable, Equatable {
   /// 16 MiB read at most.
   public static let maxPages = 4096
 
+  /// Entry and table pages one dump's walks may read in all (256 MiB): 65,536 processes could
+  /// otherwise each walk 4,096 pages of one forged table.
+  public static let maxPagesPerDump = 65_536
+
+  /// What the walks of one dump share: the pages they may still read, and each table's count
+  /// (processes that point at the same table are counted once).
+  final class Budget {
+    var pagesLeft = KernelHandleCount.maxPagesPerDump
+    var counted: [UInt64: KernelHandleCount] = [:]
+  }
+
   /// The handle count of the table at `table` (an EPROCESS.ObjectTable value); 0 when `table` is
   /// NULL, as for a process that has exited.
   static func read(
-    table: UInt64, paged: PagedMemory, layout: KernelTypeLayout, width: Int
+    table: UInt64, paged: PagedMemory, layout: KernelTypeLayout, width: Int,
+    budget: Budget = Budget()
+  ) -> KernelHandleCount {
+    if let known = budget.counted[table] { return known }
+    let count = uncached(table: table, paged: paged, layout: layout, width: width, budget: budget)
+    budget.counted[table] = count
+    return count
+  }
+
+  private static func uncached(
+    table: UInt64, paged: PagedMemory, layout: KernelTypeLayout, width: Int, budget: Budget
   ) -> KernelHandleCount {
     guard table != 0 else { return KernelHandleCount(value: 0) }
     if let offset = layout[.handleTableHandleCount] {
@@ -50,7 +71,7 @@ public struct KernelHandleCount: Sendable, Equatable {
     } catch {
       return KernelHandleCount(problem: "handle table at 0x\(hex(table)): \(error)")
     }
-    var walk = Walk(paged: paged, width: width)
+    var walk = Walk(paged: paged, width: width, budget: budget)
     do throws(ParseError) {
       return KernelHandleCount(value: try walk.count(tableCode: tableCode, limit: limit))
     } catch {
@@ -60,19 +81,23 @@ public struct KernelHandleCount: Sendable, Equatable {
 
   static func hex(_ value: UInt64) -> String { String(value, radix: 16) }
 
-  /// One table's walk: its entry pages in handle order, each counted once.
+  /// One table's walk: its entry pages in handle order, each physical page met once.
   struct Walk {
     let paged: PagedMemory
     let width: Int
+    let budget: Budget
+    /// Physical page numbers read (a virtual key would let two aliases of one page, differing
+    /// only in bits the translation ignores, count its handles twice).
     var seen: Set<UInt64> = []
 
     /// Entries per entry page, pointers per table page, handle values one entry page covers.
     var entriesPerPage: Int { 0x1000 / (2 * width) }
     var pointersPerPage: Int { 0x1000 / width }
 
-    init(paged: PagedMemory, width: Int) {
+    init(paged: PagedMemory, width: Int, budget: Budget) {
       self.paged = paged
       self.width = width
+      self.budget = budget
     }
 
     mutating func count(tableCode: UInt64, limit: UInt32) throws(ParseError) -> UInt32 {
@@ -88,30 +113,37 @@ public struct KernelHandleCount: Sendable, Equatable {
         )
       }
       guard top != 0, pages > 0 else { return 0 }
+      // A table whose level cannot hold its limit, or whose pointers end before it, is damaged:
+      // counting what is there would give a low count that looks right.
+      let capacity =
+        level == 0 ? 1 : level == 1 ? pointersPerPage : pointersPerPage * pointersPerPage
+      guard level <= 2, pages <= UInt64(capacity) else {
+        throw ParseError(
+          "handle table",
+          level > 2
+            ? "TableCode 0x\(hex(tableCode)) names level 3"
+            : "NextHandleNeedingPool 0x\(hex(UInt64(limit))) needs \(pages) entry pages, more than a level-\(level) table holds"
+        )
+      }
       var total: UInt32 = 0
       switch level {
       case 0:
         total = try countEntries(top)
       case 1:
-        let leaves = try pointers(top, Int(min(pages, UInt64(pointersPerPage))))
-        for leaf in leaves { total += try countEntries(leaf) }
-      case 2:
+        for leaf in try pointers(top, Int(pages)) { total += try countEntries(leaf) }
+      default:
         var left = Int(pages)
-        let middles = try pointers(top, (left + pointersPerPage - 1) / pointersPerPage)
-        for middle in middles {
+        for middle in try pointers(top, (left + pointersPerPage - 1) / pointersPerPage) {
           let leaves = try pointers(middle, min(left, pointersPerPage))
           for leaf in leaves { total += try countEntries(leaf) }
           left -= leaves.count
-          if leaves.count < pointersPerPage { break }
         }
-      default:
-        throw ParseError("handle table", "TableCode 0x\(hex(tableCode)) names level 3")
       }
       return total
     }
 
-    /// Up to `count` non-NULL pointers from the table page at `page`, stopping at the first NULL
-    /// (the table has fewer pages than its limit says).
+    /// The first `count` pointers of the table page at `page`; a NULL among them means the table
+    /// has fewer pages than its limit says, which is an error.
     mutating func pointers(_ page: UInt64, _ count: Int) throws(ParseError) -> [UInt64] {
       let bytes = try self.page(page)
       var out: [UInt64] = []
@@ -120,7 +152,11 @@ public struct KernelHandleCount: Sendable, Equatable {
           width == 8
           ? bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self).littleEndian
           : UInt64(bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self).littleEndian)
-        if value == 0 { break }
+        guard value != 0 else {
+          throw ParseError(
+            "handle table",
+            "page 0x\(hex(page)) has a NULL pointer at \(index), below NextHandleNeedingPool")
+        }
         out.append(value)
       }
       return out
@@ -146,21 +182,29 @@ public struct KernelHandleCount: Sendable, Equatable {
       return count
     }
 
-    /// The whole 4 KiB page at `address`, which must be page-aligned and met once in the walk.
+    /// The whole 4 KiB page at `address`, which must be page-aligned, met once in the walk, and
+    /// within the dump's budget.
     mutating func page(_ address: UInt64) throws(ParseError) -> UnsafeRawBufferPointer {
       guard address & 0xFFF == 0 else {
         throw ParseError("handle table", "page pointer 0x\(hex(address)) is not page-aligned")
-      }
-      guard seen.insert(address).inserted else {
-        throw ParseError("handle table", "page 0x\(hex(address)) is listed twice")
-      }
-      guard seen.count <= 2 * KernelHandleCount.maxPages else {
-        throw ParseError("handle table", "more than \(2 * KernelHandleCount.maxPages) pages")
       }
       guard let physical = paged.translate(address), let bytes = paged.page(physical >> 12) else {
         throw ParseError(
           "handle table", "page 0x\(hex(address)) is not present (page missing or not mapped)")
       }
+      guard seen.insert(physical >> 12).inserted else {
+        throw ParseError("handle table", "page 0x\(hex(address)) is listed twice")
+      }
+      guard seen.count <= 2 * KernelHandleCount.maxPages else {
+        throw ParseError("handle table", "more than \(2 * KernelHandleCount.maxPages) pages")
+      }
+      guard budget.pagesLeft > 0 else {
+        throw ParseError(
+          "handle table",
+          "the dump's handle tables need more than \(KernelHandleCount.maxPagesPerDump) pages; not counted"
+        )
+      }
+      budget.pagesLeft -= 1
       return bytes
     }
   }

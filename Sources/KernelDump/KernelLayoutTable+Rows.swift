@@ -363,7 +363,6 @@ extension KernelLayoutTable {
     Row(machine: 0x14C, builds: 10240...14393, field: .init(rawValue: "ETHREAD.ThreadListEntry"), offset: 0x3ac, confidence: "high"),
     Row(machine: 0x14C, builds: 15063...17763, field: .init(rawValue: "ETHREAD.ThreadListEntry"), offset: 0x3b4, confidence: "high"),
     Row(machine: 0x14C, builds: 18362...18363, field: .init(rawValue: "ETHREAD.ThreadListEntry"), offset: 0x3bc, confidence: "high"),
-    Row(machine: 0xAA64, builds: 22000...22000, field: .init(rawValue: "KTHREAD.SwitchFrame"), offset: 0x210, confidence: "single"),
     Row(machine: 0xAA64, builds: 26100...26100, field: .init(rawValue: "KTHREAD.SwitchFrame"), offset: 0x210, confidence: "single"),
   ]
 }

@@ -117,6 +117,8 @@ public struct KernelProcessList: Sendable {
     let paged: PagedMemory
     let layout: KernelTypeLayout
     let width: Int
+    /// Shared by every process's handle count in one read of the list.
+    let handleBudget = KernelHandleCount.Budget()
 
     func pointer(_ base: UInt64, _ field: KernelTypeLayout.Field) -> UInt64? {
       guard let offset = layout[field] else { return nil }
@@ -152,7 +154,7 @@ public struct KernelProcessList: Sendable {
       process.objectTable = pointer(address, .objectTable)
       if let table = process.objectTable {
         let handles = KernelHandleCount.read(
-          table: table, paged: paged, layout: layout, width: width)
+          table: table, paged: paged, layout: layout, width: width, budget: handleBudget)
         process.handleCount = handles.value
         process.handleCountProblem = handles.problem
       }

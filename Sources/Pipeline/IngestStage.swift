@@ -56,7 +56,8 @@ public struct IngestStage {
     case progress(archive: String, bytes: Int64)
     case finish(archive: String, path: String, ArchiveOutcome)
     case placed(DumpStore.Placement)
-    case hashed(Manifest.PlannedArchive, size: Int64, mtime: Int64, sha256: String)
+    case hashed(
+      Manifest.PlannedArchive, size: Int64, mtime: Int64, sha256: String, identity: FileIdentity?)
     case unreadable(path: String, error: String)
   }
 
@@ -90,21 +91,28 @@ public struct IngestStage {
 
     // Pass 2: hash (parallel), then pick one path per content in manifest order.
     var hashed: [String: (Manifest.PlannedArchive, Int64, Int64, String)] = [:]
+    var identities: [String: FileIdentity] = [:]
     try WorkerPool.run(items: toHash, jobs: jobs) { (archive, context: WorkerPool.Context<Event>) in
       guard let stat = Self.fileStat(archive.path) else {
         try? context.emit(.unreadable(path: archive.path, error: "cannot stat the file"))
         return
       }
       do {
+        // The file's identity before and after hashing: a bare dump may be placed in the store
+        // under this hash only if nothing replaced or rewrote it meanwhile (`BareDump`).
+        let before = FileIdentity(path: archive.path)
         let sha = try FileHasher.sha256(path: archive.path)
-        try? context.emit(.hashed(archive, size: stat.size, mtime: stat.mtime, sha256: sha))
+        let identity = before.flatMap { FileIdentity(path: archive.path) == $0 ? $0 : nil }
+        try? context.emit(
+          .hashed(archive, size: stat.size, mtime: stat.mtime, sha256: sha, identity: identity))
       } catch {
         try? context.emit(.unreadable(path: archive.path, error: "\(error)"))
       }
     } consume: { event in
       switch event {
-      case .hashed(let archive, let size, let mtime, let sha):
+      case .hashed(let archive, let size, let mtime, let sha, let identity):
         hashed[archive.path] = (archive, size, mtime, sha)
+        identities[archive.path] = identity
       case .unreadable(let path, let error):
         summary.failures.append(.init(path: path, error: error))
       default:
@@ -157,6 +165,7 @@ public struct IngestStage {
     let limits = self.limits
     let immutable = sourcesImmutable
     let placeBareDumps = self.placeBareDumps
+    let hashedIdentities = identities
 
     // One transaction: the archives begun (their rows must exist before their dumps'), the dumps
     // and issues, and the archives finished — each archive's done-mark commits with its last
@@ -195,10 +204,10 @@ public struct IngestStage {
     try WorkerPool.run(items: toWalk, jobs: jobs) { (row, context: WorkerPool.Context<Event>) in
       do {
         try context.emit(.begin(row))
-        if placeBareDumps,
+        if placeBareDumps, let identity = hashedIdentities[row.path],
           let bare = try BareDump.store(
-            path: row.path, sha256: row.sha256, size: row.size, mtime: row.mtime,
-            immutable: immutable, store: store, limits: limits)
+            path: row.path, sha256: row.sha256, identity: identity, immutable: immutable,
+            store: store, limits: limits)
         {
           try context.emit(.placed(bare.placement))
           try context.emit(.dump(archive: row.sha256, batch: row.batch, bare.dump))

@@ -44,6 +44,9 @@ struct HandleCountTests {
       ("an entry page not in the dump", "not present"),
       ("level 3", "names level 3"),
       ("a page pointer not page-aligned", "not page-aligned"),
+      ("an alias of a page (bit 48 flipped)", "listed twice"),
+      ("a NULL entry page below the limit", "NULL pointer"),
+      ("a limit a level-0 table cannot hold", "more than a level-0 table holds"),
     ])
   func damaged(damage: String, reason: String) throws {
     let system = Self.written[0]
@@ -57,6 +60,13 @@ struct HandleCountTests {
         kernel.write64(virtual: Self.systemTop + 8, 0xFFFF_9999_0000_0000)
       case "level 3":
         kernel.write64(virtual: system.objectTable + 8, Self.systemTop | 3)
+      case "an alias of a page (bit 48 flipped)":
+        // x64 translation ignores bits 48–63: the same physical page under another address.
+        kernel.write64(virtual: Self.systemTop + 8, system.handlePages ^ (1 << 48))
+      case "a NULL entry page below the limit":
+        kernel.write64(virtual: Self.systemTop + 8, 0)
+      case "a limit a level-0 table cannot hold":
+        kernel.write64(virtual: system.objectTable + 8, system.handlePages)
       default:
         kernel.write64(virtual: Self.systemTop + 8, system.handlePages + 0x10)
       }
@@ -66,6 +76,44 @@ struct HandleCountTests {
     #expect(list.processes[0].handleCount == nil)
     #expect(list.processes[0].handleCountProblem?.contains(reason) == true, "\(list.processes[0])")
     #expect(list.processes.dropFirst().map(\.handleCount) == [11, 36, 3, 0])
+  }
+
+  @Test("a level-2 table: a page of pointers to pages of pointers to entry pages")
+  func levelTwo() throws {
+    let system = Self.written[0]
+    let top = system.handlePages + 0x10_000
+    let middle = top + 0x1000
+    let dump = try KernelProcessListTests.dump(.full) { kernel in
+      // Reuse System's two entry pages (267 handles) under a two-level table.
+      kernel.write(virtual: top, [UInt8](repeating: 0, count: 0x1000))
+      kernel.write(virtual: middle, [UInt8](repeating: 0, count: 0x1000))
+      kernel.write64(virtual: top, middle)
+      kernel.write64(virtual: middle, system.handlePages)
+      kernel.write64(virtual: middle + 8, system.handlePages + 0x1000)
+      kernel.write64(virtual: system.objectTable + 8, top | 2)
+    }
+    let list = KernelProcessList.read(from: dump)
+    #expect(list.processes[0].handleCount == 267, "\(list.processes[0].handleCountProblem ?? "")")
+  }
+
+  @Test("processes sharing one table are counted once; the dump's page budget ends the walks")
+  func budget() throws {
+    let dump = try KernelProcessListTests.dump(.full) { kernel in
+      // smss.exe's ObjectTable now names System's table.
+      kernel.write64(
+        virtual: Self.written[1].address + UInt64(ProcessLayout.x64Build19041.objectTable),
+        Self.written[0].objectTable)
+    }
+    let list = KernelProcessList.read(from: dump)
+    #expect(list.processes[1].handleCount == 267)
+    let paged = try #require(dump.paged)
+    let tight = KernelHandleCount.Budget()
+    tight.pagesLeft = 2
+    let counted = KernelHandleCount.read(
+      table: Self.written[0].objectTable, paged: paged, layout: list.layout, width: 8,
+      budget: tight)
+    #expect(counted.value == nil)
+    #expect(counted.problem?.contains("need more than 65536 pages") == true, "\(counted)")
   }
 
   @Test("a handle table whose own memory is missing, and offsets nobody gave")

@@ -70,7 +70,7 @@ struct KernelLayoutTableTests {
     #expect(missing(0x8664, 22631).count == 5)
     #expect(missing(0x8664, 22000).count == 19)
     #expect(missing(0xAA64, 26100) == ["MM_SESSION_SPACE.SessionId"])
-    #expect(missing(0xAA64, 22000).count == 15)
+    #expect(missing(0xAA64, 22000).count == 16)
   }
 
   @Test("x86 1903: ETHREAD past the 8 bytes KTHREAD grew by (not the pre-release 1809 layout)")

@@ -155,7 +155,7 @@ struct SwitchFrameTests {
   /// switch frame of its last switch-out (stale, but real): the frame pointer lies on its own
   /// kernel stack just above KernelStack, the return address inside ntoskrnl.
   @Test(
-    "ARM64 22000, a real dump: KTHREAD.SwitchFrame at 0x210 holds a frame on the thread's stack",
+    "ARM64 22000, a real dump: the inferred KTHREAD.SwitchFrame 0x210 holds a frame on the thread's stack",
     .requires(.corpus))
   func arm64Real() throws {
     let path = try Requirement.corpus.resolve() + "/kernel/triage_arm64.dmp"
@@ -164,9 +164,11 @@ struct SwitchFrameTests {
     let layout = KernelTypeLayout.of(
       machine: dump.header.machineImageType, build: dump.header.minorVersion,
       debuggerData: dump.debuggerData)
-    #expect(layout[.switchFrame] == 0x210)
+    // 22000's row is inferred from 18975 and 26100 (0x210 in both) and left out of the table;
+    // this dump is the check that the inference fits a real 22000 kernel.
+    #expect(layout[.switchFrame] == nil)
+    let frame = 0x210
     // A triage dump holds the thread's KTHREAD, not paged memory: read it the way the dump maps it.
-    let frame = try #require(layout[.switchFrame])
     let kernelStack = try #require(layout[.kernelStack])
     let stack = try dump.pointer(virtual: address + UInt64(kernelStack))
     let fp = try dump.pointer(virtual: address + UInt64(frame) + 0x10)

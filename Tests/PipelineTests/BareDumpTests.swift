@@ -64,7 +64,7 @@ struct BareDumpTests {
     fixture.sourcesImmutable = true
     let summary = try fixture.run()
     let counts = try #require(summary.ingest?.bareDumps)
-    // ext4 and most filesystems refuse reflinks; on Btrfs or XFS both would be reflinks.
+    // With sources_immutable a hard link is tried first (no new inode, no bytes).
     #expect(counts.values.reduce(0, +) == 2, "\(counts)")
     let store = Workspace(directory: fixture.workspace).storeDirectory
     let source = fixture.scratch.file("n1/PC-2/MEMORY.DMP")
@@ -73,43 +73,84 @@ struct BareDumpTests {
     var a = stat()
     var b = stat()
     #expect(stat(source, &a) == 0 && stat(placedFile, &b) == 0)
-    if counts["hard_link"] == 2 {
-      #expect(a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-    } else {
-      #expect(counts["reflink"] == 2, "\(counts)")
-    }
+    #expect(counts["hard_link"] == 2, "\(counts)")
+    #expect(a.st_ino == b.st_ino && a.st_dev == b.st_dev)
   }
 
-  @Test("a file rewritten after it was hashed is not placed under the old hash")
+  @Test("a file replaced or rewritten after it was hashed is not placed under the old hash")
   func changedSinceHashed() throws {
     let scratch = TemporaryDirectory("crashsift-bare")
     let store = try DumpStore(root: scratch.file("store"), temporaryDirectory: scratch.file("tmp"))
     let path = scratch.file("x.dmp")
     let bytes = FakeDump.minidump(seed: 9)
     try Data(bytes).write(to: URL(fileURLWithPath: path))
-    let (size, mtime) = try #require(IngestStage.fileStat(path))
+    let identity = try #require(FileIdentity(path: path))
     let sha = try FileHasher.sha256(path: path)
     let fd = open(path, O_RDONLY)
     defer { close(fd) }
+    var variants: [FileIdentity] = []
+    for change in 0..<4 {
+      var other = identity
+      switch change {
+      case 0: other.modified -= 1
+      case 1: other.size += 1
+      case 2: other.inode += 1  // renamed over: another inode, size and mtime kept
+      default: other.changed -= 1  // rewritten in place, mtime set back: ctime still moved
+      }
+      variants.append(other)
+    }
     for immutable in [false, true] {
-      #expect(
-        try store.place(
-          file: fd, path: path, sha256: sha, size: size, mtime: mtime - 1, immutable: immutable)
-          == nil)
-      #expect(
-        try store.place(
-          file: fd, path: path, sha256: sha, size: size + 1, mtime: mtime, immutable: immutable)
-          == nil)
+      for other in variants {
+        #expect(
+          try store.place(
+            file: fd, path: path, sha256: sha, identity: other, immutable: immutable) == nil)
+      }
     }
     #expect(!FileManager.default.fileExists(atPath: store.path(sha256: sha)))
     #expect(
-      try store.place(file: fd, path: path, sha256: sha, size: size, mtime: mtime, immutable: false)
+      try store.place(file: fd, path: path, sha256: sha, identity: identity, immutable: false)
         != nil)
     #expect(FileManager.default.contents(atPath: store.path(sha256: sha)) == Data(bytes))
     #expect(
-      try store.place(file: fd, path: path, sha256: sha, size: size, mtime: mtime, immutable: true)
+      try store.place(file: fd, path: path, sha256: sha, identity: identity, immutable: true)
         == .alreadyStored)
     #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.file("tmp")).isEmpty)
+  }
+
+  @Test("a symbolic link input is stored as its target's bytes, never as a link")
+  func symlinkInput() throws {
+    let fixture = PipelineFixture()
+    let target = fixture.scratch.file("real/a.dmp")
+    try Data(FakeDump.minidump(seed: 11)).write(to: URL(fileURLWithPath: target))
+    let link = fixture.scratch.file("n1/PC-1/a.dmp")
+    try FileManager.default.createSymbolicLink(
+      atPath: link, withDestinationPath: "../../real/a.dmp")
+    fixture.batches = [("n1", ["n1/*/*"])]
+    fixture.sourcesImmutable = true
+    let summary = try fixture.run()
+    #expect(summary.ingest?.bareDumps.values.reduce(0, +) == 1)
+    let sha = try FileHasher.sha256(path: target)
+    let stored =
+      "\(Workspace(directory: fixture.workspace).storeDirectory)/\(sha.prefix(2))/\(sha).dmp"
+    var info = stat()
+    #expect(lstat(stored, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG)
+    #expect(try FileHasher.sha256(path: stored) == sha)
+  }
+
+  @Test("a tar whose first member is named MDMP… is walked as a tar, not stored as a minidump")
+  func tarNamedLikeADump() throws {
+    let fixture = PipelineFixture()
+    let inner = FakeDump.minidump(seed: 12)
+    try fixture.archive("n1/up.tar", format: .tar, [.file("MDMP/crash.dmp", inner)])
+    try fixture.archive(
+      "n1/up2.tar", format: .tar, [.file("PAGEDU64.dmp", FakeDump.kernel64(seed: 13))])
+    fixture.batches = [("n1", ["n1/*"])]
+    let summary = try fixture.run()
+    #expect(summary.ingest?.bareDumps.isEmpty == true)
+    let entries = try fixture.database().read { db in
+      try String.fetchAll(db, sql: "SELECT entry_path FROM occurrences ORDER BY 1")
+    }
+    #expect(entries == ["MDMP/crash.dmp", "PAGEDU64.dmp"])
   }
 
   static func stored(_ fixture: PipelineFixture) throws -> [(String, Int64)] {
