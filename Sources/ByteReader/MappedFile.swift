@@ -3,8 +3,11 @@ import Foundation
 /// A read-only memory mapping of a whole file (or an owned copy of bytes, for tests and buffers).
 ///
 /// Mapping touches no page until it is read: opening a 450 MB dump costs a few system calls, and
-/// only the pages a parser reads are ever loaded. The memory is never written after creation,
-/// which is why instances can be shared across threads.
+/// only the pages a parser reads are ever loaded. A file of at most `readLimit` bytes is read
+/// into memory instead: for a 64 KB minidump, mmap and munmap (whose TLB shootdown interrupts
+/// every other thread of a multi-threaded worker) cost more than one pread from the page cache.
+/// The memory is never written after creation, which is why instances can be shared across
+/// threads.
 public final class MappedFile: @unchecked Sendable {
   /// The mapped bytes.
   public let bytes: UnsafeRawBufferPointer
@@ -12,7 +15,11 @@ public final class MappedFile: @unchecked Sendable {
   /// The file path, or a label for in-memory data.
   public let path: String
 
-  /// Maps `path` read-only.
+  /// Files up to this size are read, not mapped (at most glibc's initial mmap threshold, so
+  /// the buffer itself comes from the heap, not from another mapping).
+  public static let readLimit = 128 * 1024
+
+  /// Maps `path` read-only (reads it, when it is at most `readLimit` bytes).
   public init(path: String) throws(ParseError) {
     self.path = path
     let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -28,6 +35,23 @@ public final class MappedFile: @unchecked Sendable {
     let size = Int(info.st_size)
     if size == 0 {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      unmap = false
+      return
+    }
+    if size <= Self.readLimit {
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+      var filled = 0
+      while filled < size {
+        let count = pread(fd, buffer.baseAddress.map { $0 + filled }, size - filled, off_t(filled))
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else {
+          let reason = count < 0 ? String(cString: strerror(errno)) : "the file shrank while read"
+          buffer.deallocate()
+          throw ParseError(path, "cannot read: \(reason)")
+        }
+        filled += count
+      }
+      bytes = UnsafeRawBufferPointer(buffer)
       unmap = false
       return
     }
