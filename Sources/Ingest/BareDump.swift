@@ -40,7 +40,7 @@ public enum BareDump {
     }
     guard !isArchive, let kind = DumpKind.sniff(read),
       let placement = try store.place(
-        file: fd, path: path, sha256: sha256, identity: identity, immutable: immutable)
+        file: fd, sha256: sha256, identity: identity, immutable: immutable)
     else { return nil }
     let name = ArchiveWalker.strippingCompressionSuffix((path as NSString).lastPathComponent)
     return Stored(

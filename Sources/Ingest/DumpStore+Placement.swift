@@ -49,7 +49,7 @@ extension DumpStore {
     fanOuts.withLock { _ = $0.insert(prefix) }
   }
 
-  /// Stores the file open as `source` (opened from `path`), whose bytes were hashed to `sha256`
+  /// Stores the file open as `source`, whose bytes were hashed to `sha256`
   /// while it was `identity`, without reading it through the process: a hard link when
   /// `immutable` (the manifest's promise that sources are never rewritten in place, since the
   /// store then shares their inodes), else a reflink where the source's filesystem makes them,
@@ -61,7 +61,7 @@ extension DumpStore {
   /// instead. Durability is the caller's, as for every stored dump (`synchronize()` before the
   /// rows commit).
   public func place(
-    file source: Int32, path: String, sha256: String, identity: FileIdentity, immutable: Bool
+    file source: Int32, sha256: String, identity: FileIdentity, immutable: Bool
   ) throws(IngestError) -> Placement? {
     guard FileIdentity(fd: source) == identity else { return nil }
     let final = self.path(sha256: sha256)

@@ -93,18 +93,18 @@ public struct IngestStage {
     var hashed: [String: (Manifest.PlannedArchive, Int64, Int64, String)] = [:]
     var identities: [String: FileIdentity] = [:]
     try WorkerPool.run(items: toHash, jobs: jobs) { (archive, context: WorkerPool.Context<Event>) in
-      guard let stat = Self.fileStat(archive.path) else {
+      // The file's identity before and after hashing: a bare dump may be placed in the store
+      // under this hash only if nothing replaced or rewrote it meanwhile (`BareDump`).
+      guard let before = FileIdentity(path: archive.path) else {
         try? context.emit(.unreadable(path: archive.path, error: "cannot stat the file"))
         return
       }
       do {
-        // The file's identity before and after hashing: a bare dump may be placed in the store
-        // under this hash only if nothing replaced or rewrote it meanwhile (`BareDump`).
-        let before = FileIdentity(path: archive.path)
         let sha = try FileHasher.sha256(path: archive.path)
-        let identity = before.flatMap { FileIdentity(path: archive.path) == $0 ? $0 : nil }
+        let identity = FileIdentity(path: archive.path) == before ? before : nil
         try? context.emit(
-          .hashed(archive, size: stat.size, mtime: stat.mtime, sha256: sha, identity: identity))
+          .hashed(
+            archive, size: before.size, mtime: before.modified, sha256: sha, identity: identity))
       } catch {
         try? context.emit(.unreadable(path: archive.path, error: "\(error)"))
       }

@@ -103,16 +103,16 @@ struct BareDumpTests {
       for other in variants {
         #expect(
           try store.place(
-            file: fd, path: path, sha256: sha, identity: other, immutable: immutable) == nil)
+            file: fd, sha256: sha, identity: other, immutable: immutable) == nil)
       }
     }
     #expect(!FileManager.default.fileExists(atPath: store.path(sha256: sha)))
     #expect(
-      try store.place(file: fd, path: path, sha256: sha, identity: identity, immutable: false)
+      try store.place(file: fd, sha256: sha, identity: identity, immutable: false)
         != nil)
     #expect(FileManager.default.contents(atPath: store.path(sha256: sha)) == Data(bytes))
     #expect(
-      try store.place(file: fd, path: path, sha256: sha, identity: identity, immutable: true)
+      try store.place(file: fd, sha256: sha, identity: identity, immutable: true)
         == .alreadyStored)
     #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.file("tmp")).isEmpty)
   }
