@@ -36,7 +36,10 @@ ours() { [ -f "$conf" ] && grep -qF "$marker" "$conf"; }
 
 stop() {
   # Only what this script started: its own configuration's jobs, then its daemons by pid file.
-  if ours && command -v scancel >/dev/null; then
+  # scancel and squeue wait ~20 s for a controller that is not running: ask only a live one.
+  local ctld_pid=""
+  [ -f "$state/slurmctld.pid" ] && ctld_pid=$(cat "$state/slurmctld.pid")
+  if ours && command -v scancel >/dev/null && [ -n "$ctld_pid" ] && kill -0 "$ctld_pid" 2>/dev/null; then
     scancel --full --quiet --user=root 2>/dev/null || true
     for _ in $(seq 1 50); do
       [ -z "$(squeue -h 2>/dev/null)" ] && break
@@ -114,16 +117,31 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
   /usr/sbin/slurmctld -f "$conf"
   /usr/sbin/slurmd -f "$conf"
-  for _ in $(seq 1 100); do
+  # A fresh machine can take a while: slurmctld first writes its state, and slurmd registers on
+  # its own retry timer. Wait up to 90 s; a node that registers down, drained or invalid is
+  # resumed, and slurmd is restarted once half-way in case its first registration was lost.
+  local state_now=""
+  for i in $(seq 1 450); do
     state_now=$(sinfo -h -o %T 2>/dev/null | head -1 || true)
     case "$state_now" in
-      idle*) echo "slurm-cluster: node $host idle"; return 0 ;;
-      down* | drain*) scontrol update nodename="$host" state=resume 2>/dev/null || true ;;
+      idle*) echo "slurm-cluster: node $host idle after $((i / 5)) s"; return 0 ;;
+      down* | drain* | inval* | fail*) scontrol update nodename="$host" state=resume 2>/dev/null || true ;;
     esac
+    if [ "$i" -eq 225 ] && [ -f "$state/slurmd.pid" ]; then
+      echo "slurm-cluster: node $host is '${state_now:-no answer}' after 45 s; restarting slurmd" >&2
+      kill "$(cat "$state/slurmd.pid")" 2>/dev/null || true
+      sleep 1
+      /usr/sbin/slurmd -f "$conf" || true
+    fi
     sleep 0.2
   done
-  echo "slurm-cluster: the node did not become idle; logs in $state" >&2
-  tail -20 "$state/slurmctld.log" "$state/slurmd.log" >&2 || true
+  echo "slurm-cluster: the node did not become idle in 90 s (last state: '${state_now:-no answer}'); logs in $state" >&2
+  sinfo -R >&2 2>&1 || true
+  scontrol show node "$host" >&2 2>&1 || true
+  for log in "$state/slurmctld.log" "$state/slurmd.log"; do
+    echo "--- $log" >&2
+    tail -n 30 "$log" >&2 2>&1 || true
+  done
   exit 1
 }
 
