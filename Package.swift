@@ -116,6 +116,8 @@ let package = Package(
         "SymbolServer",
         "ByteReader",
         .product(name: "GRDB", package: "GRDB.swift"),
+        // The writer's hot insert binds and steps its cached statements directly (StageRows).
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ], exclude: ["README.md"]),
     // Past one machine: shard plans, shard runs and the merge of shard workspaces. Above

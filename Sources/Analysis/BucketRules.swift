@@ -65,8 +65,35 @@ public struct BucketRules: Sendable, Equatable {
     var userPrefixes: [UserPrefix]?
   }
 
+  /// A skip rule ready to match: lower-cased once, split at its `*`s, as UTF-8 bytes. The
+  /// bucket stage asks every frame of every dump against every rule, so matching must not
+  /// lower-case or allocate per rule.
+  struct CompiledSkip: Sendable {
+    /// The pattern's pieces between `*`s; one piece means no wildcard.
+    var pieces: [[UInt8]]
+    /// Parsed `bugchecks`; nil when the rule applies to every crash.
+    var codes: [UInt64]?
+
+    init(_ rule: Skip) {
+      pieces = rule.pattern.lowercased().utf8.split(
+        separator: UInt8(ascii: "*"), omittingEmptySubsequences: false
+      )
+      .map(Array.init)
+      codes = rule.bugchecks?.compactMap(BucketRules.hex)
+    }
+
+    func applies(to code: UInt64?) -> Bool {
+      guard let codes else { return true }
+      guard let code else { return false }
+      return codes.contains(code)
+    }
+  }
+
   public var aliases: [String: String]
-  public var skips: [Skip]
+  public internal(set) var skips: [Skip] {
+    didSet { compiledSkips = skips.map(CompiledSkip.init) }
+  }
+  private var compiledSkips: [CompiledSkip] = []
   public var kernelPrefixes: [CompiledKernelPrefix]
   public var userPrefixes: [UInt64: String]
   /// The first 12 hex digits of the SHA-256 of the rules file.
@@ -89,12 +116,14 @@ public struct BucketRules: Sendable, Equatable {
     }
     aliases = Dictionary(
       uniqueKeysWithValues: (file.moduleAliases ?? [:]).map { ($0.key.lowercased(), $0.value) })
-    skips = file.followupSkip ?? []
-    for (index, rule) in skips.enumerated() {
+    let skipRules = file.followupSkip ?? []
+    for (index, rule) in skipRules.enumerated() {
       for code in rule.bugchecks ?? [] where Self.hex(code) == nil {
         throw BucketRulesError("\(name): followup_skip[\(index)].bugchecks: \(code) is not hex")
       }
     }
+    skips = skipRules
+    compiledSkips = skipRules.map(CompiledSkip.init)
     var kernel: [CompiledKernelPrefix] = []
     for (index, rule) in (file.kernelPrefixes ?? []).enumerated() {
       guard let code = Self.hex(rule.bugcheck) else {
@@ -169,36 +198,55 @@ public struct BucketRules: Sendable, Equatable {
   /// frames when its symbols are missing).
   public func skip(image: String, function: String?, bugcheck: UInt64? = nil) -> Skip? {
     let names = [moduleName(image), image]
-    var texts: [String] = []
+    var texts: [[UInt8]] = []
+    texts.reserveCapacity(4)
     for name in names {
       if let function {
-        texts.append("\(name)!\(function)".lowercased())
+        texts.append(Array("\(name)!\(function)".lowercased().utf8))
       } else {
-        texts.append("\(name)!".lowercased())
-        texts.append("\(name)+".lowercased())
+        let lower = name.lowercased()
+        texts.append(Array((lower + "!").utf8))
+        texts.append(Array((lower + "+").utf8))
       }
     }
-    for rule in skips where rule.applies(to: bugcheck) {
-      let pattern = rule.pattern.lowercased()
-      if texts.contains(where: { Self.matches(pattern, $0) }) { return rule }
+    for (index, rule) in compiledSkips.enumerated() where rule.applies(to: bugcheck) {
+      if texts.contains(where: { Self.matches(rule.pieces, $0) }) { return skips[index] }
     }
     return nil
   }
 
-  /// Glob with `*` only.
-  static func matches(_ pattern: String, _ text: String) -> Bool {
-    let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
-    guard parts.count > 1 else { return pattern == text }
-    var rest = Substring(text)
-    guard let first = parts.first, rest.hasPrefix(first) else { return false }
-    rest = rest.dropFirst(first.count)
-    for (index, part) in parts.enumerated().dropFirst() {
-      if index == parts.count - 1 { return part.isEmpty || rest.hasSuffix(part) }
-      guard !part.isEmpty else { continue }
-      guard let range = rest.range(of: part) else { return false }
-      rest = rest[range.upperBound...]
+  /// Glob with `*` only, on a pattern already split at its `*`s; compares UTF-8 bytes.
+  static func matches(_ pieces: [[UInt8]], _ text: [UInt8]) -> Bool {
+    guard let first = pieces.first, let last = pieces.last else { return text.isEmpty }
+    guard pieces.count > 1 else { return first == text }
+    guard text.starts(with: first) else { return false }
+    var position = first.count
+    for piece in pieces.dropFirst().dropLast() where !piece.isEmpty {
+      guard let found = find(piece, in: text, from: position) else { return false }
+      position = found + piece.count
     }
-    return true
+    // The last piece may not overlap what the middle ones matched.
+    guard text.count - position >= last.count else { return false }
+    return text[(text.count - last.count)...].elementsEqual(last)
+  }
+
+  /// Glob with `*` only (tests and one-off callers).
+  static func matches(_ pattern: String, _ text: String) -> Bool {
+    let pieces = pattern.utf8.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false)
+      .map(Array.init)
+    return matches(pieces, Array(text.utf8))
+  }
+
+  /// The first index at or after `start` where `piece` occurs in `text`.
+  private static func find(_ piece: [UInt8], in text: [UInt8], from start: Int) -> Int? {
+    guard text.count >= piece.count, start <= text.count - piece.count else { return nil }
+    for candidate in start...(text.count - piece.count)
+    where text[candidate] == piece[0]
+      && text[candidate..<(candidate + piece.count)].elementsEqual(piece)
+    {
+      return candidate
+    }
+    return nil
   }
 }
 

@@ -16,12 +16,13 @@ public enum IngestLedger {
 
   /// The recorded source for `path`, if any.
   public static func source(_ db: Database, path: String) throws -> SourceState? {
+    // Cached: asked once per input of every run, where preparing cost more than the lookup.
     let row = try Row.fetchOne(
-      db,
-      sql: """
-        SELECT s.sha256, s.size, s.mtime, a.status FROM archive_sources s
-        JOIN archives a ON a.sha256 = s.sha256 WHERE s.path = ?
-        """, arguments: [path])
+      db.cachedStatement(
+        sql: """
+          SELECT s.sha256, s.size, s.mtime, a.status FROM archive_sources s
+          JOIN archives a ON a.sha256 = s.sha256 WHERE s.path = ?
+          """), arguments: [path])
     guard let row else { return nil }
     return SourceState(sha256: row[0], size: row[1], mtime: row[2], status: row[3])
   }
@@ -29,7 +30,8 @@ public enum IngestLedger {
   /// The status of an archive content (`running`, `done`, `failed`), if it was ever seen.
   public static func archiveStatus(_ db: Database, sha256: String) throws -> String? {
     try String.fetchOne(
-      db, sql: "SELECT status FROM archives WHERE sha256 = ?", arguments: [sha256])
+      db.cachedStatement(sql: "SELECT status FROM archives WHERE sha256 = ?"),
+      arguments: [sha256])
   }
 
   /// Records that `archive` is being ingested (again) and remembers `archive.path` as its source.

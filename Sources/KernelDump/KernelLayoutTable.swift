@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Structure offsets of public Windows kernels by machine and build, for dumps read without the
 /// nt PDB: the rows of docs/kernel-offsets/offsets.json (each with its sources there: Geoff
 /// Chappell's structure pages, PDB-derived listings and headers, Bitdefender hvmi's per-build
@@ -28,14 +30,25 @@ enum KernelLayoutTable {
   }
 
   /// The rows for a machine (IMAGE_FILE_MACHINE_*) and build.
-  static func rows(machine: UInt32, build: UInt32) -> [(
-    field: KernelTypeLayout.Field, offset: Int, label: String
-  )] {
-    all.compactMap { row in
+  ///
+  /// Remembered per machine and build: every kernel dump asks, and filtering the whole table and
+  /// formatting labels cost 2% of a night's run. A hostile night can name any build, so at most
+  /// `cacheLimit` answers are kept; the rest are computed each time.
+  static func rows(machine: UInt32, build: UInt32) -> [LayoutRow] {
+    let key = UInt64(machine) << 32 | UInt64(build)
+    if let known = cache.withLock({ $0[key] }) { return known }
+    let found: [LayoutRow] = all.compactMap { row in
       guard row.machine == machine, row.builds.contains(build), let field = row.field else {
         return nil
       }
       return (field, row.offset, row.label)
     }
+    cache.withLock { if $0.count < cacheLimit { $0[key] = found } }
+    return found
   }
+
+  typealias LayoutRow = (field: KernelTypeLayout.Field, offset: Int, label: String)
+
+  static let cacheLimit = 64
+  private static let cache = Mutex<[UInt64: [LayoutRow]]>([:])
 }

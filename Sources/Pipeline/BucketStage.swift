@@ -40,22 +40,23 @@ public struct BucketStage: DumpStage {
     let reason = try String.fetchOne(
       db.cachedStatement(sql: "SELECT crash_reason FROM parsed_dumps WHERE dump_sha256 = ?"),
       arguments: [dump])
+    // By position, in the SELECT's order: a lookup by name lower-cases the name for every value.
     return Upstream(
       frames: rows.map { row in
         Bucketer.Frame(
-          image: row["module"],
-          moduleOffset: (row["module_offset"] as Int64?).map { UInt64(bitPattern: $0) },
-          function: row["function"],
-          functionOffset: (row["function_offset"] as Int64?).map { UInt64(bitPattern: $0) },
-          trust: row["trust"] ?? "context",
-          instruction: (row["address"] as Int64?).map { UInt64(bitPattern: $0) },
-          stackPointer: (row["stack_pointer"] as Int64?).map { UInt64(bitPattern: $0) })
+          image: row[0],
+          moduleOffset: (row[1] as Int64?).map { UInt64(bitPattern: $0) },
+          function: row[2],
+          functionOffset: (row[3] as Int64?).map { UInt64(bitPattern: $0) },
+          trust: row[4] ?? "context",
+          instruction: (row[7] as Int64?).map { UInt64(bitPattern: $0) },
+          stackPointer: (row[8] as Int64?).map { UInt64(bitPattern: $0) })
       },
       socorro: rows.map { row in
         SocorroSignature.Frame(
-          function: row["function"], module: row["module"], file: row["file"],
-          line: (row["line"] as Int64?).map { Int($0) },
-          offset: (row["address"] as Int64?).map {
+          function: row[2], module: row[0], file: row[5],
+          line: (row[6] as Int64?).map { Int($0) },
+          offset: (row[7] as Int64?).map {
             "0x" + String(UInt64(bitPattern: $0), radix: 16)
           })
       }, reason: reason)

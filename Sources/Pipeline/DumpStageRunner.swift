@@ -94,6 +94,8 @@ public struct DumpStageRunner {
         // Counted from what was committed: a result whose rows fail to insert becomes a failure.
         let outcomes = try database.write { db -> [StageStatus] in
           var outcomes: [StageStatus] = []
+          // One time for the transaction: its rows are committed together.
+          let now = Timestamp.now()
           let outputTables = Set(stage.outputTables)
           for (item, result) in results {
             for table in stage.outputTables {
@@ -123,7 +125,7 @@ public struct DumpStageRunner {
             try StageLedger.record(
               db, dump: item.dumpSHA256, stage: stage.name, version: stage.version,
               outcome: outcome,
-              downstream: downstream, now: Timestamp.now())
+              downstream: downstream, now: now)
             outcomes.append(outcome.status)
           }
           return outcomes

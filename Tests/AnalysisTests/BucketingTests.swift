@@ -1,4 +1,3 @@
-import Analysis
 import ByteReader
 import CrashsiftTestSupport
 import Forge
@@ -7,6 +6,8 @@ import KernelDump
 import Minidump
 import Symbols
 import Testing
+
+@testable import Analysis
 
 /// FAILURE_BUCKET_ID and FAILURE_ID_HASH against published !analyze outputs, forged crashes with
 /// known blame, and the real triage dump.
@@ -287,5 +288,50 @@ struct BucketingTests {
     #expect(bucket.functionOffset == "70")
     #expect(bucket.failureBucketID == "AV_amdppm!WriteIoMemRawEx")
     #expect(bucket.failureIDHash == FailureIDHash.of("AV_amdppm!WriteIoMemRawEx", kernelMode: true))
+  }
+
+  @Test("skip patterns: `*` globs over lower-cased module!function, a rule's bug checks")
+  func skipGlobs() throws {
+    let cases: [(String, String, Bool)] = [
+      ("nt!kibugcheck*", "nt!kibugcheckex", true),
+      ("nt!kibugcheck*", "nt!kibugcheck", true),
+      ("nt!kibugcheck*", "nt!kebugcheckex", false),
+      ("*!*$filt$*", "mydrv!dispatch$filt$0", true),
+      ("*!*$filt$*", "mydrv!dispatch$fin$0", false),
+      ("nt!rtl", "nt!rtl", true),
+      ("nt!rtl", "nt!rtlx", false),
+      ("a*a", "a", false),
+      ("a*a", "aa", true),
+      ("a*b*b", "ab", false),
+      ("a*b*b", "abb", true),
+      ("*", "", true),
+      ("**", "x", true),
+      ("", "", true),
+      ("", "x", false),
+      ("x*", "", false),
+      ("nt+*", "nt+", true),
+      ("ñt!*", "ñt!f", true),
+    ]
+    for (pattern, text, expected) in cases {
+      #expect(BucketRules.matches(pattern, text) == expected, "\(pattern) vs \(text)")
+    }
+    let rules = try BucketRules(
+      data: Data(
+        """
+        {"version": 1, "module_aliases": {"ntoskrnl.exe": "nt"},
+         "followup_skip": [
+           {"pattern": "NT!KeBugCheck*", "why": "the bug check itself"},
+           {"pattern": "mydrv!Only133*", "why": "0x133 only", "bugchecks": ["0x133"]},
+           {"pattern": "nt+*", "why": "kernel without symbols", "last_resort": true}]}
+        """.utf8), name: "test")
+    #expect(
+      rules.skip(image: "ntoskrnl.exe", function: "KeBugCheckEx")?.why == "the bug check itself")
+    #expect(
+      rules.skip(image: "NTOSKRNL.EXE", function: "kebugcheck2")?.why == "the bug check itself")
+    #expect(rules.skip(image: "ntoskrnl.exe", function: nil)?.why == "kernel without symbols")
+    #expect(rules.skip(image: "mydrv.sys", function: "Only133Path", bugcheck: 0x133) != nil)
+    #expect(rules.skip(image: "mydrv.sys", function: "Only133Path", bugcheck: 0xD1) == nil)
+    #expect(rules.skip(image: "mydrv.sys", function: "Only133Path") == nil)
+    #expect(rules.skip(image: "mydrv.sys", function: "Other", bugcheck: 0x133) == nil)
   }
 }
