@@ -18,6 +18,10 @@ extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *
 #include <sys/types.h>
 extern ssize_t copy_file_range(int fd_in, __off64_t *off_in, int fd_out, __off64_t *off_out,
                                size_t len, unsigned int flags);
+// lseek(2) whence values of glibc's <unistd.h> under _GNU_SOURCE (Linux 3.1+): the next data at
+// or after the offset, the next hole (end of file counts as one). ENXIO past the last data.
+#define CRASHSIFT_SEEK_DATA 3
+#define CRASHSIFT_SEEK_HOLE 4
 
 // prctl is variadic, which Swift cannot call: a worker asks to die with its parent.
 static inline int crashsift_die_with_parent(void) {

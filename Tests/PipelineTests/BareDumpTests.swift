@@ -153,6 +153,65 @@ struct BareDumpTests {
     #expect(entries == ["MDMP/crash.dmp", "PAGEDU64.dmp"])
   }
 
+  /// Writes `size` bytes at `path` as a sparse file holding `extents` (offset, bytes) and
+  /// zeros elsewhere; returns the same content as one array.
+  static func sparse(_ path: String, size: Int, extents: [(Int, [UInt8])]) throws -> [UInt8] {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    try #require(fd >= 0)
+    defer { close(fd) }
+    var whole = [UInt8](repeating: 0, count: size)
+    for (offset, bytes) in extents {
+      #expect(pwrite(fd, bytes, bytes.count, off_t(offset)) == bytes.count)
+      whole.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+    }
+    #expect(ftruncate(fd, off_t(size)) == 0)
+    return whole
+  }
+
+  @Test("sparse files: hashed without reading their holes, stored with their holes")
+  func sparseFiles() throws {
+    let scratch = TemporaryDirectory("crashsift-sparse")
+    let mib = 1 << 20
+    let data = (0..<(3 * 4096)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+    let kernel = FakeDump.kernel64(seed: 21, size: 64 * 1024)
+    // Leading, inner and trailing holes; data only; only a hole; empty.
+    let shapes: [(String, Int, [(Int, [UInt8])])] = [
+      ("holes.dmp", 64 * mib, [(0, kernel), (8 * mib, data), (40 * mib + 4096, data)]),
+      ("leading.bin", 16 * mib, [(12 * mib, data)]),
+      ("dense.bin", 3 * 4096, [(0, data)]),
+      ("hole-only.bin", 8 * mib, []),
+      ("empty.bin", 0, []),
+      ("unaligned.bin", 5 * mib + 123, [(mib + 17, data)]),
+    ]
+    for (name, size, extents) in shapes {
+      let path = scratch.file(name)
+      let whole = try Self.sparse(path, size: size, extents: extents)
+      // The same bytes written densely: every byte read, no hole to skip.
+      let dense = scratch.file("dense-" + name)
+      try Data(whole).write(to: URL(fileURLWithPath: dense))
+      #expect(try FileHasher.sha256(path: path) == FileHasher.sha256(path: dense), "\(name)")
+    }
+    // Stored by the copy path (no hard link): the store's file keeps the holes.
+    let store = try DumpStore(root: scratch.file("store"), temporaryDirectory: scratch.file("tmp"))
+    let path = scratch.file("holes.dmp")
+    let sha = try FileHasher.sha256(path: path)
+    let identity = try #require(FileIdentity(path: path))
+    let fd = open(path, O_RDONLY)
+    defer { close(fd) }
+    let placed = try store.place(file: fd, sha256: sha, identity: identity, immutable: false)
+    #expect(placed == .copy || placed == .reflink)
+    let stored = store.path(sha256: sha)
+    #expect(try FileHasher.sha256(path: stored) == sha)
+    var source = stat()
+    var copy = stat()
+    #expect(stat(path, &source) == 0 && stat(stored, &copy) == 0)
+    #expect(copy.st_size == 64 * mib)
+    // 64 MiB long, about 100 KiB of data: a copy that wrote the zeros would hold 64 MiB.
+    #expect(
+      Int(copy.st_blocks) * 512 <= max(Int(source.st_blocks) * 512, 1 * mib),
+      "\(copy.st_blocks) blocks")
+  }
+
   static func stored(_ fixture: PipelineFixture) throws -> [(String, Int64)] {
     try fixture.database().read { db in
       try Row.fetchAll(db, sql: "SELECT sha256, size FROM dumps").map { ($0[0], $0[1]) }
