@@ -49,4 +49,15 @@ public final class CheckpointDatabase: Sendable {
   public func read<T>(_ body: (Database) throws -> T) throws -> T {
     try pool.read(body)
   }
+
+  /// Closes every connection now; later reads and writes throw.
+  ///
+  /// Closing the last connection checkpoints the WAL and takes an exclusive lock for a moment.
+  /// Left to deinitialization, that moment comes whenever the last reference goes, which may be
+  /// a worker thread's closure released after the run has returned and its workspace lock is
+  /// gone, so another connection opening the file just then fails with "database is locked".
+  /// Owners of a workspace close it before they release the workspace lock.
+  public func close() throws {
+    try pool.close()
+  }
 }

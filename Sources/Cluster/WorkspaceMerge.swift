@@ -117,6 +117,8 @@ public struct WorkspaceMerge {
     let lock = try WorkspaceLock(directory: target.directory, command: "merge")
     defer { withExtendedLifetime(lock) {} }
     let database = try target.openDatabase()
+    // Closed before the workspace lock is released (defers run in reverse order).
+    defer { try? database.close() }
     let store = try target.openStore()
     let runID = try database.write { db in
       try RunLedger.markAbandoned(db)
@@ -213,6 +215,7 @@ public struct WorkspaceMerge {
       throw ClusterError("\(directory) has no database: its run never started")
     }
     let shardDatabase = try shard.openDatabase()
+    defer { try? shardDatabase.close() }
     let digest = try shardDatabase.read { db in try Self.contentDigest(db) }
     var result = ShardResult(
       path: directory, shardIndex: stamp.shardIndex, digest: digest, status: "merged",

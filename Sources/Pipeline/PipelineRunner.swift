@@ -61,6 +61,8 @@ public struct PipelineRunner {
     let lock = try WorkspaceLock(directory: workspace.directory, command: command)
     defer { withExtendedLifetime(lock) {} }
     let database = try workspace.openDatabase()
+    // Declared after the lock's, so it runs first: the file is closed before the lock goes.
+    defer { try? database.close() }
     let store = try workspace.openStore()
     // Under the lock nothing else writes here: leftovers are from killed runs.
     store.removeTemporaryFiles()
