@@ -36,24 +36,10 @@ for _ in range($RVAS): print(hex(0x1000 + random.randrange(max(1, $span - 0x1000
     echo "| \`$(basename "$pdb")\` | $RVAS | $(python3 -c "print(f'{$mid - $start:.3f}')") | failed (exit $status after $(wc -l <"$tmp/theirs") answers) | — | — |"
     continue
   fi
-  python3 - "$tmp/ours" "$tmp/theirs" "$(basename "$pdb")" "$RVAS" "$start" "$mid" "$end" <<'PY'
-import json, sys
-ours_path, theirs_path, name, count, start, mid, end = sys.argv[1:]
-ours = open(ours_path).read().splitlines()
-theirs = [json.loads(line) for line in open(theirs_path)]
-same = 0
-for mine, answer in zip(ours, theirs):
-    # llvm prints the undecorated signature of the public where it has one: compare bare names.
-    # Its frames are innermost first; ours: outer function, then inlinees innermost first.
-    frames = [f'{f["FunctionName"].split("(")[0]} {f["FileName"] or "??"}:{f["Line"]}' for f in answer["Symbol"]]
-    fields = mine.split("\t")
-    outer = f'{fields[0].rsplit("+0x", 1)[0]} {fields[1] if len(fields) > 1 else ""}'
-    inner = [f'{fields[i]} {fields[i + 1]}' for i in range(2, len(fields) - 1, 2)]
-    if inner + [outer] == frames:
-        same += 1
-a, b = float(mid) - float(start), float(end) - float(mid)
-print(f"| `{name}` | {count} | {a:.3f} | {b:.3f} | {b / a:.1f}x | {same / len(theirs):.1%} |")
-PY
+  read -r same total answered <<<"$(python3 scripts/compare-symbolizer.py "$tmp/ours" "$tmp/theirs")"
+  python3 -c "
+a, b = $mid - $start, $end - $mid
+print(f'| \`$(basename "$pdb")\` | $RVAS | {a:.3f} | {b:.3f} | {b / a:.1f}x | {$same / $answered:.1%} |')"
 done
 
 # Table derivation: read every corpus PDB into a symbol table (procedures, lines, publics), next to

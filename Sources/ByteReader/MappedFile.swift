@@ -85,6 +85,16 @@ public final class MappedFile: @unchecked Sendable {
     }
   }
 
+  /// Gives the pages of a mapped file back to the kernel (`MADV_DONTNEED`); the next read of
+  /// them faults them in again from the page cache, with the same bytes, since the mapping is
+  /// private and never written. For a reader that passes once over a file much larger than what
+  /// it keeps (a PDB's module streams), this bounds its resident memory by what it has read
+  /// since the last call rather than by the file. Does nothing for bytes held in memory.
+  public func dropResidentPages() {
+    guard unmap, let base = bytes.baseAddress else { return }
+    _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
+  }
+
   /// A reader over the whole file.
   public var reader: ByteReader { ByteReader(file: self) }
 }

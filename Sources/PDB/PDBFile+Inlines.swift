@@ -12,7 +12,10 @@ extension PDBFile {
     var tpi: TypeRecords?
     var tpiRead = false
     var result: [UInt32: String] = [:]
-    var budget = DecodeBudget()
+    // Each name is its record's plus a scope's, which many records share: bounded by a multiple
+    // of the stream rather than by a constant that a big PDB's real names exceed.
+    var budget = DecodeBudget(
+      bytes: max(DecodeBudget.listDefault, min(ipi.reader.count, Int.max / 4) * 4))
     for (position, offset) in ipi.offsets.enumerated() {
       let reader = ipi.reader
       let leaf = try reader.u16(at: offset + 2, "IPI record")

@@ -148,7 +148,9 @@ public struct PDBFile: Sendable {
   public func publicSymbols() throws(ParseError) -> [PublicSymbol] {
     guard let records = try msf.stream(symbolRecordStream) else { return [] }
     var result: [PublicSymbol] = []
-    var budget = DecodeBudget()
+    // Names lie inside their own records, so they cannot add up to more than the stream; a PDB
+    // of a few GB has more than the default budget of them, and must not read as hostile.
+    var budget = DecodeBudget(bytes: max(DecodeBudget.listDefault, records.count))
     try SymbolRecords(reader: records, start: 0, what: "symbol record stream").forEach {
       (kind, offset, length) throws(ParseError) in
       guard kind == 0x110E, length >= 12 else { return }

@@ -8,9 +8,26 @@ import PDB
 /// Stripped PDBs have no module streams and yield publics only, which is what WinDbg prints too:
 /// `module!Public+0xoffset`.
 public enum PDBSymbolTable {
+  /// How many bytes of module streams are read between two `dropResidentPages` calls.
+  static let residentStreamBytes = 16 << 20
+
   private struct InlineKey: Hashable {
     var rva: UInt32
     var module: Int
+  }
+
+  /// A line record with its module, while the table is being built: 20 bytes instead of a
+  /// `(SymbolTable.Line, Int)` tuple's 32, since a big PDB has millions of them.
+  private struct ModuleLine {
+    var rva: UInt32
+    var size: UInt32
+    var line: UInt32
+    var file: UInt32
+    var module: UInt32
+
+    var tableLine: SymbolTable.Line {
+      SymbolTable.Line(rva: rva, size: size, line: line, file: Int(file))
+    }
   }
 
   /// - Parameter keepingEmptyLines: also keep the line entries that cover no bytes (an entry
@@ -18,6 +35,14 @@ public enum PDBSymbolTable {
   /// DIA-based .sym files do; for export only — lookups never land on them.
   public static func read(_ pdb: PDBFile, keepingEmptyLines: Bool = false) throws(ParseError)
     -> SymbolTable
+  {
+    try read(pdb, keepingEmptyLines: keepingEmptyLines, dropPagesEvery: residentStreamBytes)
+  }
+
+  /// `read`, giving the mapped file's pages back after every `dropPagesEvery` bytes of module
+  /// streams (tests: 0, after every module).
+  static func read(_ pdb: PDBFile, keepingEmptyLines: Bool, dropPagesEvery: Int)
+    throws(ParseError) -> SymbolTable
   {
     var publics: [SymbolTable.Public] = []
     for symbol in try pdb.publicSymbols() {
@@ -38,7 +63,7 @@ public enum PDBSymbolTable {
     // Module index alongside each function and line: identical-code folding puts procedures of
     // several modules at one address, and a function keeps the lines of its own module only.
     var functions: [(function: SymbolTable.Function, module: Int)] = []
-    var lines: [(line: SymbolTable.Line, module: Int)] = []
+    var lines: [ModuleLine] = []
     var files: [String] = []
     var fileIndex: [String: Int] = [:]
     // Inline ranges by (procedure RVA, module), attached to the function that survives folding.
@@ -51,9 +76,17 @@ public enum PDBSymbolTable {
     }
     let names = try pdb.namesTable()
     let inlinees = try pdb.inlineeNames()
+    // Module streams are read once each, mostly as windows of the mapped file: without giving
+    // their pages back, a PDB of hundreds of MB would end up resident whole.
+    var readSinceDrop = 0
     for (moduleIndex, module) in try pdb.modules().enumerated() {
+      if readSinceDrop > dropPagesEvery {
+        pdb.msf.file.dropResidentPages()
+        readSinceDrop = 0
+      }
       // One assembly of the module stream serves procedures, lines and inline sites.
       guard let stream = try pdb.moduleStream(module, names: names) else { continue }
+      readSinceDrop += module.symbolBytes + module.c11Bytes + module.c13Bytes
       for procedure in try pdb.procedures(in: stream) {
         guard procedure.length > 0,
           let rva = pdb.rva(segment: procedure.segment, offset: procedure.offset)
@@ -91,11 +124,14 @@ public enum PDBSymbolTable {
     }
     // An empty entry sorts before the real one at its address, as breakpad writes them.
     lines.sort {
-      ($0.line.rva, $0.line.size == 0 ? 0 : 1, $0.module, $0.line.line)
-        < ($1.line.rva, $1.line.size == 0 ? 0 : 1, $1.module, $1.line.line)
+      ($0.rva, $0.size == 0 ? 0 : 1, $0.module, $0.line)
+        < ($1.rva, $1.size == 0 ? 0 : 1, $1.module, $1.line)
     }
+    functions = []
     var (sortedFunctions, ownLines) = attach(lines: lines, to: unique)
+    lines = []
     var inlines: [SymbolTable.Inline] = []
+    inlines.reserveCapacity(inlineRanges.values.reduce(0) { $0 + $1.count })
     for index in sortedFunctions.indices {
       let ranges =
         (inlineRanges[
@@ -122,7 +158,7 @@ public enum PDBSymbolTable {
   /// the first of such a pair, DIA/.sym and symbolic the second; §9.1 recommends the second).
   private static func appendLines(
     of block: PDBLineBlock, file: Int, module: Int, pdb: PDBFile, keepingEmpty: Bool,
-    to lines: inout [(line: SymbolTable.Line, module: Int)]
+    to lines: inout [ModuleLine]
   ) {
     let entries = block.entries
     for index in entries.indices {
@@ -131,9 +167,10 @@ public enum PDBSymbolTable {
       guard end > start || (keepingEmpty && end == start) else { continue }
       let (address, overflow) = block.offset.addingReportingOverflow(start)
       guard !overflow, let rva = pdb.rva(segment: block.segment, offset: address) else { continue }
-      let line = SymbolTable.Line(
-        rva: rva, size: end - start, line: entries[index].line, file: file)
-      lines.append((line, module))
+      lines.append(
+        ModuleLine(
+          rva: rva, size: end - start, line: entries[index].line, file: UInt32(clamping: file),
+          module: UInt32(clamping: module)))
     }
   }
 
@@ -141,13 +178,13 @@ public enum PDBSymbolTable {
   /// its module has none there, from any module), copied out in function order so every
   /// function's lines are one contiguous slice.
   private static func attach(
-    lines: [(line: SymbolTable.Line, module: Int)],
+    lines: [ModuleLine],
     to functions: [(function: SymbolTable.Function, module: Int)]
   ) -> ([SymbolTable.Function], [SymbolTable.Line]) {
     // How many lines start below `bound`.
     func countBelow(_ bound: UInt64) -> Int {
       guard bound > 0 else { return 0 }
-      return (SortedSearch.lastIndex(in: lines, atMost: bound - 1) { UInt64($0.line.rva) } ?? -1)
+      return (SortedSearch.lastIndex(in: lines, atMost: bound - 1) { UInt64($0.rva) } ?? -1)
         + 1
     }
     var result: [SymbolTable.Function] = []
@@ -157,6 +194,7 @@ public enum PDBSymbolTable {
     for (function, module) in functions {
       let start = UInt64(function.rva)
       let range = countBelow(start)..<countBelow(start + UInt64(function.size))
+      let module = UInt32(clamping: module)
       let fromModule = lines[range].contains { $0.module == module }
       var placed = function
       placed.linesStart = own.count
@@ -164,9 +202,9 @@ public enum PDBSymbolTable {
       for entry in lines[range] where !fromModule || entry.module == module {
         // One line per address: a second record at the same address could never be found.
         // (Empty entries, kept for export, sort first and do not count.)
-        guard entry.line.rva != lastRVA else { continue }
-        own.append(entry.line)
-        if entry.line.size > 0 { lastRVA = entry.line.rva }
+        guard entry.rva != lastRVA else { continue }
+        own.append(entry.tableLine)
+        if entry.size > 0 { lastRVA = entry.rva }
       }
       placed.linesCount = own.count - placed.linesStart
       result.append(placed)

@@ -102,6 +102,25 @@ if arguments.first == "sym-resolve", arguments.count == 2 {
   print(output, terminator: "")
   exit(0)
 }
+// sym-derive FILE...: derive every file's table at once, one thread each (as two symbolize workers
+// meeting two big PDBs do); prints each table's counts and the seconds. Peak memory is measured
+// outside (`/usr/bin/time`).
+if arguments.first == "sym-derive", arguments.count >= 2 {
+  let files = Array(arguments.dropFirst())
+  let start = DispatchTime.now().uptimeNanoseconds
+  let counts = Mutex<[String]>(Array(repeating: "", count: files.count))
+  DispatchQueue.concurrentPerform(iterations: files.count) { index in
+    let line =
+      loadTable(files[index]).map {
+        "{\"file\": \"\(URL(fileURLWithPath: files[index]).lastPathComponent)\", \"functions\": \($0.functions.count), \"lines\": \($0.lines.count), \"inlines\": \($0.inlines.count), \"publics\": \($0.publics.count)}"
+      } ?? "{\"file\": \"\(files[index])\", \"failed\": true}"
+    counts.withLock { $0[index] = line }
+  }
+  let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  for line in counts.withLock({ $0 }) { print(line) }
+  print("{\"seconds\": \(seconds)}")
+  exit(0)
+}
 if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(arguments[2]) {
   let start = Date()
   guard let table = loadTable(arguments[1]) else { exit(1) }
