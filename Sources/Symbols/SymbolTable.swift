@@ -39,7 +39,22 @@ public struct SymbolTable: Sendable, Equatable {
     public var rva: UInt32
     public var size: UInt32
     public var line: UInt32
-    public var file: Int
+    /// Held in 32 bits so a record takes 16 bytes, not 24: a big PDB has millions of them.
+    private var fileID: UInt32
+
+    /// The index into `files`. An id no file can have (negative, or past `UInt32.max`, which a
+    /// damaged .sym may write) is kept as `UInt32.max`: out of range, so the line has no file.
+    public var file: Int {
+      get { Int(fileID) }
+      set { fileID = newValue < 0 ? .max : UInt32(clamping: newValue) }
+    }
+
+    public init(rva: UInt32, size: UInt32, line: UInt32, file: Int) {
+      self.rva = rva
+      self.size = size
+      self.line = line
+      fileID = file < 0 ? .max : UInt32(clamping: file)
+    }
   }
 
   /// A public symbol (no size): WinDbg's fallback, `module!Name+0xoffset`.

@@ -93,4 +93,17 @@ struct BreakpadSymbolReaderTests {
       #expect(error.description.contains("out of range"))
     }
   }
+
+  @Test("a line record naming a file id past 32 bits is kept without a file, archived, read back")
+  func hugeFileID() throws {
+    // The archive writes file ids in 32 bits; a .sym's id of 2^36 used to trap there.
+    let table = try BreakpadSymbolReader.read(
+      text: "MODULE windows x86_64 A b.pdb\nFILE 0 a.c\nFUNC 10 8 0 f\n10 4 7 0\n14 4 9 68719476736\n")
+    #expect(table.lines.map(\.file) == [0, Int(UInt32.max)])
+    let back = try SymbolTableArchive.decode(
+      MappedFile(copying: SymbolTableArchive.encode(table)).reader)
+    #expect(back == table)
+    #expect(back.lookup(0x11)?.file == "a.c")
+    #expect(back.lookup(0x15)?.file == nil && back.lookup(0x15)?.line == 9)
+  }
 }
