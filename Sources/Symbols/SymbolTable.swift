@@ -90,6 +90,25 @@ public struct SymbolTable: Sendable, Equatable {
   /// `STACK CFI` and `STACK WIN` records, kept verbatim for the unwinder.
   public var stackRecords: [String]
 
+  /// About how many bytes of memory the table holds: its arrays, plus the names too long to be
+  /// stored inline in a `String` (more than 15 UTF-8 bytes) with their allocation headers.
+  /// Inline names are not counted: they share the storage of the inlinee they name.
+  public var estimatedBytes: Int {
+    func heap(_ text: String) -> Int {
+      let count = text.utf8.count
+      return count > 15 ? count + 32 : 0
+    }
+    var bytes =
+      functions.count * MemoryLayout<Function>.stride + lines.count * MemoryLayout<Line>.stride
+      + inlines.count * MemoryLayout<Inline>.stride + publics.count * MemoryLayout<Public>.stride
+      + (files.count + stackRecords.count) * MemoryLayout<String>.stride
+    for function in functions { bytes += heap(function.name) }
+    for symbol in publics { bytes += heap(symbol.name) }
+    for file in files { bytes += heap(file) }
+    for record in stackRecords { bytes += heap(record) }
+    return bytes
+  }
+
   /// What an address resolves to.
   public struct Lookup: Sendable, Equatable {
     public var name: String

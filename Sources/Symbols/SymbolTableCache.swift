@@ -4,9 +4,15 @@ import Synchronization
 
 /// Tables already built in this process, by debug file and id, shared by worker threads: ten
 /// thousand dumps of one build load each PDB once. Misses are cached too, so a module without
-/// symbols costs one directory probe per run.
+/// symbols costs one directory probe per run. At most `tableBytes` of tables are kept (least
+/// recently used dropped first), so a night touching many PDBs does not grow a worker without
+/// bound; a dropped table comes back from its derived-table archive.
 public final class SymbolTableCache: Sendable {
-  private let tables = Mutex<[String: Result<SymbolTable, ParseError>]>([:])
+  /// The default bound on the tables one cache keeps: 512 MiB of estimated table memory (a
+  /// 421 MB PDB's table is about 200 MB; a typical driver's, well under 1 MB).
+  public static let defaultTableBytes = 512 << 20
+
+  private let tables: SymbolTableSlots
   private let values = Mutex<[String: any Sendable]>([:])
   /// What answered each lookup that found a table, by `SymbolLookup.text`.
   private let sources = Mutex<[String: String]>([:])
@@ -14,24 +20,30 @@ public final class SymbolTableCache: Sendable {
   /// How the path's servers are asked; `nil` keeps the lookup offline.
   public let client: (any SymbolServerClient)?
 
-  public init(path: SymbolPath, client: (any SymbolServerClient)? = nil) {
+  /// - Parameter tableBytes: the most estimated bytes of tables kept at once.
+  public init(
+    path: SymbolPath, client: (any SymbolServerClient)? = nil,
+    tableBytes: Int = SymbolTableCache.defaultTableBytes
+  ) {
     self.path = path
     self.client = client
+    tables = SymbolTableSlots(limit: tableBytes)
   }
+
+  /// The keys of the tables held now (tests).
+  var heldTables: Set<String> { tables.keys }
 
   /// The module's table through `path`, built at most once per key.
   public func table(debugFile: String, debugID: String) -> Result<SymbolTable, ParseError> {
     let key = BreakpadSymbolWriter.baseName(debugFile).lowercased() + "/" + debugID.uppercased()
-    if let known = tables.withLock({ $0[key] }) { return known }
-    // Built outside the lock: two threads may both build a table the first time, which is cheaper
-    // than making every other lookup wait behind a slow PDB.
-    let answer = path.resolve(debugFile: debugFile, debugID: debugID, client: client)
-    // A source is kept only for a table: a cache file that failed to parse found nothing.
-    if case .success = answer.table, let source = answer.source {
-      sources.withLock { $0[SymbolLookup.debug(file: debugFile, id: debugID).text] = source }
+    return tables.table(key) {
+      let answer = path.resolve(debugFile: debugFile, debugID: debugID, client: client)
+      // A source is kept only for a table: a cache file that failed to parse found nothing.
+      if case .success = answer.table, let source = answer.source {
+        sources.withLock { $0[SymbolLookup.debug(file: debugFile, id: debugID).text] = source }
+      }
+      return answer.table
     }
-    tables.withLock { $0[key] = answer.table }
-    return answer.table
   }
 
   /// The table `lookup` names, built at most once per lookup.

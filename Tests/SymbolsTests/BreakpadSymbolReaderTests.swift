@@ -98,7 +98,8 @@ struct BreakpadSymbolReaderTests {
   func hugeFileID() throws {
     // The archive writes file ids in 32 bits; a .sym's id of 2^36 used to trap there.
     let table = try BreakpadSymbolReader.read(
-      text: "MODULE windows x86_64 A b.pdb\nFILE 0 a.c\nFUNC 10 8 0 f\n10 4 7 0\n14 4 9 68719476736\n")
+      text:
+        "MODULE windows x86_64 A b.pdb\nFILE 0 a.c\nFUNC 10 8 0 f\n10 4 7 0\n14 4 9 68719476736\n")
     #expect(table.lines.map(\.file) == [0, Int(UInt32.max)])
     let back = try SymbolTableArchive.decode(
       MappedFile(copying: SymbolTableArchive.encode(table)).reader)
