@@ -11,19 +11,15 @@ public enum PDBSymbolTable {
   /// How many bytes of module streams are read between two `dropResidentPages` calls.
   static let residentStreamBytes = 16 << 20
 
-  private struct InlineKey: Hashable {
-    var rva: UInt32
-    var module: Int
-  }
-
-  /// A line record with its module, while the table is being built: 20 bytes instead of a
-  /// `(SymbolTable.Line, Int)` tuple's 32, since a big PDB has millions of them.
+  /// A line record with its module, while a module's lines are sorted and attached.
   private struct ModuleLine {
     var rva: UInt32
     var size: UInt32
     var line: UInt32
     var file: UInt32
     var module: UInt32
+    /// Position in its module, so records with equal keys keep the PDB's order when sorted.
+    var order: UInt32
 
     var tableLine: SymbolTable.Line {
       SymbolTable.Line(rva: rva, size: size, line: line, file: Int(file))
@@ -60,33 +56,19 @@ public enum PDBSymbolTable {
     // Stable order: by address, then name (aliases at one address stay deterministic).
     publics.sort { ($0.rva, $0.name) < ($1.rva, $1.name) }
 
-    // Module index alongside each function and line: identical-code folding puts procedures of
-    // several modules at one address, and a function keeps the lines of its own module only.
-    var functions: [(function: SymbolTable.Function, module: Int)] = []
-    var lines: [ModuleLine] = []
-    var files: [String] = []
-    var fileIndex: [String: Int] = [:]
-    // Inline ranges by (procedure RVA, module), attached to the function that survives folding.
-    var inlineRanges: [InlineKey: [SymbolTable.Inline]] = [:]
-    func fileNumber(_ name: String) -> Int {
-      if let known = fileIndex[name] { return known }
-      files.append(name)
-      fileIndex[name] = files.count - 1
-      return files.count - 1
-    }
+    // Two passes over the modules keep only one module's lines and inline sites in memory at a
+    // time (a 400 MB PDB has millions of lines): the first finds the procedures and, where
+    // identical-code folding put several at one address, the one that keeps it; the second
+    // gives each kept procedure the lines and inline sites of its own module as it reads them.
     let names = try pdb.namesTable()
-    let inlinees = try pdb.inlineeNames()
-    // Module streams are read once each, mostly as windows of the mapped file: without giving
-    // their pages back, a PDB of hundreds of MB would end up resident whole.
-    var readSinceDrop = 0
-    for (moduleIndex, module) in try pdb.modules().enumerated() {
-      if readSinceDrop > dropPagesEvery {
-        pdb.msf.file.dropResidentPages()
-        readSinceDrop = 0
-      }
-      // One assembly of the module stream serves procedures, lines and inline sites.
-      guard let stream = try pdb.moduleStream(module, names: names) else { continue }
-      readSinceDrop += module.symbolBytes + module.c11Bytes + module.c13Bytes
+    let modules = try pdb.modules()
+    var pages = PageBudget(every: dropPagesEvery, file: pdb.msf.file)
+    var functions: [(function: SymbolTable.Function, module: Int)] = []
+    // An upper bound on the line records (8 bytes each in C13 subsections), for one allocation.
+    var lineBound = 0
+    for (moduleIndex, module) in modules.enumerated() {
+      guard let stream = try pages.stream(of: module, in: pdb, names: names) else { continue }
+      lineBound = min(lineBound + module.c13Bytes / 8, pdb.msf.file.bytes.count / 8)
       for procedure in try pdb.procedures(in: stream) {
         guard procedure.length > 0,
           let rva = pdb.rva(segment: procedure.segment, offset: procedure.offset)
@@ -96,24 +78,6 @@ public enum PDBSymbolTable {
           linesCount: 0)
         functions.append((function, moduleIndex))
       }
-      for block in try pdb.lineBlocks(in: stream) {
-        appendLines(
-          of: block, file: fileNumber(block.file), module: moduleIndex, pdb: pdb,
-          keepingEmpty: keepingEmptyLines, to: &lines)
-      }
-      for site in try pdb.inlineSites(in: stream, inlinees: inlinees) {
-        guard let procedure = pdb.rva(segment: site.segment, offset: site.procedureOffset) else {
-          continue
-        }
-        for range in site.ranges {
-          let (rva, overflow) = procedure.addingReportingOverflow(range.start)
-          guard !overflow else { continue }
-          inlineRanges[InlineKey(rva: procedure, module: moduleIndex), default: []].append(
-            SymbolTable.Inline(
-              rva: rva, size: range.length, depth: site.depth, name: site.name, line: range.line,
-              file: fileNumber(range.file)))
-        }
-      }
     }
     // ICF folds identical functions onto one address; keep one name per address, deterministically.
     functions.sort { ($0.function.rva, $0.function.name) < ($1.function.rva, $1.function.name) }
@@ -122,30 +86,123 @@ public enum PDBSymbolTable {
     for entry in functions where unique.last?.function.rva != entry.function.rva {
       unique.append(entry)
     }
-    // An empty entry sorts before the real one at its address, as breakpad writes them.
-    lines.sort {
-      ($0.rva, $0.size == 0 ? 0 : 1, $0.module, $0.line)
-        < ($1.rva, $1.size == 0 ? 0 : 1, $1.module, $1.line)
-    }
     functions = []
-    var (sortedFunctions, ownLines) = attach(lines: lines, to: unique)
-    lines = []
-    var inlines: [SymbolTable.Inline] = []
-    inlines.reserveCapacity(inlineRanges.values.reduce(0) { $0 + $1.count })
-    for index in sortedFunctions.indices {
-      let ranges =
-        (inlineRanges[
-          InlineKey(rva: sortedFunctions[index].rva, module: unique[index].module)] ?? []).sorted {
-          ($0.rva, $0.depth) < ($1.rva, $1.depth)
-        }
-      sortedFunctions[index].inlinesStart = inlines.count
-      sortedFunctions[index].inlinesCount = ranges.count
-      sortedFunctions[index].inlinesMaxSize = ranges.map(\.size).max() ?? 0
-      inlines += ranges
+    // The kept procedures of each module, in address order.
+    var owned = [[Int]](repeating: [], count: modules.count)
+    for (index, entry) in unique.enumerated() { owned[entry.module].append(index) }
+    // The kept procedure containing `rva` that starts last at or below it.
+    func owner(of rva: UInt32) -> Int? {
+      guard
+        let index = SortedSearch.lastIndex(
+          in: unique, atMost: UInt64(rva), key: { UInt64($0.function.rva) }),
+        UInt64(rva) < UInt64(unique[index].function.rva) + UInt64(unique[index].function.size)
+      else { return nil }
+      return index
     }
 
+    var files: [String] = []
+    var fileIndex: [String: Int] = [:]
+    func fileNumber(_ name: String) -> Int {
+      if let known = fileIndex[name] { return known }
+      files.append(name)
+      fileIndex[name] = files.count - 1
+      return files.count - 1
+    }
+    let inlinees = try pdb.inlineeNames()
+    var lines: [SymbolTable.Line] = []
+    // Reserved, not touched: pages never written cost no memory. Capped, so a damaged module
+    // header claiming gigabytes asks for at most 1 GiB of address space.
+    lines.reserveCapacity(min(lineBound, 1 << 26))
+    var inlines: [SymbolTable.Inline] = []
+    // Lines inside a kept procedure of another module, for procedures whose own module has no
+    // lines in their range (they take any module's there); few outside folded code.
+    var foreign: [ModuleLine] = []
+    var withoutOwnLines: [Int] = []
+    // The second pass starts with none of the first's pages.
+    pages.dropBeforeNext()
+    for (moduleIndex, module) in modules.enumerated() {
+      guard let stream = try pages.stream(of: module, in: pdb, names: names) else { continue }
+      var moduleLines: [ModuleLine] = []
+      for block in try pdb.lineBlocks(in: stream) {
+        appendLines(
+          of: block, file: fileNumber(block.file), module: moduleIndex, pdb: pdb,
+          keepingEmpty: keepingEmptyLines, to: &moduleLines)
+      }
+      var sites: [(function: Int, order: Int, inline: SymbolTable.Inline)] = []
+      for site in try pdb.inlineSites(in: stream, inlinees: inlinees) {
+        guard let procedure = pdb.rva(segment: site.segment, offset: site.procedureOffset) else {
+          continue
+        }
+        for range in site.ranges {
+          let (rva, overflow) = procedure.addingReportingOverflow(range.start)
+          guard !overflow else { continue }
+          // Named before the owner check, so file numbers follow the PDB's order whatever is kept.
+          let file = fileNumber(range.file)
+          guard let function = owner(of: procedure), unique[function].function.rva == procedure,
+            unique[function].module == moduleIndex
+          else { continue }
+          sites.append(
+            (
+              function, sites.count,
+              SymbolTable.Inline(
+                rva: rva, size: range.length, depth: site.depth, name: site.name,
+                line: range.line, file: file)
+            ))
+        }
+      }
+      // An empty entry sorts before the real one at its address, as breakpad writes them; equal
+      // keys keep the PDB's order.
+      moduleLines.sort {
+        ($0.rva, $0.size == 0 ? 0 : 1, $0.line, $0.order)
+          < ($1.rva, $1.size == 0 ? 0 : 1, $1.line, $1.order)
+      }
+      for line in moduleLines {
+        if let function = owner(of: line.rva), unique[function].module != moduleIndex {
+          foreign.append(line)
+        }
+      }
+      for index in owned[moduleIndex] {
+        let range = Self.range(of: unique[index].function, in: moduleLines)
+        if range.isEmpty {
+          withoutOwnLines.append(index)
+          continue
+        }
+        unique[index].function.linesStart = lines.count
+        Self.append(moduleLines[range], to: &lines)
+        unique[index].function.linesCount = lines.count - unique[index].function.linesStart
+      }
+      sites.sort {
+        ($0.function, $0.inline.rva, $0.inline.depth, $0.order)
+          < ($1.function, $1.inline.rva, $1.inline.depth, $1.order)
+      }
+      var next = 0
+      while next < sites.count {
+        let function = sites[next].function
+        unique[function].function.inlinesStart = inlines.count
+        var maxSize: UInt32 = 0
+        while next < sites.count, sites[next].function == function {
+          inlines.append(sites[next].inline)
+          maxSize = max(maxSize, sites[next].inline.size)
+          next += 1
+        }
+        unique[function].function.inlinesCount =
+          inlines.count - unique[function].function.inlinesStart
+        unique[function].function.inlinesMaxSize = maxSize
+      }
+    }
+    foreign.sort {
+      ($0.rva, $0.size == 0 ? 0 : 1, $0.module, $0.line, $0.order)
+        < ($1.rva, $1.size == 0 ? 0 : 1, $1.module, $1.line, $1.order)
+    }
+    for index in withoutOwnLines {
+      unique[index].function.linesStart = lines.count
+      Self.append(foreign[Self.range(of: unique[index].function, in: foreign)], to: &lines)
+      unique[index].function.linesCount = lines.count - unique[index].function.linesStart
+    }
+    let sortedFunctions = unique.map(\.function)
+
     var table = SymbolTable(
-      source: .pdb, functions: sortedFunctions, lines: ownLines, files: files, publics: publics,
+      source: .pdb, functions: sortedFunctions, lines: lines, files: files, publics: publics,
       stackRecords: [])
     table.inlines = inlines
     table.os = "windows"
@@ -170,45 +227,62 @@ public enum PDBSymbolTable {
       lines.append(
         ModuleLine(
           rva: rva, size: end - start, line: entries[index].line, file: UInt32(clamping: file),
-          module: UInt32(clamping: module)))
+          module: UInt32(clamping: module), order: UInt32(clamping: lines.count)))
     }
   }
 
-  /// Gives each function the run of lines inside its range that come from its own module (when
-  /// its module has none there, from any module), copied out in function order so every
-  /// function's lines are one contiguous slice.
-  private static func attach(
-    lines: [ModuleLine],
-    to functions: [(function: SymbolTable.Function, module: Int)]
-  ) -> ([SymbolTable.Function], [SymbolTable.Line]) {
+  /// The lines of `lines` (sorted by address) starting inside `function`.
+  private static func range(of function: SymbolTable.Function, in lines: [ModuleLine])
+    -> Range<Int>
+  {
     // How many lines start below `bound`.
     func countBelow(_ bound: UInt64) -> Int {
       guard bound > 0 else { return 0 }
-      return (SortedSearch.lastIndex(in: lines, atMost: bound - 1) { UInt64($0.rva) } ?? -1)
-        + 1
+      return (SortedSearch.lastIndex(in: lines, atMost: bound - 1) { UInt64($0.rva) } ?? -1) + 1
     }
-    var result: [SymbolTable.Function] = []
-    var own: [SymbolTable.Line] = []
-    result.reserveCapacity(functions.count)
-    own.reserveCapacity(lines.count)
-    for (function, module) in functions {
-      let start = UInt64(function.rva)
-      let range = countBelow(start)..<countBelow(start + UInt64(function.size))
-      let module = UInt32(clamping: module)
-      let fromModule = lines[range].contains { $0.module == module }
-      var placed = function
-      placed.linesStart = own.count
-      var lastRVA: UInt32?
-      for entry in lines[range] where !fromModule || entry.module == module {
-        // One line per address: a second record at the same address could never be found.
-        // (Empty entries, kept for export, sort first and do not count.)
-        guard entry.rva != lastRVA else { continue }
-        own.append(entry.tableLine)
-        if entry.size > 0 { lastRVA = entry.rva }
+    let start = UInt64(function.rva)
+    return countBelow(start)..<countBelow(start + UInt64(function.size))
+  }
+
+  /// Appends a function's lines: one per address, since a second record at the same address
+  /// could never be found. (Empty entries, kept for export, sort first and do not count.)
+  private static func append(_ entries: ArraySlice<ModuleLine>, to lines: inout [SymbolTable.Line])
+  {
+    var lastRVA: UInt32?
+    for entry in entries {
+      guard entry.rva != lastRVA else { continue }
+      lines.append(entry.tableLine)
+      if entry.size > 0 { lastRVA = entry.rva }
+    }
+  }
+
+  /// Reads module streams, giving the mapped file's pages back after every `every` bytes: the
+  /// streams are mostly windows of the mapping, and without this a PDB of hundreds of MB would
+  /// end up resident whole.
+  private struct PageBudget {
+    let every: Int
+    let file: MappedFile
+    private var read = 0
+    private var dropPending = false
+
+    init(every: Int, file: MappedFile) {
+      self.every = every
+      self.file = file
+    }
+
+    mutating func dropBeforeNext() { dropPending = true }
+
+    mutating func stream(of module: PDBModule, in pdb: PDBFile, names: ByteReader?)
+      throws(ParseError) -> PDBModuleStream?
+    {
+      if dropPending || read > every {
+        file.dropResidentPages()
+        read = 0
+        dropPending = false
       }
-      placed.linesCount = own.count - placed.linesStart
-      result.append(placed)
+      guard let stream = try pdb.moduleStream(module, names: names) else { return nil }
+      read += module.symbolBytes + module.c11Bytes + module.c13Bytes
+      return stream
     }
-    return (result, own)
   }
 }
