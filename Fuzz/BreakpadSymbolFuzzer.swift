@@ -1,7 +1,9 @@
 import ByteReader
 
-// libFuzzer entry point for the Breakpad .sym reader, built by scripts/fuzz.sh with the reader and
-// the table it fills. Every input is parsed; a parsed table is looked up at a few addresses.
+// libFuzzer entry point for the Breakpad .sym reader, built by scripts/fuzz.sh with the reader, the
+// table it fills and the table archive. Every input is parsed; a parsed table is looked up at a
+// few addresses, then archived and read back, as the symbolize stage's derived-table store does
+// (a line's file id past 32 bits once trapped in the archive writer, not in the reader).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func breakpadSymbolFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeRawBufferPointer(start: data, count: size)
@@ -12,5 +14,9 @@ public func breakpadSymbolFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ siz
   }
   _ = table.lookup(0)
   _ = table.lookup(.max)
+  let archived = MappedFile(copying: SymbolTableArchive.encode(table))
+  guard (try? SymbolTableArchive.decode(archived.reader)) == table else {
+    fatalError("a table archived and read back differs")
+  }
   return 0
 }

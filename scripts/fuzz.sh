@@ -57,6 +57,7 @@ case $TARGET in
   sym)
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Symbols \
       Sources/Symbols/BreakpadSymbolReader.swift Sources/Symbols/SymbolTable.swift \
+      Sources/Symbols/SymbolTableArchive.swift \
       Fuzz/BreakpadSymbolFuzzer.swift -o "$build/fuzz-sym" 2>/dev/null
     find "$corpus" -type f -name '*.sym' -size -1100k -exec cp {} "$out/corpus/" \;
     ;;
