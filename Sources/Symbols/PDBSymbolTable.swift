@@ -90,14 +90,43 @@ public enum PDBSymbolTable {
     // The kept procedures of each module, in address order.
     var owned = [[Int]](repeating: [], count: modules.count)
     for (index, entry) in unique.enumerated() { owned[entry.module].append(index) }
-    // The kept procedure containing `rva` that starts last at or below it.
-    func owner(of rva: UInt32) -> Int? {
+    // The furthest end of the kept procedures up to each index: procedures before `i` can
+    // contain an address at or past `unique[i]`'s start only while this exceeds it (nesting).
+    var furthestEnd: [UInt64] = []
+    furthestEnd.reserveCapacity(unique.count)
+    for entry in unique {
+      let end = UInt64(entry.function.rva) + UInt64(entry.function.size)
+      furthestEnd.append(max(furthestEnd.last ?? 0, end))
+    }
+    // The kept procedure that starts exactly at `rva`.
+    func keptProcedure(at rva: UInt32) -> Int? {
       guard
         let index = SortedSearch.lastIndex(
           in: unique, atMost: UInt64(rva), key: { UInt64($0.function.rva) }),
-        UInt64(rva) < UInt64(unique[index].function.rva) + UInt64(unique[index].function.size)
+        unique[index].function.rva == rva
       else { return nil }
       return index
+    }
+    // Whether a kept procedure of a module other than `module` contains `rva`. Nested procedures
+    // are followed back at most 64 deep, so a forged PDB nesting thousands cannot make this
+    // quadratic; real PDBs do not nest them at all.
+    func insideAnotherModule(_ rva: UInt32, _ module: Int) -> Bool {
+      guard
+        var index = SortedSearch.lastIndex(
+          in: unique, atMost: UInt64(rva), key: { UInt64($0.function.rva) })
+      else { return false }
+      var steps = 0
+      while index >= 0, steps < 64, furthestEnd[index] > UInt64(rva) {
+        let entry = unique[index]
+        if entry.module != module,
+          UInt64(rva) < UInt64(entry.function.rva) + UInt64(entry.function.size)
+        {
+          return true
+        }
+        index -= 1
+        steps += 1
+      }
+      return false
     }
 
     var files: [String] = []
@@ -110,9 +139,10 @@ public enum PDBSymbolTable {
     }
     let inlinees = try pdb.inlineeNames()
     var lines: [SymbolTable.Line] = []
-    // Reserved, not touched: pages never written cost no memory. Capped, so a damaged module
-    // header claiming gigabytes asks for at most 1 GiB of address space.
-    lines.reserveCapacity(min(lineBound, 1 << 26))
+    // Reserved, not touched: pages never written cost no memory. Capped at one line per 64
+    // bytes of file (a 421 MB PDB has one per 100), so damaged module headers claiming gigabytes
+    // reserve at most a quarter of the file's size; past the cap the array grows as usual.
+    lines.reserveCapacity(min(lineBound, pdb.msf.file.bytes.count / 64))
     var inlines: [SymbolTable.Inline] = []
     // Lines inside a kept procedure of another module, for procedures whose own module has no
     // lines in their range (they take any module's there); few outside folded code.
@@ -138,8 +168,7 @@ public enum PDBSymbolTable {
           guard !overflow else { continue }
           // Named before the owner check, so file numbers follow the PDB's order whatever is kept.
           let file = fileNumber(range.file)
-          guard let function = owner(of: procedure), unique[function].function.rva == procedure,
-            unique[function].module == moduleIndex
+          guard let function = keptProcedure(at: procedure), unique[function].module == moduleIndex
           else { continue }
           sites.append(
             (
@@ -157,9 +186,7 @@ public enum PDBSymbolTable {
           < ($1.rva, $1.size == 0 ? 0 : 1, $1.line, $1.order)
       }
       for line in moduleLines {
-        if let function = owner(of: line.rva), unique[function].module != moduleIndex {
-          foreign.append(line)
-        }
+        if insideAnotherModule(line.rva, moduleIndex) { foreign.append(line) }
       }
       for index in owned[moduleIndex] {
         let range = Self.range(of: unique[index].function, in: moduleLines)

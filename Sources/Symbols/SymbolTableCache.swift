@@ -3,14 +3,16 @@ import PEImage
 import Synchronization
 
 /// Tables already built in this process, by debug file and id, shared by worker threads: ten
-/// thousand dumps of one build load each PDB once. Misses are cached too, so a module without
-/// symbols costs one directory probe per run. At most `tableBytes` of tables are kept (least
-/// recently used dropped first), so a night touching many PDBs does not grow a worker without
-/// bound; a dropped table comes back from its derived-table archive.
+/// thousand dumps of one build load each PDB once, and a thread asking for a table another is
+/// building waits for that build rather than deriving a second copy. Misses are cached too, so a
+/// module without symbols costs one directory probe per run. `tableBytes` can bound the tables
+/// kept (least recently used dropped; the derived-table archive brings one back), but the default
+/// keeps every table: the unwind data shared per module (`shared`, e.g. the walker's
+/// `ModuleCode`) holds its table for the run as well, so dropping a table here would only make
+/// the next lookup load a second copy. Bounding memory needs those values bounded first.
 public final class SymbolTableCache: Sendable {
-  /// The default bound on the tables one cache keeps: 512 MiB of estimated table memory (a
-  /// 421 MB PDB's table is about 200 MB; a typical driver's, well under 1 MB).
-  public static let defaultTableBytes = 512 << 20
+  /// No bound by default (see the type's documentation).
+  public static let defaultTableBytes = Int.max
 
   private let tables: SymbolTableSlots
   private let values = Mutex<[String: any Sendable]>([:])
