@@ -98,23 +98,20 @@ public enum PDBSymbolTable {
       let end = UInt64(entry.function.rva) + UInt64(entry.function.size)
       furthestEnd.append(max(furthestEnd.last ?? 0, end))
     }
+    // The kept procedure that starts last at or below `rva`.
+    func lastStarting(at rva: UInt32) -> Int? {
+      SortedSearch.lastIndex(in: unique, atMost: UInt64(rva), key: { UInt64($0.function.rva) })
+    }
     // The kept procedure that starts exactly at `rva`.
     func keptProcedure(at rva: UInt32) -> Int? {
-      guard
-        let index = SortedSearch.lastIndex(
-          in: unique, atMost: UInt64(rva), key: { UInt64($0.function.rva) }),
-        unique[index].function.rva == rva
-      else { return nil }
+      guard let index = lastStarting(at: rva), unique[index].function.rva == rva else { return nil }
       return index
     }
     // Whether a kept procedure of a module other than `module` contains `rva`. Nested procedures
     // are followed back at most 64 deep, so a forged PDB nesting thousands cannot make this
     // quadratic; real PDBs do not nest them at all.
     func insideAnotherModule(_ rva: UInt32, _ module: Int) -> Bool {
-      guard
-        var index = SortedSearch.lastIndex(
-          in: unique, atMost: UInt64(rva), key: { UInt64($0.function.rva) })
-      else { return false }
+      guard var index = lastStarting(at: rva) else { return false }
       var steps = 0
       while index >= 0, steps < 64, furthestEnd[index] > UInt64(rva) {
         let entry = unique[index]

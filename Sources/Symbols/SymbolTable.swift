@@ -46,15 +46,17 @@ public struct SymbolTable: Sendable, Equatable {
     /// damaged .sym may write) is kept as `UInt32.max`: out of range, so the line has no file.
     public var file: Int {
       get { Int(fileID) }
-      set { fileID = newValue < 0 ? .max : UInt32(clamping: newValue) }
+      set { fileID = Self.fileID(newValue) }
     }
 
     public init(rva: UInt32, size: UInt32, line: UInt32, file: Int) {
       self.rva = rva
       self.size = size
       self.line = line
-      fileID = file < 0 ? .max : UInt32(clamping: file)
+      fileID = Self.fileID(file)
     }
+
+    private static func fileID(_ file: Int) -> UInt32 { file < 0 ? .max : UInt32(clamping: file) }
   }
 
   /// A public symbol (no size): WinDbg's fallback, `module!Name+0xoffset`.
