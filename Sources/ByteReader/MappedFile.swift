@@ -77,6 +77,16 @@ public final class MappedFile: @unchecked Sendable {
     unmap = false
   }
 
+  /// Holds `count` bytes that `fill` initializes (all of them), without an intermediate copy.
+  public init(filling count: Int, label: String, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+    path = label
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
+    let used = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
+    fill(used)
+    bytes = UnsafeRawBufferPointer(used)
+    unmap = false
+  }
+
   deinit {
     if unmap, let base = bytes.baseAddress {
       munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)

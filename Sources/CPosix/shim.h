@@ -23,6 +23,14 @@ extern ssize_t copy_file_range(int fd_in, __off64_t *off_in, int fd_out, __off64
 #define CRASHSIFT_SEEK_DATA 3
 #define CRASHSIFT_SEEK_HOLE 4
 
+// glibc's heap: a fixed mmap threshold (mallopt(3) M_MMAP_THRESHOLD = -3 in <malloc.h>) turns off
+// its dynamic threshold, so blocks of 128 KiB and more are always mapped and go back to the
+// kernel when freed.
+#include <malloc.h>
+static inline int crashsift_fix_mmap_threshold(int bytes) {
+  return mallopt(M_MMAP_THRESHOLD, bytes);
+}
+
 // prctl is variadic, which Swift cannot call: a worker asks to die with its parent.
 static inline int crashsift_die_with_parent(void) {
   return prctl(PR_SET_PDEATHSIG, SIGKILL);

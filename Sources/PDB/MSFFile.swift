@@ -104,31 +104,41 @@ public struct MSFFile: Sendable {
     }
     var failure: ParseError?
     let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-      var filled = 0
-      for block in blocks where filled < size {
-        guard block != 0, Int(block) < blockCount else {
-          failure = ParseError(what, "block \(block) is outside the file's \(blockCount) blocks")
-          break
-        }
-        let take = min(blockSize, size - filled)
-        guard let source = try? r.bytes(at: Int(block) * blockSize, count: take, what) else {
-          failure = ParseError(what, "block \(block) runs past the end of the file")
-          break
-        }
-        UnsafeMutableRawBufferPointer(
-          rebasing: UnsafeMutableRawBufferPointer(buffer)[filled..<(filled + take)]
-        ).copyMemory(from: source)
-        filled += take
-      }
-      // Zero the rest on failure so the array is fully initialized either way.
-      if filled < size {
-        UnsafeMutableRawBufferPointer(buffer)[filled..<size].initializeMemory(
-          as: UInt8.self, repeating: 0)
-      }
+      failure = fill(
+        UnsafeMutableRawBufferPointer(buffer), from: r, blocks: blocks, size: size,
+        blockSize: blockSize, blockCount: blockCount, what: what)
       initialized = size
     }
     if let failure { throw failure }
     return out
+  }
+
+  /// Copies a stream's blocks into `buffer` (`size` bytes, checked against the blocks by the
+  /// caller); the rest is zeroed on failure, so the buffer is fully initialized either way.
+  private static func fill(
+    _ buffer: UnsafeMutableRawBufferPointer, from r: ByteReader, blocks: [UInt32], size: Int,
+    blockSize: Int, blockCount: Int, what: String
+  ) -> ParseError? {
+    var failure: ParseError?
+    var filled = 0
+    for block in blocks where filled < size {
+      guard block != 0, Int(block) < blockCount else {
+        failure = ParseError(what, "block \(block) is outside the file's \(blockCount) blocks")
+        break
+      }
+      let take = min(blockSize, size - filled)
+      guard let source = try? r.bytes(at: Int(block) * blockSize, count: take, what) else {
+        failure = ParseError(what, "block \(block) runs past the end of the file")
+        break
+      }
+      UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + take)]).copyMemory(
+        from: source)
+      filled += take
+    }
+    if filled < size {
+      buffer[filled..<size].initializeMemory(as: UInt8.self, repeating: 0)
+    }
+    return failure
   }
 
   /// Stream `index`, assembled; `nil` for a nil or missing stream.
@@ -142,10 +152,19 @@ public struct MSFFile: Sendable {
     {
       return try file.reader.window(at: Int(first) * blockSize, count: size, "stream \(index)")
     }
-    let bytes = try Self.assemble(
-      file.reader, blocks: streamBlocks[index], size: size, blockSize: blockSize,
-      blockCount: blockCount,
-      what: "stream \(index)")
-    return MappedFile(copying: bytes, label: "stream \(index)").reader
+    // Assembled straight into the reader's buffer: a big PDB's DBI, TPI and IPI streams cross
+    // free-page-map blocks, and a second copy of each would double their transient memory.
+    guard size <= blocks.count * blockSize else {
+      throw ParseError(
+        "stream \(index)", "needs \(size) bytes but its blocks hold \(blocks.count * blockSize)")
+    }
+    var failure: ParseError?
+    let assembled = MappedFile(filling: size, label: "stream \(index)") { buffer in
+      failure = Self.fill(
+        buffer, from: file.reader, blocks: blocks, size: size, blockSize: blockSize,
+        blockCount: blockCount, what: "stream \(index)")
+    }
+    if let failure { throw failure }
+    return assembled.reader
   }
 }

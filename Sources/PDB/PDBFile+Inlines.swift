@@ -8,27 +8,61 @@ extension PDBFile {
   /// `Class::name` for LF_MFUNC_ID (class name from the TPI stream), as llvm-symbolizer prints.
   public func inlineeNames() throws(ParseError) -> [UInt32: String] {
     guard let ipi = try typeRecords(stream: 4, "IPI stream") else { return [:] }
+    var namer = InlineeNamer(pdb: self, ipi: ipi)
+    var result: [UInt32: String] = [:]
+    for position in ipi.offsets.indices {
+      let index = ipi.begin &+ UInt32(truncatingIfNeeded: position)
+      if let name = try namer.name(index) { result[index] = name }
+    }
+    return result
+  }
+
+  /// The names of the inlinees `ids` (IPI indexes, from `inlineeIDs(in:into:)`), in their
+  /// order; "" for an index that names no LF_FUNC_ID or LF_MFUNC_ID. A PDB has an LF_FUNC_ID for
+  /// every function, inlined or not: naming only the inlined ones saves most of the names.
+  public func inlineeNames(_ ids: [UInt32]) throws(ParseError) -> [String] {
+    guard !ids.isEmpty, let ipi = try typeRecords(stream: 4, "IPI stream") else {
+      return ids.map { _ in "" }
+    }
+    var namer = InlineeNamer(pdb: self, ipi: ipi)
+    var result: [String] = []
+    result.reserveCapacity(ids.count)
+    for id in ids { result.append(try namer.name(id) ?? "") }
+    return result
+  }
+
+  /// Names LF_FUNC_ID / LF_MFUNC_ID records, within a budget.
+  private struct InlineeNamer {
+    let pdb: PDBFile
+    let ipi: TypeRecords
     // The TPI stream is the largest in most PDBs; it is indexed only if a method is inlined.
     var tpi: TypeRecords?
     var tpiRead = false
-    var result: [UInt32: String] = [:]
     // Each name is its record's plus a scope's, which many records share: bounded by a multiple
     // of the stream rather than by a constant that a big PDB's real names exceed.
-    var budget = DecodeBudget(
-      bytes: max(DecodeBudget.listDefault, min(ipi.reader.count, Int.max / 4) * 4))
-    for (position, offset) in ipi.offsets.enumerated() {
+    var budget: DecodeBudget
+
+    init(pdb: PDBFile, ipi: TypeRecords) {
+      self.pdb = pdb
+      self.ipi = ipi
+      budget = DecodeBudget(
+        bytes: max(DecodeBudget.listDefault, min(ipi.reader.count, Int.max / 4) * 4))
+    }
+
+    mutating func name(_ index: UInt32) throws(ParseError) -> String? {
+      guard let offset = ipi.offset(of: index) else { return nil }
       let reader = ipi.reader
       let leaf = try reader.u16(at: offset + 2, "IPI record")
-      guard leaf == 0x1601 || leaf == 0x1602 else { continue }
+      guard leaf == 0x1601 || leaf == 0x1602 else { return nil }
       let length = Int(try reader.u16(at: offset, "IPI record"))
-      guard length >= 10 else { continue }
+      guard length >= 10 else { return nil }
       var name = try reader.cString(at: offset + 12, maxLength: length - 10, "inlinee name")
       let scope = try reader.u32(at: offset + 4, "inlinee scope")
       if leaf == 0x1601, scope != 0, let prefix = try ipi.stringID(scope) {
         name = prefix + "::" + name
       } else if leaf == 0x1602 {
         if !tpiRead {
-          tpi = try typeRecords(stream: 2, "TPI stream")
+          tpi = try pdb.typeRecords(stream: 2, "TPI stream")
           tpiRead = true
         }
         if let types = tpi, let owner = try types.className(scope) {
@@ -36,9 +70,20 @@ extension PDBFile {
         }
       }
       try budget.spend(name.utf8.count, "inlinee names")
-      result[ipi.begin + UInt32(position)] = name
+      return name
     }
-    return result
+  }
+
+  /// Adds the IPI indexes of the inlinees a module's S_INLINESITE records name to `ids`.
+  public func inlineeIDs(in stream: PDBModuleStream, into ids: inout Set<UInt32>)
+    throws(ParseError)
+  {
+    let symbols = stream.symbols
+    try SymbolRecords(reader: symbols, start: 4, what: "module symbols").forEach {
+      (kind, offset, length) throws(ParseError) in
+      guard kind == 0x114D || kind == 0x115D, length >= 14 else { return }
+      ids.insert(try symbols.u32(at: offset + 12, "S_INLINESITE"))
+    }
   }
 
   /// The inline sites of a module, with names from `inlinees` (`inlineeNames()`).
@@ -118,7 +163,7 @@ extension PDBFile {
         result.append(
           PDBInlineSite(
             segment: procedure.segment, procedureOffset: procedure.offset, depth: depth + 1,
-            name: inlinees[inlinee] ?? "", ranges: ranges))
+            inlinee: inlinee, name: inlinees[inlinee] ?? "", ranges: ranges))
       default:
         return
       }

@@ -15,6 +15,8 @@ public struct PDBInlineSite: Sendable, Equatable {
   public var procedureOffset: UInt32
   /// 1 for a site directly inside the procedure, 2 for a site inside that one, …
   public var depth: Int
+  /// The inlinee's IPI index (LF_FUNC_ID / LF_MFUNC_ID).
+  public var inlinee: UInt32
   public var name: String
   public var ranges: [Range]
 }

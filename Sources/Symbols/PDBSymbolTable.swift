@@ -40,22 +40,6 @@ public enum PDBSymbolTable {
   static func read(_ pdb: PDBFile, keepingEmptyLines: Bool, dropPagesEvery: Int)
     throws(ParseError) -> SymbolTable
   {
-    var publics: [SymbolTable.Public] = []
-    for symbol in try pdb.publicSymbols() {
-      guard let rva = pdb.rva(segment: symbol.segment, offset: symbol.offset) else { continue }
-      // PUBSYMFLAGS (microsoft-pdb cvinfo.h): 0x1 code, 0x2 function. C++ names are shown
-      // undecorated, as WinDbg shows them in frames (`std::exception::what`).
-      let name =
-        symbol.name.hasPrefix("?")
-        ? MSVCDemangler.demangle(symbol.name)?.name ?? symbol.name
-        : symbol.name
-      publics.append(
-        SymbolTable.Public(
-          rva: rva, parameterSize: 0, name: name, isCode: symbol.flags & 0x3 != 0))
-    }
-    // Stable order: by address, then name (aliases at one address stay deterministic).
-    publics.sort { ($0.rva, $0.name) < ($1.rva, $1.name) }
-
     // Two passes over the modules keep only one module's lines and inline sites in memory at a
     // time (a 400 MB PDB has millions of lines): the first finds the procedures and, where
     // identical-code folding put several at one address, the one that keeps it; the second
@@ -66,6 +50,9 @@ public enum PDBSymbolTable {
     var functions: [(function: SymbolTable.Function, module: Int)] = []
     // An upper bound on the line records (8 bytes each in C13 subsections), for one allocation.
     var lineBound = 0
+    // The inlinees inline sites name: only their names are decoded (a PDB has an LF_FUNC_ID for
+    // every function, inlined or not).
+    var inlined = Set<UInt32>()
     for (moduleIndex, module) in modules.enumerated() {
       guard let stream = try pages.stream(of: module, in: pdb, names: names) else { continue }
       lineBound = min(lineBound + module.c13Bytes / 8, pdb.msf.file.bytes.count / 8)
@@ -78,33 +65,42 @@ public enum PDBSymbolTable {
           linesCount: 0)
         functions.append((function, moduleIndex))
       }
+      try pdb.inlineeIDs(in: stream, into: &inlined)
     }
     // ICF folds identical functions onto one address; keep one name per address, deterministically.
     functions.sort { ($0.function.rva, $0.function.name) < ($1.function.rva, $1.function.name) }
-    var unique: [(function: SymbolTable.Function, module: Int)] = []
-    unique.reserveCapacity(functions.count)
-    for entry in functions where unique.last?.function.rva != entry.function.rva {
-      unique.append(entry)
+    // The kept procedures and, apart, their modules: the procedures array becomes the table's
+    // without a copy.
+    var kept: [SymbolTable.Function] = []
+    var keptModule: [Int32] = []
+    kept.reserveCapacity(functions.count)
+    keptModule.reserveCapacity(functions.count)
+    for entry in functions where kept.last?.rva != entry.function.rva {
+      kept.append(entry.function)
+      keptModule.append(Int32(clamping: entry.module))
     }
     functions = []
+    let publics = try Self.publics(of: pdb, sharingNamesWith: kept)
+    // The symbol record stream's pages, read once.
+    pdb.msf.file.dropResidentPages()
     // The kept procedures of each module, in address order.
     var owned = [[Int]](repeating: [], count: modules.count)
-    for (index, entry) in unique.enumerated() { owned[entry.module].append(index) }
+    for (index, module) in keptModule.enumerated() { owned[Int(module)].append(index) }
     // The furthest end of the kept procedures up to each index: procedures before `i` can
-    // contain an address at or past `unique[i]`'s start only while this exceeds it (nesting).
+    // contain an address at or past `kept[i]`'s start only while this exceeds it (nesting).
     var furthestEnd: [UInt64] = []
-    furthestEnd.reserveCapacity(unique.count)
-    for entry in unique {
-      let end = UInt64(entry.function.rva) + UInt64(entry.function.size)
+    furthestEnd.reserveCapacity(kept.count)
+    for function in kept {
+      let end = UInt64(function.rva) + UInt64(function.size)
       furthestEnd.append(max(furthestEnd.last ?? 0, end))
     }
     // The kept procedure that starts last at or below `rva`.
     func lastStarting(at rva: UInt32) -> Int? {
-      SortedSearch.lastIndex(in: unique, atMost: UInt64(rva), key: { UInt64($0.function.rva) })
+      SortedSearch.lastIndex(in: kept, atMost: UInt64(rva), key: { UInt64($0.rva) })
     }
     // The kept procedure that starts exactly at `rva`.
     func keptProcedure(at rva: UInt32) -> Int? {
-      guard let index = lastStarting(at: rva), unique[index].function.rva == rva else { return nil }
+      guard let index = lastStarting(at: rva), kept[index].rva == rva else { return nil }
       return index
     }
     // Whether a kept procedure of a module other than `module` contains `rva`. Nested procedures
@@ -114,9 +110,9 @@ public enum PDBSymbolTable {
       guard var index = lastStarting(at: rva) else { return false }
       var steps = 0
       while index >= 0, steps < 64, furthestEnd[index] > UInt64(rva) {
-        let entry = unique[index]
-        if entry.module != module,
-          UInt64(rva) < UInt64(entry.function.rva) + UInt64(entry.function.size)
+        let function = kept[index]
+        if Int(keptModule[index]) != module,
+          UInt64(rva) < UInt64(function.rva) + UInt64(function.size)
         {
           return true
         }
@@ -134,7 +130,18 @@ public enum PDBSymbolTable {
       fileIndex[name] = files.count - 1
       return files.count - 1
     }
-    let inlinees = try pdb.inlineeNames()
+    // The table's inline names, in IPI order; a site finds its name's index by binary search.
+    let inlineeIDs = inlined.sorted()
+    inlined = []
+    let inlineNames = try pdb.inlineeNames(inlineeIDs)
+    func nameIndex(of inlinee: UInt32) -> UInt32 {
+      guard
+        let index = SortedSearch.lastIndex(
+          in: inlineeIDs, atMost: UInt64(inlinee), key: { UInt64($0) }),
+        inlineeIDs[index] == inlinee
+      else { return .max }
+      return UInt32(clamping: index)
+    }
     var lines: [SymbolTable.Line] = []
     // Reserved, not touched: pages never written cost no memory. Capped at one line per 64
     // bytes of file (a 421 MB PDB has one per 100), so damaged module headers claiming gigabytes
@@ -156,7 +163,8 @@ public enum PDBSymbolTable {
           keepingEmpty: keepingEmptyLines, to: &moduleLines)
       }
       var sites: [(function: Int, order: Int, inline: SymbolTable.Inline)] = []
-      for site in try pdb.inlineSites(in: stream, inlinees: inlinees) {
+      // Named by index into `inlineNames`, not by the sites' own names.
+      for site in try pdb.inlineSites(in: stream, inlinees: [:]) {
         guard let procedure = pdb.rva(segment: site.segment, offset: site.procedureOffset) else {
           continue
         }
@@ -165,14 +173,16 @@ public enum PDBSymbolTable {
           guard !overflow else { continue }
           // Named before the owner check, so file numbers follow the PDB's order whatever is kept.
           let file = fileNumber(range.file)
-          guard let function = keptProcedure(at: procedure), unique[function].module == moduleIndex
+          guard let function = keptProcedure(at: procedure),
+            Int(keptModule[function]) == moduleIndex
           else { continue }
           sites.append(
             (
               function, sites.count,
               SymbolTable.Inline(
-                rva: rva, size: range.length, depth: site.depth, name: site.name,
-                line: range.line, file: file)
+                rva: rva, size: range.length, depth: UInt32(clamping: site.depth),
+                line: range.line, file: UInt32(clamping: file),
+                nameIndex: nameIndex(of: site.inlinee))
             ))
         }
       }
@@ -186,14 +196,14 @@ public enum PDBSymbolTable {
         if insideAnotherModule(line.rva, moduleIndex) { foreign.append(line) }
       }
       for index in owned[moduleIndex] {
-        let range = Self.range(of: unique[index].function, in: moduleLines)
+        let range = Self.range(of: kept[index], in: moduleLines)
         if range.isEmpty {
           withoutOwnLines.append(index)
           continue
         }
-        unique[index].function.linesStart = lines.count
+        kept[index].linesStart = lines.count
         Self.append(moduleLines[range], to: &lines)
-        unique[index].function.linesCount = lines.count - unique[index].function.linesStart
+        kept[index].linesCount = lines.count - kept[index].linesStart
       }
       sites.sort {
         ($0.function, $0.inline.rva, $0.inline.depth, $0.order)
@@ -202,16 +212,16 @@ public enum PDBSymbolTable {
       var next = 0
       while next < sites.count {
         let function = sites[next].function
-        unique[function].function.inlinesStart = inlines.count
+        kept[function].inlinesStart = inlines.count
         var maxSize: UInt32 = 0
         while next < sites.count, sites[next].function == function {
           inlines.append(sites[next].inline)
           maxSize = max(maxSize, sites[next].inline.size)
           next += 1
         }
-        unique[function].function.inlinesCount =
-          inlines.count - unique[function].function.inlinesStart
-        unique[function].function.inlinesMaxSize = maxSize
+        kept[function].inlinesCount =
+          inlines.count - kept[function].inlinesStart
+        kept[function].inlinesMaxSize = maxSize
       }
     }
     foreign.sort {
@@ -219,19 +229,49 @@ public enum PDBSymbolTable {
         < ($1.rva, $1.size == 0 ? 0 : 1, $1.module, $1.line, $1.order)
     }
     for index in withoutOwnLines {
-      unique[index].function.linesStart = lines.count
-      Self.append(foreign[Self.range(of: unique[index].function, in: foreign)], to: &lines)
-      unique[index].function.linesCount = lines.count - unique[index].function.linesStart
+      kept[index].linesStart = lines.count
+      Self.append(foreign[Self.range(of: kept[index], in: foreign)], to: &lines)
+      kept[index].linesCount = lines.count - kept[index].linesStart
     }
-    let sortedFunctions = unique.map(\.function)
-
     var table = SymbolTable(
-      source: .pdb, functions: sortedFunctions, lines: lines, files: files, publics: publics,
+      source: .pdb, functions: kept, lines: lines, files: files, publics: publics,
       stackRecords: [])
     table.inlines = inlines
+    table.inlineNames = inlineNames
     table.os = "windows"
     table.debugID = pdb.debugIdentifier
     return table
+  }
+
+  /// The public symbols in address order. A public named like the procedure at its address
+  /// shares that procedure's name storage: a C++ PDB has both for nearly every function.
+  private static func publics(of pdb: PDBFile, sharingNamesWith functions: [SymbolTable.Function])
+    throws(ParseError) -> [SymbolTable.Public]
+  {
+    let symbols = try pdb.publicSymbols()
+    var publics: [SymbolTable.Public] = []
+    publics.reserveCapacity(symbols.count)
+    for symbol in symbols {
+      guard let rva = pdb.rva(segment: symbol.segment, offset: symbol.offset) else { continue }
+      // PUBSYMFLAGS (microsoft-pdb cvinfo.h): 0x1 code, 0x2 function. C++ names are shown
+      // undecorated, as WinDbg shows them in frames (`std::exception::what`).
+      var name =
+        symbol.name.hasPrefix("?")
+        ? MSVCDemangler.demangle(symbol.name)?.name ?? symbol.name
+        : symbol.name
+      if let index = SortedSearch.lastIndex(
+        in: functions, atMost: UInt64(rva), key: { UInt64($0.rva) }),
+        functions[index].rva == rva, functions[index].name == name
+      {
+        name = functions[index].name
+      }
+      publics.append(
+        SymbolTable.Public(
+          rva: rva, parameterSize: 0, name: name, isCode: symbol.flags & 0x3 != 0))
+    }
+    // Stable order: by address, then name (aliases at one address stay deterministic).
+    publics.sort { ($0.rva, $0.name) < ($1.rva, $1.name) }
+    return publics
   }
 
   /// Each entry covers up to the next entry, the last one to the end of the contribution. An entry

@@ -6,25 +6,62 @@ public struct SymbolTable: Sendable, Equatable {
     public var rva: UInt32
     public var size: UInt32
     public var parameterSize: UInt32
-    public var name: String
-    public var linesStart: Int
-    public var linesCount: Int
-    /// The slice of `inlines` inside this function (PDB inline sites), sorted by RVA.
-    public var inlinesStart = 0
-    public var inlinesCount = 0
-    /// The longest of those ranges: how far back a lookup must scan from its binary search.
+    /// The longest of the inline ranges: how far back a lookup must scan from its binary search.
     public var inlinesMaxSize: UInt32 = 0
+    public var name: String
+    // Slices held in 32 bits (48-byte records, not 72): a big PDB has hundreds of thousands of
+    // functions, and no table has 2^32 lines or inline ranges (counts are checked on decode).
+    private var lineSlice: (start: UInt32, count: UInt32)
+    private var inlineSlice: (start: UInt32, count: UInt32) = (0, 0)
+
+    public init(
+      rva: UInt32, size: UInt32, parameterSize: UInt32, name: String, linesStart: Int,
+      linesCount: Int
+    ) {
+      self.rva = rva
+      self.size = size
+      self.parameterSize = parameterSize
+      self.name = name
+      lineSlice = (UInt32(clamping: linesStart), UInt32(clamping: linesCount))
+    }
+
+    public var linesStart: Int {
+      get { Int(lineSlice.start) }
+      set { lineSlice.start = UInt32(clamping: newValue) }
+    }
+    public var linesCount: Int {
+      get { Int(lineSlice.count) }
+      set { lineSlice.count = UInt32(clamping: newValue) }
+    }
+    /// The slice of `inlines` inside this function (PDB inline sites), sorted by RVA.
+    public var inlinesStart: Int {
+      get { Int(inlineSlice.start) }
+      set { inlineSlice.start = UInt32(clamping: newValue) }
+    }
+    public var inlinesCount: Int {
+      get { Int(inlineSlice.count) }
+      set { inlineSlice.count = UInt32(clamping: newValue) }
+    }
+
+    public static func == (a: Function, b: Function) -> Bool {
+      a.rva == b.rva && a.size == b.size && a.parameterSize == b.parameterSize
+        && a.inlinesMaxSize == b.inlinesMaxSize && a.name == b.name
+        && a.lineSlice == b.lineSlice && a.inlineSlice == b.inlineSlice
+    }
   }
 
-  /// A run of inlined code: `size` bytes at `rva` come from `line` of `files[file]` in `name`,
-  /// inlined `depth` levels deep (1 = directly into the function).
+  /// A run of inlined code: `size` bytes at `rva` come from `line` of `files[file]` in
+  /// `inlineNames[nameIndex]`, inlined `depth` levels deep (1 = directly into the function).
+  /// 24 bytes: a big PDB has millions, and names are shared by every site of one inlinee.
   public struct Inline: Sendable, Equatable {
     public var rva: UInt32
     public var size: UInt32
-    public var depth: Int
-    public var name: String
+    public var depth: UInt32
     public var line: UInt32
-    public var file: Int
+    /// Index into `files` (out of range: no file).
+    public var file: UInt32
+    /// Index into `inlineNames` (out of range: no name).
+    public var nameIndex: UInt32
   }
 
   /// One inlined frame at an address.
@@ -89,12 +126,13 @@ public struct SymbolTable: Sendable, Equatable {
   public var publics: [Public]
   /// Inline ranges, grouped by function.
   public var inlines: [Inline] = []
+  /// The names inline ranges refer to, each once.
+  public var inlineNames: [String] = []
   /// `STACK CFI` and `STACK WIN` records, kept verbatim for the unwinder.
   public var stackRecords: [String]
 
   /// About how many bytes of memory the table holds: its arrays, plus the names too long to be
   /// stored inline in a `String` (more than 15 UTF-8 bytes) with their allocation headers.
-  /// Inline names are not counted: they share the storage of the inlinee they name.
   public var estimatedBytes: Int {
     func heap(_ text: String) -> Int {
       let count = text.utf8.count
@@ -103,10 +141,11 @@ public struct SymbolTable: Sendable, Equatable {
     var bytes =
       functions.count * MemoryLayout<Function>.stride + lines.count * MemoryLayout<Line>.stride
       + inlines.count * MemoryLayout<Inline>.stride + publics.count * MemoryLayout<Public>.stride
-      + (files.count + stackRecords.count) * MemoryLayout<String>.stride
+      + (files.count + stackRecords.count + inlineNames.count) * MemoryLayout<String>.stride
     for function in functions { bytes += heap(function.name) }
     for symbol in publics { bytes += heap(symbol.name) }
     for file in files { bytes += heap(file) }
+    for name in inlineNames { bytes += heap(name) }
     for record in stackRecords { bytes += heap(record) }
     return bytes
   }
@@ -177,7 +216,9 @@ public struct SymbolTable: Sendable, Equatable {
       index -= 1
     }
     return covering.sorted { $0.depth > $1.depth }.map {
-      InlineFrame(name: $0.name, file: $0.file < files.count ? files[$0.file] : nil, line: $0.line)
+      InlineFrame(
+        name: Int($0.nameIndex) < inlineNames.count ? inlineNames[Int($0.nameIndex)] : "",
+        file: Int($0.file) < files.count ? files[Int($0.file)] : nil, line: $0.line)
     }
   }
 

@@ -10,8 +10,9 @@ import ByteReader
 public enum SymbolTableArchive {
   /// Bumped whenever the bytes or what a table holds change (derivation rules included, e.g.
   /// undecorated public names), so stale archives are not used. 2: publics the undecorator used
-  /// to leave decorated (arrays, member pointers, lambdas, thunks…) are undecorated.
-  public static let version: UInt32 = 2
+  /// to leave decorated (arrays, member pointers, lambdas, thunks…) are undecorated. 3: inline
+  /// ranges name their inlinee by an index into a list of inline names.
+  public static let version: UInt32 = 3
   static let magic = Array("CSTAB\0\0\0".utf8)
 
   // MARK: writing
@@ -69,11 +70,11 @@ public enum SymbolTableArchive {
       w.string(p.name)
       w.u32(p.isCode ? 1 : 0)
     }
+    w.u32(UInt32(table.inlineNames.count))
+    for name in table.inlineNames { w.string(name) }
     w.u32(UInt32(table.inlines.count))
     for i in table.inlines {
-      for value in [i.rva, i.size, UInt32(i.depth)] { w.u32(value) }
-      w.string(i.name)
-      for value in [i.line, UInt32(i.file)] { w.u32(value) }
+      for value in [i.rva, i.size, i.depth, i.line, i.file, i.nameIndex] { w.u32(value) }
     }
     w.u32(UInt32(table.stackRecords.count))
     for record in table.stackRecords { w.string(record) }
@@ -189,18 +190,19 @@ public enum SymbolTableArchive {
         SymbolTable.Public(
           rva: rva, parameterSize: parameterSize, name: publicName, isCode: try c.u32() != 0))
     }
+    var inlineNames: [String] = []
+    let inlineNameCount = try c.count(4)
+    inlineNames.reserveCapacity(inlineNameCount)
+    for _ in 0..<inlineNameCount { inlineNames.append(try name(try c.u32())) }
     var inlines: [SymbolTable.Inline] = []
     let inlineCount = try c.count(24)
     inlines.reserveCapacity(inlineCount)
     for _ in 0..<inlineCount {
-      let rva = try c.u32()
-      let size = try c.u32()
-      let depth = Int(try c.u32())
-      let inlineName = try name(try c.u32())
+      // File and name indexes are checked at lookup, like the lines' files.
       inlines.append(
         SymbolTable.Inline(
-          rva: rva, size: size, depth: depth, name: inlineName, line: try c.u32(),
-          file: Int(try c.u32())))
+          rva: try c.u32(), size: try c.u32(), depth: try c.u32(), line: try c.u32(),
+          file: try c.u32(), nameIndex: try c.u32()))
     }
     var stackRecords: [String] = []
     let recordCount = try c.count(4)
@@ -226,6 +228,7 @@ public enum SymbolTableArchive {
       source: source, functions: functions, lines: lines, files: files, publics: publics,
       stackRecords: stackRecords)
     table.inlines = inlines
+    table.inlineNames = inlineNames
     table.os = os
     table.cpu = cpu
     table.debugID = debugID

@@ -12,6 +12,7 @@ import Synchronization
 // `iterations` times: map it and read every stream the way skelsec's parser does eagerly
 // (`parse`), or additionally build the analyze report with its formatted strings (`report`).
 // Prints one JSON line with the rate.
+ProcessHeap.returnLargeBlocksWhenFreed()
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 // paging-generate DIR: see below.
@@ -79,7 +80,7 @@ if arguments.first == "sym-inlines", arguments.count == 3,
       function.inlinesStart..<(function.inlinesStart + function.inlinesCount)]
     {
       print(
-        "  depth \(site.depth) \(site.name) +\(String(site.rva - function.rva, radix: 16)) len \(String(site.size, radix: 16)) line \(site.line)"
+        "  depth \(site.depth) \(Int(site.nameIndex) < table.inlineNames.count ? table.inlineNames[Int(site.nameIndex)] : "") +\(String(site.rva - function.rva, radix: 16)) len \(String(site.size, radix: 16)) line \(site.line)"
       )
     }
   }

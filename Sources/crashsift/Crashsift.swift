@@ -1,4 +1,5 @@
 import ArgumentParser
+import ByteReader
 import Foundation
 import GRDB
 import Interface
@@ -43,6 +44,7 @@ struct Crashsift: ParsableCommand {
   /// Maps ArgumentParser's usage errors to exit status 2 (its default is 64) and our
   /// configuration errors to 2 with their message.
   static func main() {
+    ProcessHeap.returnLargeBlocksWhenFreed()
     // The full versions, not ArgumentParser's one-line `version` (which only keeps --version in
     // the help): computing them builds the stages, so it happens only when asked.
     if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
