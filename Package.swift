@@ -37,7 +37,7 @@ let package = Package(
     // The public interface: build versions and the schema ids every JSON document carries.
     .target(name: "Interface", dependencies: ["CBuildInfo"], exclude: ["README.md"]),
     // Formats layer: bounds-checked reads over memory-mapped files; pure parsing.
-    .target(name: "ByteReader", dependencies: ["CPosix"], exclude: ["README.md"]),
+    .target(name: "ByteReader", exclude: ["README.md"]),
     // Windows CONTEXT layouts (x86, AMD64, ARM64), shared by minidumps and kernel dumps.
     .target(name: "CPUContexts", dependencies: ["ByteReader"], exclude: ["README.md"]),
     // CodeView records (RSDS/NB10 → debug id), shared by minidumps and PE images.
@@ -145,6 +145,7 @@ let package = Package(
         "Forge",
         "Reports",
         "Interface",
+        "CPosix",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -154,6 +155,7 @@ let package = Package(
       name: "crashsift-bench",
       dependencies: [
         "Minidump", "KernelDump", "DumpSynth", "Symbols", "PDB", "ByteReader", "Analysis",
+        "CPosix",
       ], exclude: ["README.md"]),
     .target(
       name: "CrashsiftTestSupport",

@@ -11,14 +11,18 @@ public func pdbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
   let names = try? pdb.namesTable()
   let inlinees = (try? pdb.inlineeNames()) ?? [:]
   let types = try? PDBTypePrinter(pdb)
+  var inlined = Set<UInt32>()
   for module in (try? pdb.modules()) ?? [] {
     guard let stream = try? pdb.moduleStream(module, names: names) else { continue }
+    try? pdb.inlineeIDs(in: stream, into: &inlined)
     for procedure in (try? pdb.procedures(in: stream)) ?? [] {
       _ = types?.function(procedure.typeIndex)
     }
     _ = try? pdb.lineBlocks(in: stream)
     _ = try? pdb.inlineSites(in: stream, inlinees: inlinees)
   }
+  // Only the inlined inlinees named, as the symbol table derivation asks.
+  _ = try? pdb.inlineeNames(inlined.sorted())
   // The kernel's structures, as `analyze --processes` reads them from an nt PDB.
   if let structures = try? PDBStructures(pdb) {
     _ = structures.offset(of: "ApcState.Process", in: "_KTHREAD")

@@ -20,7 +20,7 @@ out=out/fuzz/$TARGET
 build=.build-fuzz
 mkdir -p "$out/corpus" "$out/findings" "$build"
 flags=(-O -g -sanitize=fuzzer,address -parse-as-library)
-swiftc "${flags[@]}" 2>/dev/null -I Sources/CPosix -emit-library -static -emit-module -module-name ByteReader \
+swiftc "${flags[@]}" 2>/dev/null -emit-library -static -emit-module -module-name ByteReader \
   -emit-module-path "$build/ByteReader.swiftmodule" Sources/ByteReader/*.swift \
   -o "$build/libByteReader.a"
 swiftc "${flags[@]}" 2>/dev/null -I "$build" -L "$build" -lByteReader -emit-library -static \

@@ -21,6 +21,10 @@ public struct ByteReader: Sendable {
     self.count = count
   }
 
+  /// Gives the pages of the mapped file under this reader back to the kernel
+  /// (`MappedFile.dropResidentPages`); later reads fault them in again with the same bytes.
+  public func dropResidentPages() { file.dropResidentPages() }
+
   /// Whether `count` bytes at `offset` lie inside the window.
   @inline(__always)
   public func contains(offset: Int, count length: Int) -> Bool {

@@ -79,6 +79,7 @@ public final class MappedFile: @unchecked Sendable {
 
   /// Holds `count` bytes that `fill` initializes (all of them), without an intermediate copy.
   public init(filling count: Int, label: String, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+    let count = max(count, 0)
     path = label
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
     let used = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])

@@ -23,12 +23,18 @@ extern ssize_t copy_file_range(int fd_in, __off64_t *off_in, int fd_out, __off64
 #define CRASHSIFT_SEEK_DATA 3
 #define CRASHSIFT_SEEK_HOLE 4
 
-// glibc's heap: a fixed mmap threshold (mallopt(3) M_MMAP_THRESHOLD = -3 in <malloc.h>) turns off
-// its dynamic threshold, so blocks of 128 KiB and more are always mapped and go back to the
-// kernel when freed.
+// glibc's heap policy of both executables, set first thing in main. glibc starts mapping blocks
+// of 128 KiB and more on their own, but raises that threshold to the size of each mapped block
+// freed (up to 32 MiB); after that, big transient buffers (a PDB's assembled DBI, TPI or IPI
+// stream, tens of MB each) come from the heap and stay resident once freed: measured while
+// deriving a 421 MB PDB, 65 MB still resident after a 33 MB stream was read and dropped. A fixed
+// threshold (mallopt(3) M_MMAP_THRESHOLD, which also turns the adjustment off) of 1 MiB maps
+// those buffers and gives them back when freed, and keeps the pipeline's smaller per-dump
+// buffers on the heap (its stages measured unchanged, BENCHMARKS.md "Large PDBs").
 #include <malloc.h>
-static inline int crashsift_fix_mmap_threshold(int bytes) {
-  return mallopt(M_MMAP_THRESHOLD, bytes);
+#define CRASHSIFT_MMAP_THRESHOLD (1 << 20)
+static inline int crashsift_return_large_blocks_when_freed(void) {
+  return mallopt(M_MMAP_THRESHOLD, CRASHSIFT_MMAP_THRESHOLD);
 }
 
 // prctl is variadic, which Swift cannot call: a worker asks to die with its parent.

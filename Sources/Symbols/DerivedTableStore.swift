@@ -41,7 +41,8 @@ public struct DerivedTableStore: Sendable {
   {
     guard let path = archivePath(for: source) else { return try derive() }
     if let file = try? MappedFile(path: path),
-      let table = try? SymbolTableArchive.decode(file.reader)
+      let table = try? SymbolTableArchive.decode(
+        file.reader, dropPagesEvery: Self.residentArchiveBytes)
     {
       // Touched on use, so pruning removes the archives no run has read for longest.
       try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
@@ -51,6 +52,10 @@ public struct DerivedTableStore: Sendable {
     store(table, at: path)
     return table
   }
+
+  /// How many bytes of an archive are decoded between two `dropResidentPages` calls: the archive
+  /// is read once, front to back, and need not stay resident next to the table built from it.
+  static let residentArchiveBytes = 16 << 20
 
   /// At most this many archives are kept; past it, the least recently used quarter goes.
   public static let limit = 4096
@@ -78,10 +83,18 @@ public struct DerivedTableStore: Sendable {
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let temporary =
       "\(path).\(ProcessInfo.processInfo.processIdentifier).\(UInt64.random(in: 0...UInt64.max)).tmp"
-    guard
-      (try? Data(SymbolTableArchive.encode(table)).write(to: URL(fileURLWithPath: temporary)))
-        != nil
+    // Streamed in pieces: a big PDB's archive is over 100 MB, which must not sit in memory next
+    // to the table it was made from.
+    guard FileManager.default.createFile(atPath: temporary, contents: nil),
+      let handle = FileHandle(forWritingAtPath: temporary)
     else { return }
+    let written = SymbolTableArchive.write(table) { piece in
+      (try? handle.write(contentsOf: Data(piece))) != nil
+    }
+    guard (try? handle.close()) != nil, written else {
+      try? FileManager.default.removeItem(atPath: temporary)
+      return
+    }
     if rename(temporary, path) != 0 { try? FileManager.default.removeItem(atPath: temporary) }
     prune()
   }

@@ -67,6 +67,8 @@ public enum PDBSymbolTable {
       }
       try pdb.inlineeIDs(in: stream, into: &inlined)
     }
+    let inlineeIDs = inlined.sorted()
+    inlined = []
     // ICF folds identical functions onto one address; keep one name per address, deterministically.
     functions.sort { ($0.function.rva, $0.function.name) < ($1.function.rva, $1.function.name) }
     // The kept procedures and, apart, their modules: the procedures array becomes the table's
@@ -131,8 +133,6 @@ public enum PDBSymbolTable {
       return files.count - 1
     }
     // The table's inline names, in IPI order; a site finds its name's index by binary search.
-    let inlineeIDs = inlined.sorted()
-    inlined = []
     let inlineNames = try pdb.inlineeNames(inlineeIDs)
     func nameIndex(of inlinee: UInt32) -> UInt32 {
       guard
@@ -259,9 +259,11 @@ public enum PDBSymbolTable {
         symbol.name.hasPrefix("?")
         ? MSVCDemangler.demangle(symbol.name)?.name ?? symbol.name
         : symbol.name
+      // Byte equality: `==` on strings is canonical equivalence, which would swap in
+      // different bytes.
       if let index = SortedSearch.lastIndex(
         in: functions, atMost: UInt64(rva), key: { UInt64($0.rva) }),
-        functions[index].rva == rva, functions[index].name == name
+        functions[index].rva == rva, functions[index].name.utf8.elementsEqual(name.utf8)
       {
         name = functions[index].name
       }

@@ -17,28 +17,87 @@ public enum SymbolTableArchive {
 
   // MARK: writing
 
-  private struct Writer {
-    var bytes: [UInt8] = []
-    var strings: [String] = []
+  /// Each distinct string of a table once, numbered from 1 in the order the records name them.
+  private struct Strings {
+    var list: [String] = []
     var index: [String: UInt32] = [:]
 
-    mutating func u32(_ value: UInt32) {
-      withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    mutating func add(_ text: String?) {
+      guard let text, index[text] == nil else { return }
+      list.append(text)
+      index[text] = UInt32(truncatingIfNeeded: list.count)
     }
 
-    mutating func string(_ text: String?) {
-      guard let text else { return u32(0) }
-      if let known = index[text] { return u32(known) }
-      strings.append(text)
-      let id = UInt32(strings.count)  // 0 is "none"
-      index[text] = id
-      u32(id)
+    func id(_ text: String?) -> UInt32 { text.flatMap { index[$0] } ?? 0 }
+  }
+
+  /// Collects output into pieces of about `pieceBytes` handed to a sink, so writing a big
+  /// table's archive never holds the whole archive in memory.
+  private struct Output {
+    static let pieceBytes = 1 << 20
+    var buffer: [UInt8] = []
+    let sink: (UnsafeRawBufferPointer) -> Bool
+    var failed = false
+
+    init(sink: @escaping (UnsafeRawBufferPointer) -> Bool) {
+      self.sink = sink
+      buffer.reserveCapacity(Self.pieceBytes + 4096)
+    }
+
+    mutating func u32(_ value: UInt32) {
+      withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+      if buffer.count >= Self.pieceBytes { flush() }
+    }
+
+    mutating func bytes(_ text: String) {
+      var text = text
+      text.withUTF8 { buffer.append(contentsOf: $0) }
+      if buffer.count >= Self.pieceBytes { flush() }
+    }
+
+    mutating func flush() {
+      if !failed, !buffer.isEmpty {
+        failed = !buffer.withUnsafeBytes { sink($0) }
+      }
+      buffer.removeAll(keepingCapacity: true)
     }
   }
 
   /// The bytes of `table`.
   public static func encode(_ table: SymbolTable) -> [UInt8] {
-    var w = Writer()
+    var out: [UInt8] = []
+    _ = write(table) {
+      out.append(contentsOf: $0)
+      return true
+    }
+    return out
+  }
+
+  /// Writes the archive of `table` through `sink` in pieces of about 1 MiB; false when the sink
+  /// refused one (the rest is not written). Memory: the string index, not the archive.
+  public static func write(
+    _ table: SymbolTable, to sink: @escaping (UnsafeRawBufferPointer) -> Bool
+  )
+    -> Bool
+  {
+    var strings = Strings()
+    for text in [table.os, table.cpu, table.debugID, table.debugFile, table.codeID] {
+      strings.add(text)
+    }
+    for function in table.functions { strings.add(function.name) }
+    for file in table.files { strings.add(file) }
+    for symbol in table.publics { strings.add(symbol.name) }
+    for name in table.inlineNames { strings.add(name) }
+    for record in table.stackRecords { strings.add(record) }
+
+    var w = Output(sink: sink)
+    for byte in magic { w.buffer.append(byte) }
+    w.u32(version)
+    w.u32(UInt32(truncatingIfNeeded: strings.list.count))
+    for text in strings.list {
+      w.u32(UInt32(truncatingIfNeeded: text.utf8.count))
+      w.bytes(text)
+    }
     let source: UInt32 =
       switch table.source {
       case .pdb: 0
@@ -47,47 +106,39 @@ public enum SymbolTableArchive {
       }
     w.u32(source)
     for text in [table.os, table.cpu, table.debugID, table.debugFile, table.codeID] {
-      w.string(text)
+      w.u32(strings.id(text))
     }
-    w.u32(UInt32(table.functions.count))
+    w.u32(UInt32(truncatingIfNeeded: table.functions.count))
     for f in table.functions {
       for value in [f.rva, f.size, f.parameterSize] { w.u32(value) }
-      w.string(f.name)
+      w.u32(strings.id(f.name))
       for value in [f.linesStart, f.linesCount, f.inlinesStart, f.inlinesCount] {
-        w.u32(UInt32(value))
+        w.u32(UInt32(truncatingIfNeeded: value))
       }
       w.u32(f.inlinesMaxSize)
     }
-    w.u32(UInt32(table.lines.count))
+    w.u32(UInt32(truncatingIfNeeded: table.lines.count))
     for l in table.lines {
-      for value in [l.rva, l.size, l.line, UInt32(l.file)] { w.u32(value) }
+      for value in [l.rva, l.size, l.line, UInt32(truncatingIfNeeded: l.file)] { w.u32(value) }
     }
-    w.u32(UInt32(table.files.count))
-    for file in table.files { w.string(file) }
-    w.u32(UInt32(table.publics.count))
+    w.u32(UInt32(truncatingIfNeeded: table.files.count))
+    for file in table.files { w.u32(strings.id(file)) }
+    w.u32(UInt32(truncatingIfNeeded: table.publics.count))
     for p in table.publics {
       for value in [p.rva, p.parameterSize] { w.u32(value) }
-      w.string(p.name)
+      w.u32(strings.id(p.name))
       w.u32(p.isCode ? 1 : 0)
     }
-    w.u32(UInt32(table.inlineNames.count))
-    for name in table.inlineNames { w.string(name) }
-    w.u32(UInt32(table.inlines.count))
+    w.u32(UInt32(truncatingIfNeeded: table.inlineNames.count))
+    for name in table.inlineNames { w.u32(strings.id(name)) }
+    w.u32(UInt32(truncatingIfNeeded: table.inlines.count))
     for i in table.inlines {
       for value in [i.rva, i.size, i.depth, i.line, i.file, i.nameIndex] { w.u32(value) }
     }
-    w.u32(UInt32(table.stackRecords.count))
-    for record in table.stackRecords { w.string(record) }
-
-    var out = magic
-    withUnsafeBytes(of: version.littleEndian) { out.append(contentsOf: $0) }
-    withUnsafeBytes(of: UInt32(w.strings.count).littleEndian) { out.append(contentsOf: $0) }
-    for text in w.strings {
-      let utf8 = Array(text.utf8)
-      withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { out.append(contentsOf: $0) }
-      out.append(contentsOf: utf8)
-    }
-    return out + w.bytes
+    w.u32(UInt32(truncatingIfNeeded: table.stackRecords.count))
+    for record in table.stackRecords { w.u32(strings.id(record)) }
+    w.flush()
+    return !w.failed
   }
 
   // MARK: reading
@@ -95,9 +146,16 @@ public enum SymbolTableArchive {
   private struct Cursor {
     let r: ByteReader
     var offset: Int
+    /// Pages are given back after every this many bytes read (mapped archives only).
+    var dropEvery = Int.max
+    var nextDrop = Int.max
 
     mutating func u32() throws(ParseError) -> UInt32 {
       defer { offset += 4 }
+      if offset >= nextDrop {
+        r.dropResidentPages()
+        nextDrop = offset &+ dropEvery
+      }
       return try r.u32(at: offset, "symbol table archive")
     }
 
@@ -112,8 +170,11 @@ public enum SymbolTableArchive {
     }
   }
 
-  /// The table stored in `bytes`.
-  public static func decode(_ r: ByteReader) throws(ParseError) -> SymbolTable {
+  /// The table stored in `bytes`; a mapped file's pages are given back after every
+  /// `dropPagesEvery` bytes decoded, so a big archive is not resident whole next to its table.
+  public static func decode(_ r: ByteReader, dropPagesEvery: Int = .max) throws(ParseError)
+    -> SymbolTable
+  {
     let w = "symbol table archive"
     guard r.count >= 16, try r.array(at: 0, count: 8, w) == magic else {
       throw ParseError(w, offset: 0, "not a crashsift symbol table")
@@ -122,6 +183,8 @@ public enum SymbolTableArchive {
       throw ParseError(w, offset: 8, "written by another version")
     }
     var c = Cursor(r: r, offset: 12)
+    c.dropEvery = max(dropPagesEvery, 4096)
+    c.nextDrop = dropPagesEvery == .max ? .max : 12 &+ c.dropEvery
     let stringCount = try c.count(4)
     var strings: [String] = []
     strings.reserveCapacity(stringCount)

@@ -1,5 +1,6 @@
 import Analysis
 import ByteReader
+import CPosix
 import DumpSynth
 import Foundation
 import KernelDump
@@ -12,7 +13,8 @@ import Synchronization
 // `iterations` times: map it and read every stream the way skelsec's parser does eagerly
 // (`parse`), or additionally build the analyze report with its formatted strings (`report`).
 // Prints one JSON line with the rate.
-ProcessHeap.returnLargeBlocksWhenFreed()
+// The heap policy of `crashsift` itself (CPosix/shim.h), so measurements match it.
+_ = crashsift_return_large_blocks_when_freed()
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 // paging-generate DIR: see below.
@@ -101,6 +103,32 @@ if arguments.first == "sym-resolve", arguments.count == 2 {
     }
   }
   print(output, terminator: "")
+  exit(0)
+}
+// sym-store CACHE FILE: the symbolize stage's path for one symbol file — the table read back from
+// its archive under CACHE/tables, else derived and archived there (`DerivedTableStore`); run it
+// twice for both halves. Prints the counts, whether an archive was read, and the seconds.
+if arguments.first == "sym-store", arguments.count == 3 {
+  let store = DerivedTableStore(cache: arguments[1])
+  let file = arguments[2]
+  let archived = store.archivePath(for: file).map { FileManager.default.fileExists(atPath: $0) }
+  let start = DispatchTime.now().uptimeNanoseconds
+  guard
+    let table = try? store.table(
+      for: file,
+      derive: { () throws(ParseError) -> SymbolTable in
+        file.lowercased().hasSuffix(".pdb")
+          ? try PDBSymbolTable.read(PDBFile(path: file))
+          : try BreakpadSymbolReader.read(path: file)
+      })
+  else {
+    print("{\"file\": \"\(file)\", \"failed\": true}")
+    exit(1)
+  }
+  let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  print(
+    "{\"functions\": \(table.functions.count), \"lines\": \(table.lines.count), \"inlines\": \(table.inlines.count), \"from_archive\": \(archived ?? false), \"seconds\": \(seconds)}"
+  )
   exit(0)
 }
 // sym-derive FILE...: derive every file's table at once, one thread each (as two symbolize workers

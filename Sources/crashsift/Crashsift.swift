@@ -1,5 +1,5 @@
 import ArgumentParser
-import ByteReader
+import CPosix
 import Foundation
 import GRDB
 import Interface
@@ -44,7 +44,8 @@ struct Crashsift: ParsableCommand {
   /// Maps ArgumentParser's usage errors to exit status 2 (its default is 64) and our
   /// configuration errors to 2 with their message.
   static func main() {
-    ProcessHeap.returnLargeBlocksWhenFreed()
+    // Big freed buffers go back to the kernel (CPosix/shim.h says why).
+    _ = crashsift_return_large_blocks_when_freed()
     // The full versions, not ArgumentParser's one-line `version` (which only keeps --version in
     // the help): computing them builds the stages, so it happens only when asked.
     if Array(CommandLine.arguments.dropFirst()) == ["--version"] {

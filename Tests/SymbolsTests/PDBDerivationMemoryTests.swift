@@ -87,7 +87,29 @@ struct PDBDerivationMemoryTests {
     #expect(MemoryLayout<SymbolTable.Function>.stride == 48)
   }
 
-  @Test("slices past 32 bits are clamped, so a damaged .sym cannot trap; in range they read back")
+  @Test(
+    "every inline range of every derived corpus table names an inline name: one of the PDB's inlinees, or none",
+    .requires(.corpus))
+  func derivedInlineNames() throws {
+    var ranges = 0
+    for (path, pdb) in try Self.corpusPDBs() {
+      guard let table = try? PDBSymbolTable.read(pdb) else { continue }
+      let inlinees = Set(try pdb.inlineeNames().values)
+      for range in table.inlines {
+        #expect(Int(range.nameIndex) < table.inlineNames.count, "\(path)")
+        guard Int(range.nameIndex) < table.inlineNames.count else { continue }
+        // "" where the site's inlinee is no LF_FUNC_ID / LF_MFUNC_ID (as before: no name).
+        let name = table.inlineNames[Int(range.nameIndex)]
+        #expect(name.isEmpty || inlinees.contains(name), "\(path): \(name)")
+        ranges += 1
+      }
+    }
+    #expect(ranges > 0)
+  }
+
+  @Test(
+    "slices are held in 32 bits: values past them are clamped, never a trap; in range they read back"
+  )
   func functionSlices() {
     var function = SymbolTable.Function(
       rva: 0x1000, size: 0x10, parameterSize: 0, name: "f", linesStart: 7, linesCount: 3)
