@@ -6,7 +6,9 @@
 #     -l` of the same file (the issue's yardstick);
 #   - lookups of 2,000 pseudo-random addresses compared with llvm-symbolizer's (function, file,
 #     line and inline chain; through the oracle wrapper);
-# and finally the largest derived twice at once on two threads (two workers meeting two big PDBs).
+# then each PDB through the symbolize stage's path with a symbol cache (`crashsift-bench sym-store`:
+# derived and archived, then read back from the archive); and finally the largest derived twice
+# at once on two threads (two workers meeting two big PDBs).
 # Sizes are FUNCTIONS:MODULES:WEIGHT (scripts/gen-big-pdb.py); about 1.1 KB of PDB per function
 # at weight 0. The PDBs are kept in $BENCH_WORK (default /tmp/crashsift-big-pdb) for later runs.
 # Usage: scripts/bench-big-pdb.sh [SIZE...]   default: 38000:400:0 (≈ 40 MB) 380000:4000:0 (≈ 400 MB)
@@ -69,6 +71,18 @@ for _ in range(2000): print(hex(0x1000 + random.randrange(max(1, $span - 0x1000)
   same="$same of $total"
   [ "$answered" = "$total" ] || same="llvm-symbolizer answered $answered of $total"
   echo "| \`$(basename "$dir")\` | $functions ($modules) | $(($(stat -c %s "$dir/big.pdb") / 1048576)) MB | $ours s, $ours_mb MB | $theirs s, $theirs_mb MB | $(python3 -c "print(f'{$ours / $theirs:.2f}')") | $same |"
+done
+echo
+echo "| PDB | derived and archived (symbol cache, first run) | read back from the archive (later runs) |"
+echo "|---|---|---|"
+for pdb in "${pdbs[@]}"; do
+  cache="$work/cache-$(basename "$(dirname "$pdb")")"
+  rm -rf "$cache"
+  read -r stored stored_mb <<<"$(timed "$cache.store.json" "$BENCH_BIN" sym-store "$cache" "$pdb")"
+  read -r loaded loaded_mb <<<"$(timed "$cache.load.json" "$BENCH_BIN" sym-store "$cache" "$pdb")"
+  grep -q '"from_archive": true' "$cache.load.json" || { echo "no archive was read back for $pdb" >&2; exit 1; }
+  echo "| \`$(basename "$(dirname "$pdb")")\` | $stored s, $stored_mb MB | $loaded s, $loaded_mb MB |"
+  rm -rf "$cache"
 done
 n=${#pdbs[@]}
 read -r both both_mb <<<"$(timed "$work/both.json" "$BENCH_BIN" sym-derive "${pdbs[n - 1]}" "${pdbs[n - 1]}")"
