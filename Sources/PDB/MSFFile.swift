@@ -48,19 +48,16 @@ public struct MSFFile: Sendable {
     let mapBlockCount = (directoryBlockCount * 4 + blockSize - 1) / blockSize
     var mapBlocks: [UInt32] = []
     for index in 0..<mapBlockCount { mapBlocks.append(try r.u32(at: 52 + index * 4, w)) }
-    let mapBytes = try Self.assemble(
+    let map = try Self.assemble(
       r, blocks: mapBlocks, size: directoryBlockCount * 4, blockSize: blockSize,
       blockCount: blockCount, what: "block map")
-    let map = MappedFile(copying: mapBytes).reader
     var directoryBlocks: [UInt32] = []
     for index in 0..<directoryBlockCount {
       directoryBlocks.append(try map.u32(at: index * 4, "block map"))
     }
-    let directory = MappedFile(
-      copying: try Self.assemble(
-        r, blocks: directoryBlocks, size: directoryBytes, blockSize: blockSize,
-        blockCount: blockCount, what: "stream directory")
-    ).reader
+    let directory = try Self.assemble(
+      r, blocks: directoryBlocks, size: directoryBytes, blockSize: blockSize,
+      blockCount: blockCount, what: "stream directory")
     let d = "stream directory"
     let streamCount = Int(try directory.u32(at: 0, d))
     guard streamCount <= (directoryBytes - 4) / 4 else {
@@ -94,23 +91,24 @@ public struct MSFFile: Sendable {
     streamBlocks = blocks
   }
 
+  /// The bytes of `blocks` laid end to end, `size` of them, copied straight into the reader's
+  /// own buffer (a big PDB's DBI, TPI and IPI streams are tens of MB: no second copy).
   static func assemble(
     _ r: ByteReader, blocks: [UInt32], size: Int, blockSize: Int, blockCount: Int, what: String
-  ) throws(ParseError) -> [UInt8] {
+  ) throws(ParseError) -> ByteReader {
     // `size` was checked against the blocks listed for the stream, so this allocation is bounded
     // by the file; each block is one memcpy.
     guard size <= blocks.count * blockSize else {
       throw ParseError(what, "needs \(size) bytes but its blocks hold \(blocks.count * blockSize)")
     }
     var failure: ParseError?
-    let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+    let assembled = MappedFile(filling: size, label: what) { buffer in
       failure = fill(
-        UnsafeMutableRawBufferPointer(buffer), from: r, blocks: blocks, size: size,
-        blockSize: blockSize, blockCount: blockCount, what: what)
-      initialized = size
+        buffer, from: r, blocks: blocks, size: size, blockSize: blockSize,
+        blockCount: blockCount, what: what)
     }
     if let failure { throw failure }
-    return out
+    return assembled.reader
   }
 
   /// Copies a stream's blocks into `buffer` (`size` bytes, checked against the blocks by the
@@ -152,19 +150,8 @@ public struct MSFFile: Sendable {
     {
       return try file.reader.window(at: Int(first) * blockSize, count: size, "stream \(index)")
     }
-    // Assembled straight into the reader's buffer: a big PDB's DBI, TPI and IPI streams cross
-    // free-page-map blocks, and a second copy of each would double their transient memory.
-    guard size <= blocks.count * blockSize else {
-      throw ParseError(
-        "stream \(index)", "needs \(size) bytes but its blocks hold \(blocks.count * blockSize)")
-    }
-    var failure: ParseError?
-    let assembled = MappedFile(filling: size, label: "stream \(index)") { buffer in
-      failure = Self.fill(
-        buffer, from: file.reader, blocks: blocks, size: size, blockSize: blockSize,
-        blockCount: blockCount, what: "stream \(index)")
-    }
-    if let failure { throw failure }
-    return assembled.reader
+    return try Self.assemble(
+      file.reader, blocks: blocks, size: size, blockSize: blockSize, blockCount: blockCount,
+      what: "stream \(index)")
   }
 }

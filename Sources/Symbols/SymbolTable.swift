@@ -11,8 +11,10 @@ public struct SymbolTable: Sendable, Equatable {
     public var name: String
     // Slices held in 32 bits (48-byte records, not 72): a big PDB has hundreds of thousands of
     // functions, and no table has 2^32 lines or inline ranges (counts are checked on decode).
-    private var lineSlice: (start: UInt32, count: UInt32)
-    private var inlineSlice: (start: UInt32, count: UInt32) = (0, 0)
+    private var lineStart: UInt32
+    private var lineCount: UInt32
+    private var inlineStart: UInt32 = 0
+    private var inlineCount: UInt32 = 0
 
     public init(
       rva: UInt32, size: UInt32, parameterSize: UInt32, name: String, linesStart: Int,
@@ -22,31 +24,26 @@ public struct SymbolTable: Sendable, Equatable {
       self.size = size
       self.parameterSize = parameterSize
       self.name = name
-      lineSlice = (UInt32(clamping: linesStart), UInt32(clamping: linesCount))
+      lineStart = UInt32(clamping: linesStart)
+      lineCount = UInt32(clamping: linesCount)
     }
 
     public var linesStart: Int {
-      get { Int(lineSlice.start) }
-      set { lineSlice.start = UInt32(clamping: newValue) }
+      get { Int(lineStart) }
+      set { lineStart = UInt32(clamping: newValue) }
     }
     public var linesCount: Int {
-      get { Int(lineSlice.count) }
-      set { lineSlice.count = UInt32(clamping: newValue) }
+      get { Int(lineCount) }
+      set { lineCount = UInt32(clamping: newValue) }
     }
     /// The slice of `inlines` inside this function (PDB inline sites), sorted by RVA.
     public var inlinesStart: Int {
-      get { Int(inlineSlice.start) }
-      set { inlineSlice.start = UInt32(clamping: newValue) }
+      get { Int(inlineStart) }
+      set { inlineStart = UInt32(clamping: newValue) }
     }
     public var inlinesCount: Int {
-      get { Int(inlineSlice.count) }
-      set { inlineSlice.count = UInt32(clamping: newValue) }
-    }
-
-    public static func == (a: Function, b: Function) -> Bool {
-      a.rva == b.rva && a.size == b.size && a.parameterSize == b.parameterSize
-        && a.inlinesMaxSize == b.inlinesMaxSize && a.name == b.name
-        && a.lineSlice == b.lineSlice && a.inlineSlice == b.inlineSlice
+      get { Int(inlineCount) }
+      set { inlineCount = UInt32(clamping: newValue) }
     }
   }
 
