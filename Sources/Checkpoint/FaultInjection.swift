@@ -10,11 +10,11 @@ import Foundation
 /// - `CRASHSIFT_FAULT=<point>:<n>`: SIGKILL the process the n-th time `<point>` is reached
 ///   (after a dump is stored but before its row is committed, right after a commit, …).
 /// - `CRASHSIFT_FAIL_SHARD=<i>`: SIGKILL `run --plan` when it starts shard i.
-/// - `CRASHSIFT_POISON=<sha256>[:<mode>][,…]`: misbehave when a stage starts on that dump, like
-///   an input that breaks the reader every time. Modes: `kill` (SIGKILL, the default), `trap` (a
-///   trapping integer conversion, as a bad dump field would cause), `hang` (never returns),
-///   `memory` (allocates without bound), `once` (SIGKILL the first time only, per marker file in
-///   the temporary directory).
+/// - `CRASHSIFT_POISON=<sha256>[:<mode>][@<stage>][,…]`: misbehave when a stage (only `<stage>`,
+///   when named) starts on that dump, like an input that breaks the reader every time. Modes:
+///   `kill` (SIGKILL, the default), `trap` (a trapping integer conversion, as a bad dump field
+///   would cause), `hang` (never returns), `memory` (allocates without bound), `once` (SIGKILL
+///   the first time only, per marker file in the temporary directory).
 public enum FaultInjection {
   /// Whether this build honours the hooks.
   public static var compiledIn: Bool {
@@ -35,13 +35,17 @@ public enum FaultInjection {
     // Touched only from the single writer thread (and the report writer, which runs after it).
     nonisolated(unsafe) private static var hits: [String: Int] = [:]
 
-    private static let poisoned: [String: String] = {
+    private static let poisoned: [String: (mode: String, stage: String?)] = {
       guard let spec = ProcessInfo.processInfo.environment["CRASHSIFT_POISON"] else { return [:] }
-      var result: [String: String] = [:]
+      var result: [String: (mode: String, stage: String?)] = [:]
       for entry in spec.split(separator: ",") {
-        let parts = entry.split(separator: ":", maxSplits: 1)
+        let scoped = entry.split(separator: "@", maxSplits: 1)
+        guard let target = scoped.first else { continue }
+        let parts = target.split(separator: ":", maxSplits: 1)
         guard let sha = parts.first else { continue }
-        result[String(sha)] = parts.count > 1 ? String(parts[1]) : "kill"
+        result[String(sha)] = (
+          parts.count > 1 ? String(parts[1]) : "kill", scoped.count > 1 ? String(scoped[1]) : nil
+        )
       }
       return result
     }()
@@ -57,11 +61,11 @@ public enum FaultInjection {
     #endif
   }
 
-  /// Misbehaves as configured when a stage starts on `dump` (any thread may call this).
+  /// Misbehaves as configured when `stage` starts on `dump` (any thread may call this).
   @inline(__always)
-  public static func poison(_ dump: String) {
+  public static func poison(_ dump: String, stage: String) {
     #if CRASHSIFT_TEST_HOOKS
-      guard let mode = poisoned[dump] else { return }
+      guard let (mode, only) = poisoned[dump], only == nil || only == stage else { return }
       switch mode {
       case "trap":
         // The conversion that brought down real runs: a 64-bit dump field into a signed Int.

@@ -63,7 +63,8 @@ public enum StageLedger {
     let rows = try Row.fetchAll(
       db,
       sql: """
-        SELECT d.sha256, d.kind, d.size, COALESCE(s.attempts, 0) FROM dumps d
+        SELECT d.sha256, d.kind, d.size, COALESCE(s.attempts, 0), s.dump_sha256 IS NULL
+        FROM dumps d
         \(upstreamJoin)
         LEFT JOIN stage_state s ON s.dump_sha256 = d.sha256 AND s.stage = ?
         WHERE (s.dump_sha256 IS NULL OR s.stage_version != ?
@@ -71,9 +72,11 @@ public enum StageLedger {
         ORDER BY d.sha256\(limitClause)
         """, arguments: StatementArguments(arguments))
     return rows.map { row in
-      WorkItem(
+      var item = WorkItem(
         dumpSHA256: row[0], kind: DumpKind(rawValue: row[1]) ?? .unknown, size: row[2],
         attempts: row[3])
+      item.fresh = row[4]
+      return item
     }
   }
 

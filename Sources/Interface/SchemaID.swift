@@ -23,8 +23,9 @@ public enum SchemaID: String, CaseIterable, Sendable {
   public var version: String {
     switch self {
     // 1.1: `fault_context` (the TRAP_FRAME / CONTEXT a kernel stack was walked from).
-    // run 1.1: `retried_deferred` per stage. report 1.1: `health.symbol_sources`.
-    case .analyzeMinidump, .analyzeKernel, .explain, .run, .report: "1.1"
+    // run 1.1: `retried_deferred` per stage, 1.2: `handed_off`. report 1.1: `health.symbol_sources`.
+    case .run: "1.2"
+    case .analyzeMinidump, .analyzeKernel, .explain, .report: "1.1"
     case .status, .alerts, .bucketPreview, .symbolsLookup, .symbolsIndex, .symbolsFetch, .forge,
       .processes, .merge:
       "1.0"

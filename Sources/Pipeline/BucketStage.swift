@@ -5,7 +5,7 @@ import GRDB
 import KernelDump
 import Minidump
 
-/// The bucket stage: from the symbolize stage's frames (read from the checkpoint) and the dump's
+/// The bucket stage: from the symbolize stage's frames (handed over or read from the checkpoint) and the dump's
 /// bug check or exception, the followup frame and FAILURE_BUCKET_ID (`Bucketer`). Its version
 /// carries the rules' digest, so editing the rules re-buckets every dump on the next run; each row
 /// records the rules version and whether the blamed frame had symbols.
@@ -28,37 +28,39 @@ public struct BucketStage: DumpStage {
     var reason: String?
   }
 
-  public func load(_ db: Database, dump: String) throws -> (any Sendable)? {
-    // Cached statements: this runs once per dump on every worker's connection.
-    let rows = try Row.fetchAll(
-      db.cachedStatement(
-        sql: """
-          SELECT module, module_offset, function, function_offset, trust, file, line, address,
-            stack_pointer
-          FROM symbolized_frames WHERE dump_sha256 = ? ORDER BY frame
-          """), arguments: [dump])
-    let reason = try String.fetchOne(
-      db.cachedStatement(sql: "SELECT crash_reason FROM parsed_dumps WHERE dump_sha256 = ?"),
-      arguments: [dump])
-    // By position, in the SELECT's order: a lookup by name lower-cases the name for every value.
+  public var inputTables: [String] { ["symbolized_frames", "parsed_dumps"] }
+
+  public func load(_ upstream: UpstreamRows) throws -> (any Sendable)? {
+    let rows = try upstream.rows(
+      "symbolized_frames",
+      columns: [
+        "module", "module_offset", "function", "function_offset", "trust", "file", "line",
+        "address", "stack_pointer",
+      ], orderedBy: "frame")
+    let reason = try upstream.rows("parsed_dumps", columns: ["crash_reason"]).first.flatMap {
+      String.fromDatabaseValue($0[0])
+    }
+    func text(_ value: DatabaseValue) -> String? { String.fromDatabaseValue(value) }
+    func unsigned(_ value: DatabaseValue) -> UInt64? {
+      Int64.fromDatabaseValue(value).map { UInt64(bitPattern: $0) }
+    }
+    // By position, in the columns' order above.
     return Upstream(
       frames: rows.map { row in
         Bucketer.Frame(
-          image: row[0],
-          moduleOffset: (row[1] as Int64?).map { UInt64(bitPattern: $0) },
-          function: row[2],
-          functionOffset: (row[3] as Int64?).map { UInt64(bitPattern: $0) },
-          trust: row[4] ?? "context",
-          instruction: (row[7] as Int64?).map { UInt64(bitPattern: $0) },
-          stackPointer: (row[8] as Int64?).map { UInt64(bitPattern: $0) })
+          image: text(row[0]),
+          moduleOffset: unsigned(row[1]),
+          function: text(row[2]),
+          functionOffset: unsigned(row[3]),
+          trust: text(row[4]) ?? "context",
+          instruction: unsigned(row[7]),
+          stackPointer: unsigned(row[8]))
       },
       socorro: rows.map { row in
         SocorroSignature.Frame(
-          function: row[2], module: row[0], file: row[5],
-          line: (row[6] as Int64?).map { Int($0) },
-          offset: (row[7] as Int64?).map {
-            "0x" + String(UInt64(bitPattern: $0), radix: 16)
-          })
+          function: text(row[2]), module: text(row[0]), file: text(row[5]),
+          line: Int64.fromDatabaseValue(row[6]).map { Int(truncatingIfNeeded: $0) },
+          offset: unsigned(row[7]).map { "0x" + String($0, radix: 16) })
       }, reason: reason)
   }
 

@@ -21,9 +21,14 @@ public protocol DumpStage: Sendable {
   /// workspace (symbols added to a store, a server back), before the stage's work in each run;
   /// returns how many. Every deferred dump is retried only with `--retry-deferred`.
   func wakeDeferred(_ database: CheckpointDatabase) throws -> Int
-  /// Reads what the stage needs from upstream output tables, on the worker thread before
-  /// `process` (a read transaction; stages talk only through the checkpoint).
-  func load(_ db: Database, dump: String) throws -> (any Sendable)?
+  /// Upstream output tables `load` reads (empty: it reads none, and no read transaction is
+  /// opened for it).
+  var inputTables: [String] { get }
+  /// Reads what the stage needs from upstream output tables, on the worker before `process`.
+  /// Stages talk only through their rows: `upstream` answers from the rows the stages before
+  /// this one produced for the dump earlier in the same pass (handed over in memory, not yet
+  /// committed) and from the checkpoint for every other table.
+  func load(_ upstream: UpstreamRows) throws -> (any Sendable)?
   /// Computes the result for one dump. Errors become a `failed` state with their description.
   func process(_ input: DumpStageInput) throws -> StageResult
 }
@@ -31,7 +36,8 @@ public protocol DumpStage: Sendable {
 extension DumpStage {
   public func prepare(_ db: Database) throws {}
   public func wakeDeferred(_ database: CheckpointDatabase) throws -> Int { 0 }
-  public func load(_ db: Database, dump: String) throws -> (any Sendable)? { nil }
+  public var inputTables: [String] { [] }
+  public func load(_ upstream: UpstreamRows) throws -> (any Sendable)? { nil }
 }
 
 /// What a stage gets for one dump.

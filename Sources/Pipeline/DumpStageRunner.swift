@@ -59,145 +59,243 @@ public struct DumpStageRunner {
     return stale
   }
 
-  /// Runs the stage at `index` to completion.
-  public func run(stageAt index: Int, stale: Int = 0) throws -> StageSummary {
+  /// Runs the stage at `index` to completion, each dump it processes going on through the
+  /// stages up to `last` on the same worker (the hand-off): a stage's rows reach the next stage
+  /// in memory instead of through the checkpoint, the dump's pages are still hot, and the writer
+  /// commits the dump's stages in one transaction. Each stage's rows are written and recorded
+  /// exactly as when it runs alone, so resuming and stage versions are unchanged. A dump whose
+  /// earlier claim ended in a killed process runs this stage alone, so a second death is blamed
+  /// on the right stage. Counts go to `summaries` (indexed like `stages`).
+  public func run(stageAt index: Int, through last: Int, summaries: inout [StageSummary]) throws {
     let stage = stages[index]
-    let downstream = stages[(index + 1)...].map(\.name)
+    let last = max(index, min(last, stages.count - 1))
     let upstream = index > 0 ? stages[index - 1].name : nil
-    var summary = StageSummary(name: stage.name, version: stage.version)
-    summary.stale = stale
     let started = Date()
-    if !retryDeferred { summary.retriedDeferred = try stage.wakeDeferred(database) }
+    if !retryDeferred { summaries[index].retriedDeferred += try stage.wakeDeferred(database) }
     let total = try database.read { db in
       try StageLedger.work(
         db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
         retryDeferred: retryDeferred
       ).count
     }
+    let label = stages[index...last].map(\.name).joined(separator: "+")
     let reporter = ProgressReporter(
-      mode: progress, stage: stage.name, total: Int64(total), unit: "dumps")
-    // Claims `chunk`, processes it on the worker pool and commits the results in small
-    // transactions.
-    func process(_ chunk: [WorkItem]) throws {
+      mode: progress, stage: label, total: Int64(total), unit: "dumps")
+    var processed = 0
+    var pending: [(WorkItem, [StageResult])] = []
+    let store = self.store
+    let database = self.database
+    let stages = self.stages
+    // Commits the results collected so far in one transaction: each dump's stages in order.
+    func commit(through: Int) throws {
+      let results = pending
+      pending.removeAll(keepingCapacity: true)
+      // Counted from what was committed: a result whose rows fail to insert becomes a failure.
+      let outcomes = try database.write { db -> [(Int, StageStatus)] in
+        var outcomes: [(Int, StageStatus)] = []
+        // One time for the transaction: its rows are committed together.
+        let now = Timestamp.now()
+        for (item, chain) in results {
+          for (offset, result) in chain.enumerated() where index + offset <= through {
+            let position = index + offset
+            let status = try Self.store(
+              result, of: item, stage: stages[position],
+              downstream: stages[(position + 1)...].map(\.name), db: db, now: now)
+            outcomes.append((position, status))
+            // The next stage's input is what this one stored: nothing stored, nothing to
+            // build on (its state stays pending, and its own pass redoes it).
+            if !Self.feedsDownstream(status) { break }
+          }
+        }
+        return outcomes
+      }
+      var committed = Set<Int>()
+      for (position, status) in outcomes {
+        committed.insert(position)
+        if position > index { summaries[position].handedOff += 1 }
+        summaries[position].processed += 1
+        switch status {
+        case .done: summaries[position].done += 1
+        case .failed: summaries[position].failed += 1
+        case .deferred: summaries[position].deferred += 1
+        case .pending, .running: break
+        }
+      }
+      for position in committed.sorted() { FaultInjection.hit("\(stages[position].name)-commit") }
+    }
+    // Processes the dumps `next` hands out, each through the stages up to `through`, until it
+    // hands out none; commits the results in small transactions as they come.
+    func stream(through: Int, _ next: () throws -> [WorkItem]) throws {
+      func collect(_ item: WorkItem, _ chain: [StageResult]) throws {
+        pending.append((item, chain))
+        processed += 1
+        if pending.count >= 64 { try commit(through: through) }
+        reporter.update(done: Int64(processed), detail: "\(processed)/\(total) dumps")
+      }
+      if let supervisor {
+        // The supervisor asks for the next chunk while the workers still have work, so they
+        // never wait for a chunk's last dump, its commit and the next claim.
+        try supervisor.process(
+          stage: index, through: through, stageNames: stages[index...through].map(\.name),
+          next: next, consume: collect)
+      } else {
+        let chain = Array(stages[index...through])
+        while case let chunk = try next(), !chunk.isEmpty {
+          try WorkerPool.run(items: chunk, jobs: jobs) {
+            (item, context: WorkerPool.Context<(WorkItem, [StageResult])>) in
+            var results: [StageResult] = []
+            Self.process(
+              item, chain: chain[...], path: store.path(sha256: item.dumpSHA256),
+              database: database
+            ) { result, _ in
+              results.append(result)
+              return true
+            }
+            try? context.emit((item, results))
+          } consume: { (item, results) in
+            try collect(item, results)
+          }
+        }
+      }
+      if !pending.isEmpty { try commit(through: through) }
+    }
+    // Claims `chunk` before its work starts (the attempt is counted and committed).
+    func claim(_ chunk: [WorkItem], through: Int) throws {
       try database.write { db in
         try StageLedger.claim(
           db, dumps: chunk.map(\.dumpSHA256), stage: stage.name, version: stage.version,
           now: Timestamp.now())
       }
-      FaultInjection.hit("\(stage.name)-claim")
-      var pending: [(WorkItem, StageResult)] = []
-      let store = self.store
-      let database = self.database
-      func commit() throws {
-        let results = pending
-        pending.removeAll(keepingCapacity: true)
-        // Counted from what was committed: a result whose rows fail to insert becomes a failure.
-        let outcomes = try database.write { db -> [StageStatus] in
-          var outcomes: [StageStatus] = []
-          // One time for the transaction: its rows are committed together.
-          let now = Timestamp.now()
-          let outputTables = Set(stage.outputTables)
-          for (item, result) in results {
-            for table in stage.outputTables {
-              // Cached: compiling the same statement for every dump cost more than running it.
-              try db.cachedStatement(sql: "DELETE FROM \(table) WHERE dump_sha256 = ?")
-                .execute(arguments: [item.dumpSHA256])
-            }
-            var outcome = result.outcome
-            // Table names reach SQL text; from a worker they crossed a pipe, so only the stage's
-            // own output tables are accepted.
-            if let foreign = result.tables.first(where: { !outputTables.contains($0.table) }) {
-              outcome = StageOutcome(
-                status: .failed,
-                error: "the result names table \(foreign.table), not one of \(stage.name)'s")
-            } else {
-              do {
-                // A savepoint, so rows written before a failing insert do not survive it.
-                try db.inSavepoint {
-                  try result.write(db)
-                  return .commit
-                }
-              } catch {
-                outcome = StageOutcome(
-                  status: .failed, error: "could not store the result: \(error)")
-              }
-            }
-            try StageLedger.record(
-              db, dump: item.dumpSHA256, stage: stage.name, version: stage.version,
-              outcome: outcome,
-              downstream: downstream, now: now)
-            outcomes.append(outcome.status)
-          }
-          return outcomes
-        }
-        for status in outcomes {
-          switch status {
-          case .done: summary.done += 1
-          case .failed: summary.failed += 1
-          case .deferred: summary.deferred += 1
-          case .pending, .running: break
-          }
-        }
-        FaultInjection.hit("\(stage.name)-commit")
-      }
-      func collect(_ item: WorkItem, _ result: StageResult) throws {
-        pending.append((item, result))
-        summary.processed += 1
-        if pending.count >= 64 { try commit() }
-        reporter.update(
-          done: Int64(summary.processed), detail: "\(summary.processed)/\(total) dumps")
-      }
-      if let supervisor {
-        try supervisor.process(items: chunk, stage: index, stageName: stage.name, consume: collect)
-      } else {
-        try WorkerPool.run(items: chunk, jobs: jobs) {
-          (item, context: WorkerPool.Context<(WorkItem, StageResult)>) in
-          let result = Self.process(
-            item, stage: stage, path: store.path(sha256: item.dumpSHA256), database: database)
-          try? context.emit((item, result))
-        } consume: { (item, result) in
-          try collect(item, result)
-        }
-      }
-      if !pending.isEmpty { try commit() }
+      // A claim of the first stage is the claim of the dump's pass through all of them.
+      for name in stages[index...through].map(\.name) { FaultInjection.hit("\(name)-claim") }
     }
     // Keyset paging by sha256: rows this run claimed or retried are never picked up again.
     var cursor: String?
-    while true {
-      let items = try database.read { db in
-        try StageLedger.work(
-          db, stage: stage.name, version: stage.version, upstream: upstream,
-          retryFailed: retryFailed,
-          retryDeferred: retryDeferred, after: cursor,
-          limit: chunkSize)
+    var suspects: [WorkItem] = []
+    try stream(through: last) {
+      while true {
+        let items = try database.read { db in
+          try StageLedger.work(
+            db, stage: stage.name, version: stage.version, upstream: upstream,
+            retryFailed: retryFailed, retryDeferred: retryDeferred, after: cursor,
+            limit: chunkSize)
+        }
+        guard let lastItem = items.last else { return [] }
+        cursor = lastItem.dumpSHA256
+        // Dumps whose earlier claim ended in a killed process are redone afterwards, one at a
+        // time: a kill then counts against the one dump in flight only, so `maxAttempts` finds
+        // the dump that really kills the process instead of failing the innocent dumps of its
+        // chunk.
+        suspects += items.filter { $0.attempts > 0 }
+        let fresh = items.filter { $0.attempts == 0 }
+        if fresh.isEmpty { continue }
+        try claim(fresh, through: last)
+        return fresh
       }
-      guard let last = items.last else { break }
-      cursor = last.dumpSHA256
-      // Dumps whose earlier claim ended in a killed process are redone one at a time: a kill
-      // then counts against the one dump in flight only, so `maxAttempts` finds the dump that
-      // really kills the process instead of failing the 255 innocent dumps of its chunk.
-      for suspect in items where suspect.attempts > 0 { try process([suspect]) }
-      let fresh = items.filter { $0.attempts == 0 }
-      if !fresh.isEmpty { try process(fresh) }
     }
-    summary.seconds = Date().timeIntervalSince(started)
+    for suspect in suspects {
+      var handed = false
+      try stream(through: index) {
+        if handed { return [] }
+        handed = true
+        try claim([suspect], through: index)
+        return [suspect]
+      }
+    }
+    summaries[index].seconds += Date().timeIntervalSince(started)
+    let head = summaries[index]
     reporter.finish(
       detail:
-        "\(summary.processed) dumps (\(summary.done) done, \(summary.failed) failed, \(summary.deferred) deferred)"
+        "\(head.processed) dumps (\(head.done) done, \(head.failed) failed, \(head.deferred) deferred)"
     )
-    return summary
   }
 
-  /// One dump through one stage: the test hooks, the stage's upstream read, its work; an error
-  /// becomes a failed result. Runs on a worker thread or in a worker process.
+  /// Whether the stage after one that ended with `status` runs on its output (as the work query
+  /// lets it: a deferred stage's rows are still the best input there is).
+  static func feedsDownstream(_ status: StageStatus) -> Bool {
+    status == .done || status == .deferred
+  }
+
+  /// Replaces the dump's rows of `stage` with `result`'s and records the outcome; returns the
+  /// status recorded (a failure when the rows could not be stored). Runs in the writer's
+  /// transaction.
+  static func store(
+    _ result: StageResult, of item: WorkItem, stage: any DumpStage, downstream: [String],
+    db: Database, now: String
+  ) throws -> StageStatus {
+    // A fresh dump has no rows of this stage or any later one (`WorkItem.fresh`): nothing to
+    // delete, no later state to reset. That is 13 statements a dump of a first run.
+    for table in stage.outputTables where !item.fresh {
+      // Cached: compiling the same statement for every dump cost more than running it.
+      try db.cachedStatement(sql: "DELETE FROM \(table) WHERE dump_sha256 = ?")
+        .execute(arguments: [item.dumpSHA256])
+    }
+    var outcome = result.outcome
+    // Table names reach SQL text; from a worker they crossed a pipe, so only the stage's own
+    // output tables are accepted.
+    if let foreign = result.tables.first(where: { !stage.outputTables.contains($0.table) }) {
+      outcome = StageOutcome(
+        status: .failed,
+        error: "the result names table \(foreign.table), not one of \(stage.name)'s")
+    } else {
+      do {
+        // A savepoint, so rows written before a failing insert do not survive it.
+        try db.inSavepoint {
+          try result.write(db)
+          return .commit
+        }
+      } catch {
+        outcome = StageOutcome(status: .failed, error: "could not store the result: \(error)")
+      }
+    }
+    try StageLedger.record(
+      db, dump: item.dumpSHA256, stage: stage.name, version: stage.version, outcome: outcome,
+      downstream: item.fresh ? [] : downstream, now: now)
+    return outcome.status
+  }
+
+  /// One dump through `chain` (consecutive stages, upstream first): each stage gets the rows of
+  /// the ones before it in memory; the chain stops after the first result that does not feed
+  /// downstream. `emit` gets each result as soon as it is ready, with whether it is the dump's
+  /// last; it returns false to stop. Runs on a worker thread or in a worker process.
   static func process(
-    _ item: WorkItem, stage: any DumpStage, path: String, database: CheckpointDatabase?
+    _ item: WorkItem, chain: ArraySlice<any DumpStage>, path: String,
+    database: CheckpointDatabase?, emit: (StageResult, _ last: Bool) -> Bool
+  ) {
+    var handedOff: [String: [StageRows]] = [:]
+    for position in chain.indices {
+      let stage = chain[position]
+      let result = process(
+        item, stage: stage, path: path, database: database, handedOff: handedOff)
+      let last =
+        position == chain.index(before: chain.endIndex)
+        || !feedsDownstream(result.outcome.status)
+      guard emit(result, last), !last else { return }
+      // Every output table of the stage is now known for this dump, filled or not.
+      for table in stage.outputTables { handedOff[table] = [] }
+      for rows in result.tables { handedOff[rows.table, default: []].append(rows) }
+    }
+  }
+
+  /// One dump through one stage: the test hooks, the stage's upstream read (from `handedOff`,
+  /// then the checkpoint), its work; an error becomes a failed result.
+  static func process(
+    _ item: WorkItem, stage: any DumpStage, path: String, database: CheckpointDatabase?,
+    handedOff: [String: [StageRows]] = [:]
   ) -> StageResult {
-    FaultInjection.poison(item.dumpSHA256)
+    FaultInjection.poison(item.dumpSHA256, stage: stage.name)
     var input = DumpStageInput(item: item, path: path)
     do {
-      if let database {
-        input.upstream = try database.read { db in try stage.load(db, dump: item.dumpSHA256) }
+      let needed = stage.inputTables
+      if needed.isEmpty {
+        // Reads nothing upstream: no read transaction.
+      } else if needed.allSatisfy({ handedOff[$0] != nil }) {
+        input.upstream = try stage.load(
+          UpstreamRows(dump: item.dumpSHA256, handedOff: handedOff, db: nil))
+      } else if let database {
+        input.upstream = try database.read { db in
+          try stage.load(UpstreamRows(dump: item.dumpSHA256, handedOff: handedOff, db: db))
+        }
       }
       return try stage.process(input)
     } catch {

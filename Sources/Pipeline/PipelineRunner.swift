@@ -143,10 +143,20 @@ public struct PipelineRunner {
       }
       defer { runner.supervisor?.shutdown() }
       let stale = try runner.invalidateStale()
-      for (index, stage) in dumpStages.enumerated()
-      where dumpStageNames == nil || dumpStageNames?.contains(stage.name) == true {
-        summary.stages.append(try runner.run(stageAt: index, stale: stale[stage.name] ?? 0))
+      var summaries = dumpStages.map { StageSummary(name: $0.name, version: $0.version) }
+      for index in summaries.indices { summaries[index].stale = stale[summaries[index].name] ?? 0 }
+      let selected = dumpStages.indices.filter {
+        dumpStageNames == nil || dumpStageNames?.contains(dumpStages[$0].name) == true
       }
+      for index in selected {
+        // A pass takes its dumps on through the selected stages that follow it directly; each
+        // later stage's own pass then finds only what the hand-off left (deferred retries,
+        // dumps whose earlier stage was done before this run).
+        var last = index
+        while settings.handOff, selected.contains(last + 1) { last += 1 }
+        try runner.run(stageAt: index, through: last, summaries: &summaries)
+      }
+      summary.stages = selected.map { summaries[$0] }
     }
   }
 }

@@ -19,6 +19,11 @@ public struct PipelineSettings: Sendable, Equatable {
   public var isolateWorkers = true
   /// Per-dump time and memory bounds of worker processes.
   public var workerLimits = WorkerLimits()
+  /// Take each dump through the per-dump stages one after the other on one worker, each stage's
+  /// rows handed to the next in memory (`workers.hand_off`, default true); false runs every
+  /// stage over all dumps before the next starts, the next reading its input back from the
+  /// checkpoint. The rows written are the same either way.
+  public var handOff = true
   /// The team's bucket annotations (absolute path): the file's `annotations` key, else
   /// `annotations.json` beside the pipeline file when it exists; nil when there is none.
   public var annotations: String?
@@ -80,8 +85,15 @@ public struct PipelineSettings: Sendable, Equatable {
     }
     if let workers = v.object(
       root["workers"], "workers",
-      allowed: ["isolate", "dump_timeout_seconds", "memory_limit_mib", "batch_size"])
+      allowed: ["isolate", "dump_timeout_seconds", "memory_limit_mib", "batch_size", "hand_off"])
     {
+      if let value = workers["hand_off"] {
+        if case .bool(let flag) = value {
+          settings.handOff = flag
+        } else {
+          v.fail("workers.hand_off", "expected true or false")
+        }
+      }
       if let value = workers["isolate"] {
         if case .bool(let flag) = value {
           settings.isolateWorkers = flag

@@ -16,16 +16,20 @@ enum WireFormat {
   enum Request: Sendable {
     /// First message: how to build the stages and where the workspace is.
     case setup(WorkerSetup)
-    /// Process these dumps with the stage at `stage` (index into the setup's stages), in order.
-    case batch(stage: Int, items: [WorkItem])
+    /// Process these dumps, in order, with the stage at `stage` (index into the setup's stages)
+    /// and each on through the stage at `through` (the hand-off; `through == stage`: one stage).
+    case batch(stage: Int, through: Int, items: [WorkItem])
   }
 
   /// What a worker sends.
   enum Reply: Sendable {
     /// Setup succeeded; the worker waits for batches.
     case ready(pid: Int32)
-    /// The result for the next dump of the current batch.
+    /// The result for the next dump of the current batch (its last stage's, when it went
+    /// through several).
     case result(StageResult)
+    /// A result of one stage of the dump in progress; the next stage's result follows.
+    case partial(StageResult)
     /// The worker cannot work at all (bad setup); it exits after this.
     case fatal(String)
   }
@@ -42,9 +46,10 @@ enum WireFormat {
     case .setup(let setup):
       writer.byte(1)
       writer.bytes(Array(try JSONEncoder().encode(setup)))
-    case .batch(let stage, let items):
+    case .batch(let stage, let through, let items):
       writer.byte(2)
       writer.u32(UInt32(truncatingIfNeeded: stage))
+      writer.u32(UInt32(truncatingIfNeeded: through))
       writer.u32(UInt32(truncatingIfNeeded: items.count))
       for item in items {
         writer.string(item.dumpSHA256)
@@ -62,8 +67,8 @@ enum WireFormat {
     case .ready(let pid):
       writer.byte(1)
       writer.u32(UInt32(bitPattern: pid))
-    case .result(let result):
-      writer.byte(2)
+    case .result(let result), .partial(let result):
+      if case .partial = reply { writer.byte(4) } else { writer.byte(2) }
       writer.byte(statusCode(result.outcome.status))
       writer.optionalString(result.outcome.error)
       writer.u32(UInt32(truncatingIfNeeded: result.tables.count))
@@ -95,6 +100,7 @@ enum WireFormat {
       }
     case 2:
       let stage = Int(try reader.u32())
+      let through = Int(try reader.u32())
       let count = try reader.count(minimumBytesEach: 16)
       var items: [WorkItem] = []
       items.reserveCapacity(count)
@@ -108,7 +114,7 @@ enum WireFormat {
         let attempts = Int(try reader.u32())
         items.append(WorkItem(dumpSHA256: sha, kind: kind, size: size, attempts: attempts))
       }
-      return .batch(stage: stage, items: items)
+      return .batch(stage: stage, through: through, items: items)
     case let kind:
       throw Malformed(description: "unknown request kind \(kind)")
     }
@@ -119,7 +125,7 @@ enum WireFormat {
     switch try reader.byte() {
     case 1:
       return .ready(pid: Int32(bitPattern: try reader.u32()))
-    case 2:
+    case let kind where kind == 2 || kind == 4:
       let status = try status(try reader.byte())
       let error = try reader.optionalString()
       let tableCount = try reader.count(minimumBytesEach: 12)
@@ -141,8 +147,9 @@ enum WireFormat {
         }
         tables.append(rows)
       }
-      return .result(
-        StageResult(outcome: StageOutcome(status: status, error: error), tables: tables))
+      let result = StageResult(
+        outcome: StageOutcome(status: status, error: error), tables: tables)
+      return kind == 4 ? .partial(result) : .result(result)
     case 3:
       return .fatal(try reader.string())
     case let kind:

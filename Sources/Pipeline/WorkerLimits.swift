@@ -6,7 +6,7 @@ public struct WorkerLimits: Sendable, Equatable {
   /// worker's `RLIMIT_DATA`, so a sudden allocation fails inside the worker instead of the machine.
   public var memoryLimitMiB: Int = 4096
   /// Dumps sent to a worker per message.
-  public var batchSize: Int = 16
+  public var batchSize: Int = 64
 
   public init() {}
 

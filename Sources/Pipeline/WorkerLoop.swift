@@ -4,9 +4,9 @@ import Foundation
 import Ingest
 
 /// The body of a worker process (`crashsift worker`, started by `WorkerSupervisor`): reads a
-/// setup and then batches of dumps from standard input, runs the stage on each, and writes one
-/// result per dump to standard output, each written as soon as it is ready so the parent always
-/// knows which dump was in progress if this process dies.
+/// setup and then batches of dumps from standard input, runs the batch's stages on each, and
+/// writes one result per dump and stage to standard output, each written as soon as it is ready
+/// so the parent always knows which dump and stage were in progress if this process dies.
 ///
 /// The worker never writes the database (it opens it read-only for stages' `load`); the parent
 /// is the single writer.
@@ -66,15 +66,24 @@ public enum WorkerLoop {
         _ = send(.fatal("worker: \(error)"))
         return 65
       }
-      guard case .batch(let index, let items) = request, stages.indices.contains(index) else {
+      guard case .batch(let index, let through, let items) = request,
+        stages.indices.contains(index), stages.indices.contains(through), through >= index
+      else {
         _ = send(.fatal("worker: unexpected message"))
         return 65
       }
-      let stage = stages[index]
+      let chain = stages[index...through]
       for item in items {
         let path = "\(workspace.storeDirectory)/\(DumpStore.relativePath(sha256: item.dumpSHA256))"
-        let result = DumpStageRunner.process(item, stage: stage, path: path, database: database)
-        guard send(.result(result)) else { return 0 }
+        var delivered = true
+        // Each stage's result goes out as soon as it is ready: if this process dies in a later
+        // stage, the parent keeps the earlier ones and knows which stage was in progress.
+        DumpStageRunner.process(item, chain: chain, path: path, database: database) {
+          result, last in
+          delivered = send(last ? .result(result) : .partial(result))
+          return delivered
+        }
+        guard delivered else { return 0 }
       }
     }
   }

@@ -51,7 +51,12 @@ final class WorkerSupervisor {
     var buffer = FrameBuffer()
     /// Dumps sent and not answered yet, in order; the first is in progress.
     var inflight: ArraySlice<WorkItem> = []
-    var stageName = ""
+    /// The stages each dump of the current batches goes through, first to last.
+    var chain: [String] = []
+    /// Results of the dump in progress from the stages already finished (the hand-off).
+    var partials: [StageResult] = []
+    /// The stage the dump in progress is in.
+    var stageName: String { chain.isEmpty ? "" : chain[min(partials.count, chain.count - 1)] }
     /// When the dump in progress started (monotonic seconds).
     var startedAt = 0.0
     var memoryCheckedAt = 0.0
@@ -90,42 +95,59 @@ final class WorkerSupervisor {
 
   deinit { shutdown() }
 
-  /// Processes `items` with the stage at `stage`; `consume` gets every dump's result (a failed one
-  /// for a dump whose worker died) on the calling thread, in completion order.
+  /// Processes the dumps `next` hands out (until it hands out none) with the stages at `stage`
+  /// through `through` (`stageNames`: theirs, in order); `consume` gets every dump's results, one
+  /// per stage it went through (a failure for a dump whose worker died in its first stage), on the
+  /// calling thread, in completion order. `next` is asked again while the workers still have
+  /// work queued, so a chunk's end never leaves them idle.
   func process(
-    items: [WorkItem], stage: Int, stageName: String,
-    consume: (WorkItem, StageResult) throws -> Void
+    stage: Int, through: Int, stageNames: [String], next: () throws -> [WorkItem],
+    consume: (WorkItem, [StageResult]) throws -> Void
   ) throws {
-    var pending = items[...]
+    var pending: ArraySlice<WorkItem> = []
     var requeued: [WorkItem] = []
+    var handedOut = 0
     var answered = 0
+    var exhausted = false
     let batchSize = max(1, limits.batchSize)
     do {
-      while answered < items.count {
+      while !exhausted || answered < handedOut {
+        // Enough queued for every worker's next two batches: fetch (and claim) more.
+        while !exhausted, pending.count + requeued.count < 2 * batchSize * count {
+          let more = try next()
+          if more.isEmpty {
+            exhausted = true
+          } else {
+            pending.append(contentsOf: more)
+            handedOut += more.count
+          }
+        }
         // A worker gets its next batch while it still works on the current one, so it never
         // waits for the parent between batches; near the end batches shrink so that no worker
         // holds a long tail while another idles.
         for slot in 0..<count where (workers[slot]?.inflight.count ?? 0) < batchSize {
           let remaining = requeued.count + pending.count
           if remaining == 0 { break }
-          let size = max(1, min(batchSize, (remaining + count - 1) / count))
+          let size =
+            exhausted ? max(1, min(batchSize, (remaining + count - 1) / count)) : batchSize
           var batch: [WorkItem] = []
           while batch.count < size, let item = requeued.popLast() { batch.append(item) }
           while batch.count < size, let item = pending.popFirst() { batch.append(item) }
-          if !(try send(batch, stage: stage, stageName: stageName, to: slot)) {
+          if !(try send(batch, stage: stage, through: through, chain: stageNames, to: slot)) {
             requeued.append(contentsOf: batch.reversed())
           }
         }
-        let deliver: (WorkItem, StageResult) throws -> Void = { item, result in
+        let deliver: (WorkItem, [StageResult]) throws -> Void = { item, result in
           answered += 1
           try consume(item, result)
         }
         if requeued.isEmpty && pending.isEmpty
           && workers.allSatisfy({ $0?.inflight.isEmpty ?? true })
         {
+          if answered >= handedOut { continue }
           guard !held.isEmpty else {
             throw Failure(
-              description: "\(items.count - answered) dumps were neither sent nor answered")
+              description: "\(handedOut - answered) dumps were neither sent nor answered")
           }
           try deliverHeld(deliver)
           continue
@@ -141,10 +163,10 @@ final class WorkerSupervisor {
     }
   }
 
-  private func deliverHeld(_ deliver: (WorkItem, StageResult) throws -> Void) throws {
+  private func deliverHeld(_ deliver: (WorkItem, [StageResult]) throws -> Void) throws {
     let failures = held
     held.removeAll()
-    for (item, result) in failures { try deliver(item, result) }
+    for (item, result) in failures { try deliver(item, [result]) }
   }
 
   /// Closes every worker's input and reaps it.
@@ -174,10 +196,10 @@ final class WorkerSupervisor {
   /// Sends a batch to the worker in `slot` (started if needed). False when a busy worker's pipe
   /// is closed: it died, and the poll loop reports that death with the dump it was on; the
   /// caller keeps the batch for another worker.
-  private func send(_ batch: [WorkItem], stage: Int, stageName: String, to slot: Int) throws
-    -> Bool
+  private func send(_ batch: [WorkItem], stage: Int, through: Int, chain: [String], to slot: Int)
+    throws -> Bool
   {
-    let message = try WireFormat.encode(.batch(stage: stage, items: batch))
+    let message = try WireFormat.encode(.batch(stage: stage, through: through, items: batch))
     for attempt in 0..<2 {
       if workers[slot] == nil { workers[slot] = try spawn() }
       guard var worker = workers[slot] else { continue }
@@ -197,7 +219,7 @@ final class WorkerSupervisor {
         worker.memoryCheckedAt = worker.startedAt
       }
       worker.inflight.append(contentsOf: batch)
-      worker.stageName = stageName
+      worker.chain = chain
       workers[slot] = worker
       return true
     }
@@ -267,7 +289,7 @@ final class WorkerSupervisor {
       switch try WireFormat.decodeReply(frame) {
       case .ready: break
       case .fatal(let message): throw Failure(description: message)
-      case .result: throw Failure(description: "a worker answered before any work")
+      case .result, .partial: throw Failure(description: "a worker answered before any work")
       }
     } catch {
       kill(worker.pid, SIGKILL)
@@ -282,7 +304,7 @@ final class WorkerSupervisor {
 
   /// Waits up to a watchdog tick for replies, delivers them, and enforces the limits.
   private func wait(
-    deliver: (WorkItem, StageResult) throws -> Void, requeue: (ArraySlice<WorkItem>) -> Void
+    deliver: (WorkItem, [StageResult]) throws -> Void, requeue: (ArraySlice<WorkItem>) -> Void
   ) throws {
     var fds: [pollfd] = []
     var slots: [Int] = []
@@ -332,7 +354,7 @@ final class WorkerSupervisor {
 
   /// Reads what a worker wrote; delivers complete results; handles its end.
   private func drain(
-    _ slot: Int, deliver: (WorkItem, StageResult) throws -> Void,
+    _ slot: Int, deliver: (WorkItem, [StageResult]) throws -> Void,
     requeue: (ArraySlice<WorkItem>) -> Void
   ) throws {
     guard var worker = workers[slot] else { return }
@@ -354,14 +376,24 @@ final class WorkerSupervisor {
     do {
       while let frame = try worker.buffer.next() {
         switch try WireFormat.decodeReply(frame) {
+        case .partial(let result):
+          guard !worker.inflight.isEmpty, worker.partials.count + 1 < worker.chain.count else {
+            throw WireFormat.Malformed(description: "a stage's result for no dump or stage")
+          }
+          worker.partials.append(result)
+          // The time limit is per stage: the next one starts now.
+          worker.startedAt = Self.now()
+          workers[slot] = worker
         case .result(let result):
           guard let item = worker.inflight.popFirst() else {
             throw WireFormat.Malformed(description: "a result for no dump")
           }
+          let results = worker.partials + [result]
+          worker.partials.removeAll()
           worker.startedAt = Self.now()
           workers[slot] = worker
           deathsInARow = 0
-          try deliver(item, result)
+          try deliver(item, results)
           try deliverHeld(deliver)
         case .fatal(let message):
           throw Failure(description: "a worker stopped: \(message)")
@@ -387,7 +419,7 @@ final class WorkerSupervisor {
 
   /// A worker is gone (or was killed): reap it, fail the dump it was on, hand back the rest.
   private func died(
-    _ slot: Int, reason: String?, deliver: (WorkItem, StageResult) throws -> Void,
+    _ slot: Int, reason: String?, deliver: (WorkItem, [StageResult]) throws -> Void,
     requeue: (ArraySlice<WorkItem>) -> Void
   ) throws {
     guard var worker = workers[slot] else { return }
@@ -405,6 +437,18 @@ final class WorkerSupervisor {
       )
     }
     let key = "\(worker.stageName):\(item.dumpSHA256)"
+    if !worker.partials.isEmpty {
+      // It died in a later stage of the dump's pass: the finished stages' results stand, and
+      // the stage it died in is left pending for that stage's own pass, where a second death
+      // on a fresh worker fails the dump (this one counts as the first).
+      struck.insert(key)
+      requeue(worker.inflight)
+      logger.info(
+        "dump \(item.dumpSHA256): worker \(how) while \(Self.verb(worker.stageName)); the stage is tried again in its own pass"
+      )
+      try deliver(item, worker.partials)
+      return
+    }
     if !struck.contains(key) {
       // First strike: the same dump goes first to a fresh worker.
       struck.insert(key)

@@ -121,25 +121,87 @@ struct WorkerIsolationTests {
     #expect(rows.count == 180 && rows.allSatisfy { ($0["status"] as String) == "done" })
   }
 
-  @Test("results from worker processes equal results from threads, table by table")
+  @Test("a worker dying in a later stage of a dump's pass: the earlier stages' rows stand")
+  func deathLaterInThePass() throws {
+    let dir = TemporaryDirectory()
+    let manifest = try Self.forge(60, into: dir)
+    let workspace = dir.file("ws")
+    let picks = try Self.ingest(manifest, into: workspace, picking: 2, at: 20)
+    try #require(picks.count == 2)
+    let (poisoned, once) = (picks[0], picks[1])
+    let marker = "\(NSTemporaryDirectory())/crashsift-poison-once-\(once)"
+    try? FileManager.default.removeItem(atPath: marker)
+    defer { try? FileManager.default.removeItem(atPath: marker) }
+    // One dump kills every worker that symbolizes it; another kills the first worker that
+    // buckets it (as the OOM killer might), and only that one.
+    let run = try CrashsiftBinary.run(
+      [
+        "run", "--manifest", manifest, "--workspace", workspace, "--quiet", "--no-report", "--json",
+      ],
+      environment: ["CRASHSIFT_POISON": "\(poisoned):kill@symbolize,\(once):once@bucket"])
+    #expect(run.status == 1, "exit 1 names the failure: \(run.stderr)")
+    #expect(FileManager.default.fileExists(atPath: marker), "a worker died bucketing")
+    let rows = try Self.stageRows(workspace)
+    func state(_ dump: String, _ stage: String) -> (String, String)? {
+      rows.first { ($0["dump_sha256"] as String) == dump && ($0["stage"] as String) == stage }
+        .map { ($0["status"] as String, $0["error"] as String? ?? "") }
+    }
+    // Parsed in the pass that died symbolizing: kept, not redone.
+    #expect(state(poisoned, "parse")?.0 == "done")
+    let symbolize = state(poisoned, "symbolize")
+    #expect(symbolize?.0 == "failed", "\(String(describing: symbolize))")
+    // The death in the pass was the first strike; its own pass's death the second.
+    #expect(symbolize?.1.contains("while symbolizing, on two workers in a row") == true)
+    #expect(symbolize?.1.contains("reproduce with") == true)
+    #expect(state(poisoned, "bucket") == nil, "nothing to bucket")
+    for stage in ["parse", "symbolize", "bucket"] {
+      #expect(
+        state(once, stage)?.0 == "done", "\(stage): \(String(describing: state(once, stage)))")
+    }
+    #expect(rows.filter { ($0["status"] as String) == "done" }.count == 60 * 3 - 2)
+    // The summary says where the work happened: bucket finished the dump whose pass died there.
+    let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+    let stages = summary?["stages"] as? [[String: Any]] ?? []
+    let bucket = stages.first { ($0["name"] as? String) == "bucket" }
+    #expect(bucket?["processed"] as? Int == 59)
+    #expect(bucket?["handed_off"] as? Int == 58, "\(run.stdout)")
+    #expect(OrphanWorkers.list().isEmpty)
+  }
+
+  @Test("results from worker processes equal results from threads, and without the hand-off")
   func sameAsThreads() throws {
     let dir = TemporaryDirectory()
     let manifest = try Self.forge(400, into: dir)
+    let separate = dir.file("separate.json")
+    try #"{"version": 1, "workers": {"hand_off": false}}"#
+      .write(toFile: separate, atomically: true, encoding: .utf8)
     var snapshots: [[String]] = []
-    for mode in [["--in-process"], []] {
+    // Threads, worker processes (both with the hand-off: each dump through every stage on one
+    // worker), and worker processes running each stage over all dumps before the next.
+    for mode in [["--in-process"], [], ["--pipeline", separate]] {
       let workspace = dir.file("ws\(snapshots.count)")
       let run = try CrashsiftBinary.run(
-        ["run", "--manifest", manifest, "--workspace", workspace, "--quiet", "--no-report"]
+        [
+          "run", "--manifest", manifest, "--workspace", workspace, "--quiet", "--no-report",
+          "--json",
+        ]
           + mode)
       #expect(run.status == 0, "\(run.stderr)")
+      let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+      let handedOff = (summary?["stages"] as? [[String: Any]] ?? []).map {
+        $0["handed_off"] as? Int ?? -1
+      }
+      #expect(handedOff == (mode.first == "--pipeline" ? [0, 0, 0] : [0, 400, 400]), "\(mode)")
       snapshots.append(
         try DatabaseSnapshot.lines(databasePath: "\(workspace)/crashsift.sqlite").filter {
           !$0.hasPrefix("runs|")
         })
     }
     #expect(snapshots[0].count > 400)
-    #expect(
-      snapshots[0] == snapshots[1],
-      "\(LineDiff.describe(actual: snapshots[1], expected: snapshots[0]))")
+    for other in 1..<snapshots.count {
+      #expect(
+        snapshots[0] == snapshots[other],
+        "\(LineDiff.describe(actual: snapshots[other], expected: snapshots[0]))")
+    }
   }
 }

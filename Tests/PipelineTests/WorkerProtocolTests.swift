@@ -37,6 +37,13 @@ struct WorkerProtocolTests {
     #expect(received.outcome == sent.outcome)
     #expect(received.tables == sent.tables)
     #expect(received.tables.first?.count == 2)
+    // A stage's result within a dump's pass (the hand-off) is told apart from the dump's last.
+    let partial = try WireFormat.decodeReply(Self.payload(WireFormat.encode(.partial(sent))))
+    guard case .partial(let middle) = partial else {
+      Issue.record("decoded \(partial)")
+      return
+    }
+    #expect(middle.outcome == sent.outcome && middle.tables == sent.tables)
   }
 
   @Test("a batch and a setup cross the pipe unchanged")
@@ -47,13 +54,13 @@ struct WorkerProtocolTests {
       WorkItem(dumpSHA256: "x", kind: .unknown, size: 0, attempts: 0),
     ]
     guard
-      case .batch(let stage, let decoded) = try WireFormat.decodeRequest(
-        Self.payload(WireFormat.encode(.batch(stage: 2, items: items))))
+      case .batch(let stage, let through, let decoded) = try WireFormat.decodeRequest(
+        Self.payload(WireFormat.encode(.batch(stage: 1, through: 2, items: items))))
     else {
       Issue.record("not a batch")
       return
     }
-    #expect(stage == 2 && decoded == items)
+    #expect(stage == 1 && through == 2 && decoded == items)
     let setup = WorkerSetup(
       workspace: "/w",
       recipe: StageRecipe(
@@ -104,12 +111,14 @@ struct WorkerProtocolTests {
     let defaults = try PipelineSettings.load(path: path)
     #expect(defaults.isolateWorkers)
     #expect(defaults.workerLimits == WorkerLimits())
+    #expect(defaults.handOff)
     try #"""
     {"version": 1, "workers": {"isolate": false, "dump_timeout_seconds": 2.5,
-     "memory_limit_mib": 512, "batch_size": 4}}
+     "memory_limit_mib": 512, "batch_size": 4, "hand_off": false}}
     """#.write(toFile: path, atomically: true, encoding: .utf8)
     let set = try PipelineSettings.load(path: path)
     #expect(!set.isolateWorkers)
+    #expect(!set.handOff)
     #expect(set.workerLimits.dumpTimeoutSeconds == 2.5)
     #expect(set.workerLimits.memoryLimitMiB == 512)
     #expect(set.workerLimits.batchSize == 4)
