@@ -17,6 +17,29 @@ struct StageRowsTests {
     Data([0, 1, 2, 0xFF]).databaseValue,
   ]
 
+  /// `rows` as the writer gets them from a worker: encoded in a result, decoded back.
+  static func crossed(_ rows: StageRows) throws -> StageRows {
+    var buffer = FrameBuffer()
+    WireFormat.encode(.result(StageResult(tables: [rows]))).withUnsafeBytes { buffer.append($0) }
+    guard let frame = try buffer.next(),
+      case .result(let result) = try WireFormat.decodeReply(frame),
+      let back = result.tables.first
+    else { throw WireFormat.Malformed(description: "no result") }
+    return back
+  }
+
+  @Test("text that is not UTF-8 is refused when a reply is decoded, not stored")
+  func invalidText() throws {
+    var rows = StageRows(table: "t", columns: ["a"])
+    rows.append(["ascii"])
+    let frame = WireFormat.encode(.result(StageResult(tables: [rows])))
+    // Frame: length, kind, status, no error, 1 table, "t", 1 column, "a", 1 row, tag 3, "ascii".
+    var payload = Array(frame.dropFirst(4))
+    let at = try #require(payload.lastIndex(of: UInt8(ascii: "a")))
+    payload[at] = 0xC3  // a lead byte with nothing after it
+    #expect(throws: WireFormat.Malformed.self) { _ = try WireFormat.decodeReply(payload) }
+  }
+
   @Test("rows in batches of every size read back equal and in order")
   func roundTrip() throws {
     let queue = try DatabaseQueue()
@@ -35,7 +58,13 @@ struct StageRowsTests {
         let list = columns.joined(separator: ", ")
         try db.execute(sql: "CREATE TABLE \(table) (\(list))")
         try db.execute(sql: "CREATE TABLE reference_\(table) (\(list))")
+        try db.execute(sql: "CREATE TABLE wire_\(table) (\(list))")
         try rows.insert(db)
+        // The same rows after crossing the pipe from a worker: bound from the reply's bytes.
+        var crossed = try Self.crossed(rows)
+        #expect(crossed == rows, "\(table): decoded values")
+        crossed.table = "wire_\(table)"
+        try crossed.insert(db)
         // What GRDB's own arguments store, a row at a time (SQLite keeps text up to a NUL).
         let marks = Array(repeating: "?", count: width).joined(separator: ",")
         for values in given {
@@ -48,6 +77,8 @@ struct StageRowsTests {
           db, sql: "SELECT * FROM reference_\(table) ORDER BY rowid")
         #expect(stored.count == count, "\(table)")
         #expect(stored == expected, "\(table)")
+        let wire = try Row.fetchAll(db, sql: "SELECT * FROM wire_\(table) ORDER BY rowid")
+        #expect(wire == expected, "\(table) from the pipe")
         for (index, row) in stored.enumerated() {
           #expect(row.databaseValues.count == width)
           #expect(
