@@ -27,7 +27,9 @@ stages=$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 parts = ["ingest %.1f s" % d["ingest"]["seconds"]] if d.get("ingest") and "seconds" in d["ingest"] else []
-parts += ["%s %.1f s" % (x["name"], x["seconds"]) for x in d.get("stages", []) if "seconds" in x]
+# With the hand-off (workers.hand_off) a stage's seconds cover the passes it led: parse's pass
+# runs symbolize and bucket on its dumps too.
+parts += ["%s %.1f s%s" % (x["name"], x["seconds"], " (%d handed off)" % x["handed_off"] if x.get("handed_off") else "") for x in d.get("stages", []) if "seconds" in x]
 print(", ".join(parts))' "$work/out.json" 2>/dev/null || echo "")
 echo "| run ($stages) | ${s} s ($(python3 -c "print(round($N / $s))") dumps/s) | ${m} MB |"
 # Worker isolation's cost: the same run on threads (--in-process) and isolated again, each into
