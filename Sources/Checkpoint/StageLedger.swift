@@ -36,11 +36,13 @@ public enum StageLedger {
   /// output (frames without names) that downstream stages use, and its completion later makes
   /// them stale again. Ordered by sha256 so runs are reproducible; `after`
   /// resumes past a sha256 (keyset paging, so a run never sees its own claims twice).
+  /// `recordedBefore` (a `Timestamp`) leaves out `failed` and `deferred` rows recorded since:
+  /// a stage's own pass then does not redo what the hand-off of the same run just did.
   public static func work(
     _ db: Database, stage: String, version: Int, upstream: String?, retryFailed: Bool,
-    retryDeferred: Bool, after: String? = nil, limit: Int? = nil
+    retryDeferred: Bool, recordedBefore: String? = nil, after: String? = nil, limit: Int? = nil
   ) throws -> [WorkItem] {
-    var retry = ["'pending'", "'running'"]
+    var retry: [String] = []
     if retryFailed { retry.append("'failed'") }
     if retryDeferred { retry.append("'deferred'") }
     let upstreamJoin =
@@ -54,6 +56,15 @@ public enum StageLedger {
     var arguments: [(any DatabaseValueConvertible)?] = []
     if let upstream { arguments.append(upstream) }
     arguments += [stage, version]
+    var retryClause = ""
+    if !retry.isEmpty {
+      retryClause = " OR (s.status IN (\(retry.joined(separator: ",")))"
+      if let recordedBefore {
+        retryClause += " AND s.updated_at < ?"
+        arguments.append(recordedBefore)
+      }
+      retryClause += ")"
+    }
     var afterClause = ""
     if let after {
       afterClause = " AND d.sha256 > ?"
@@ -68,7 +79,7 @@ public enum StageLedger {
         \(upstreamJoin)
         LEFT JOIN stage_state s ON s.dump_sha256 = d.sha256 AND s.stage = ?
         WHERE (s.dump_sha256 IS NULL OR s.stage_version != ?
-          OR s.status IN (\(retry.joined(separator: ","))))\(afterClause)
+          OR s.status IN ('pending', 'running')\(retryClause))\(afterClause)
         ORDER BY d.sha256\(limitClause)
         """, arguments: StatementArguments(arguments))
     return rows.map { row in

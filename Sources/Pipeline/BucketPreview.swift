@@ -87,7 +87,8 @@ public struct BucketPreview: Codable, Sendable, Equatable {
     try WorkerPool.run(items: items.map(\.0), jobs: jobs) {
       (item, context: WorkerPool.Context<(String, Outcome)>) in
       let result = DumpStageRunner.process(
-        item, stage: stage, path: store.path(sha256: item.dumpSHA256), database: database)
+        item, stage: stage, dump: OpenedDump(path: store.path(sha256: item.dumpSHA256)),
+        database: database)
       let outcome: Outcome =
         result.outcome.status == .failed
         ? .failed(result.outcome.error ?? "failed") : .bucket(Self.bucketID(result))

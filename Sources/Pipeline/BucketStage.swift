@@ -75,11 +75,11 @@ public struct BucketStage: DumpStage {
     var describe: (inout CrashBucket) -> Void = { _ in }
     switch input.item.kind {
     case .minidump:
-      let dump = try Minidump(path: input.path)
+      let dump = try input.dump.minidump()
       crash = Bucketer.crash(of: dump)
       describe = { $0.describe(from: dump) }
     case .kernel32, .kernel64:
-      let dump = try KernelDump(path: input.path)
+      let dump = try input.dump.kernelDump()
       crash = Bucketer.crash(of: dump)
       // The symbolize stage walked from the bug check's trap frame or context record when it
       // could; its first frame is then that context's instruction.

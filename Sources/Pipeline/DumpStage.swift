@@ -44,7 +44,9 @@ extension DumpStage {
 public struct DumpStageInput: Sendable {
   public var item: WorkItem
   /// Path of the stored dump.
-  public var path: String
+  public var path: String { dump.path }
+  /// The stored dump, opened once for every stage of the pass: open it through this.
+  public var dump: OpenedDump
   /// What `load` read for this dump.
   public var upstream: (any Sendable)? = nil
 }

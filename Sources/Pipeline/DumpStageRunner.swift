@@ -25,6 +25,9 @@ public struct DumpStageRunner {
   var chunkSize = 256
   /// Worker processes to run stages in; nil runs them on threads of this process.
   var supervisor: WorkerSupervisor?
+  /// When this runner was made: a stage's pass does not retry the `failed` or `deferred` rows
+  /// recorded since (the hand-off of an earlier pass of the same run recorded them).
+  let started = Timestamp.now()
 
   public init(
     database: CheckpointDatabase, store: DumpStore, stages: [any DumpStage], jobs: Int,
@@ -70,12 +73,11 @@ public struct DumpStageRunner {
     let stage = stages[index]
     let last = max(index, min(last, stages.count - 1))
     let upstream = index > 0 ? stages[index - 1].name : nil
-    let started = Date()
-    if !retryDeferred { summaries[index].retriedDeferred += try stage.wakeDeferred(database) }
+    let clock = Date()
     let total = try database.read { db in
       try StageLedger.work(
         db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
-        retryDeferred: retryDeferred
+        retryDeferred: retryDeferred, recordedBefore: started
       ).count
     }
     let label = stages[index...last].map(\.name).joined(separator: "+")
@@ -177,37 +179,71 @@ public struct DumpStageRunner {
         let items = try database.read { db in
           try StageLedger.work(
             db, stage: stage.name, version: stage.version, upstream: upstream,
-            retryFailed: retryFailed, retryDeferred: retryDeferred, after: cursor,
-            limit: chunkSize)
+            retryFailed: retryFailed, retryDeferred: retryDeferred, recordedBefore: started,
+            after: cursor, limit: chunkSize)
         }
         guard let lastItem = items.last else { return [] }
         cursor = lastItem.dumpSHA256
-        // Dumps whose earlier claim ended in a killed process are redone afterwards, one at a
-        // time: a kill then counts against the one dump in flight only, so `maxAttempts` finds
-        // the dump that really kills the process instead of failing the innocent dumps of its
-        // chunk.
+        // Dumps whose earlier claim ended in a killed process are redone afterwards, through
+        // this stage only.
         suspects += items.filter { $0.attempts > 0 }
-        let fresh = items.filter { $0.attempts == 0 }
-        if fresh.isEmpty { continue }
-        try claim(fresh, through: last)
-        return fresh
+        let firstTry = items.filter { $0.attempts == 0 }
+        if firstTry.isEmpty { continue }
+        try claim(firstTry, through: last)
+        return firstTry
       }
     }
-    for suspect in suspects {
-      var handed = false
+    if supervisor != nil {
+      // Worker processes: a dump that kills its worker is caught and blamed alone, so the
+      // suspects go side by side, a chunk at a time.
+      var rest = suspects[...]
       try stream(through: index) {
-        if handed { return [] }
-        handed = true
-        try claim([suspect], through: index)
-        return [suspect]
+        let chunk = Array(rest.prefix(chunkSize))
+        rest = rest.dropFirst(chunk.count)
+        if !chunk.isEmpty { try claim(chunk, through: index) }
+        return chunk
+      }
+    } else {
+      // Threads: a dump that kills this process takes every claim in flight with it, so each
+      // suspect goes alone and a repeated kill counts against that one dump only (`maxAttempts`
+      // finds the dump that really kills the process, not the innocent ones of its chunk).
+      for suspect in suspects {
+        var handed = false
+        try stream(through: index) {
+          if handed { return [] }
+          handed = true
+          try claim([suspect], through: index)
+          return [suspect]
+        }
       }
     }
-    summaries[index].seconds += Date().timeIntervalSince(started)
+    summaries[index].seconds += Date().timeIntervalSince(clock)
     let head = summaries[index]
     reporter.finish(
       detail:
         "\(head.processed) dumps (\(head.done) done, \(head.failed) failed, \(head.deferred) deferred)"
     )
+  }
+
+  /// Marks `pending` the deferred dumps of the stages at `indices` whose missing input may have
+  /// appeared (`DumpStage.wakeDeferred`), before any pass: a pass's hand-off must not defer a
+  /// dump that a later stage's wake-up then asks about again in the same run.
+  public func wakeDeferred(stagesAt indices: [Int], summaries: inout [StageSummary]) throws {
+    guard !retryDeferred else { return }
+    for index in indices {
+      summaries[index].retriedDeferred += try stages[index].wakeDeferred(database)
+    }
+  }
+
+  /// Whether `name` is a plain SQL identifier (lower-case letters, digits, underscores), as every
+  /// column of every stage is.
+  static func isColumnName(_ name: String) -> Bool {
+    guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+    else { return false }
+    return name.utf8.allSatisfy {
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
+    }
   }
 
   /// Whether the stage after one that ended with `status` runs on its output (as the work query
@@ -224,7 +260,7 @@ public struct DumpStageRunner {
     db: Database, now: String
   ) throws -> StageStatus {
     // A fresh dump has no rows of this stage or any later one (`WorkItem.fresh`): nothing to
-    // delete, no later state to reset. That is 13 statements a dump of a first run.
+    // delete, no later state to reset. That is 12 statements a dump of a first run.
     for table in stage.outputTables where !item.fresh {
       // Cached: compiling the same statement for every dump cost more than running it.
       try db.cachedStatement(sql: "DELETE FROM \(table) WHERE dump_sha256 = ?")
@@ -237,6 +273,12 @@ public struct DumpStageRunner {
       outcome = StageOutcome(
         status: .failed,
         error: "the result names table \(foreign.table), not one of \(stage.name)'s")
+    } else if let odd = result.tables.lazy.flatMap(\.columns).first(where: {
+      !Self.isColumnName($0)
+    }) {
+      // Column names reach SQL text too.
+      outcome = StageOutcome(
+        status: .failed, error: "the result names a column \(odd.debugDescription)")
     } else {
       do {
         // A savepoint, so rows written before a failing insert do not survive it.
@@ -263,10 +305,11 @@ public struct DumpStageRunner {
     database: CheckpointDatabase?, emit: (StageResult, _ last: Bool) -> Bool
   ) {
     var handedOff: [String: [StageRows]] = [:]
+    let dump = OpenedDump(path: path)
     for position in chain.indices {
       let stage = chain[position]
       let result = process(
-        item, stage: stage, path: path, database: database, handedOff: handedOff)
+        item, stage: stage, dump: dump, database: database, handedOff: handedOff)
       let last =
         position == chain.index(before: chain.endIndex)
         || !feedsDownstream(result.outcome.status)
@@ -280,11 +323,11 @@ public struct DumpStageRunner {
   /// One dump through one stage: the test hooks, the stage's upstream read (from `handedOff`,
   /// then the checkpoint), its work; an error becomes a failed result.
   static func process(
-    _ item: WorkItem, stage: any DumpStage, path: String, database: CheckpointDatabase?,
+    _ item: WorkItem, stage: any DumpStage, dump: OpenedDump, database: CheckpointDatabase?,
     handedOff: [String: [StageRows]] = [:]
   ) -> StageResult {
     FaultInjection.poison(item.dumpSHA256, stage: stage.name)
-    var input = DumpStageInput(item: item, path: path)
+    var input = DumpStageInput(item: item, dump: dump)
     do {
       let needed = stage.inputTables
       if needed.isEmpty {

@@ -38,7 +38,7 @@ public struct ParseStage: DumpStage {
         "not a minidump or kernel dump (first bytes: \(head ?? "unreadable")); the file was stored because of its name"
       )
     case .minidump:
-      let dump = try Minidump(path: input.path)
+      let dump = try input.dump.minidump()
       let report = MinidumpReport(dump, name: input.item.dumpSHA256)
       let exception = try? dump.exception()
       let crash = try? dump.crashReason()
@@ -71,7 +71,7 @@ public struct ParseStage: DumpStage {
   }
 
   private func kernel(_ input: DumpStageInput) throws -> StageResult {
-    let dump = try KernelDump(path: input.path)
+    let dump = try input.dump.kernelDump()
     let report = KernelDumpReport(dump, name: input.item.dumpSHA256)
     // A triage dump holds one process and one thread, not a list: nothing to walk.
     let processList =

@@ -148,6 +148,7 @@ public struct PipelineRunner {
       let selected = dumpStages.indices.filter {
         dumpStageNames == nil || dumpStageNames?.contains(dumpStages[$0].name) == true
       }
+      try runner.wakeDeferred(stagesAt: selected, summaries: &summaries)
       for index in selected {
         // A pass takes its dumps on through the selected stages that follow it directly; each
         // later stage's own pass then finds only what the hand-off left (deferred retries,

@@ -81,7 +81,16 @@ public struct StageRows: Sendable, Equatable {
     var values = self.values
     // Released first, so the array below is uniquely referenced and grows in place.
     storage = .values([])
-    for value in row { values.append(value?.databaseValue ?? .null) }
+    for value in row {
+      let converted = value?.databaseValue ?? .null
+      // SQLite keeps text up to its first NUL (GRDB binds a String as a C string): cut it here,
+      // so the stage handed the rows in memory sees what the checkpoint will hold.
+      if case .string(let text) = converted.storage, text.utf8.contains(0) {
+        values.append(String(decoding: text.utf8.prefix { $0 != 0 }, as: UTF8.self).databaseValue)
+      } else {
+        values.append(converted)
+      }
+    }
     storage = .values(values)
   }
 
@@ -151,8 +160,14 @@ public struct StageRows: Sendable, Equatable {
   /// releasing the `DatabaseValue`s and strings of decoded rows.
   private func insertWire(_ db: Database, bytes: [UInt8], range: Range<Int>, rows: Int) throws {
     let width = columns.count
+    guard range.lowerBound >= 0, range.upperBound <= bytes.count else {
+      throw WireFormat.Malformed(description: "rows outside their reply")
+    }
+    guard rows > 0, width > 0 else { return }
     try bytes.withUnsafeBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
+      guard let base = buffer.baseAddress else {
+        throw WireFormat.Malformed(description: "rows without bytes")
+      }
       var offset = range.lowerBound
       let end = range.upperBound
       func u64(at position: Int) -> UInt64 {

@@ -64,7 +64,7 @@ public struct SymbolizeStage: DumpStage {
     let sha = input.item.dumpSHA256
     switch input.item.kind {
     case .minidump:
-      let dump = try Minidump(path: input.path)
+      let dump = try input.dump.minidump()
       let others = allThreads ? otherThreads(dump) : []
       guard let stack = ThreadStack.crashingThread(of: dump, symbols: symbols) else {
         // No exception: nothing crashed; other threads are still walked when asked for.
@@ -72,7 +72,7 @@ public struct SymbolizeStage: DumpStage {
       }
       return result(sha, stack, others: others)
     case .kernel32, .kernel64:
-      let dump = try KernelDump(path: input.path)
+      let dump = try input.dump.kernelDump()
       if let stack = ThreadStack.crashingThread(of: dump, symbols: symbols), !stack.frames.isEmpty {
         return result(sha, stack)
       }

@@ -37,6 +37,8 @@ public struct UpstreamRows {
       var ordered = false
       for rows in groups {
         let width = rows.columns.count
+        // Once per group: rows that came over a pipe decode their values on each call.
+        let all = rows.values
         let positions = columns.map { rows.columns.firstIndex(of: $0) }
         let keyColumn = order.flatMap { rows.columns.firstIndex(of: $0) }
         ordered = ordered || keyColumn != nil
@@ -45,9 +47,9 @@ public struct UpstreamRows {
           var values: [DatabaseValue] = []
           values.reserveCapacity(columns.count)
           for position in positions {
-            values.append(position.map { rows.values[base + $0] } ?? .null)
+            values.append(position.map { all[base + $0] } ?? .null)
           }
-          let key = keyColumn.flatMap { Int64.fromDatabaseValue(rows.values[base + $0]) } ?? 0
+          let key = keyColumn.flatMap { Int64.fromDatabaseValue(all[base + $0]) } ?? 0
           result.append((key, values))
         }
       }

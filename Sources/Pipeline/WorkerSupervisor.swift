@@ -112,8 +112,9 @@ final class WorkerSupervisor {
     let batchSize = max(1, limits.batchSize)
     do {
       while !exhausted || answered < handedOut {
-        // Enough queued for every worker's next two batches: fetch (and claim) more.
-        while !exhausted, pending.count + requeued.count < 2 * batchSize * count {
+        // Enough queued for every worker's next batch: fetch (and claim) more. Not more than
+        // that: what is claimed and not yet committed is what a killed run leaves to redo.
+        while !exhausted, pending.count + requeued.count < batchSize * count {
           let more = try next()
           if more.isEmpty {
             exhausted = true

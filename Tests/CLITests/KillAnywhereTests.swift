@@ -60,7 +60,9 @@ struct KillAnywhereTests {
 
     // 16 exact points in stage order, each the k-th time a run reaches it (k seeded), so every
     // stage is cut while it still has work; and 4 kills at seeded times early in a run, where no
-    // hook is. A stage commits a chunk of 256 dumps at a time, ingest 500 rows.
+    // hook is. A pass claims chunks of 256 dumps and commits 64 at a time, ingest 500 rows;
+    // with the hand-off a pass's claim and commits are also those of its later stages (their
+    // hooks fire there too).
     var random = SplitMix64(seed: 20_261_126)
     func pick(_ range: ClosedRange<Int>) -> Int {
       range.lowerBound + Int(random.next() % UInt64(range.count))

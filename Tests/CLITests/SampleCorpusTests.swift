@@ -63,6 +63,41 @@ struct SampleCorpusTests {
     #expect(stored.count == 312)
   }
 
+  @Test("--retry-deferred redoes earlier runs' deferred dumps once, never the run's own")
+  func retryDeferredOnce() throws {
+    let workspace = TemporaryDirectory()
+    let manifest = "\(Corpus.packageRoot)/corpus-manifest.json"
+    func run() throws -> [String: [String: Int]] {
+      let result = try CrashsiftBinary.run([
+        "run", "--manifest", manifest, "--workspace", workspace.path, "--json", "--no-report",
+        "--retry-deferred",
+      ])
+      let summary =
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+      var stages: [String: [String: Int]] = [:]
+      for stage in summary?["stages"] as? [[String: Any]] ?? [] {
+        if let name = stage["name"] as? String {
+          stages[name] = stage.compactMapValues { $0 as? Int }
+        }
+      }
+      return stages
+    }
+    // First run: the parse pass hands every dump on; the 9 without symbols are deferred there
+    // and bucketed; the symbolize pass must not take them again in the same run.
+    let first = try run()
+    #expect(first["symbolize"]?["processed"] == 312, "\(first)")
+    #expect(first["symbolize"]?["deferred"] == 9)
+    #expect(first["symbolize"]?["handed_off"] == 312)
+    #expect(first["bucket"]?["processed"] == 312)
+    // Second run: those 9 are retried once (by symbolize's own pass), and bucketed after them.
+    let second = try run()
+    #expect(second["parse"]?["processed"] == 0, "\(second)")
+    #expect(second["symbolize"]?["processed"] == 9)
+    #expect(second["symbolize"]?["handed_off"] == 0)
+    #expect(second["bucket"]?["processed"] == 9)
+    #expect(second["bucket"]?["handed_off"] == 9)
+  }
+
   @Test("a run with a failed archive exits 1 and prints the failure")
   func failureExit() throws {
     let dir = TemporaryDirectory()

@@ -28,6 +28,15 @@ struct StageRowsTests {
     return back
   }
 
+  @Test("text is kept up to its first NUL, as SQLite stores it, before any stage sees it")
+  func textToFirstNUL() throws {
+    var rows = StageRows(table: "t", columns: ["a", "b"])
+    rows.append(["drv\u{0}.sys", Data([1, 0, 2])])
+    // What the next stage of a hand-off reads is what the checkpoint will hold.
+    #expect(rows.values == ["drv".databaseValue, Data([1, 0, 2]).databaseValue])
+    #expect(try Self.crossed(rows) == rows)
+  }
+
   @Test("text that is not UTF-8 is refused when a reply is decoded, not stored")
   func invalidText() throws {
     var rows = StageRows(table: "t", columns: ["a"])

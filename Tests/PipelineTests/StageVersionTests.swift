@@ -73,7 +73,16 @@ struct ForeignTableStage: DumpStage {
     try db.execute(sql: "CREATE TABLE IF NOT EXISTS test_foreign (dump_sha256 TEXT NOT NULL)")
   }
 
+  /// Its own table, but a column name that is not an identifier (it would reach SQL text).
+  var oddColumn = false
+
   func process(_ input: DumpStageInput) throws -> StageResult {
+    if oddColumn {
+      var rows = StageRows(
+        table: "test_foreign", columns: ["dump_sha256) VALUES ('x'); DROP TABLE dumps; --"])
+      rows.append([input.item.dumpSHA256])
+      return StageResult(tables: [rows])
+    }
     var rows = StageRows(table: "dumps", columns: ["sha256"])
     rows.append([input.item.dumpSHA256])
     return StageResult(tables: [rows])
@@ -230,5 +239,20 @@ struct StageVersionTests {
     }
     #expect(errors.count == 2)
     #expect(errors.allSatisfy { $0.contains("names table dumps") })
+  }
+
+  @Test("a column name that is not a plain identifier is refused, and the dump is failed")
+  func oddColumn() throws {
+    let fixture = try fixture(dumps: 0..<2)
+    let summary = try fixture.run(stages: [ForeignTableStage(oddColumn: true)])
+    #expect(summary.stages.first?.failed == 2)
+    let (errors, dumps) = try fixture.database().read { db in
+      (
+        try String.fetchAll(db, sql: "SELECT error FROM stage_state WHERE stage = 'foreign'"),
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dumps")
+      )
+    }
+    #expect(errors.count == 2 && errors.allSatisfy { $0.contains("names a column") }, "\(errors)")
+    #expect(dumps == 2)
   }
 }
