@@ -3,8 +3,23 @@ import Foundation
 /// `crashsift worker` processes whose run is gone (re-parented to init): a supervisor that lets
 /// its workers outlive it would leave them reading a workspace nobody runs.
 public enum OrphanWorkers {
-  /// "pid: command line" of every orphaned worker of the binary under test.
+  /// "pid: command line" of every orphaned worker of the binary under test that is still there
+  /// after a grace period. A worker whose run was just killed (another suite kills runs on
+  /// purpose) is reparented before its parent-death signal ends it: for a few milliseconds it
+  /// looks orphaned while it is already dying. One that survives 3 s is a real leak.
   public static func list() -> [String] {
+    var found = snapshot()
+    var waited = 0
+    while !found.isEmpty && waited < 30 {
+      usleep(100_000)
+      waited += 1
+      let now = Set(snapshot())
+      found = found.filter { now.contains($0) }
+    }
+    return found
+  }
+
+  private static func snapshot() -> [String] {
     let binary = CrashsiftBinary.path
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return names.compactMap { name -> String? in
