@@ -62,6 +62,15 @@ public struct StageRows: Sendable, Equatable {
     }
   }
 
+  /// Whether `text` has a NUL byte: `memchr` over a native string's bytes (the generic
+  /// `contains` on its UTF-8 view was the workers' top symbol, 1.3% of their samples).
+  static func containsNUL(_ text: String) -> Bool {
+    text.utf8.withContiguousStorageIfAvailable { bytes in
+      guard let base = bytes.baseAddress else { return false }
+      return memchr(base, 0, bytes.count) != nil
+    } ?? text.utf8.contains(0)
+  }
+
   /// Writes the values in their wire encoding (rows from a worker: their bytes as they came).
   func encodeValues(into writer: inout WireFormat.Writer) {
     switch storage {
@@ -85,7 +94,7 @@ public struct StageRows: Sendable, Equatable {
       let converted = value?.databaseValue ?? .null
       // SQLite keeps text up to its first NUL (GRDB binds a String as a C string): cut it here,
       // so the stage handed the rows in memory sees what the checkpoint will hold.
-      if case .string(let text) = converted.storage, text.utf8.contains(0) {
+      if case .string(let text) = converted.storage, Self.containsNUL(text) {
         values.append(String(decoding: text.utf8.prefix { $0 != 0 }, as: UTF8.self).databaseValue)
       } else {
         values.append(converted)
