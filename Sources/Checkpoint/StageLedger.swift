@@ -36,8 +36,8 @@ public enum StageLedger {
   /// output (frames without names) that downstream stages use, and its completion later makes
   /// them stale again. Ordered by sha256 so runs are reproducible; `after`
   /// resumes past a sha256 (keyset paging, so a run never sees its own claims twice).
-  /// `recordedBefore` (a `Timestamp`) leaves out `failed` and `deferred` rows recorded since:
-  /// a stage's own pass then does not redo what the hand-off of the same run just did.
+  /// `recordedBefore` (a `Timestamp`) leaves out `failed` and `deferred` rows recorded after
+  /// it: a stage's own pass then does not redo what the hand-off of the same run just did.
   public static func work(
     _ db: Database, stage: String, version: Int, upstream: String?, retryFailed: Bool,
     retryDeferred: Bool, recordedBefore: String? = nil, after: String? = nil, limit: Int? = nil
@@ -60,7 +60,8 @@ public enum StageLedger {
     if !retry.isEmpty {
       retryClause = " OR (s.status IN (\(retry.joined(separator: ",")))"
       if let recordedBefore {
-        retryClause += " AND s.updated_at < ?"
+        // Milliseconds: a row recorded in the same one as the stamp is older than any pass.
+        retryClause += " AND s.updated_at <= ?"
         arguments.append(recordedBefore)
       }
       retryClause += ")"

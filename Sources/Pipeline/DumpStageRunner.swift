@@ -25,9 +25,6 @@ public struct DumpStageRunner {
   var chunkSize = 256
   /// Worker processes to run stages in; nil runs them on threads of this process.
   var supervisor: WorkerSupervisor?
-  /// When this runner was made: a stage's pass does not retry the `failed` or `deferred` rows
-  /// recorded since (the hand-off of an earlier pass of the same run recorded them).
-  let started = Timestamp.now()
 
   public init(
     database: CheckpointDatabase, store: DumpStore, stages: [any DumpStage], jobs: Int,
@@ -68,8 +65,13 @@ public struct DumpStageRunner {
   /// commits the dump's stages in one transaction. Each stage's rows are written and recorded
   /// exactly as when it runs alone, so resuming and stage versions are unchanged. A dump whose
   /// earlier claim ended in a killed process runs this stage alone, so a second death is blamed
-  /// on the right stage. Counts go to `summaries` (indexed like `stages`).
-  public func run(stageAt index: Int, through last: Int, summaries: inout [StageSummary]) throws {
+  /// on the right stage. Counts go to `summaries` (indexed like `stages`). `passesStarted` (a
+  /// `Timestamp` taken after `invalidateStale` and `wakeDeferred`, before the first pass): the
+  /// `failed` and `deferred` rows recorded after it are this run's own (an earlier pass's
+  /// hand-off recorded them), never retried again in the same run.
+  public func run(
+    stageAt index: Int, through last: Int, passesStarted: String, summaries: inout [StageSummary]
+  ) throws {
     let stage = stages[index]
     let last = max(index, min(last, stages.count - 1))
     let upstream = index > 0 ? stages[index - 1].name : nil
@@ -77,7 +79,7 @@ public struct DumpStageRunner {
     let total = try database.read { db in
       try StageLedger.work(
         db, stage: stage.name, version: stage.version, upstream: upstream, retryFailed: retryFailed,
-        retryDeferred: retryDeferred, recordedBefore: started
+        retryDeferred: retryDeferred, recordedBefore: passesStarted
       ).count
     }
     let label = stages[index...last].map(\.name).joined(separator: "+")
@@ -179,7 +181,7 @@ public struct DumpStageRunner {
         let items = try database.read { db in
           try StageLedger.work(
             db, stage: stage.name, version: stage.version, upstream: upstream,
-            retryFailed: retryFailed, retryDeferred: retryDeferred, recordedBefore: started,
+            retryFailed: retryFailed, retryDeferred: retryDeferred, recordedBefore: passesStarted,
             after: cursor, limit: chunkSize)
         }
         guard let lastItem = items.last else { return [] }

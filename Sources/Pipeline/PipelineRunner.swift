@@ -149,13 +149,17 @@ public struct PipelineRunner {
         dumpStageNames == nil || dumpStageNames?.contains(dumpStages[$0].name) == true
       }
       try runner.wakeDeferred(stagesAt: selected, summaries: &summaries)
+      // After the claims exhausted by killed runs were failed and the deferred woken: those
+      // are retried on request; what the passes record from here on is this run's own.
+      let passesStarted = Timestamp.now()
       for index in selected {
         // A pass takes its dumps on through the selected stages that follow it directly; each
         // later stage's own pass then finds only what the hand-off left (deferred retries,
         // dumps whose earlier stage was done before this run).
         var last = index
         while settings.handOff, selected.contains(last + 1) { last += 1 }
-        try runner.run(stageAt: index, through: last, summaries: &summaries)
+        try runner.run(
+          stageAt: index, through: last, passesStarted: passesStarted, summaries: &summaries)
       }
       summary.stages = selected.map { summaries[$0] }
     }

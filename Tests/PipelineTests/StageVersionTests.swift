@@ -201,6 +201,17 @@ struct StageVersionTests {
     #expect(status?[0] == "failed")
     #expect((status?[1] as String?)?.contains("abandoned by 3 interrupted runs") == true)
 
+    // Given up at the start of a run with --retry-failed: retried in that same run (the run's
+    // own failures are not retried again, but this one is older than its passes).
+    try db.write { db in
+      for _ in 0..<3 {
+        try StageLedger.claim(db, dumps: [shas[0]], stage: "parse", version: 1, now: "t")
+      }
+    }
+    let retry = CountingStage(name: "parse", version: 1)
+    _ = try fixture.run(retryFailed: true, stages: [retry])
+    #expect(retry.seen.contains(shas[0]), "\(retry.seen)")
+
     // A dump that once succeeded starts counting again: two interrupted claims after a version
     // bump are not three.
     try db.write { db in
