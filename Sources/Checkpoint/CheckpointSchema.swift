@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The versioned schema of the workspace database.
@@ -345,6 +346,111 @@ public enum CheckpointSchema {
           ALTER TABLE kernel_processes ADD COLUMN handle_count_problem TEXT;
           """)
     }
+    migrator.registerMigration("v13-packed-frames") { db in
+      try packFrames(db)
+    }
     return migrator
+  }
+
+  /// Migration v13: a walk's frames become one row (`PackedFrame`), in `crash_stacks` and
+  /// `thread_stacks`; `symbolized_frames` and `thread_frames` become views with the old tables'
+  /// columns, in the same order and with the same values, so SQL written against them (reports,
+  /// users' queries) reads as before. Symbolize wrote ~11 frame rows per dump through the single
+  /// writer; one row per walk halves the rows a dump costs. Existing rows are packed here, so no
+  /// stage re-runs.
+  static func packFrames(_ db: Database) throws {
+    try db.execute(
+      sql: """
+        -- The crashing thread's walked stack (frame 0 = the context), or the bug check's
+        -- faulting IP alone: `frames` is a JSON array of frames, each an array of fields by
+        -- position (PackedFrame.Field): address, stack_pointer, trust, module, module_offset,
+        -- function, function_offset, file, line, line_offset, missing, inlines.
+        CREATE TABLE crash_stacks (
+          dump_sha256 TEXT PRIMARY KEY REFERENCES dumps(sha256),
+          frames TEXT NOT NULL
+        ) WITHOUT ROWID;
+        -- Every other thread of a minidump (symbolize.all_threads), the same frame arrays.
+        CREATE TABLE thread_stacks (
+          dump_sha256 TEXT NOT NULL REFERENCES dumps(sha256),
+          thread_id INTEGER NOT NULL,
+          frames TEXT NOT NULL,
+          PRIMARY KEY (dump_sha256, thread_id)
+        ) WITHOUT ROWID;
+        """)
+    // Packed in Swift, not with json_group_array: the aggregate's element order is not
+    // guaranteed, and PackedFrame.pack writes exactly what the symbolize stage now writes.
+    let insertCrash = try db.makeStatement(
+      sql: "INSERT INTO crash_stacks (dump_sha256, frames) VALUES (?, ?)")
+    var dump: String?
+    var list: [PackedFrame] = []
+    let frames = try Row.fetchCursor(
+      db, sql: "SELECT * FROM symbolized_frames ORDER BY dump_sha256, frame")
+    while let row = try frames.next() {
+      let sha: String = row["dump_sha256"]
+      if let dump, dump != sha {
+        try insertCrash.execute(arguments: [dump, PackedFrame.pack(list)])
+        list.removeAll(keepingCapacity: true)
+      }
+      dump = sha
+      let inlines = (row["inlines"] as String?).flatMap {
+        try? JSONDecoder().decode([String].self, from: Data($0.utf8))
+      }
+      list.append(
+        PackedFrame(
+          address: row["address"], stackPointer: row["stack_pointer"], trust: row["trust"],
+          module: row["module"], moduleOffset: row["module_offset"], function: row["function"],
+          functionOffset: row["function_offset"], file: row["file"], line: row["line"],
+          lineOffset: row["line_offset"], missing: row["missing"], inlines: inlines ?? []))
+    }
+    if let dump { try insertCrash.execute(arguments: [dump, PackedFrame.pack(list)]) }
+    let insertThread = try db.makeStatement(
+      sql: "INSERT INTO thread_stacks (dump_sha256, thread_id, frames) VALUES (?, ?, ?)")
+    var thread: (dump: String, id: Int64)?
+    list.removeAll()
+    let threads = try Row.fetchCursor(
+      db, sql: "SELECT * FROM thread_frames ORDER BY dump_sha256, thread_id, frame")
+    while let row = try threads.next() {
+      let key: (dump: String, id: Int64) = (row["dump_sha256"], row["thread_id"])
+      if let thread, thread != key {
+        try insertThread.execute(arguments: [thread.dump, thread.id, PackedFrame.pack(list)])
+        list.removeAll(keepingCapacity: true)
+      }
+      thread = key
+      list.append(
+        PackedFrame(
+          address: row["address"], stackPointer: row["stack_pointer"], trust: row["trust"],
+          module: row["module"], moduleOffset: row["module_offset"], function: row["function"],
+          functionOffset: row["function_offset"], file: row["file"], line: row["line"]))
+    }
+    if let thread {
+      try insertThread.execute(arguments: [thread.dump, thread.id, PackedFrame.pack(list)])
+    }
+    func field(_ field: PackedFrame.Field) -> String {
+      "json_extract(f.value, '$[\(field.rawValue)]')"
+    }
+    try db.execute(
+      sql: """
+        DROP TABLE symbolized_frames;
+        DROP TABLE thread_frames;
+        -- One row per frame of crash_stacks, the columns of the v4/v5 table.
+        CREATE VIEW symbolized_frames AS
+          SELECT s.dump_sha256 AS dump_sha256, f.key AS frame,
+            \(field(.address)) AS address, \(field(.module)) AS module,
+            \(field(.moduleOffset)) AS module_offset, \(field(.function)) AS function,
+            \(field(.functionOffset)) AS function_offset, \(field(.file)) AS file,
+            \(field(.line)) AS line, \(field(.inlines)) AS inlines,
+            \(field(.missing)) AS missing, \(field(.stackPointer)) AS stack_pointer,
+            \(field(.trust)) AS trust, \(field(.lineOffset)) AS line_offset
+          FROM crash_stacks s, json_each(s.frames) f;
+        -- One row per frame of thread_stacks, the columns of the v6 table.
+        CREATE VIEW thread_frames AS
+          SELECT s.dump_sha256 AS dump_sha256, s.thread_id AS thread_id, f.key AS frame,
+            \(field(.address)) AS address, \(field(.stackPointer)) AS stack_pointer,
+            \(field(.trust)) AS trust, \(field(.module)) AS module,
+            \(field(.moduleOffset)) AS module_offset, \(field(.function)) AS function,
+            \(field(.functionOffset)) AS function_offset, \(field(.file)) AS file,
+            \(field(.line)) AS line
+          FROM thread_stacks s, json_each(s.frames) f;
+        """)
   }
 }

@@ -28,39 +28,33 @@ public struct BucketStage: DumpStage {
     var reason: String?
   }
 
-  public var inputTables: [String] { ["symbolized_frames", "parsed_dumps"] }
+  public var inputTables: [String] { ["crash_stacks", "parsed_dumps"] }
 
   public func load(_ upstream: UpstreamRows) throws -> (any Sendable)? {
-    let rows = try upstream.rows(
-      "symbolized_frames",
-      columns: [
-        "module", "module_offset", "function", "function_offset", "trust", "file", "line",
-        "address", "stack_pointer",
-      ], orderedBy: "frame")
+    let packed = try upstream.rows("crash_stacks", columns: ["frames"]).first.flatMap {
+      String.fromDatabaseValue($0[0])
+    }
     let reason = try upstream.rows("parsed_dumps", columns: ["crash_reason"]).first.flatMap {
       String.fromDatabaseValue($0[0])
     }
-    func text(_ value: DatabaseValue) -> String? { String.fromDatabaseValue(value) }
-    func unsigned(_ value: DatabaseValue) -> UInt64? {
-      Int64.fromDatabaseValue(value).map { UInt64(bitPattern: $0) }
-    }
-    // By position, in the columns' order above.
+    let frames = try packed.map(PackedFrame.unpack) ?? []
+    func unsigned(_ value: Int64?) -> UInt64? { value.map { UInt64(bitPattern: $0) } }
     return Upstream(
-      frames: rows.map { row in
+      frames: frames.map { frame in
         Bucketer.Frame(
-          image: text(row[0]),
-          moduleOffset: unsigned(row[1]),
-          function: text(row[2]),
-          functionOffset: unsigned(row[3]),
-          trust: text(row[4]) ?? "context",
-          instruction: unsigned(row[7]),
-          stackPointer: unsigned(row[8]))
+          image: frame.module,
+          moduleOffset: unsigned(frame.moduleOffset),
+          function: frame.function,
+          functionOffset: unsigned(frame.functionOffset),
+          trust: frame.trust ?? "context",
+          instruction: UInt64(bitPattern: frame.address),
+          stackPointer: unsigned(frame.stackPointer))
       },
-      socorro: rows.map { row in
+      socorro: frames.map { frame in
         SocorroSignature.Frame(
-          function: text(row[2]), module: text(row[0]), file: text(row[5]),
-          line: Int64.fromDatabaseValue(row[6]).map { Int(truncatingIfNeeded: $0) },
-          offset: unsigned(row[7]).map { "0x" + String($0, radix: 16) })
+          function: frame.function, module: frame.module, file: frame.file,
+          line: frame.line.map { Int(truncatingIfNeeded: $0) },
+          offset: "0x" + String(UInt64(bitPattern: frame.address), radix: 16))
       }, reason: reason)
   }
 

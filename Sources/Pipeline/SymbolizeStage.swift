@@ -28,12 +28,12 @@ public struct SymbolizeStage: DumpStage {
   /// same plus every other thread (`all_threads`), so turning the setting on or off redoes every
   /// dump.
   public let version: Int
-  public let outputTables = ["symbolized_frames", "stack_walks", "thread_frames", "symbol_lookups"]
+  public let outputTables = ["crash_stacks", "stack_walks", "thread_stacks", "symbol_lookups"]
   let symbols: SymbolTableCache?
   let allThreads: Bool
 
   /// `symbolPath`: `_NT_SYMBOL_PATH` syntax; `nil` or empty defers every symbolizable dump.
-  /// `allThreads`: also walk every other thread of a minidump into `thread_frames`.
+  /// `allThreads`: also walk every other thread of a minidump into `thread_stacks`.
   /// `offline`: never ask the path's symbol servers. Otherwise a path with servers gets an HTTP
   /// client configured from the environment (`SymbolServerConfiguration.fromEnvironment`, checked
   /// by the CLI before the run starts, so a bad setting fails the run, not each dump).
@@ -87,8 +87,7 @@ public struct SymbolizeStage: DumpStage {
   /// dump: most user stacks pass through system DLLs whose symbols an offline store rarely has,
   /// and deferring those would retry nearly every dump on every run.
   func result(_ sha: String, _ stack: ThreadStack, others: [ThreadStack] = []) -> StageResult {
-    var rows = Self.frameRows()
-    for frame in stack.frames { Self.append(&rows, sha, frame: frame) }
+    let rows = Self.crashStack(sha, stack.frames.map(Self.packed))
     let missing =
       stack.missingSymbols.isEmpty
       ? nil
@@ -212,25 +211,23 @@ public struct SymbolizeStage: DumpStage {
     }
   }
 
-  /// `thread_frames` rows for every frame of `stacks`.
+  /// `thread_stacks` rows: one per stack, its frames packed (the `thread_frames` view's
+  /// columns: no line offset, reason or inlines).
   static func threadRows(_ sha: String, _ stacks: [ThreadStack]) -> StageRows {
-    var rows = StageRows(
-      table: "thread_frames",
-      columns: [
-        "dump_sha256", "thread_id", "frame", "address", "stack_pointer", "trust", "module",
-        "module_offset", "function", "function_offset", "file", "line",
-      ])
+    var rows = StageRows(table: "thread_stacks", columns: ["dump_sha256", "thread_id", "frames"])
     for stack in stacks {
-      for frame in stack.frames {
+      let frames = stack.frames.map { frame in
         let location = frame.location
-        rows.append([
-          sha, Int64(stack.threadID ?? 0), frame.index, Int64(bitPattern: frame.instruction),
-          Int64(bitPattern: frame.stackPointer), frame.trust.rawValue, location.module,
-          location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
-          location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
-          location.line.map { Int64($0) },
-        ])
+        return PackedFrame(
+          address: Int64(bitPattern: frame.instruction),
+          stackPointer: Int64(bitPattern: frame.stackPointer), trust: frame.trust.rawValue,
+          module: location.module,
+          moduleOffset: location.moduleOffset.map { Int64(bitPattern: $0) },
+          function: location.function,
+          functionOffset: location.functionOffset.map { Int64(bitPattern: $0) },
+          file: location.file, line: location.line.map { Int64($0) })
       }
+      rows.append([sha, Int64(stack.threadID ?? 0), PackedFrame.pack(frames)])
     }
     return rows
   }
@@ -251,9 +248,7 @@ public struct SymbolizeStage: DumpStage {
     let ip = header.bugCheckParameters[parameter]
     guard let module = dump.module(containing: ip) else {
       let location = CrashLocation(missingSymbols: "no driver contains the address")
-      var rows = Self.frameRows()
-      Self.append(&rows, sha, frame: 0, address: ip, location)
-      return StageResult(tables: [rows])
+      return StageResult(tables: [Self.crashStack(sha, [Self.packed(address: ip, location)])])
     }
     var location = CrashLocation(module: module.name, moduleOffset: ip - module.base)
     let lookup = SymbolLookup.image(
@@ -275,8 +270,7 @@ public struct SymbolizeStage: DumpStage {
       location.missingSymbols = "no symbol path given"
       outcome = StageOutcome(status: .deferred, error: "no symbol path given")
     }
-    var rows = Self.frameRows()
-    Self.append(&rows, sha, frame: 0, address: ip, location)
+    let rows = Self.crashStack(sha, [Self.packed(address: ip, location)])
     let lookups = lookupRows(
       sha, [location], blocking: outcome.status == .deferred ? lookup : nil)
     return StageResult(outcome: outcome, tables: [rows, lookups])
@@ -293,38 +287,32 @@ public struct SymbolizeStage: DumpStage {
     return "no symbols found for \(lookup.text)"
   }
 
-  static func append(_ rows: inout StageRows, _ sha: String, frame: ThreadStack.Frame) {
-    append(
-      &rows, sha, frame: frame.index, address: frame.instruction, frame.location,
-      stackPointer: frame.stackPointer, trust: frame.trust.rawValue)
+  static func packed(_ frame: ThreadStack.Frame) -> PackedFrame {
+    packed(
+      address: frame.instruction, frame.location, stackPointer: frame.stackPointer,
+      trust: frame.trust.rawValue)
   }
 
-  static func append(
-    _ rows: inout StageRows, _ sha: String, frame: Int, address: UInt64,
-    _ location: CrashLocation, stackPointer: UInt64? = nil, trust: String? = nil
-  ) {
-    let inlines =
-      location.inlines.isEmpty
-      ? nil
-      : String(decoding: (try? JSONEncoder().encode(location.inlines)) ?? Data(), as: UTF8.self)
-    rows.append([
-      sha, frame, Int64(bitPattern: address), location.module,
-      location.moduleOffset.map { Int64(bitPattern: $0) }, location.function,
-      location.functionOffset.map { Int64(bitPattern: $0) }, location.file,
-      location.line.map { Int64($0) }, inlines, frameReason(location),
-      stackPointer.map { Int64(bitPattern: $0) }, trust,
-      location.lineOffset.map { Int64(bitPattern: $0) },
-    ])
+  static func packed(
+    address: UInt64, _ location: CrashLocation, stackPointer: UInt64? = nil, trust: String? = nil
+  ) -> PackedFrame {
+    PackedFrame(
+      address: Int64(bitPattern: address), stackPointer: stackPointer.map { Int64(bitPattern: $0) },
+      trust: trust, module: location.module,
+      moduleOffset: location.moduleOffset.map { Int64(bitPattern: $0) },
+      function: location.function,
+      functionOffset: location.functionOffset.map { Int64(bitPattern: $0) }, file: location.file,
+      line: location.line.map { Int64($0) },
+      lineOffset: location.lineOffset.map { Int64(bitPattern: $0) },
+      missing: frameReason(location), inlines: location.inlines)
   }
 
-  /// `symbolized_frames` rows, the 14 columns in table order.
-  static func frameRows() -> StageRows {
-    StageRows(
-      table: "symbolized_frames",
-      columns: [
-        "dump_sha256", "frame", "address", "module", "module_offset", "function",
-        "function_offset", "file", "line", "inlines", "missing", "stack_pointer", "trust",
-        "line_offset",
-      ])
+  /// The dump's `crash_stacks` row: the crashing thread's frames as one value (`PackedFrame`),
+  /// read back one row per frame through the `symbolized_frames` view. No row for no frames (as
+  /// migrated workspaces have none).
+  static func crashStack(_ sha: String, _ frames: [PackedFrame]) -> StageRows {
+    var rows = StageRows(table: "crash_stacks", columns: ["dump_sha256", "frames"])
+    if !frames.isEmpty { rows.append([sha, PackedFrame.pack(frames)]) }
+    return rows
   }
 }

@@ -177,16 +177,7 @@ struct AnnotationsTests {
   func badAnnotations() throws {
     let dir = TemporaryDirectory()
     let root = Corpus.packageRoot
-    try FileManager.default.createSymbolicLink(
-      atPath: dir.file("samples"), withDestinationPath: "\(root)/samples")
-    try FileManager.default.createDirectory(
-      atPath: dir.file("pipelines"), withIntermediateDirectories: true)
-    try FileManager.default.createSymbolicLink(
-      atPath: dir.file("pipelines/rules"), withDestinationPath: "\(root)/pipelines/rules")
-    try FileManager.default.copyItem(
-      atPath: "\(root)/pipelines/nightly.json", toPath: dir.file("pipelines/nightly.json"))
-    try FileManager.default.copyItem(
-      atPath: "\(root)/corpus-manifest.json", toPath: dir.file("manifest.json"))
+    _ = try SampleManifest.make(in: dir)
     try Data(
       """
       {"version": 1, "buckets": {

@@ -175,7 +175,9 @@ struct ReportPagesTests {
           """, arguments: [hostile, "=cmd|' /C calc'!A0"])
       try db.execute(
         sql: """
-          UPDATE symbolized_frames SET module = '<img src=x onerror=alert(1)>'
+          UPDATE crash_stacks SET frames = (
+            SELECT json_group_array(json_set(value, '$[3]', '<img src=x onerror=alert(1)>'))
+            FROM json_each(frames))
           WHERE dump_sha256 = (SELECT MIN(dump_sha256) FROM buckets)
           """)
     }
@@ -205,6 +207,12 @@ struct ReportPagesTests {
       #expect(!html.contains("http://evil\"") || html.contains("&quot;"), "\(page)")
       #expect(!html.contains("src=\"http"), "no external resources: \(page)")
     }
+    // The hostile module name reached a bucket page's stack, escaped.
+    #expect(
+      pages.contains {
+        (try? String(contentsOfFile: $0, encoding: .utf8))?.contains(
+          "&lt;img src=x onerror=alert(1)&gt;") == true
+      })
     let index = try String(contentsOfFile: "\(folder)/index.html", encoding: .utf8)
     #expect(index.contains("&lt;script&gt;"))
     let csv = try String(contentsOfFile: "\(folder)/buckets.csv", encoding: .utf8)
