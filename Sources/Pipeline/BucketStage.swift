@@ -30,6 +30,14 @@ public struct BucketStage: DumpStage {
 
   public var inputTables: [String] { ["crash_stacks", "parsed_dumps"] }
 
+  /// Sorted keys: the same decision must give the same bytes (re-bucketing and crash-safety
+  /// comparisons depend on it). One for the process: making one per dump showed in profiles.
+  static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }()
+
   public func load(_ upstream: UpstreamRows) throws -> (any Sendable)? {
     let packed = try upstream.rows("crash_stacks", columns: ["frames"]).first.flatMap {
       String.fromDatabaseValue($0[0])
@@ -98,11 +106,8 @@ public struct BucketStage: DumpStage {
       bucket.socorroSignature = SocorroSignature.generate(data, lists: lists).signature
     }
     let sha = input.item.dumpSHA256
-    // Sorted keys: the same decision must give the same bytes (re-bucketing and crash-safety
-    // comparisons depend on it).
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let skipped = String(decoding: (try? encoder.encode(bucket.skipped)) ?? Data(), as: UTF8.self)
+    let skipped = String(
+      decoding: (try? Self.encoder.encode(bucket.skipped)) ?? Data(), as: UTF8.self)
     var rows = StageRows(
       table: "buckets",
       columns: [
