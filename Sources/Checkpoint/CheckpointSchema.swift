@@ -389,21 +389,13 @@ public enum CheckpointSchema {
     let frames = try Row.fetchCursor(
       db, sql: "SELECT * FROM symbolized_frames ORDER BY dump_sha256, frame")
     while let row = try frames.next() {
-      let sha: String = row["dump_sha256"]
+      let sha = try v12Key(row, "dump_sha256", as: String.self)
       if let dump, dump != sha {
         try insertCrash.execute(arguments: [dump, PackedFrame.pack(list)])
         list.removeAll(keepingCapacity: true)
       }
       dump = sha
-      let inlines = (row["inlines"] as String?).flatMap {
-        try? JSONDecoder().decode([String].self, from: Data($0.utf8))
-      }
-      list.append(
-        PackedFrame(
-          address: row["address"], stackPointer: row["stack_pointer"], trust: row["trust"],
-          module: row["module"], moduleOffset: row["module_offset"], function: row["function"],
-          functionOffset: row["function_offset"], file: row["file"], line: row["line"],
-          lineOffset: row["line_offset"], missing: row["missing"], inlines: inlines ?? []))
+      list.append(try v12Frame(row))
     }
     if let dump { try insertCrash.execute(arguments: [dump, PackedFrame.pack(list)]) }
     let insertThread = try db.makeStatement(
@@ -413,17 +405,16 @@ public enum CheckpointSchema {
     let threads = try Row.fetchCursor(
       db, sql: "SELECT * FROM thread_frames ORDER BY dump_sha256, thread_id, frame")
     while let row = try threads.next() {
-      let key: (dump: String, id: Int64) = (row["dump_sha256"], row["thread_id"])
+      let key = (
+        dump: try v12Key(row, "dump_sha256", as: String.self),
+        id: try v12Key(row, "thread_id", as: Int64.self)
+      )
       if let thread, thread != key {
         try insertThread.execute(arguments: [thread.dump, thread.id, PackedFrame.pack(list)])
         list.removeAll(keepingCapacity: true)
       }
       thread = key
-      list.append(
-        PackedFrame(
-          address: row["address"], stackPointer: row["stack_pointer"], trust: row["trust"],
-          module: row["module"], moduleOffset: row["module_offset"], function: row["function"],
-          functionOffset: row["function_offset"], file: row["file"], line: row["line"]))
+      list.append(try v12Frame(row))
     }
     if let thread {
       try insertThread.execute(arguments: [thread.dump, thread.id, PackedFrame.pack(list)])
@@ -455,5 +446,41 @@ public enum CheckpointSchema {
             \(field(.line)) AS line
           FROM thread_stacks s, json_each(s.frames) f;
         """)
+  }
+
+  struct MalformedV12Row: Error, CustomStringConvertible {
+    var column: String
+    var description: String {
+      "migration v13: a frame row whose \(column) is missing or not the type the v12 schema gave it"
+    }
+  }
+
+  /// A key column of a v12 frame row; a row without it cannot be placed, and stops the migration
+  /// with an error rather than GRDB's trap on a failed conversion.
+  static func v12Key<Value: DatabaseValueConvertible>(
+    _ row: Row, _ column: String, as type: Value.Type
+  ) throws -> Value {
+    guard let value = Value.fromDatabaseValue((row[column] as DatabaseValue?) ?? .null) else {
+      throw MalformedV12Row(column: column)
+    }
+    return value
+  }
+
+  /// A v12 `symbolized_frames` or `thread_frames` row as a `PackedFrame` (the second lacks line
+  /// offset, reason and inlines: they read as absent). A value of another type than its column's
+  /// reads as NULL; inlines that are not a JSON list of strings are dropped.
+  static func v12Frame(_ row: Row) throws -> PackedFrame {
+    func value<Value: DatabaseValueConvertible>(_ column: String) -> Value? {
+      Value.fromDatabaseValue((row[column] as DatabaseValue?) ?? .null)
+    }
+    let inlines = (value("inlines") as String?).flatMap {
+      try? JSONDecoder().decode([String].self, from: Data($0.utf8))
+    }
+    return PackedFrame(
+      address: try v12Key(row, "address", as: Int64.self), stackPointer: value("stack_pointer"),
+      trust: value("trust"), module: value("module"), moduleOffset: value("module_offset"),
+      function: value("function"), functionOffset: value("function_offset"), file: value("file"),
+      line: value("line"), lineOffset: value("line_offset"), missing: value("missing"),
+      inlines: inlines ?? [])
   }
 }

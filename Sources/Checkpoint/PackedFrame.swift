@@ -10,7 +10,8 @@ import Foundation
 /// old columns held. JSON rather than a binary layout: the frames stay readable with SQLite alone
 /// (the views, `json_each`), which users of the workspace database rely on.
 public struct PackedFrame: Sendable, Equatable {
-  /// Positions of the fields in a frame's array; the views name them.
+  /// Positions of the fields in a frame's array; the views name them. Stored data and the
+  /// views of migration v13 depend on these positions: append new fields, never reorder.
   public enum Field: Int, CaseIterable, Sendable {
     case address, stackPointer, trust, module, moduleOffset, function, functionOffset, file, line
     case lineOffset, missing, inlines

@@ -217,15 +217,11 @@ public struct SymbolizeStage: DumpStage {
     var rows = StageRows(table: "thread_stacks", columns: ["dump_sha256", "thread_id", "frames"])
     for stack in stacks {
       let frames = stack.frames.map { frame in
-        let location = frame.location
-        return PackedFrame(
-          address: Int64(bitPattern: frame.instruction),
-          stackPointer: Int64(bitPattern: frame.stackPointer), trust: frame.trust.rawValue,
-          module: location.module,
-          moduleOffset: location.moduleOffset.map { Int64(bitPattern: $0) },
-          function: location.function,
-          functionOffset: location.functionOffset.map { Int64(bitPattern: $0) },
-          file: location.file, line: location.line.map { Int64($0) })
+        var packed = Self.packed(frame)
+        packed.lineOffset = nil
+        packed.missing = nil
+        packed.inlines = []
+        return packed
       }
       rows.append([sha, Int64(stack.threadID ?? 0), PackedFrame.pack(frames)])
     }

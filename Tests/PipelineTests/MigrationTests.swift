@@ -63,6 +63,14 @@ struct MigrationTests {
     }
   }
 
+  /// A database at `path` migrated to schema v12 only, with the rows `sql` inserts.
+  static func v12Database(_ path: String, _ sql: String = "") throws -> DatabaseQueue {
+    let queue = try DatabaseQueue(path: path)
+    try CheckpointSchema.migrator().migrate(queue, upTo: "v12-process-handle-counts")
+    if !sql.isEmpty { try queue.write { db in try db.execute(sql: sql) } }
+    return queue
+  }
+
   static let frameQueries = [
     "SELECT * FROM symbolized_frames ORDER BY 1, 2",
     "SELECT * FROM thread_frames ORDER BY 1, 2, 3",
@@ -108,8 +116,7 @@ struct MigrationTests {
   func packsEveryField() throws {
     let dir = TemporaryDirectory()
     let path = dir.file("crashsift.sqlite")
-    let queue = try DatabaseQueue(path: path)
-    try CheckpointSchema.migrator().migrate(queue, upTo: "v12-process-handle-counts")
+    let queue = try Self.v12Database(path)
     // The inlines column as the v12 symbolize stage wrote it: JSONEncoder, slashes escaped.
     let inlines = String(
       decoding: try JSONEncoder().encode(["a/b [c:\\x\"y.h : 3]", "f [g.h : 1]"]), as: UTF8.self)
@@ -158,5 +165,37 @@ struct MigrationTests {
         ]),
         PackedFrame.pack([PackedFrame(address: 9, stackPointer: 10, trust: "context")]),
       ])
+  }
+
+  @Test(
+    "v12 frame rows holding values of the wrong type: NULL where optional, an error (no trap) for an address"
+  )
+  func wrongTypes() throws {
+    let dir = TemporaryDirectory()
+    let queue = try Self.v12Database(
+      dir.file("crashsift.sqlite"),
+      """
+      INSERT INTO dumps (sha256, size, kind) VALUES ('a', 1, 'MDMP');
+      INSERT INTO symbolized_frames (dump_sha256, frame, address, module_offset, line)
+        VALUES ('a', 0, 16, 'not a number', x'00ff');
+      """)
+    try CheckpointSchema.migrator().migrate(queue)
+    let row = try queue.read { db in
+      try Row.fetchOne(db, sql: "SELECT address, module_offset, line FROM symbolized_frames")
+    }
+    #expect(row.map { Array($0.databaseValues) } == [16.databaseValue, .null, .null])
+
+    let other = try Self.v12Database(
+      dir.file("other.sqlite"),
+      """
+      INSERT INTO dumps (sha256, size, kind) VALUES ('a', 1, 'MDMP');
+      INSERT INTO symbolized_frames (dump_sha256, frame, address) VALUES ('a', 0, 'x');
+      """)
+    #expect(throws: (any Error).self) { try CheckpointSchema.migrator().migrate(other) }
+    // The failed migration left the v12 workspace as it was.
+    let applied = try other.read { db in
+      try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+    }
+    #expect(applied.last == "v12-process-handle-counts")
   }
 }
