@@ -49,7 +49,8 @@ let package = Package(
     .target(name: "PDB", dependencies: ["ByteReader", "CodeView"], exclude: ["README.md"]),
     // Symbol tables and Breakpad .sym import/export.
     .target(
-      name: "Symbols", dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive"],
+      name: "Symbols",
+      dependencies: ["PEImage", "PDB", "CodeView", "ByteReader", "CArchive", "CPosix"],
       exclude: ["README.md"]),
     // Symbol servers over HTTP(S), symsrv's protocol: the only target that links an HTTP client,
     // so readers, fuzzers and the offline paths stay network-free.

@@ -57,8 +57,8 @@ case $TARGET in
   sym)
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Symbols \
       Sources/Symbols/BreakpadSymbolReader.swift Sources/Symbols/SymbolTable.swift \
-      Sources/Symbols/SymbolTableArchive.swift \
-      Fuzz/BreakpadSymbolFuzzer.swift -o "$build/fuzz-sym" 2>/dev/null
+      Sources/Symbols/SymbolTableArchive.swift Sources/Symbols/MappedSymbolTable.swift \
+      Sources/Symbols/SymbolRecords.swift Fuzz/BreakpadSymbolFuzzer.swift -o "$build/fuzz-sym" 2>/dev/null
     find "$corpus" -type f -name '*.sym' -size -1100k -exec cp {} "$out/corpus/" \;
     ;;
   pe)
@@ -96,6 +96,7 @@ case $TARGET in
   table)
     swiftc "${flags[@]}" -I "$build" -L "$build" -lByteReader -module-name Symbols \
       Sources/Symbols/SymbolTable.swift Sources/Symbols/SymbolTableArchive.swift \
+      Sources/Symbols/MappedSymbolTable.swift Sources/Symbols/SymbolRecords.swift \
       Fuzz/SymbolTableArchiveFuzzer.swift -o "$build/fuzz-table" 2>/dev/null
     # Seeds: archives of the corpus .sym files and PDBs.
     swift build --product crashsift-bench >/dev/null

@@ -69,6 +69,14 @@ public struct ByteReader: Sendable {
     return load(offset, UInt32.self)
   }
 
+  /// The u32 at `offset`, or `fallback` when it is not inside the window: for lookups over
+  /// records a reader checked once on open, in loops where a thrown error would cost more than
+  /// the read.
+  @inline(__always)
+  public func u32(at offset: Int, default fallback: UInt32) -> UInt32 {
+    contains(offset: offset, count: 4) ? load(offset, UInt32.self) : fallback
+  }
+
   public func u64(at offset: Int, _ what: @autoclosure () -> String = "value") throws(ParseError)
     -> UInt64
   {

@@ -1,4 +1,5 @@
 import ByteReader
+import CPosix
 import Foundation
 
 /// Keeps symbol tables derived from PDBs and .sym files on disk, so each is derived once per
@@ -35,27 +36,49 @@ public struct DerivedTableStore: Sendable {
       "\(directory)/\(name)-\(String(size.uint64Value, radix: 16))-\(String(stamp, radix: 16))-\(String(hasher.value, radix: 16))-v\(SymbolTableArchive.version).cstab"
   }
 
-  /// The table of `source`: read back from its archive, else derived (and archived).
+  /// The table of `source`: opened from its archive, else derived, archived and opened from the
+  /// new archive. A table opened from an archive answers lookups from the mapped file
+  /// (`MappedSymbolTable`), so what a worker holds per table is the pages its lookups touched,
+  /// not the table. Large sources derive one at a time across processes (`DerivationGate`); a
+  /// worker that waited finds the archive another one made for the same file and derives
+  /// nothing. Without a usable archive (no cache, a failed write) the derived table is returned.
   public func table(for source: String, derive: () throws(ParseError) -> SymbolTable)
     throws(ParseError) -> SymbolTable
   {
-    guard let path = archivePath(for: source) else { return try derive() }
-    if let file = try? MappedFile(path: path),
-      let table = try? SymbolTableArchive.decode(
-        file.reader, dropPagesEvery: Self.residentArchiveBytes)
-    {
-      // Touched on use, so pruning removes the archives no run has read for longest.
-      try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
+    guard let directory, let path = archivePath(for: source) else { return try derive() }
+    if let table = opened(path) { return table }
+    let size = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0
+    guard size >= DerivationGate.largeSourceBytes else {
+      return try derived(at: path, derive)
+    }
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    return try DerivationGate.holding("\(directory)/derive.lock") { () throws(ParseError) in
+      if let table = opened(path) { return table }
+      let table = try derived(at: path, derive)
+      // The derivation's freed memory goes back before the next one starts, whichever thread.
+      crashsift_give_back_free_heap()
       return table
     }
-    let table = try derive()
-    store(table, at: path)
+  }
+
+  /// The archive at `path` opened, touched so pruning removes the ones used longest ago; `nil`
+  /// when it is missing or damaged (it is then derived again and replaced).
+  private func opened(_ path: String) -> SymbolTable? {
+    guard let file = try? MappedFile(path: path),
+      let table = try? SymbolTableArchive.open(file.reader)
+    else { return nil }
+    try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
     return table
   }
 
-  /// How many bytes of an archive are decoded between two `dropResidentPages` calls: the archive
-  /// is read once, front to back, and need not stay resident next to the table built from it.
-  static let residentArchiveBytes = 16 << 20
+  /// Derives, archives and opens the archive; the derived arrays are freed on return.
+  private func derived(at path: String, _ derive: () throws(ParseError) -> SymbolTable)
+    throws(ParseError) -> SymbolTable
+  {
+    let table = try derive()
+    guard store(table, at: path), let mapped = opened(path) else { return table }
+    return mapped
+  }
 
   /// At most this many archives are kept; past it, the least recently used quarter goes.
   public static let limit = 4096
@@ -78,8 +101,9 @@ public struct DerivedTableStore: Sendable {
     }
   }
 
-  private func store(_ table: SymbolTable, at path: String) {
-    guard let directory else { return }
+  /// Whether the archive of `table` is now at `path`.
+  private func store(_ table: SymbolTable, at path: String) -> Bool {
+    guard let directory else { return false }
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let temporary =
       "\(path).\(ProcessInfo.processInfo.processIdentifier).\(UInt64.random(in: 0...UInt64.max)).tmp"
@@ -87,16 +111,20 @@ public struct DerivedTableStore: Sendable {
     // to the table it was made from.
     guard FileManager.default.createFile(atPath: temporary, contents: nil),
       let handle = FileHandle(forWritingAtPath: temporary)
-    else { return }
+    else { return false }
     let written = SymbolTableArchive.write(table) { piece in
       (try? handle.write(contentsOf: Data(piece))) != nil
     }
     guard (try? handle.close()) != nil, written else {
       try? FileManager.default.removeItem(atPath: temporary)
-      return
+      return false
     }
-    if rename(temporary, path) != 0 { try? FileManager.default.removeItem(atPath: temporary) }
+    guard rename(temporary, path) == 0 else {
+      try? FileManager.default.removeItem(atPath: temporary)
+      return false
+    }
     prune()
+    return true
   }
 }
 

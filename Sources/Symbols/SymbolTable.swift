@@ -167,66 +167,47 @@ public struct SymbolTable: Sendable, Equatable {
   /// Resolves `rva`: the function containing it (with its line), else the nearest public at or
   /// below it that is above the preceding function's start (breakpad `Module::LookupAddress`).
   public func lookup(_ rva: UInt32) -> Lookup? {
-    let functionIndex = lastIndex(functions.count) { functions[$0].rva <= rva }
-    if let index = functionIndex {
-      let function = functions[index]
-      if UInt64(rva) < UInt64(function.rva) + UInt64(function.size) {
-        var result = Lookup(
-          name: function.name, symbolRVA: function.rva, file: nil, line: nil, lineRVA: nil,
-          isPublic: false)
-        let slice = lines[function.linesStart..<(function.linesStart + function.linesCount)]
-        if let lineIndex = lastIndex(slice.count, { slice[slice.startIndex + $0].rva <= rva }) {
-          let line = slice[slice.startIndex + lineIndex]
-          if UInt64(rva) < UInt64(line.rva) + UInt64(max(line.size, 1)) {
-            result.file = line.file < files.count ? files[line.file] : nil
-            result.line = line.line
-            result.lineRVA = line.rva
-          }
-        }
-        if function.inlinesCount > 0 { result.inlines = inlineFrames(at: rva, in: function) }
-        return result
-      }
-    }
-    guard let publicIndex = lastIndex(publics.count, { publics[$0].rva <= rva }) else { return nil }
-    let symbol = publics[publicIndex]
-    if let index = functionIndex, functions[index].rva > symbol.rva { return nil }
-    return Lookup(
-      name: symbol.name, symbolRVA: symbol.rva, file: nil, line: nil, lineRVA: nil, isPublic: true,
-      isCode: symbol.isCode)
+    if let mapped { return mapped.lookupRecords(rva) }
+    return lookupRecords(rva)
   }
 
-  /// The inline ranges of `function` covering `rva`, innermost first. Ranges are sorted by start,
-  /// so a binary search finds the last one starting at or below `rva`; overlapping ones lie at
-  /// most `inlinesMaxSize` bytes before it.
-  private func inlineFrames(at rva: UInt32, in function: Function) -> [InlineFrame] {
-    let start = function.inlinesStart
-    guard
-      var index = lastIndex(function.inlinesCount, { inlines[start + $0].rva <= rva }).map({
-        start + $0
-      })
-    else { return [] }
-    var covering: [Inline] = []
-    while index >= start, UInt64(inlines[index].rva) + UInt64(function.inlinesMaxSize) > UInt64(rva)
-    {
-      let range = inlines[index]
-      if UInt64(rva) < UInt64(range.rva) + UInt64(range.size) { covering.append(range) }
-      index -= 1
-    }
-    return covering.sorted { $0.depth > $1.depth }.map {
-      InlineFrame(
-        name: Int($0.nameIndex) < inlineNames.count ? inlineNames[Int($0.nameIndex)] : "",
-        file: Int($0.file) < files.count ? files[Int($0.file)] : nil, line: $0.line)
-    }
-  }
+  /// The table archive this table answers from, when it was opened from one
+  /// (`SymbolTableArchive.open`): its arrays are then empty and lookups read the mapped records,
+  /// so a table of hundreds of MB costs only the pages its lookups touch.
+  public internal(set) var mapped: MappedSymbolTable?
 
-  /// The last index in `0..<count` for which `isAtOrBelow` holds (it must hold for a prefix).
-  private func lastIndex(_ count: Int, _ isAtOrBelow: (Int) -> Bool) -> Int? {
-    var low = 0
-    var high = count
-    while low < high {
-      let mid = (low + high) / 2
-      if isAtOrBelow(mid) { low = mid + 1 } else { high = mid }
-    }
-    return low > 0 ? low - 1 : nil
+  /// How many functions the table has (in its arrays or its archive).
+  public var functionCount: Int { mapped?.functionCount ?? functions.count }
+  /// How many line records the table has.
+  public var lineCount: Int { mapped?.lineCount ?? lines.count }
+  /// How many publics the table has.
+  public var publicCount: Int { mapped?.publicCount ?? publics.count }
+  /// How many inline ranges the table has.
+  public var inlineCount: Int { mapped?.inlineCount ?? inlines.count }
+  /// The table with its records in arrays: itself, or a copy of its archive's records.
+  public var materialized: SymbolTable { mapped?.materialized() ?? self }
+  /// Whether any function or public can name an address.
+  public var hasSymbols: Bool { functionCount > 0 || publicCount > 0 }
+}
+
+extension SymbolTable: SymbolRecords {
+  func functionRVA(_ index: Int) -> UInt32 { functions[index].rva }
+  func functionSpan(_ index: Int) -> SymbolFunctionSpan {
+    let function = functions[index]
+    return SymbolFunctionSpan(
+      rva: function.rva, size: function.size, linesStart: function.linesStart,
+      linesCount: function.linesCount, inlinesStart: function.inlinesStart,
+      inlinesCount: function.inlinesCount, inlinesMaxSize: function.inlinesMaxSize)
+  }
+  func functionName(_ index: Int) -> String { functions[index].name }
+  func line(_ index: Int) -> Line { lines[index] }
+  func fileName(_ index: Int) -> String? { index >= 0 && index < files.count ? files[index] : nil }
+  func publicRVA(_ index: Int) -> UInt32 { publics[index].rva }
+  func publicSymbol(_ index: Int) -> (name: String, isCode: Bool) {
+    (publics[index].name, publics[index].isCode)
+  }
+  func inline(_ index: Int) -> Inline { inlines[index] }
+  func inlineName(_ index: Int) -> String {
+    index >= 0 && index < inlineNames.count ? inlineNames[index] : ""
   }
 }

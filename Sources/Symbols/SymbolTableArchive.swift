@@ -2,17 +2,19 @@ import ByteReader
 
 /// A symbol table as bytes, so a table derived once from a PDB or a .sym is reused by later runs
 /// (`DerivedTableStore`): magic `CSTAB`, the format version, a string table (each distinct string
-/// once), then the table's arrays as fixed-size little-endian records.
+/// once: a count, each string's end offset, the byte count, the bytes), then the table's arrays
+/// as fixed-size little-endian records.
 ///
-/// Reading checks every count against the bytes left and every index against its array before
-/// building the table: a damaged file is an error (and the store derives the table again), never
-/// a table whose lookups could trap.
+/// Reading (`MappedSymbolTable`) checks every count against the bytes left, every slice against its
+/// array and the address order lookups search by: a damaged file is an error (and the store
+/// derives the table again), never a table whose lookups could trap.
 public enum SymbolTableArchive {
   /// Bumped whenever the bytes or what a table holds change (derivation rules included, e.g.
   /// undecorated public names), so stale archives are not used. 2: publics the undecorator used
   /// to leave decorated (arrays, member pointers, lambdas, thunks…) are undecorated. 3: inline
-  /// ranges name their inlinee by an index into a list of inline names.
-  public static let version: UInt32 = 3
+  /// ranges name their inlinee by an index into a list of inline names. 4: strings located by a
+  /// table of end offsets, so a mapped archive answers lookups without decoding (`MappedSymbolTable`).
+  public static let version: UInt32 = 4
   static let magic = Array("CSTAB\0\0\0".utf8)
 
   // MARK: writing
@@ -93,11 +95,17 @@ public enum SymbolTableArchive {
     var w = Output(sink: sink)
     for byte in magic { w.buffer.append(byte) }
     w.u32(version)
+    // End offsets in 32 bits: a table whose strings pass 4 GiB is not archived (it is derived
+    // again next time, which is all a failed write costs).
     w.u32(UInt32(truncatingIfNeeded: strings.list.count))
+    var end = 0
     for text in strings.list {
-      w.u32(UInt32(truncatingIfNeeded: text.utf8.count))
-      w.bytes(text)
+      end += text.utf8.count
+      guard end <= Int(UInt32.max) else { return false }
+      w.u32(UInt32(end))
     }
+    w.u32(UInt32(end))
+    for text in strings.list { w.bytes(text) }
     let source: UInt32 =
       switch table.source {
       case .pdb: 0
@@ -143,160 +151,26 @@ public enum SymbolTableArchive {
 
   // MARK: reading
 
-  private struct Cursor {
-    let r: ByteReader
-    var offset: Int
-    /// Pages are given back after every this many bytes read (mapped archives only).
-    var dropEvery = Int.max
-    var nextDrop = Int.max
-
-    mutating func u32() throws(ParseError) -> UInt32 {
-      defer { offset += 4 }
-      if offset >= nextDrop {
-        r.dropResidentPages()
-        nextDrop = offset &+ dropEvery
-      }
-      return try r.u32(at: offset, "symbol table archive")
-    }
-
-    /// A count of records of `size` bytes that must fit in what is left.
-    mutating func count(_ size: Int) throws(ParseError) -> Int {
-      let value = Int(try u32())
-      guard value <= (r.count - offset) / max(size, 1) else {
-        throw ParseError(
-          "symbol table archive", offset: offset, "\(value) records do not fit in the file")
-      }
-      return value
-    }
+  /// The table stored in `r`, its records copied into arrays (tests, tools). The symbolize stage
+  /// uses `open` instead.
+  public static func decode(_ r: ByteReader) throws(ParseError) -> SymbolTable {
+    try MappedSymbolTable(r).materialized()
   }
 
-  /// The table stored in `bytes`; a mapped file's pages are given back after every
-  /// `dropPagesEvery` bytes decoded, so a big archive is not resident whole next to its table.
-  public static func decode(_ r: ByteReader, dropPagesEvery: Int = .max) throws(ParseError)
-    -> SymbolTable
-  {
-    let w = "symbol table archive"
-    guard r.count >= 16, try r.array(at: 0, count: 8, w) == magic else {
-      throw ParseError(w, offset: 0, "not a crashsift symbol table")
-    }
-    guard try r.u32(at: 8, w) == version else {
-      throw ParseError(w, offset: 8, "written by another version")
-    }
-    var c = Cursor(r: r, offset: 12)
-    c.dropEvery = max(dropPagesEvery, 4096)
-    c.nextDrop = dropPagesEvery == .max ? .max : 12 &+ c.dropEvery
-    let stringCount = try c.count(4)
-    var strings: [String] = []
-    strings.reserveCapacity(stringCount)
-    for _ in 0..<stringCount {
-      let length = Int(try c.u32())
-      strings.append(String(decoding: try r.array(at: c.offset, count: length, w), as: UTF8.self))
-      c.offset += length
-    }
-    func string(_ id: UInt32) throws(ParseError) -> String? {
-      guard id != 0 else { return nil }
-      guard Int(id) <= strings.count else {
-        throw ParseError(w, offset: c.offset, "string \(id) of \(strings.count)")
-      }
-      return strings[Int(id) - 1]
-    }
-    func name(_ id: UInt32) throws(ParseError) -> String { try string(id) ?? "" }
-
-    let sourceCode = try c.u32()
-    let source: SymbolTable.Source =
-      switch sourceCode {
-      case 0: .pdb
-      case 1: .breakpad
-      default: .exports
-      }
-    let os = try string(try c.u32())
-    let cpu = try string(try c.u32())
-    let debugID = try string(try c.u32())
-    let debugFile = try string(try c.u32())
-    let codeID = try string(try c.u32())
-
-    var functions: [SymbolTable.Function] = []
-    let functionCount = try c.count(36)
-    functions.reserveCapacity(functionCount)
-    for _ in 0..<functionCount {
-      let rva = try c.u32()
-      let size = try c.u32()
-      let parameterSize = try c.u32()
-      let functionName = try name(try c.u32())
-      var function = SymbolTable.Function(
-        rva: rva, size: size, parameterSize: parameterSize, name: functionName,
-        linesStart: Int(try c.u32()), linesCount: Int(try c.u32()))
-      function.inlinesStart = Int(try c.u32())
-      function.inlinesCount = Int(try c.u32())
-      function.inlinesMaxSize = try c.u32()
-      functions.append(function)
-    }
-    var lines: [SymbolTable.Line] = []
-    let lineCount = try c.count(16)
-    lines.reserveCapacity(lineCount)
-    for _ in 0..<lineCount {
-      lines.append(
-        SymbolTable.Line(
-          rva: try c.u32(), size: try c.u32(), line: try c.u32(), file: Int(try c.u32())))
-    }
-    var files: [String] = []
-    let fileCount = try c.count(4)
-    for _ in 0..<fileCount { files.append(try name(try c.u32())) }
-    var publics: [SymbolTable.Public] = []
-    let publicCount = try c.count(16)
-    publics.reserveCapacity(publicCount)
-    for _ in 0..<publicCount {
-      let rva = try c.u32()
-      let parameterSize = try c.u32()
-      let publicName = try name(try c.u32())
-      publics.append(
-        SymbolTable.Public(
-          rva: rva, parameterSize: parameterSize, name: publicName, isCode: try c.u32() != 0))
-    }
-    var inlineNames: [String] = []
-    let inlineNameCount = try c.count(4)
-    inlineNames.reserveCapacity(inlineNameCount)
-    for _ in 0..<inlineNameCount { inlineNames.append(try name(try c.u32())) }
-    var inlines: [SymbolTable.Inline] = []
-    let inlineCount = try c.count(24)
-    inlines.reserveCapacity(inlineCount)
-    for _ in 0..<inlineCount {
-      // File and name indexes are checked at lookup, like the lines' files.
-      inlines.append(
-        SymbolTable.Inline(
-          rva: try c.u32(), size: try c.u32(), depth: try c.u32(), line: try c.u32(),
-          file: try c.u32(), nameIndex: try c.u32()))
-    }
-    var stackRecords: [String] = []
-    let recordCount = try c.count(4)
-    for _ in 0..<recordCount { stackRecords.append(try name(try c.u32())) }
-
-    // Every slice and index must be inside its array: lookups index without checks.
-    for function in functions {
-      guard function.linesStart <= lines.count,
-        function.linesCount <= lines.count - function.linesStart,
-        function.inlinesStart <= inlines.count,
-        function.inlinesCount <= inlines.count - function.inlinesStart
-      else {
-        throw ParseError(w, "function \(function.name) points outside the line or inline arrays")
-      }
-    }
-    // Lookups binary-search these; file indexes are checked at lookup.
-    guard zip(functions, functions.dropFirst()).allSatisfy({ $0.rva <= $1.rva }),
-      zip(publics, publics.dropFirst()).allSatisfy({ $0.rva <= $1.rva })
-    else {
-      throw ParseError(w, "functions or publics are not in address order")
-    }
+  /// The table stored in `r`, answering lookups from the archive's bytes (`MappedSymbolTable`):
+  /// its arrays stay empty and only the pages lookups touch become resident.
+  public static func open(_ r: ByteReader) throws(ParseError) -> SymbolTable {
+    let mapped = try MappedSymbolTable(r)
+    let header = mapped.header
     var table = SymbolTable(
-      source: source, functions: functions, lines: lines, files: files, publics: publics,
-      stackRecords: stackRecords)
-    table.inlines = inlines
-    table.inlineNames = inlineNames
-    table.os = os
-    table.cpu = cpu
-    table.debugID = debugID
-    table.debugFile = debugFile
-    table.codeID = codeID
+      source: header.source, functions: [], lines: [], files: [], publics: [],
+      stackRecords: header.stackRecords)
+    table.os = header.os
+    table.cpu = header.cpu
+    table.debugID = header.debugID
+    table.debugFile = header.debugFile
+    table.codeID = header.codeID
+    table.mapped = mapped
     return table
   }
 }

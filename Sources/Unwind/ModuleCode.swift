@@ -62,7 +62,7 @@ public struct ModuleCode: Sendable {
   /// in a `.pdata` entry when the image has them (leaf functions have none, and a return address
   /// never points into a leaf). The checks rust-minidump and Sentry apply to scanned frames.
   func seemsCallSite(_ rva: UInt32) -> Bool {
-    if let symbols, !symbols.functions.isEmpty || !symbols.publics.isEmpty {
+    if let symbols, symbols.hasSymbols {
       guard let hit = symbols.lookup(rva), hit.isCode else { return false }
     }
     if !runtimeFunctions.isEmpty { return runtimeFunction(at: rva) != nil }

@@ -22,8 +22,9 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // 0xfffff80100000000 onwards (one in every 4 PFNs present, so the bitmap and the rank index are
 // exercised). kernel-read PATH READS SEED: open, header, module list, READS random 8-byte virtual
 // reads inside the mapped region.
-// sym-lookup FILE N: load a Breakpad .sym or a PDB, then N lookups at pseudo-random RVAs inside
-// its functions' span; prints load time and lookups per second.
+// sym-lookup FILE N [CACHE]: load a Breakpad .sym or a PDB, then N lookups at pseudo-random RVAs
+// inside its functions' span; prints load time and lookups per second. With CACHE, the lookups
+// are answered from the table's mapped archive there, as the symbolize stage answers them.
 // sym-resolve FILE: load it, then resolve the hex RVAs on stdin, one `name file:line` per line
 // (the same work as llvm-symbolizer reading addresses from stdin).
 func loadTable(_ path: String) -> SymbolTable? {
@@ -88,8 +89,17 @@ if arguments.first == "sym-inlines", arguments.count == 3,
   }
   exit(0)
 }
-if arguments.first == "sym-resolve", arguments.count == 2 {
-  guard let table = loadTable(arguments[1]) else { exit(1) }
+if arguments.first == "sym-resolve", arguments.count == 2 || arguments.count == 3 {
+  // With a CACHE, the table comes as the symbolize stage gets it: from the derived-table archive,
+  // answering from the mapped file.
+  let file = arguments[1]
+  let table =
+    arguments.count == 3
+    ? try? DerivedTableStore(cache: arguments[2]).table(for: file) { () throws(ParseError) in
+      file.lowercased().hasSuffix(".pdb")
+        ? try PDBSymbolTable.read(PDBFile(path: file)) : try BreakpadSymbolReader.read(path: file)
+    } : loadTable(file)
+  guard let table else { exit(1) }
   var output = ""
   while let line = readLine() {
     let text = line.hasPrefix("0x") ? line.dropFirst(2) : Substring(line)
@@ -105,31 +115,33 @@ if arguments.first == "sym-resolve", arguments.count == 2 {
   print(output, terminator: "")
   exit(0)
 }
-// sym-store CACHE FILE: the symbolize stage's path for one symbol file — the table read back from
-// its archive under CACHE/tables, else derived and archived there (`DerivedTableStore`); run it
-// twice for both halves. Prints the counts, whether an archive was read, and the seconds.
-if arguments.first == "sym-store", arguments.count == 3 {
+// sym-store CACHE FILE...: the symbolize stage's path for each symbol file, one thread each (as
+// workers meeting several at once) — the table opened from its archive under CACHE/tables, else
+// derived, archived and opened (`DerivedTableStore`; large files derive one at a time); run it
+// twice for both halves. Prints each table's counts, whether an archive was there already and
+// the seconds. Peak memory is measured outside (`/usr/bin/time`).
+if arguments.first == "sym-store", arguments.count >= 3 {
   let store = DerivedTableStore(cache: arguments[1])
-  let file = arguments[2]
-  let archived = store.archivePath(for: file).map { FileManager.default.fileExists(atPath: $0) }
+  let files = Array(arguments.dropFirst(2))
   let start = DispatchTime.now().uptimeNanoseconds
-  guard
-    let table = try? store.table(
-      for: file,
-      derive: { () throws(ParseError) -> SymbolTable in
-        file.lowercased().hasSuffix(".pdb")
-          ? try PDBSymbolTable.read(PDBFile(path: file))
-          : try BreakpadSymbolReader.read(path: file)
-      })
-  else {
-    print("{\"file\": \"\(file)\", \"failed\": true}")
-    exit(1)
+  let lines = Mutex<[String]>(Array(repeating: "", count: files.count))
+  DispatchQueue.concurrentPerform(iterations: files.count) { index in
+    let file = files[index]
+    let archived = store.archivePath(for: file).map { FileManager.default.fileExists(atPath: $0) }
+    let table = try? store.table(for: file) { () throws(ParseError) -> SymbolTable in
+      file.lowercased().hasSuffix(".pdb")
+        ? try PDBSymbolTable.read(PDBFile(path: file)) : try BreakpadSymbolReader.read(path: file)
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let line =
+      table.map {
+        "{\"functions\": \($0.functionCount), \"lines\": \($0.lineCount), \"inlines\": \($0.inlineCount), \"mapped\": \($0.mapped != nil), \"from_archive\": \(archived ?? false), \"seconds\": \(seconds)}"
+      } ?? "{\"file\": \"\(file)\", \"failed\": true}"
+    lines.withLock { $0[index] = line }
   }
-  let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  print(
-    "{\"functions\": \(table.functions.count), \"lines\": \(table.lines.count), \"inlines\": \(table.inlines.count), \"from_archive\": \(archived ?? false), \"seconds\": \(seconds)}"
-  )
-  exit(0)
+  let answers = lines.withLock { $0 }
+  for line in answers { print(line) }
+  exit(answers.contains { $0.contains("\"failed\"") } ? 1 : 0)
 }
 // sym-derive FILE...: derive every file's table at once, one thread each (as two symbolize workers
 // meeting two big PDBs do); prints each table's counts and the seconds. Peak memory is measured
@@ -150,14 +162,25 @@ if arguments.first == "sym-derive", arguments.count >= 2 {
   print("{\"seconds\": \(seconds)}")
   exit(0)
 }
-if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(arguments[2]) {
+if arguments.first == "sym-lookup", arguments.count == 3 || arguments.count == 4,
+  let count = Int(arguments[2])
+{
   let start = Date()
-  guard let table = loadTable(arguments[1]) else { exit(1) }
+  guard let derived = loadTable(arguments[1]) else { exit(1) }
+  // With a CACHE, the same lookups answered from the mapped table archive (`DerivedTableStore`);
+  // the span still comes from the derived arrays.
+  let file = arguments[1]
+  let stored =
+    arguments.count == 4
+    ? try? DerivedTableStore(cache: arguments[3]).table(for: file) { () throws(ParseError) in
+      derived
+    } : nil
   let loaded = Date()
+  let table = stored ?? derived
   // Stripped PDBs have publics only: spread the lookups over those.
   let span =
-    table.functions.last.map { UInt64($0.rva) + UInt64($0.size) }
-    ?? table.publics.last.map { UInt64($0.rva) + 1 } ?? 1
+    derived.functions.last.map { UInt64($0.rva) + UInt64($0.size) }
+    ?? derived.publics.last.map { UInt64($0.rva) + 1 } ?? 1
   var state: UInt64 = 42
   var hits = 0
   for _ in 0..<count {
@@ -166,7 +189,7 @@ if arguments.first == "sym-lookup", arguments.count == 3, let count = Int(argume
   }
   let seconds = Date().timeIntervalSince(loaded)
   print(
-    "{\"load_ms\": \(loaded.timeIntervalSince(start) * 1000), \"functions\": \(table.functions.count), \"span\": \(span), \"lookups\": \(count), \"hits\": \(hits), \"lookups_per_second\": \(Double(count) / seconds)}"
+    "{\"load_ms\": \(loaded.timeIntervalSince(start) * 1000), \"functions\": \(table.functionCount), \"mapped\": \(table.mapped != nil), \"span\": \(span), \"lookups\": \(count), \"hits\": \(hits), \"lookups_per_second\": \(Double(count) / seconds)}"
   )
   exit(0)
 }
