@@ -7,8 +7,10 @@
 #   - lookups of 2,000 pseudo-random addresses compared with llvm-symbolizer's (function, file,
 #     line and inline chain; through the oracle wrapper);
 # then each PDB through the symbolize stage's path with a symbol cache (`crashsift-bench sym-store`:
-# derived and archived, then read back from the archive); and finally the largest derived twice
-# at once on two threads (two workers meeting two big PDBs).
+# derived and archived, then opened from the archive; lookups answered from the mapped archive are
+# compared with llvm-symbolizer too); and finally two workers meeting two big PDBs at once: the
+# largest derived twice on two threads without a cache, then two copies of it through the symbol
+# cache as two threads and as two processes (`scripts/run-together.py`: each peak and their sum).
 # Sizes are FUNCTIONS:MODULES:WEIGHT (scripts/gen-big-pdb.py); about 1.1 KB of PDB per function
 # at weight 0. The PDBs are kept in $BENCH_WORK (default /tmp/crashsift-big-pdb) for later runs.
 # Usage: scripts/bench-big-pdb.sh [SIZE...]   default: 38000:400:0 (≈ 40 MB) 380000:4000:0 (≈ 400 MB)
@@ -68,7 +70,12 @@ for _ in range(2000): print(hex(0x1000 + random.randrange(max(1, $span - 0x1000)
   "$BENCH_BIN" sym-resolve "$dir/big.pdb" <"$dir/rvas" >"$dir/ours"
   bash "$oracles/symbolize.sh" --no-check "$dir/big.dll" <"$dir/rvas" >"$dir/theirs" 2>/dev/null || true
   read -r same total answered <<<"$(python3 scripts/compare-symbolizer.py "$dir/ours" "$dir/theirs")"
-  same="$same of $total"
+  # The same addresses answered from the mapped table archive, as the symbolize stage answers.
+  rm -rf "$dir/resolve-cache"
+  "$BENCH_BIN" sym-resolve "$dir/big.pdb" "$dir/resolve-cache" <"$dir/rvas" >"$dir/ours-mapped"
+  read -r same_mapped _ _ <<<"$(python3 scripts/compare-symbolizer.py "$dir/ours-mapped" "$dir/theirs")"
+  rm -rf "$dir/resolve-cache"
+  same="$same of $total (from the mapped archive: $same_mapped)"
   [ "$answered" = "$total" ] || same="llvm-symbolizer answered $answered of $total"
   echo "| \`$(basename "$dir")\` | $functions ($modules) | $(($(stat -c %s "$dir/big.pdb") / 1048576)) MB | $ours s, $ours_mb MB | $theirs s, $theirs_mb MB | $(python3 -c "print(f'{$ours / $theirs:.2f}')") | $same |"
 done
@@ -87,4 +94,18 @@ done
 n=${#pdbs[@]}
 read -r both both_mb <<<"$(timed "$work/both.json" "$BENCH_BIN" sym-derive "${pdbs[n - 1]}" "${pdbs[n - 1]}")"
 echo
-echo "The largest derived twice at once, two threads: $both s, $both_mb MB peak."
+echo "The largest derived twice at once, two threads, no symbol cache: $both s, $both_mb MB peak."
+# Two workers meeting two different big PDBs (the largest under a second path, a hard link: its
+# own archive, its own derivation) through the symbol cache: as two threads of one process, then
+# as two processes (isolated workers).
+largest=${pdbs[n - 1]}
+twin="$work/twin/big.pdb"
+mkdir -p "$work/twin"
+[ -f "$twin" ] || ln "$largest" "$twin" 2>/dev/null || cp "$largest" "$twin"
+rm -rf "$work/cache-pair"
+read -r pair pair_mb <<<"$(timed "$work/pair.json" "$BENCH_BIN" sym-store "$work/cache-pair" "$largest" "$twin")"
+echo "Two big PDBs at once through the symbol cache, two threads of one process: $pair s, $pair_mb MB peak."
+rm -rf "$work/cache-pair"
+echo "Two big PDBs at once through the symbol cache, two processes: $(python3 scripts/run-together.py \
+  "$BENCH_BIN sym-store $work/cache-pair $largest" "$BENCH_BIN sym-store $work/cache-pair $twin")"
+rm -rf "$work/cache-pair"
