@@ -16,6 +16,7 @@
 # Usage: scripts/bench-big-pdb.sh [SIZE...]   default: 38000:400:0 (≈ 40 MB) 380000:4000:0 (≈ 400 MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$(pwd)
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(38000:400:0 380000:4000:0)
 oracles=${CRASHSIFT_ORACLES:-../shared/oracles}
@@ -109,3 +110,28 @@ rm -rf "$work/cache-pair"
 echo "Two big PDBs at once through the symbol cache, two processes: $(python3 scripts/run-together.py \
   "$BENCH_BIN sym-store $work/cache-pair $largest" "$BENCH_BIN sym-store $work/cache-pair $twin")"
 rm -rf "$work/cache-pair"
+# The pipeline itself: 20 minidumps, half needing the largest PDB and half a copy of it under
+# another debug id (`crashsift-bench pdb-retag`), interleaved, through `crashsift run --jobs 2`
+# (two worker processes) with a fresh symbol cache: the peak of the whole process tree's RSS.
+if [ -z "${CRASHSIFT_BIN:-}" ]; then
+  swift build -c release --product crashsift >/dev/null
+  CRASHSIFT_BIN=$(swift build -c release --show-bin-path)/crashsift
+fi
+night="$work/night"
+rm -rf "$night"
+mkdir -p "$night/nights/n1" "$night/b" "$night/dumps-a" "$night/dumps-b"
+"$BENCH_BIN" pdb-retag "$largest" "$night/b/big.pdb" 5EED0001 >/dev/null
+for side in a b; do
+  pdb=$largest
+  [ "$side" = b ] && pdb="$night/b/big.pdb"
+  id=$("$BENCH_BIN" pdb-minidumps "$pdb" "$night/dumps-$side" 10)
+  mkdir -p "$night/store/big.pdb/$id"
+  ln "$pdb" "$night/store/big.pdb/$id/big.pdb" 2>/dev/null || cp "$pdb" "$night/store/big.pdb/$id/big.pdb"
+  for i in $(seq 0 9); do mv "$night/dumps-$side/big.pdb-$i.dmp" "$night/nights/n1/d-$(printf %03d "$i")-$side.dmp"; done
+done
+cat >"$night/manifest.json" <<'JSON'
+{"version": 1, "output": "out", "symbol_path": ["srv*store"], "batches": [{"id": "n1", "date": "2026-12-01", "archives": [{"path": "nights/n1/*.dmp"}]}]}
+JSON
+echo "The pipeline, 20 dumps needing two 421 MB PDBs, two worker processes: $(cd "$night" && XDG_CACHE_HOME="$night/cache" \
+  python3 "$repo/scripts/run-together.py" "$CRASHSIFT_BIN run --manifest manifest.json --workspace ws --jobs 2 --quiet --no-report")"
+rm -rf "$night"

@@ -41,7 +41,8 @@ public struct DerivedTableStore: Sendable {
   /// (`MappedSymbolTable`), so what a worker holds per table is the pages its lookups touched,
   /// not the table. Large sources derive one at a time across processes (`DerivationGate`); a
   /// worker that waited finds the archive another one made for the same file and derives
-  /// nothing. Without a usable archive (no cache, a failed write) the derived table is returned.
+  /// nothing. Without a usable archive (no cache, a failed write, a string longer than an
+  /// archive may hold) the derived table is returned; without a cache nothing is gated.
   public func table(for source: String, derive: () throws(ParseError) -> SymbolTable)
     throws(ParseError) -> SymbolTable
   {
@@ -54,10 +55,10 @@ public struct DerivedTableStore: Sendable {
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     return try DerivationGate.holding("\(directory)/derive.lock") { () throws(ParseError) in
       if let table = opened(path) { return table }
-      let table = try derived(at: path, derive)
-      // The derivation's freed memory goes back before the next one starts, whichever thread.
-      crashsift_give_back_free_heap()
-      return table
+      // The derivation's freed memory goes back before the next one starts, whichever thread,
+      // and also when it failed.
+      defer { crashsift_give_back_free_heap() }
+      return try derived(at: path, derive)
     }
   }
 

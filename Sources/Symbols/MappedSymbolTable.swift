@@ -6,9 +6,12 @@ import ByteReader
 /// tables stay small. The page cache holds the archive once for every process mapping it.
 ///
 /// Opening checks what a lookup relies on — every count against the bytes left, the string
-/// offsets in order, functions and publics sorted by address, every function's line and inline
-/// slice inside its array — and then gives the pages it read back. Names whose string id is out
-/// of range read as empty: every read is bounds-checked, nothing a damaged file says can trap.
+/// offsets in order and each string at most `maxStringBytes`, every string id in range,
+/// functions and publics sorted by address, every function's line and inline slice inside its
+/// array — and then gives the pages it read back; a damaged archive is an error, so the store
+/// derives the table again. Reads after that are bounds-checked too: nothing a file changed
+/// behind our back says can trap. (An I/O error on a mapped page, or the file truncated in place
+/// by another program, is SIGBUS at the lookup that touches it; isolated workers contain it.)
 public final class MappedSymbolTable: Sendable, Equatable {
   private let r: ByteReader
   private let stringOffsetsAt: Int
@@ -70,7 +73,7 @@ public final class MappedSymbolTable: Sendable, Equatable {
       defer { offset += count * size }
       return (offset, count)
     }
-    // Strings: a count, count + 1 offsets into the bytes that follow, the bytes.
+    // Strings: a count, each string's end offset, the byte count, the bytes.
     (stringOffsetsAt, stringCount) = try section(4)
     let bytesCount = Int(try u32())
     guard bytesCount <= r.count - offset else {
@@ -85,7 +88,19 @@ public final class MappedSymbolTable: Sendable, Equatable {
       guard next >= previous, Int(next) <= bytesCount else {
         throw ParseError(w, offset: stringOffsetsAt + 4 * index, "string offsets out of order")
       }
+      // Each lookup decodes the names it returns: their length bounds what one lookup allocates.
+      guard next - previous <= Self.maxStringBytes else {
+        throw ParseError(
+          w, offset: stringOffsetsAt + 4 * index,
+          "a string of \(next - previous) bytes (at most \(Self.maxStringBytes))")
+      }
       previous = next
+    }
+    let stringCount = stringCount
+    func checkID(_ id: UInt32, at offset: Int, allowingNone: Bool = false) throws(ParseError) {
+      guard (allowingNone && id == 0) || (id > 0 && Int(id) <= stringCount) else {
+        throw ParseError(w, offset: offset, "string \(id) of \(stringCount)")
+      }
     }
 
     var header = Header()
@@ -104,18 +119,32 @@ public final class MappedSymbolTable: Sendable, Equatable {
     (inlinesAt, inlineCount) = try section(Self.inlineBytes)
     let (recordsAt, recordCount) = try section(4)
 
+    for id in [ids.0, ids.1, ids.2, ids.3, ids.4] { try checkID(id, at: 12, allowingNone: true) }
     header.os = Self.string(r, ids.0, stringOffsetsAt, stringCount, stringBytesAt)
     header.cpu = Self.string(r, ids.1, stringOffsetsAt, stringCount, stringBytesAt)
     header.debugID = Self.string(r, ids.2, stringOffsetsAt, stringCount, stringBytesAt)
     header.debugFile = Self.string(r, ids.3, stringOffsetsAt, stringCount, stringBytesAt)
     header.codeID = Self.string(r, ids.4, stringOffsetsAt, stringCount, stringBytesAt)
+    // Each distinct record once: ids repeated by a hostile file share one decoded string.
+    var decoded: [UInt32: String] = [:]
     header.stackRecords.reserveCapacity(recordCount)
     for index in 0..<recordCount {
       let id = try r.u32(at: recordsAt + 4 * index, w)
-      header.stackRecords.append(
-        Self.string(r, id, stringOffsetsAt, stringCount, stringBytesAt) ?? "")
+      try checkID(id, at: recordsAt + 4 * index)
+      if let known = decoded[id] {
+        header.stackRecords.append(known)
+      } else {
+        let text = Self.string(r, id, stringOffsetsAt, stringCount, stringBytesAt) ?? ""
+        decoded[id] = text
+        header.stackRecords.append(text)
+      }
     }
     self.header = header
+    for (at, count) in [(filesAt, fileCount), (inlineNamesAt, inlineNameCount)] {
+      for index in 0..<count {
+        try checkID(try r.u32(at: at + 4 * index, w), at: at + 4 * index)
+      }
+    }
 
     // What lookups rely on: sorted functions and publics, slices inside their arrays.
     var lastRVA: UInt32 = 0
@@ -126,6 +155,7 @@ public final class MappedSymbolTable: Sendable, Equatable {
       let linesCount = Int(try r.u32(at: at + 20, w))
       let inlinesStart = Int(try r.u32(at: at + 24, w))
       let inlinesCount = Int(try r.u32(at: at + 28, w))
+      try checkID(try r.u32(at: at + 12, w), at: at + 12)
       guard rva >= lastRVA else {
         throw ParseError(w, offset: at, "functions are not in address order")
       }
@@ -138,9 +168,11 @@ public final class MappedSymbolTable: Sendable, Equatable {
     }
     lastRVA = 0
     for index in 0..<publicCount {
-      let rva = try r.u32(at: publicsAt + Self.publicBytes * index, w)
+      let at = publicsAt + Self.publicBytes * index
+      let rva = try r.u32(at: at, w)
+      try checkID(try r.u32(at: at + 8, w), at: at + 8)
       guard rva >= lastRVA else {
-        throw ParseError(w, offset: publicsAt, "publics are not in address order")
+        throw ParseError(w, offset: at, "publics are not in address order")
       }
       lastRVA = rva
     }
@@ -148,6 +180,12 @@ public final class MappedSymbolTable: Sendable, Equatable {
     r.dropResidentPages()
   }
 
+  /// The longest string an archive may hold (names, file paths, STACK records): a lookup
+  /// decodes the names it returns, so this bounds what one lookup allocates. A table with a
+  /// longer string is not opened from its archive; the store then uses the derived table.
+  static let maxStringBytes: UInt32 = 64 << 10
+
+  /// Two mapped tables are equal when they are the same archive mapping.
   public static func == (lhs: MappedSymbolTable, rhs: MappedSymbolTable) -> Bool { lhs === rhs }
 
   /// A u32 the open checks proved inside the file (0 if it somehow is not).
@@ -209,10 +247,6 @@ extension MappedSymbolTable: SymbolRecords {
     return (string(u32(at + 8)) ?? "", u32(at + 12) != 0)
   }
 
-  func publicParameterSize(_ index: Int) -> UInt32 {
-    u32(publicsAt + Self.publicBytes * index + 4)
-  }
-
   func inline(_ index: Int) -> SymbolTable.Inline {
     let at = inlinesAt + Self.inlineBytes * index
     return SymbolTable.Inline(
@@ -225,32 +259,44 @@ extension MappedSymbolTable: SymbolRecords {
     return string(u32(inlineNamesAt + 4 * index)) ?? ""
   }
 
-  /// The table with its records copied into arrays (`SymbolTableArchive.decode`).
+  /// The table with its records copied into arrays (`SymbolTableArchive.decode`); each string
+  /// decoded once and shared by every record naming it, as in a derived table.
   func materialized() -> SymbolTable {
+    var decoded: [UInt32: String] = [:]
+    func text(_ id: UInt32) -> String {
+      if let known = decoded[id] { return known }
+      let value = string(id) ?? ""
+      decoded[id] = value
+      return value
+    }
     var functions: [SymbolTable.Function] = []
     functions.reserveCapacity(functionCount)
     for index in 0..<functionCount {
       let span = functionSpan(index)
       var function = SymbolTable.Function(
         rva: span.rva, size: span.size, parameterSize: functionParameterSize(index),
-        name: functionName(index), linesStart: span.linesStart, linesCount: span.linesCount)
+        name: text(u32(functionsAt + Self.functionBytes * index + 12)),
+        linesStart: span.linesStart, linesCount: span.linesCount)
       function.inlinesStart = span.inlinesStart
       function.inlinesCount = span.inlinesCount
       function.inlinesMaxSize = span.inlinesMaxSize
       functions.append(function)
     }
-    let publics = (0..<publicCount).map { index in
-      let symbol = publicSymbol(index)
-      return SymbolTable.Public(
-        rva: publicRVA(index), parameterSize: publicParameterSize(index), name: symbol.name,
-        isCode: symbol.isCode)
+    var publics: [SymbolTable.Public] = []
+    publics.reserveCapacity(publicCount)
+    for index in 0..<publicCount {
+      let at = publicsAt + Self.publicBytes * index
+      publics.append(
+        SymbolTable.Public(
+          rva: u32(at), parameterSize: u32(at + 4), name: text(u32(at + 8)),
+          isCode: u32(at + 12) != 0))
     }
     var table = SymbolTable(
       source: header.source, functions: functions, lines: (0..<lineCount).map(line),
-      files: (0..<fileCount).map { fileName($0) ?? "" }, publics: publics,
+      files: (0..<fileCount).map { text(u32(filesAt + 4 * $0)) }, publics: publics,
       stackRecords: header.stackRecords)
     table.inlines = (0..<inlineCount).map(inline)
-    table.inlineNames = (0..<inlineNameCount).map(inlineName)
+    table.inlineNames = (0..<inlineNameCount).map { text(u32(inlineNamesAt + 4 * $0)) }
     table.os = header.os
     table.cpu = header.cpu
     table.debugID = header.debugID

@@ -34,6 +34,9 @@ struct SymbolFunctionSpan {
   var inlinesMaxSize: UInt32
 }
 
+/// The most inlined frames one lookup returns.
+let maxInlineFrames = 64
+
 extension SymbolRecords {
   /// Resolves `rva`: the function containing it (with its line), else the nearest public at or
   /// below it that is above the preceding function's start (breakpad `Module::LookupAddress`).
@@ -92,7 +95,11 @@ extension SymbolRecords {
     while index >= start {
       let range = inline(index)
       guard UInt64(range.rva) + UInt64(function.inlinesMaxSize) > UInt64(rva) else { break }
-      if UInt64(rva) < UInt64(range.rva) + UInt64(range.size) { covering.append(range) }
+      if UInt64(rva) < UInt64(range.rva) + UInt64(range.size) {
+        covering.append(range)
+        // Real inline chains are a few deep; a damaged table must not name thousands.
+        if covering.count == maxInlineFrames { break }
+      }
       index -= 1
     }
     return covering.sorted { $0.depth > $1.depth }.map {

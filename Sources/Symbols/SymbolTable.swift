@@ -113,6 +113,8 @@ public struct SymbolTable: Sendable, Equatable {
   public var debugID: String?
   public var debugFile: String?
   public var codeID: String?
+  // The arrays below are empty in a table opened from its archive (`mapped`), which answers
+  // lookups from the archive instead; `materialized` gives a copy with them filled.
   /// Functions sorted by RVA.
   public var functions: [Function]
   /// Line records, grouped by function, sorted by RVA within each.
@@ -168,7 +170,7 @@ public struct SymbolTable: Sendable, Equatable {
   /// below it that is above the preceding function's start (breakpad `Module::LookupAddress`).
   public func lookup(_ rva: UInt32) -> Lookup? {
     if let mapped { return mapped.lookupRecords(rva) }
-    return lookupRecords(rva)
+    return ArrayRecords(table: self).lookupRecords(rva)
   }
 
   /// The table archive this table answers from, when it was opened from one
@@ -190,24 +192,34 @@ public struct SymbolTable: Sendable, Equatable {
   public var hasSymbols: Bool { functionCount > 0 || publicCount > 0 }
 }
 
-extension SymbolTable: SymbolRecords {
-  func functionRVA(_ index: Int) -> UInt32 { functions[index].rva }
+/// The records of a table held in arrays, counted by the arrays themselves (a mapped table's
+/// arrays are empty: its counts come from its archive and must never index these).
+private struct ArrayRecords: SymbolRecords {
+  let table: SymbolTable
+
+  var functionCount: Int { table.functions.count }
+  var lineCount: Int { table.lines.count }
+  var publicCount: Int { table.publics.count }
+  var inlineCount: Int { table.inlines.count }
+  func functionRVA(_ index: Int) -> UInt32 { table.functions[index].rva }
   func functionSpan(_ index: Int) -> SymbolFunctionSpan {
-    let function = functions[index]
+    let function = table.functions[index]
     return SymbolFunctionSpan(
       rva: function.rva, size: function.size, linesStart: function.linesStart,
       linesCount: function.linesCount, inlinesStart: function.inlinesStart,
       inlinesCount: function.inlinesCount, inlinesMaxSize: function.inlinesMaxSize)
   }
-  func functionName(_ index: Int) -> String { functions[index].name }
-  func line(_ index: Int) -> Line { lines[index] }
-  func fileName(_ index: Int) -> String? { index >= 0 && index < files.count ? files[index] : nil }
-  func publicRVA(_ index: Int) -> UInt32 { publics[index].rva }
-  func publicSymbol(_ index: Int) -> (name: String, isCode: Bool) {
-    (publics[index].name, publics[index].isCode)
+  func functionName(_ index: Int) -> String { table.functions[index].name }
+  func line(_ index: Int) -> SymbolTable.Line { table.lines[index] }
+  func fileName(_ index: Int) -> String? {
+    index >= 0 && index < table.files.count ? table.files[index] : nil
   }
-  func inline(_ index: Int) -> Inline { inlines[index] }
+  func publicRVA(_ index: Int) -> UInt32 { table.publics[index].rva }
+  func publicSymbol(_ index: Int) -> (name: String, isCode: Bool) {
+    (table.publics[index].name, table.publics[index].isCode)
+  }
+  func inline(_ index: Int) -> SymbolTable.Inline { table.inlines[index] }
   func inlineName(_ index: Int) -> String {
-    index >= 0 && index < inlineNames.count ? inlineNames[index] : ""
+    index >= 0 && index < table.inlineNames.count ? table.inlineNames[index] : ""
   }
 }

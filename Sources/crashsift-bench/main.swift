@@ -194,6 +194,61 @@ if arguments.first == "sym-lookup", arguments.count == 3 || arguments.count == 4
   exit(0)
 }
 
+// pdb-retag SRC DST DATA1: a copy of the PDB SRC whose GUID's first field is DATA1 (hex): the
+// same content under another debug id, so a benchmark can make two workers need two big PDBs.
+if arguments.first == "pdb-retag", arguments.count == 4, let data1 = UInt32(arguments[3], radix: 16)
+{
+  guard let pdb = try? PDBFile(path: arguments[1]), let info = try? pdb.msf.stream(1) else {
+    exit(1)
+  }
+  // The PDB info stream: version, signature, age, then the GUID (reference §2.2).
+  let offset = info.base + 12
+  try? FileManager.default.removeItem(atPath: arguments[2])
+  try FileManager.default.copyItem(atPath: arguments[1], toPath: arguments[2])
+  let handle = try FileHandle(forUpdating: URL(fileURLWithPath: arguments[2]))
+  try handle.seek(toOffset: UInt64(offset))
+  try handle.write(contentsOf: withUnsafeBytes(of: data1.littleEndian) { Data($0) })
+  try handle.close()
+  print((try? PDBFile(path: arguments[2]))?.debugIdentifier ?? "?")
+  exit(0)
+}
+// pdb-minidumps PDB OUTDIR COUNT: COUNT x64 minidumps crashing in a module whose CodeView record
+// names PDB (its GUID and age), at addresses spread over its first MB of code, so the symbolize
+// stage needs that PDB for each of them. Prints the PDB's debug id (its symbol-store folder).
+if arguments.first == "pdb-minidumps", arguments.count == 4, let count = Int(arguments[3]) {
+  guard let pdb = try? PDBFile(path: arguments[1]) else { exit(1) }
+  let name = URL(fileURLWithPath: arguments[1]).lastPathComponent
+  var codeView = Array("RSDS".utf8)
+  withUnsafeBytes(of: pdb.guid.data1.littleEndian) { codeView += $0 }
+  withUnsafeBytes(of: pdb.guid.data2.littleEndian) { codeView += $0 }
+  withUnsafeBytes(of: pdb.guid.data3.littleEndian) { codeView += $0 }
+  codeView += pdb.guid.data4
+  withUnsafeBytes(of: pdb.dbiAge.littleEndian) { codeView += $0 }
+  codeView += Array(name.utf8) + [0]
+  let base: UInt64 = 0x1_8000_0000
+  try FileManager.default.createDirectory(
+    atPath: arguments[2], withIntermediateDirectories: true)
+  for index in 0..<count {
+    var writer = MinidumpWriter()
+    writer.modules = [
+      MinidumpWriter.Module(
+        name: "C:\\app\\" + name.replacingOccurrences(of: ".pdb", with: ".dll"), base: base,
+        size: 0x1000_0000, checksum: 0, timeDateStamp: 0x6573_9A80, codeView: codeView)
+    ]
+    writer.rip = base + 0x1000 + UInt64((index * 0x1234) % 0x10_0000)
+    writer.stackStart = 0x7FF0_0000
+    writer.rsp = writer.stackStart
+    var stack = [UInt8](repeating: 0, count: 256)
+    let caller = base + 0x2000 + UInt64((index * 0x777) % 0x10_0000)
+    for byte in 0..<8 { stack[byte] = UInt8(truncatingIfNeeded: caller >> (8 * UInt64(byte))) }
+    writer.stack = stack
+    writer.timeDateStamp = 0x6573_9A80 &+ UInt32(index)
+    try Data(writer.bytes()).write(
+      to: URL(fileURLWithPath: "\(arguments[2])/\(name)-\(index).dmp"))
+  }
+  print(pdb.debugIdentifier)
+  exit(0)
+}
 let dataBase: UInt64 = 0xFFFF_F801_0000_0000
 // table-archive FILE OUT: write the symbol-table archive of a PDB or .sym (fuzzing seeds).
 if arguments.first == "table-archive", arguments.count == 3 {
