@@ -124,8 +124,27 @@ public struct DerivedTableStore: Sendable {
       try? FileManager.default.removeItem(atPath: temporary)
       return false
     }
+    removeOlderVersions(of: path)
     prune()
     return true
+  }
+
+  /// Removes the archives of the same source written by older archive versions (`…-v3.cstab`
+  /// beside the new `…-v4.cstab`): this crashsift never reads them, and a big PDB's is over
+  /// 100 MB. Newer versions' archives are left to the crashsift that wrote them.
+  private func removeOlderVersions(of path: String) {
+    guard let directory else { return }
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    let suffix = "-v\(SymbolTableArchive.version).cstab"
+    guard name.hasSuffix(suffix) else { return }
+    let stem = String(name.dropLast(suffix.count)) + "-v"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    for other in names where other.hasPrefix(stem) && other.hasSuffix(".cstab") {
+      guard let version = UInt32(other.dropFirst(stem.count).dropLast(".cstab".count)),
+        version < SymbolTableArchive.version
+      else { continue }
+      try? FileManager.default.removeItem(atPath: "\(directory)/\(other)")
+    }
   }
 }
 

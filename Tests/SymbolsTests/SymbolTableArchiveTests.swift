@@ -347,10 +347,22 @@ struct SymbolTableArchiveTests {
         return try PDBSymbolTable.read(try PDBFile(path: source))
       }
     }
+    // Archives of the same source by an older and a newer archive version: the older one goes
+    // when this version writes its own, the newer one stays.
+    let archive = try #require(store.archivePath(for: source))
+    let current = "-v\(SymbolTableArchive.version).cstab"
+    let older =
+      String(archive.dropLast(current.count)) + "-v\(SymbolTableArchive.version - 1).cstab"
+    let newer =
+      String(archive.dropLast(current.count)) + "-v\(SymbolTableArchive.version + 1).cstab"
+    try FileManager.default.createDirectory(
+      atPath: try #require(store.directory), withIntermediateDirectories: true)
+    for path in [older, newer] { try Data([1]).write(to: URL(fileURLWithPath: path)) }
     let first = try load()
     #expect(derivations == 1)
-    let archive = try #require(store.archivePath(for: source))
     #expect(FileManager.default.fileExists(atPath: archive))
+    #expect(!FileManager.default.fileExists(atPath: older))
+    #expect(FileManager.default.fileExists(atPath: newer))
     // What the store hands out answers from the archive it just wrote.
     #expect(first.mapped != nil && first.functions.isEmpty && first.functionCount > 0)
     let derived = try PDBSymbolTable.read(try PDBFile(path: source))
