@@ -104,6 +104,7 @@ public final class MappedSymbolTable: Sendable, Equatable {
     }
 
     var header = Header()
+    let headerAt = offset
     header.source =
       switch try u32() {
       case 0: .pdb
@@ -119,7 +120,9 @@ public final class MappedSymbolTable: Sendable, Equatable {
     (inlinesAt, inlineCount) = try section(Self.inlineBytes)
     let (recordsAt, recordCount) = try section(4)
 
-    for id in [ids.0, ids.1, ids.2, ids.3, ids.4] { try checkID(id, at: 12, allowingNone: true) }
+    for id in [ids.0, ids.1, ids.2, ids.3, ids.4] {
+      try checkID(id, at: headerAt, allowingNone: true)
+    }
     header.os = Self.string(r, ids.0, stringOffsetsAt, stringCount, stringBytesAt)
     header.cpu = Self.string(r, ids.1, stringOffsetsAt, stringCount, stringBytesAt)
     header.debugID = Self.string(r, ids.2, stringOffsetsAt, stringCount, stringBytesAt)
